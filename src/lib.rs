@@ -1,0 +1,20 @@
+//! medchain: bring a private, multi-hospital Ethereum network online (real
+//! geth nodes, Clique or ethash, peered hospital to hospital) and measure it.
+//!
+//! Data flows one way: topology file → [`topology::Topology`] →
+//! [`plan::Plan`] (pure) → a [`runtime::Runtime`] applies it →
+//! [`state::State`], which every later command reads.
+
+pub mod cli;
+pub mod error;
+pub mod genesis;
+pub mod geth;
+pub mod keys;
+pub mod network;
+pub mod plan;
+pub mod ports;
+pub mod progress;
+pub mod rpc;
+pub mod runtime;
+pub mod state;
+pub mod topology;

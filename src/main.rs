@@ -1,0 +1,29 @@
+//! Thin entry point: parse the command line, run it, map errors to exit
+//! codes (1 for a failed run, 2 for bad input) with the cause on one line.
+
+use clap::Parser;
+
+fn main() {
+    let cli = match medchain::cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(err) = rt.block_on(medchain::cli::run(cli)) {
+        eprintln!("error: {err}");
+        for cause in err.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+        std::process::exit(medchain::error::exit_code(&err));
+    }
+}

@@ -1,0 +1,45 @@
+//! `medchain accounts`: the prefunded test accounts with their private keys,
+//! as anvil prints its dev accounts, so Caliper, cast or Hardhat can use the
+//! network directly.
+
+use serde_json::{json, Value};
+
+use crate::state::State;
+
+/// The accounts as JSON: network, chain id, RPC endpoints and accounts.
+pub fn accounts_json(state: &State) -> Value {
+    let p = &state.plan;
+    json!({
+        "network": p.topology.network,
+        "chain_id": p.topology.chain_id,
+        "rpc": p.nodes.iter().map(|n| n.rpc_url()).collect::<Vec<_>>(),
+        "accounts": p.accounts.iter().map(|k| json!({
+            "address": format!("{:#x}", k.address),
+            "private_key": format!("{:#x}", k.secret),
+            "balance_eth": p.topology.account_balance_eth,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The accounts as text.
+pub fn accounts_text(state: &State) -> String {
+    use std::fmt::Write;
+    let p = &state.plan;
+    let mut out = format!(
+        "Test accounts of network {} (chain id {}, {} ETH each)\n\nAvailable Accounts\n==================\n",
+        p.topology.network, p.topology.chain_id, p.topology.account_balance_eth
+    );
+    for (i, k) in p.accounts.iter().enumerate() {
+        let _ = writeln!(out, "({i}) {:#x}", k.address);
+    }
+    out.push_str("\nPrivate Keys\n==================\n");
+    for (i, k) in p.accounts.iter().enumerate() {
+        let _ = writeln!(out, "({i}) {:#x}", k.secret);
+    }
+    let _ = write!(
+        out,
+        "\nRPC: {}",
+        p.nodes.first().map(|n| n.rpc_url()).unwrap_or_default()
+    );
+    out
+}

@@ -1,0 +1,48 @@
+//! Orchestration of a network's life over a runtime: `up`, `status`,
+//! `down`, `logs` and `accounts`. Each reads or writes the network's
+//! [`State`](crate::state::State) and nothing else.
+
+pub mod accounts;
+pub mod down;
+pub mod logs;
+pub mod status;
+pub mod up;
+
+use std::path::Path;
+
+use crate::error::InputError;
+use crate::state::list_networks;
+use crate::topology;
+
+/// Which network a command acts on: `--network`, else the one named by the
+/// topology file when it exists, else the only network under `home`.
+pub fn select(home: &Path, explicit: Option<&str>, file: &Path) -> Result<String, InputError> {
+    if let Some(n) = explicit {
+        if !topology::is_valid_name(n) {
+            return Err(InputError::new(format!(
+                "--network {n:?}: not a valid network name (a-z, 0-9, '-')"
+            )));
+        }
+        return Ok(n.to_string());
+    }
+    if let Ok(text) = std::fs::read_to_string(file) {
+        if let Ok(t) = topology::parse(&text, &file.display().to_string()) {
+            if home.join(&t.network).join("state.json").is_file() {
+                return Ok(t.network);
+            }
+        }
+    }
+    let known = list_networks(home);
+    match known.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(InputError::new(format!(
+            "no network in {}: run `medchain up` first (or pass --home DIR)",
+            home.display()
+        ))),
+        many => Err(InputError::new(format!(
+            "several networks in {} ({}); pass --network NAME",
+            home.display(),
+            many.join(", ")
+        ))),
+    }
+}

@@ -1,0 +1,218 @@
+//! `medchain status`: what every node reports right now — up or down,
+//! block, head, peers, txpool — and whether nodes disagree on the block
+//! hash at a common height.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::plan::Role;
+use crate::rpc::{parse_hex_u64, Rpc};
+use crate::runtime::process::ProcessRuntime;
+use crate::runtime::{Handle, Runtime};
+use crate::state::State;
+
+/// One node's live status (`status --json` → `nodes[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeStatus {
+    /// Node name.
+    pub name: String,
+    /// Hospital.
+    pub hospital: String,
+    /// `sealer` or `member`.
+    pub role: Role,
+    /// HTTP JSON-RPC endpoint.
+    pub rpc: String,
+    /// WebSocket endpoint.
+    pub ws: String,
+    /// enode URL.
+    pub enode: String,
+    /// Head block number (null when down).
+    pub block: Option<u64>,
+    /// Head block hash.
+    pub head: Option<String>,
+    /// Connected peers.
+    pub peers: Option<u64>,
+    /// Pending transactions in the pool.
+    pub txpool_pending: Option<u64>,
+    /// Queued (future-nonce) transactions in the pool.
+    pub txpool_queued: Option<u64>,
+    /// Process alive and RPC answering.
+    pub up: bool,
+    /// Process id, when running.
+    pub pid: Option<u32>,
+    /// This node's hash at the common height differs from the majority.
+    pub disagrees: bool,
+}
+
+/// The whole network (`status --json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkStatus {
+    /// Network name.
+    pub network: String,
+    /// `clique` or `ethash`.
+    pub consensus: String,
+    /// Runtime that runs the nodes.
+    pub runtime: String,
+    /// Chain id.
+    pub chain_id: u64,
+    /// Per-node status.
+    pub nodes: Vec<NodeStatus>,
+    /// Deployed contracts (`medical_records`, `simple`), null when absent.
+    pub contracts: BTreeMap<String, Option<String>>,
+    /// Lowest head among nodes that are up: where hashes are compared.
+    pub common_height: Option<u64>,
+    /// Whether every node that is up has the same hash at `common_height`.
+    pub agree: bool,
+}
+
+/// Queries every node of `state`.
+pub async fn status(state: &State) -> NetworkStatus {
+    let rt = ProcessRuntime;
+    let mut nodes = Vec::new();
+    let mut rpcs = Vec::new();
+    for n in &state.plan.nodes {
+        let pid = state.pids.get(&n.name).copied();
+        let alive = pid.is_some_and(|p| rt.is_running(n, Handle { pid: p }));
+        let rpc = Rpc::new(&n.rpc_url()).ok();
+        let mut s = NodeStatus {
+            name: n.name.clone(),
+            hospital: n.hospital.clone(),
+            role: n.role,
+            rpc: n.rpc_url(),
+            ws: n.ws_url(),
+            enode: n.enode(),
+            block: None,
+            head: None,
+            peers: None,
+            txpool_pending: None,
+            txpool_queued: None,
+            up: false,
+            pid: if alive { pid } else { None },
+            disagrees: false,
+        };
+        if let (true, Some(r)) = (alive, &rpc) {
+            if let Ok(b) = r.block_number().await {
+                s.up = true;
+                s.block = Some(b);
+                s.head = r.block_hash(b).await.ok().flatten();
+                s.peers = r
+                    .call::<String>("net_peerCount", Value::Array(vec![]))
+                    .await
+                    .ok()
+                    .and_then(|h| parse_hex_u64(&h).ok());
+                if let Ok(pool) = r.call::<Value>("txpool_status", Value::Array(vec![])).await {
+                    s.txpool_pending = pool["pending"].as_str().and_then(|h| parse_hex_u64(h).ok());
+                    s.txpool_queued = pool["queued"].as_str().and_then(|h| parse_hex_u64(h).ok());
+                }
+            }
+        }
+        rpcs.push(rpc);
+        nodes.push(s);
+    }
+
+    let common = nodes.iter().filter_map(|n| n.block).min();
+    let mut agree = true;
+    if let Some(h) = common {
+        let mut hashes: Vec<Option<String>> = Vec::new();
+        for (n, r) in nodes.iter().zip(&rpcs) {
+            let hash = match (n.up, r) {
+                (true, Some(r)) => r.block_hash(h).await.ok().flatten(),
+                _ => None,
+            };
+            hashes.push(hash);
+        }
+        let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
+        for x in hashes.iter().flatten() {
+            *counts.entry(x).or_default() += 1;
+        }
+        let majority = counts
+            .iter()
+            .max_by_key(|(_, c)| **c)
+            .map(|(h, _)| (*h).clone());
+        for (n, hash) in nodes.iter_mut().zip(&hashes) {
+            if n.up && hash.as_ref() != majority.as_ref() {
+                n.disagrees = true;
+                agree = false;
+            }
+        }
+    }
+
+    let mut contracts = BTreeMap::new();
+    for key in ["medical_records", "simple"] {
+        contracts.insert(
+            key.to_string(),
+            state.contracts.get(key).map(|a| format!("{a:#x}")),
+        );
+    }
+    NetworkStatus {
+        network: state.plan.topology.network.clone(),
+        consensus: state.plan.topology.consensus.to_string(),
+        runtime: state.runtime.clone(),
+        chain_id: state.plan.topology.chain_id,
+        nodes,
+        contracts,
+        common_height: common,
+        agree,
+    }
+}
+
+/// The status table printed without `--json`.
+pub fn table(s: &NetworkStatus) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let up = s.nodes.iter().filter(|n| n.up).count();
+    let _ = writeln!(
+        out,
+        "network {} ({}, {} runtime, chain id {}): {up}/{} nodes up{}",
+        s.network,
+        s.consensus,
+        s.runtime,
+        s.chain_id,
+        s.nodes.len(),
+        match (s.common_height, s.agree) {
+            (Some(h), true) => format!(", all agree at block {h}"),
+            (Some(h), false) => format!(", DISAGREEMENT at block {h}"),
+            (None, _) => String::new(),
+        }
+    );
+    let _ = writeln!(
+        out,
+        "{:<28} {:<12} {:<7} {:<5} {:>7} {:<14} {:>5} {:>9}  RPC",
+        "NODE", "HOSPITAL", "ROLE", "STATE", "BLOCK", "HEAD", "PEERS", "TXPOOL"
+    );
+    let dash = || "-".to_string();
+    for n in &s.nodes {
+        let _ = writeln!(
+            out,
+            "{:<28} {:<12} {:<7} {:<5} {:>7} {:<14} {:>5} {:>9}  {}{}",
+            n.name,
+            n.hospital,
+            n.role.to_string(),
+            if n.up { "up" } else { "down" },
+            n.block.map(|b| b.to_string()).unwrap_or_else(dash),
+            n.head
+                .as_deref()
+                .map(|h| format!("{}…", &h[..h.len().min(12)]))
+                .unwrap_or_else(dash),
+            n.peers.map(|b| b.to_string()).unwrap_or_else(dash),
+            match (n.txpool_pending, n.txpool_queued) {
+                (Some(p), Some(q)) => format!("{p}/{q}"),
+                _ => dash(),
+            },
+            n.rpc,
+            if n.disagrees {
+                "  ← different hash at the common height"
+            } else {
+                ""
+            }
+        );
+    }
+    for (k, v) in &s.contracts {
+        if let Some(a) = v {
+            let _ = writeln!(out, "contract {k}: {a}");
+        }
+    }
+    out
+}

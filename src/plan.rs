@@ -1,0 +1,511 @@
+//! Topology → Plan: every node with its role, ports, directories, keys and
+//! geth arguments, the rendered genesis, and the peering edges. Pure: the
+//! only inputs besides the topology are a seed, the network's directory and
+//! ports already known to be free, so `up --dry-run` prints exactly what
+//! `up` will do.
+
+use std::fmt::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::{Address, U256};
+use serde::{Deserialize, Serialize};
+
+use crate::genesis::{self, Prefund};
+use crate::geth::GethVersion;
+use crate::keys::{self, KeyPair};
+use crate::topology::{Consensus, Peering, Topology};
+
+/// What a node does in the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Clique signer or ethash miner.
+    Sealer,
+    /// Non-sealing full node.
+    Member,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Sealer => "sealer",
+            Role::Member => "member",
+        })
+    }
+}
+
+/// The ports one node listens on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodePorts {
+    /// JSON-RPC over HTTP (127.0.0.1).
+    pub http: u16,
+    /// JSON-RPC over WebSocket (127.0.0.1).
+    pub ws: u16,
+    /// devp2p TCP.
+    pub p2p: u16,
+    /// Engine API (unused by these chains, but geth always opens it).
+    pub authrpc: u16,
+}
+
+/// One planned node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodePlan {
+    /// `<hospital>-<role>-<i>`.
+    pub name: String,
+    /// Hospital it belongs to.
+    pub hospital: String,
+    /// Sealer or member.
+    pub role: Role,
+    /// Index within its hospital and role.
+    pub index: u64,
+    /// Listening ports.
+    pub ports: NodePorts,
+    /// geth's data directory.
+    pub datadir: PathBuf,
+    /// Where the node's output goes.
+    pub log: PathBuf,
+    /// Keystore password file (Clique only).
+    pub password_file: Option<PathBuf>,
+    /// Key whose public half is the enode ID.
+    pub node_key: KeyPair,
+    /// The node's own account: etherbase, and Clique signer for sealers.
+    pub account: KeyPair,
+    /// geth arguments after the binary (datadir, ports, APIs, sealing).
+    pub args: Vec<String>,
+}
+
+impl NodePlan {
+    /// HTTP JSON-RPC endpoint.
+    pub fn rpc_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.ports.http)
+    }
+
+    /// WebSocket JSON-RPC endpoint.
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.ports.ws)
+    }
+
+    /// The enode URL peers use to reach this node on loopback.
+    pub fn enode(&self) -> String {
+        format!(
+            "enode://{}@127.0.0.1:{}",
+            self.node_key.public_hex, self.ports.p2p
+        )
+    }
+}
+
+/// A planned peering: `from` calls `admin_addPeer` with `to`'s enode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edge {
+    /// Index of the node that adds the peer.
+    pub from: usize,
+    /// Index of the node being added.
+    pub to: usize,
+}
+
+/// Everything `up` will do, as data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The validated topology this plan came from.
+    pub topology: Topology,
+    /// geth release that runs this network.
+    pub geth: GethVersion,
+    /// Seed all keys derive from.
+    pub seed: u64,
+    /// The network's directory (`$MEDCHAIN_HOME/<network>`).
+    pub dir: PathBuf,
+    /// Where the rendered genesis is written.
+    pub genesis_path: PathBuf,
+    /// The rendered genesis.
+    pub genesis: serde_json::Value,
+    /// Nodes, hospital by hospital, sealers before members.
+    pub nodes: Vec<NodePlan>,
+    /// Peering edges.
+    pub edges: Vec<Edge>,
+    /// Prefunded test accounts.
+    pub accounts: Vec<KeyPair>,
+    /// Shared ethash DAG directory (ethash only).
+    pub dag_dir: Option<PathBuf>,
+}
+
+/// Inputs besides the topology; everything impure was resolved before.
+#[derive(Debug, Clone)]
+pub struct PlanInputs {
+    /// Seed for keys.
+    pub seed: u64,
+    /// `$MEDCHAIN_HOME`.
+    pub home: PathBuf,
+    /// Free ports, one set per node in plan order.
+    pub ports: Vec<NodePorts>,
+    /// Shared ethash DAG directory.
+    pub dag_dir: PathBuf,
+}
+
+/// APIs exposed on the loopback RPC endpoints.
+fn apis(consensus: Consensus) -> &'static str {
+    match consensus {
+        Consensus::Clique => "eth,net,web3,admin,txpool,miner,clique,debug",
+        Consensus::Ethash => "eth,net,web3,admin,txpool,miner,debug",
+    }
+}
+
+/// Number of nodes a topology plans, so callers can allocate ports first.
+pub fn node_count(topo: &Topology) -> usize {
+    topo.node_count() as usize
+}
+
+/// Builds the plan. `inputs.ports` must hold one entry per node.
+pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
+    assert_eq!(
+        inputs.ports.len(),
+        node_count(topo),
+        "one port set per planned node"
+    );
+    let dir = inputs.home.join(&topo.network);
+    let geth = GethVersion::for_consensus(topo.consensus);
+    let seed = inputs.seed;
+
+    let mut nodes = Vec::new();
+    for h in &topo.hospitals {
+        for (role, count) in [(Role::Sealer, h.sealers), (Role::Member, h.members)] {
+            for index in 0..count {
+                let name = format!("{}-{role}-{index}", h.name);
+                let ports = inputs.ports[nodes.len()];
+                let node_dir = dir.join("nodes").join(&name);
+                // On Clique every node has an unlocked account: sealers sign
+                // with it, members need it to be marked synced (see
+                // GethVersion::members_start_miner_once).
+                let password_file =
+                    (topo.consensus == Consensus::Clique).then(|| node_dir.join("password"));
+                let mut node = NodePlan {
+                    node_key: keys::derive(seed, &format!("node/{name}")),
+                    account: keys::derive(seed, &format!("account/{name}")),
+                    datadir: node_dir.join("data"),
+                    log: node_dir.join("geth.log"),
+                    name,
+                    hospital: h.name.clone(),
+                    role,
+                    index,
+                    ports,
+                    password_file,
+                    args: Vec::new(),
+                };
+                node.args = geth_args(topo, &node, &inputs.dag_dir);
+                nodes.push(node);
+            }
+        }
+    }
+
+    let accounts: Vec<KeyPair> = (0..topo.accounts)
+        .map(|i| keys::derive(seed, &format!("dev/{i}")))
+        .collect();
+    let wei = U256::from(topo.account_balance_eth) * U256::from(10u64).pow(U256::from(18u64));
+    let mut alloc: Vec<Prefund> = accounts
+        .iter()
+        .map(|k| Prefund {
+            address: k.address,
+            wei,
+        })
+        .collect();
+    alloc.extend(nodes.iter().map(|n| Prefund {
+        address: n.account.address,
+        wei: U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64)),
+    }));
+    let signers: Vec<Address> = nodes
+        .iter()
+        .filter(|n| n.role == Role::Sealer)
+        .map(|n| n.account.address)
+        .collect();
+
+    Plan {
+        genesis: genesis::render(topo, &signers, &alloc),
+        genesis_path: dir.join("genesis.json"),
+        edges: edges(topo.peering, &nodes),
+        dag_dir: (topo.consensus == Consensus::Ethash).then(|| inputs.dag_dir.clone()),
+        topology: topo.clone(),
+        geth,
+        seed,
+        dir,
+        nodes,
+        accounts,
+    }
+}
+
+/// geth's arguments for one node: loopback RPC, no discovery, syncing in
+/// full, and sealing set up but not started (peering comes first, then
+/// `miner_start`, so no sealer builds a lonely fork).
+fn geth_args(topo: &Topology, node: &NodePlan, dag_dir: &Path) -> Vec<String> {
+    let mut a: Vec<String> = Vec::new();
+    let mut push = |k: &str, v: String| {
+        a.push(k.to_string());
+        a.push(v);
+    };
+    push("--datadir", node.datadir.display().to_string());
+    push("--networkid", topo.chain_id.to_string());
+    push("--port", node.ports.p2p.to_string());
+    push("--nat", "none".into());
+    push("--netrestrict", "127.0.0.0/8".into());
+    push("--syncmode", "full".into());
+    push("--http.addr", "127.0.0.1".into());
+    push("--http.port", node.ports.http.to_string());
+    push("--http.api", apis(topo.consensus).into());
+    push("--ws.addr", "127.0.0.1".into());
+    push("--ws.port", node.ports.ws.to_string());
+    push("--ws.api", apis(topo.consensus).into());
+    push("--authrpc.addr", "127.0.0.1".into());
+    push("--authrpc.port", node.ports.authrpc.to_string());
+    push("--miner.gaslimit", topo.gas_limit.to_string());
+    push("--miner.etherbase", format!("{:#x}", node.account.address));
+    push("--verbosity", "3".into());
+    for flag in ["--nodiscover", "--ipcdisable", "--http", "--ws"] {
+        a.push(flag.into());
+    }
+    match topo.consensus {
+        Consensus::Clique => {
+            a.push("--unlock".into());
+            a.push(format!("{:#x}", node.account.address));
+            a.push("--password".into());
+            a.push(
+                node.password_file
+                    .as_ref()
+                    .expect("clique sealers have a password file")
+                    .display()
+                    .to_string(),
+            );
+            a.push("--allow-insecure-unlock".into());
+        }
+        Consensus::Ethash if node.role == Role::Sealer => {
+            a.push("--miner.threads".into());
+            a.push("1".into());
+            a.push("--ethash.dagdir".into());
+            a.push(dag_dir.display().to_string());
+        }
+        Consensus::Ethash => {}
+    }
+    a
+}
+
+/// Peering edges for `pattern`; each unordered pair appears once.
+pub fn edges(pattern: Peering, nodes: &[NodePlan]) -> Vec<Edge> {
+    let mut out = Vec::new();
+    for i in 0..nodes.len() {
+        for j in (i + 1)..nodes.len() {
+            let same_hospital = nodes[i].hospital == nodes[j].hospital;
+            let gateways = is_gateway(nodes, i) && is_gateway(nodes, j);
+            if pattern == Peering::Mesh || same_hospital || gateways {
+                out.push(Edge { from: i, to: j });
+            }
+        }
+    }
+    out
+}
+
+/// Whether node `i` is the first node of its hospital.
+fn is_gateway(nodes: &[NodePlan], i: usize) -> bool {
+    nodes.iter().position(|n| n.hospital == nodes[i].hospital) == Some(i)
+}
+
+impl fmt::Display for Plan {
+    /// The human-readable plan printed by `up --dry-run` (no secrets).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.topology;
+        writeln!(
+            f,
+            "network {} — {} (geth {}), chain id {}, gas limit {}, peering {}, seed {}",
+            t.network, t.consensus, self.geth, t.chain_id, t.gas_limit, t.peering, self.seed
+        )?;
+        match t.consensus {
+            Consensus::Clique => writeln!(f, "block period {} s", t.block_period)?,
+            Consensus::Ethash => writeln!(
+                f,
+                "genesis difficulty {:#x}, shared DAG in {}",
+                t.difficulty,
+                self.dag_dir.as_deref().unwrap_or(Path::new("?")).display()
+            )?,
+        }
+        writeln!(f, "directory {}", self.dir.display())?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "{:<28} {:<12} {:<7} {:>6} {:>6} {:>6} {:>6}  {:<42}",
+            "NODE", "HOSPITAL", "ROLE", "HTTP", "WS", "P2P", "AUTH", "ACCOUNT"
+        )?;
+        for n in &self.nodes {
+            writeln!(
+                f,
+                "{:<28} {:<12} {:<7} {:>6} {:>6} {:>6} {:>6}  {:#x}",
+                n.name,
+                n.hospital,
+                n.role,
+                n.ports.http,
+                n.ports.ws,
+                n.ports.p2p,
+                n.ports.authrpc,
+                n.account.address
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(
+            f,
+            "peering ({} edges, admin_addPeer from → to):",
+            self.edges.len()
+        )?;
+        for e in &self.edges {
+            writeln!(
+                f,
+                "  {} → {}",
+                self.nodes[e.from].name, self.nodes[e.to].name
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(f, "geth commands:")?;
+        for n in &self.nodes {
+            let mut line = String::new();
+            let _ = write!(line, "  [{}] geth {}", n.name, n.args.join(" "));
+            writeln!(f, "{line}")?;
+            writeln!(f, "      enode {}", n.enode())?;
+        }
+        writeln!(f)?;
+        write!(
+            f,
+            "{} prefunded accounts ({} ETH each); keys are written to {} at `up`",
+            self.accounts.len(),
+            t.account_balance_eth,
+            self.dir.join("keys.json").display()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology;
+
+    fn ports(n: usize) -> Vec<NodePorts> {
+        (0..n as u16)
+            .map(|i| NodePorts {
+                http: 9000 + i * 2,
+                ws: 9001 + i * 2,
+                p2p: 31000 + i,
+                authrpc: 32000 + i,
+            })
+            .collect()
+    }
+
+    fn make(yaml: &str) -> Plan {
+        let t = topology::parse(yaml, "t").unwrap();
+        let n = node_count(&t);
+        plan(
+            &t,
+            &PlanInputs {
+                seed: 42,
+                home: "/h".into(),
+                ports: ports(n),
+                dag_dir: "/dag".into(),
+            },
+        )
+    }
+
+    const THREE: &str =
+        "network: n\npeering: gateway\nhospitals:\n - {name: a}\n - {name: b}\n - {name: c}\n";
+
+    #[test]
+    fn nodes_are_named_and_ordered() {
+        let p = make(THREE);
+        let names: Vec<_> = p.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "a-sealer-0",
+                "a-member-0",
+                "b-sealer-0",
+                "b-member-0",
+                "c-sealer-0",
+                "c-member-0"
+            ]
+        );
+        assert_eq!(
+            p.nodes[3].datadir,
+            PathBuf::from("/h/n/nodes/b-member-0/data")
+        );
+    }
+
+    #[test]
+    fn gateway_peers_inside_hospitals_and_between_first_nodes() {
+        let p = make(THREE);
+        let pairs: Vec<_> = p.edges.iter().map(|e| (e.from, e.to)).collect();
+        // a0-a1, a0-b0, a0-c0, b0-b1, b0-c0, c0-c1
+        assert_eq!(pairs, [(0, 1), (0, 2), (0, 4), (2, 3), (2, 4), (4, 5)]);
+    }
+
+    #[test]
+    fn mesh_peers_every_pair() {
+        let p = make("hospitals:\n - {name: a}\n - {name: b}\n");
+        assert_eq!(p.edges.len(), 6);
+    }
+
+    #[test]
+    fn same_seed_same_plan() {
+        assert_eq!(make(THREE), make(THREE));
+        let p = make(THREE);
+        assert_ne!(p.nodes[0].node_key, p.nodes[1].node_key);
+    }
+
+    #[test]
+    fn clique_sealers_unlock_and_do_not_seal_before_peering() {
+        let p = make(THREE);
+        let sealer = p.nodes[0].args.join(" ");
+        let member = p.nodes[1].args.join(" ");
+        assert!(
+            sealer.contains("--unlock")
+                && sealer.contains("--password /h/n/nodes/a-sealer-0/password")
+        );
+        assert!(
+            member.contains("--unlock"),
+            "members unlock to be marked synced"
+        );
+        assert!(
+            !p.nodes[0].args.iter().any(|a| a == "--mine"),
+            "sealing starts after peering"
+        );
+        assert!(sealer.contains("--http.addr 127.0.0.1") && sealer.contains("--ws.addr 127.0.0.1"));
+        assert!(sealer.contains("--nodiscover"));
+        assert_eq!(p.geth, GethVersion::V1_13_15);
+    }
+
+    #[test]
+    fn ethash_miners_share_the_dag() {
+        let p = make("consensus: ethash\nhospitals:\n - {name: a, sealers: 2}\n - {name: b}\n");
+        let miner = p.nodes[0].args.join(" ");
+        assert!(miner.contains("--ethash.dagdir /dag") && miner.contains("--miner.threads 1"));
+        assert!(!miner.contains("--unlock"));
+        assert_eq!(p.geth, GethVersion::V1_11_6);
+        assert_eq!(p.genesis["difficulty"], "0x200");
+    }
+
+    #[test]
+    fn genesis_signers_are_the_sealers() {
+        let p = make(THREE);
+        let extra = p.genesis["extraData"].as_str().unwrap();
+        for n in &p.nodes {
+            let hexaddr = hex::encode(n.account.address);
+            assert_eq!(
+                extra.contains(&hexaddr),
+                n.role == Role::Sealer,
+                "{}",
+                n.name
+            );
+        }
+        assert_eq!(p.genesis["alloc"].as_object().unwrap().len(), 10 + 6);
+    }
+
+    #[test]
+    fn dry_run_text_lists_nodes_edges_and_commands_without_secrets() {
+        let p = make(THREE);
+        let text = p.to_string();
+        assert!(text.contains("b-member-0"));
+        assert!(text.contains("a-sealer-0 → b-sealer-0"));
+        assert!(text.contains("geth --datadir"));
+        assert!(!text.contains(&hex::encode(p.accounts[0].secret)));
+    }
+}

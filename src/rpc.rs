@@ -1,0 +1,111 @@
+//! A JSON-RPC handle to one node, for the calls orchestration needs (admin,
+//! miner, txpool as well as eth). Built on alloy's RPC client; every call
+//! carries a timeout so no loop that talks to a node can hang.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use alloy::rpc::client::RpcClient;
+use anyhow::{anyhow, Context};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Default time one call may take.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A JSON-RPC endpoint.
+#[derive(Clone, Debug)]
+pub struct Rpc {
+    url: String,
+    client: RpcClient,
+}
+
+impl Rpc {
+    /// A client for an HTTP endpoint such as `http://127.0.0.1:8545`.
+    pub fn new(url: &str) -> anyhow::Result<Self> {
+        let parsed = url
+            .parse()
+            .with_context(|| format!("{url:?} is not a URL"))?;
+        Ok(Self {
+            url: url.to_string(),
+            client: RpcClient::new_http(parsed),
+        })
+    }
+
+    /// The endpoint's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Calls `method` with `params`, failing after [`CALL_TIMEOUT`].
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        params: Value,
+    ) -> anyhow::Result<T> {
+        let fut = self
+            .client
+            .request::<Value, Value>(Cow::Borrowed(method), params);
+        let value = tokio::time::timeout(CALL_TIMEOUT, fut)
+            .await
+            .map_err(|_| anyhow!("{method} on {} timed out after {CALL_TIMEOUT:?}", self.url))?
+            .map_err(|e| anyhow!("{method} on {}: {e}", self.url))?;
+        serde_json::from_value(value)
+            .with_context(|| format!("{method} on {}: unexpected answer", self.url))
+    }
+
+    /// Current block number.
+    pub async fn block_number(&self) -> anyhow::Result<u64> {
+        let hex: String = self.call("eth_blockNumber", Value::Array(vec![])).await?;
+        parse_hex_u64(&hex)
+    }
+
+    /// Hash of the block at `number`, if the node has it.
+    pub async fn block_hash(&self, number: u64) -> anyhow::Result<Option<String>> {
+        let block: Option<Value> = self
+            .call(
+                "eth_getBlockByNumber",
+                serde_json::json!([format!("{number:#x}"), false]),
+            )
+            .await?;
+        Ok(block.and_then(|b| b["hash"].as_str().map(str::to_string)))
+    }
+
+    /// Public keys (hex, as in enode URLs) of connected peers. geth's `id`
+    /// field is a hash of the key, so the `enode` URL is read instead.
+    pub async fn peer_keys(&self) -> anyhow::Result<Vec<String>> {
+        let peers: Vec<Value> = self.call("admin_peers", Value::Array(vec![])).await?;
+        Ok(peers
+            .iter()
+            .filter_map(|p| p["enode"].as_str().and_then(enode_key))
+            .collect())
+    }
+}
+
+/// The public key part of `enode://<key>@host:port`.
+pub fn enode_key(enode: &str) -> Option<String> {
+    let rest = enode.strip_prefix("enode://")?;
+    Some(rest.split('@').next()?.to_ascii_lowercase())
+}
+
+/// Parses a JSON-RPC quantity such as `0x1a`.
+pub fn parse_hex_u64(s: &str) -> anyhow::Result<u64> {
+    u64::from_str_radix(s.trim_start_matches("0x"), 16)
+        .with_context(|| format!("{s:?} is not a hex quantity"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_quantities_parse() {
+        assert_eq!(parse_hex_u64("0x1a").unwrap(), 26);
+        assert_eq!(parse_hex_u64("0x0").unwrap(), 0);
+        assert!(parse_hex_u64("zz").is_err());
+        assert_eq!(
+            enode_key("enode://AbC@127.0.0.1:30303?discport=0").as_deref(),
+            Some("abc")
+        );
+    }
+}

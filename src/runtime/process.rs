@@ -1,0 +1,168 @@
+//! The process runtime: each node is a geth child process with its own
+//! datadir and log file under `$MEDCHAIN_HOME/<network>/nodes/<node>/`,
+//! detached into its own process group so it outlives the CLI and ignores
+//! the terminal's Ctrl-C. Later invocations find it by PID, and only ever
+//! signal a PID whose command line is geth with that node's datadir.
+
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use super::{Handle, Runtime};
+use crate::plan::NodePlan;
+
+/// Runs nodes as local processes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessRuntime;
+
+/// The last `n` lines of a log file, for error messages.
+pub fn log_tail(path: &Path, n: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+fn open_log(path: &Path) -> anyhow::Result<fs::File> {
+    if let Some(d) = path.parent() {
+        fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+/// Whether `pid` is a live (not zombie) process whose command line holds
+/// `needle`.
+pub fn pid_matches(pid: u32, needle: &str) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state is the first field after the parenthesised command name.
+    let state = stat
+        .rsplit(')')
+        .next()
+        .and_then(|r| r.split_whitespace().next());
+    if matches!(state, Some("Z") | Some("X") | None) {
+        return false;
+    }
+    let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    cmdline.contains(needle)
+}
+
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: kill(2) has no memory-safety preconditions; the PID was checked
+    // to be our node's geth just before.
+    unsafe {
+        libc::kill(pid as libc::pid_t, sig);
+    }
+}
+
+/// Reaps `pid` if it is our own exited child, so it does not linger as a
+/// zombie while the CLI runs.
+fn reap(pid: u32) {
+    let mut status = 0;
+    // SAFETY: waitpid with WNOHANG on a specific pid only reaps that child.
+    unsafe {
+        libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG);
+    }
+}
+
+impl Runtime for ProcessRuntime {
+    fn name(&self) -> &'static str {
+        "process"
+    }
+
+    fn init(&self, geth: &Path, node: &NodePlan, genesis: &Path) -> anyhow::Result<()> {
+        let chaindata = node.datadir.join("geth").join("chaindata");
+        if chaindata.is_dir() {
+            return Ok(());
+        }
+        let log = open_log(&node.log)?;
+        let status = Command::new(geth)
+            .arg("init")
+            .arg("--datadir")
+            .arg(&node.datadir)
+            .arg(genesis)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .status()
+            .with_context(|| format!("running {} init", geth.display()))?;
+        if !status.success() {
+            bail!(
+                "{}: geth init failed ({status}); last log lines from {}:\n{}",
+                node.name,
+                node.log.display(),
+                log_tail(&node.log, 10)
+            );
+        }
+        Ok(())
+    }
+
+    fn start(&self, geth: &Path, node: &NodePlan) -> anyhow::Result<Handle> {
+        let log = open_log(&node.log)?;
+        let child = Command::new(geth)
+            .args(&node.args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("{}: starting {}", node.name, geth.display()))?;
+        Ok(Handle { pid: child.id() })
+    }
+
+    fn is_running(&self, node: &NodePlan, handle: Handle) -> bool {
+        reap(handle.pid);
+        pid_matches(handle.pid, &node.datadir.display().to_string())
+    }
+
+    fn stop(&self, node: &NodePlan, handle: Handle, grace: Duration) -> anyhow::Result<()> {
+        if !self.is_running(node, handle) {
+            return Ok(());
+        }
+        signal(handle.pid, libc::SIGINT);
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if !self.is_running(node, handle) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        signal(handle.pid, libc::SIGKILL);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if !self.is_running(node, handle) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!(
+            "{}: process {} did not exit after SIGKILL",
+            node.name,
+            handle.pid
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_process_matches_and_bogus_pid_does_not() {
+        let me = std::process::id();
+        assert!(pid_matches(me, ""));
+        assert!(!pid_matches(me, "no-such-datadir-in-cmdline"));
+        assert!(!pid_matches(u32::MAX - 1, ""));
+    }
+}

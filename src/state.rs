@@ -1,0 +1,103 @@
+//! The single file later invocations read (`status`, `down`, `logs`,
+//! `accounts`, `bench`): `$MEDCHAIN_HOME/<network>/state.json`. It holds the
+//! plan that was applied, the runtime that ran it, the processes it started
+//! and the contracts deployed, so everything a user needs to reach the
+//! network is in one place.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::Address;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::error::InputError;
+use crate::keys;
+use crate::plan::Plan;
+
+/// Current schema version of `state.json`.
+pub const SCHEMA: u32 = 1;
+
+/// A network's recorded state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    /// Schema version.
+    pub schema: u32,
+    /// Runtime that runs the nodes (`process`).
+    pub runtime: String,
+    /// The geth binary used.
+    pub geth_path: PathBuf,
+    /// The applied plan.
+    pub plan: Plan,
+    /// Process ids of running nodes, by node name.
+    #[serde(default)]
+    pub pids: BTreeMap<String, u32>,
+    /// Deployed contracts by role (`medical_records`, `simple`).
+    #[serde(default)]
+    pub contracts: BTreeMap<String, Address>,
+}
+
+impl State {
+    /// Path of a network's state file.
+    pub fn path(home: &Path, network: &str) -> PathBuf {
+        home.join(network).join("state.json")
+    }
+
+    /// Loads a network's state; a missing network is an input error that
+    /// lists the networks that do exist.
+    pub fn load(home: &Path, network: &str) -> anyhow::Result<State> {
+        let path = Self::path(home, network);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let known = list_networks(home);
+                return Err(InputError::new(format!(
+                    "network {network:?} has no state in {}: {}",
+                    home.display(),
+                    if known.is_empty() {
+                        "no network was brought up here; run `medchain up` (or pass --home)"
+                            .to_string()
+                    } else {
+                        format!("known networks: {}; pass --network NAME", known.join(", "))
+                    }
+                ))
+                .into());
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a medchain state file (corrupt or from another version); `medchain down --purge` removes it",
+                path.display()
+            )
+        })
+    }
+
+    /// Writes the state file atomically, readable only by the owner (it
+    /// holds private keys of test accounts).
+    pub fn save(&self) -> anyhow::Result<()> {
+        let path = Self::path(
+            self.plan.dir.parent().unwrap_or(Path::new(".")),
+            &self.plan.topology.network,
+        );
+        let tmp = path.with_extension("json.tmp");
+        keys::write_private(&tmp, serde_json::to_string_pretty(self)?.as_bytes())?;
+        fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+}
+
+/// Networks with a state file under `home`, sorted.
+pub fn list_networks(home: &Path) -> Vec<String> {
+    let Ok(rd) = fs::read_dir(home) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("state.json").is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    out.sort();
+    out
+}

@@ -1,0 +1,188 @@
+//! Malformed input never starts anything: each case exits 2 with one clear
+//! line first that names the file or flag and the field, and nothing is
+//! written (the home directory is not even created).
+
+mod common;
+
+use common::medchain;
+
+/// (topology text, words the first line must contain)
+const CASES: &[(&str, &[&str])] = &[
+    ("network: [broken\n", &["medchain.yaml:"]),
+    (
+        "networkk: a\n",
+        &[
+            "medchain.yaml:1:1",
+            "unknown key `networkk`",
+            "did you mean `network`",
+        ],
+    ),
+    (
+        "hospitals:\n  - name: a\n    memberz: 1\n",
+        &["medchain.yaml:3:", "did you mean `members`"],
+    ),
+    ("network: Imss Demo\n", &["network:", "not a valid name"]),
+    ("network: ../etc\n", &["network:", "not a valid name"]),
+    (
+        "hospitals:\n  - name: \"a;rm -rf /\"\n",
+        &["hospitals[0].name", "not a valid name"],
+    ),
+    (
+        "hospitals:\n  - name: a\n  - name: a\n",
+        &["hospitals[1].name", "used by two hospitals"],
+    ),
+    (
+        "hospitals:\n  - {name: a, sealers: 0}\n  - {name: b, sealers: 0}\n",
+        &["sealers", "no hospital has a sealer"],
+    ),
+    (
+        "hospitals:\n  - {name: a, sealers: 0, members: 0}\n",
+        &["hospitals[0]", "has no nodes"],
+    ),
+    ("chain_id: 0\n", &["chain_id", "not a valid chain id"]),
+    ("chain_id: -5\n", &["chain_id", "medchain.yaml:1:"]),
+    (
+        "consensus: raft\n",
+        &["consensus", "unknown variant `raft`"],
+    ),
+    ("peering: star\n", &["peering", "unknown variant `star`"]),
+    (
+        "gas_limit: 1000\n",
+        &["gas_limit", "cannot fit a single transfer"],
+    ),
+    (
+        "gas_limit: 99999999999999\n",
+        &["gas_limit", "absurdly large"],
+    ),
+    ("block_period: 0\n", &["block_period", "1 to 3600"]),
+    (
+        "consensus: ethash\nblock_period: 5\n",
+        &["block_period", "applies only to consensus: clique"],
+    ),
+    (
+        "consensus: ethash\ndifficulty: lots\n",
+        &["difficulty", "not a number"],
+    ),
+    (
+        "consensus: clique\ndifficulty: 0x200\n",
+        &["difficulty", "applies only to consensus: ethash"],
+    ),
+    (
+        "hospitals:\n  - {name: a, sealers: 40, members: 40}\n",
+        &["hospitals", "more than this machine can run"],
+    ),
+    (
+        "hospitals:\n  - {name: a, sealers: two}\n",
+        &["medchain.yaml:2:", "sealers"],
+    ),
+    ("hospitals: []\n", &["hospitals", "the list is empty"]),
+    (
+        "hospitals: guadalajara\n",
+        &["hospitals", "medchain.yaml:1:"],
+    ),
+    ("accounts: 0\n", &["accounts", "out of range"]),
+];
+
+#[test]
+fn malformed_topologies_exit_2_and_start_nothing() {
+    assert!(CASES.len() >= 15);
+    for (yaml, words) in CASES {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("medchain.yaml"), yaml).unwrap();
+        let home = dir.path().join("home");
+        for args in [&["up"][..], &["up", "--dry-run"][..]] {
+            let r = medchain(dir.path(), &home, args);
+            assert_eq!(
+                r.code, 2,
+                "{yaml:?} {args:?}: exit {} stderr {}",
+                r.code, r.stderr
+            );
+            let first = r.stderr.lines().next().unwrap_or_default();
+            assert!(first.starts_with("error: "), "{yaml:?}: {first}");
+            for w in *words {
+                assert!(
+                    first.contains(w),
+                    "{yaml:?}: first line lacks {w:?}: {first}"
+                );
+            }
+            assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+            assert!(!home.exists(), "{yaml:?}: wrote into the home directory");
+            let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert_eq!(
+                entries.len(),
+                1,
+                "{yaml:?}: wrote a file beside the topology"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_flags_and_missing_things_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let cases: &[(&[&str], &str)] = &[
+        (&["up"], "cannot read the topology file"),
+        (&["up", "-f", "nope.yaml"], "nope.yaml"),
+        (&["status"], "no network in"),
+        (&["down"], "no network in"),
+        (&["logs", "x"], "no network in"),
+        (&["accounts"], "no network in"),
+        (&["status", "--network", "Bad Name"], "--network"),
+        (
+            &["geth", "install", "--version", "1.14.0"],
+            "--version 1.14.0",
+        ),
+        (&["up", "--bogus"], "--bogus"),
+    ];
+    for (args, words) in cases {
+        let r = medchain(dir.path(), &home, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(words), "{args:?}: {}", r.stderr);
+        assert!(!home.exists(), "{args:?} created the home");
+    }
+    std::fs::write(dir.path().join("medchain.yaml"), "network: x\n").unwrap();
+    let r = medchain(dir.path(), &home, &["up", "--runtime", "kubernetes"]);
+    assert_eq!(r.code, 2);
+    let r = medchain(dir.path(), &home, &["up", "--geth", "/bin/true"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r
+        .stderr
+        .lines()
+        .next()
+        .unwrap()
+        .contains("--geth /bin/true"));
+    assert!(!home.exists());
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("medchain.yaml"),
+        "network: plan-only\npeering: gateway\nhospitals:\n  - {name: a}\n  - {name: b}\n",
+    )
+    .unwrap();
+    let home = dir.path().join("home");
+    let r = medchain(dir.path(), &home, &["up", "--dry-run", "--seed", "5"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for w in [
+        "a-sealer-0",
+        "b-member-0",
+        "a-sealer-0 → b-sealer-0",
+        "--http.addr 127.0.0.1",
+        "enode://",
+    ] {
+        assert!(r.stdout.contains(w), "plan lacks {w}:\n{}", r.stdout);
+    }
+    assert!(!home.exists());
+    // Deterministic: the same seed plans the same enodes.
+    let again = medchain(dir.path(), &home, &["up", "--dry-run", "--seed", "5"]);
+    let enodes = |s: &str| {
+        s.lines()
+            .filter(|l| l.contains("enode://"))
+            .map(|l| l.split('@').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(enodes(&r.stdout), enodes(&again.stdout));
+}

@@ -1,0 +1,162 @@
+//! End to end on real geth v1.13.15: three hospitals × (1 sealer + 1 member)
+//! with gateway peering come up peered and advancing, every planned edge is
+//! present, all nodes agree; `down` leaves no process; `up` resumes the same
+//! chain.
+
+mod common;
+
+use common::{alive, rpc, TestNet};
+use serde_json::json;
+
+const TOPO: &str = "\
+network: clique-e2e
+block_period: 1
+peering: gateway
+hospitals:
+  - name: guadalajara
+  - name: cairo
+  - name: lagos
+";
+
+#[test]
+fn clique_three_hospitals_gateway_up_status_down_resume() {
+    let net = TestNet::new(TOPO);
+    let up = net.ok(&["up", "--seed", "7"]);
+    assert!(up.stdout.contains("peered and advancing"), "{}", up.stdout);
+
+    // Every planned edge is present in admin_peers on both ends.
+    let state = net.state("clique-e2e");
+    let nodes = state["plan"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 6);
+    let edges = state["plan"]["edges"].as_array().unwrap();
+    assert_eq!(
+        edges.len(),
+        3 + 3,
+        "gateway: one edge inside each hospital + 3 between gateways"
+    );
+    for e in edges {
+        let (a, b) = (
+            e["from"].as_u64().unwrap() as usize,
+            e["to"].as_u64().unwrap() as usize,
+        );
+        for (x, y) in [(a, b), (b, a)] {
+            let url = format!("http://127.0.0.1:{}", nodes[x]["ports"]["http"]);
+            let peers = rpc(&url, "admin_peers", json!([]));
+            let want = nodes[y]["node_key"]["public_hex"].as_str().unwrap();
+            assert!(
+                peers
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["enode"].as_str().unwrap().contains(want)),
+                "{} lacks peer {}",
+                nodes[x]["name"],
+                nodes[y]["name"]
+            );
+        }
+    }
+    // Members of different hospitals are not peered directly under gateway.
+    let member = format!("http://127.0.0.1:{}", nodes[1]["ports"]["http"]);
+    assert_eq!(
+        rpc(&member, "admin_peers", json!([]))
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // At least 3 blocks, same hash at a common height everywhere.
+    let mut st = net.status();
+    for _ in 0..60 {
+        if st["common_height"].as_u64().unwrap_or(0) >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        st = net.status();
+    }
+    assert!(st["common_height"].as_u64().unwrap() >= 3, "{st}");
+    assert_eq!(st["agree"], true, "{st}");
+    assert_eq!(st["consensus"], "clique");
+    assert_eq!(st["runtime"], "process");
+    for n in st["nodes"].as_array().unwrap() {
+        assert_eq!(n["up"], true, "{n}");
+        assert!(n["rpc"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+        assert_eq!(n["disagrees"], false);
+    }
+    let h = st["common_height"].as_u64().unwrap();
+    let url0 = st["nodes"][0]["rpc"].as_str().unwrap().to_string();
+    let hash_before = rpc(
+        &url0,
+        "eth_getBlockByNumber",
+        json!([format!("{h:#x}"), false]),
+    )["hash"]
+        .clone();
+    let pids: Vec<u64> = state["pids"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 6);
+
+    // RPC only on loopback: the ports are not reachable on another address.
+    let text = std::fs::read_to_string(format!("/proc/{}/cmdline", pids[0])).unwrap();
+    assert!(text.contains("127.0.0.1"));
+
+    // down: every process gone, data kept.
+    net.ok(&["down"]);
+    for p in &pids {
+        assert!(!alive(*p), "geth {p} still running after down");
+    }
+    let st = net.status();
+    assert!(st["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["up"] == false));
+
+    // up again: the same chain continues (same block hash at h, higher head).
+    net.ok(&["up"]);
+    let st = net.status();
+    let url0 = st["nodes"][0]["rpc"].as_str().unwrap().to_string();
+    let hash_after = rpc(
+        &url0,
+        "eth_getBlockByNumber",
+        json!([format!("{h:#x}"), false]),
+    )["hash"]
+        .clone();
+    assert_eq!(
+        hash_before, hash_after,
+        "resumed chain differs at block {h}"
+    );
+    assert!(st["common_height"].as_u64().unwrap() > h);
+    assert_eq!(st["agree"], true);
+}
+
+#[test]
+fn accounts_are_prefunded_and_listed_with_keys() {
+    let net = TestNet::new(
+        "network: acct-e2e\nblock_period: 1\naccounts: 3\nhospitals:\n  - {name: a, members: 0}\n",
+    );
+    net.ok(&["up", "--seed", "11", "--quiet"]);
+    let accounts: serde_json::Value =
+        serde_json::from_str(&net.ok(&["accounts", "--json"]).stdout).unwrap();
+    let list = accounts["accounts"].as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    let url = accounts["rpc"][0].as_str().unwrap();
+    for a in list {
+        let bal = rpc(url, "eth_getBalance", json!([a["address"], "latest"]));
+        assert_eq!(bal, "0xd3c21bcecceda1000000", "1,000,000 ETH");
+        // The listed key really controls the address.
+        let key: alloy::primitives::B256 = a["private_key"].as_str().unwrap().parse().unwrap();
+        let signer = alloy::signers::local::PrivateKeySigner::from_bytes(&key).unwrap();
+        assert_eq!(
+            format!("{:#x}", signer.address()),
+            a["address"].as_str().unwrap()
+        );
+    }
+    // Same seed, same keys: deterministic experiments.
+    let text = net.ok(&["accounts"]).stdout;
+    assert!(text.contains("Private Keys"));
+    assert!(text.contains(list[0]["private_key"].as_str().unwrap()));
+}
