@@ -32,19 +32,13 @@ pub struct Global {
         help_heading = "Global"
     )]
     pub home: PathBuf,
-    /// Network to act on (default: the one in -f's file, else the only one in --home).
+    /// Network to act on (default: the one in ./medchain.yaml, else the only one in --home).
     #[arg(long, global = true, help_heading = "Global")]
     pub network: Option<String>,
-    /// Topology file.
-    #[arg(
-        short = 'f',
-        long = "file",
-        global = true,
-        default_value = "medchain.yaml",
-        help_heading = "Global"
-    )]
-    pub file: PathBuf,
 }
+
+/// The topology file commands other than `up` look at to pick a network.
+const DEFAULT_FILE: &str = "medchain.yaml";
 
 /// The commands.
 #[derive(Debug, Subcommand)]
@@ -87,6 +81,9 @@ pub enum Command {
 /// Flags of `medchain up`.
 #[derive(Debug, Args)]
 pub struct UpArgs {
+    /// Topology file.
+    #[arg(short = 'f', long = "file", default_value = DEFAULT_FILE)]
+    pub file: PathBuf,
     /// Runtime for the nodes (only `process` in this release).
     #[arg(long, default_value = "process")]
     pub runtime: String,
@@ -131,7 +128,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 .into());
             }
             let opts = up::UpOptions {
-                file: g.file.clone(),
+                file: a.file,
                 home: g.home.clone(),
                 dry_run: a.dry_run,
                 seed: a.seed,
@@ -199,6 +196,10 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
 }
 
 fn load(g: &Global) -> anyhow::Result<State> {
-    let name = network::select(&g.home, g.network.as_deref(), &g.file)?;
+    let name = network::select(
+        &g.home,
+        g.network.as_deref(),
+        std::path::Path::new(DEFAULT_FILE),
+    )?;
     State::load(&g.home, &name)
 }
