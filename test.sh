@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 target_dir="${CARGO_TARGET_DIR:-target}"
 cargo fmt --check
+# Contract artifacts must reproduce byte for byte from the pinned solc.
+(cd contracts && npm ci --silent --no-audit --no-fund && node build.js --check)
 cargo clippy --all-targets --locked -- -D warnings
 cargo build --locked --bin medchain
 "$target_dir/debug/medchain" geth install >/dev/null

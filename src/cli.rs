@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::contract::Which;
 use crate::error::InputError;
 use crate::geth::{self, GethVersion};
 use crate::network::{self, accounts, down, logs, status, up};
 use crate::state::State;
+use crate::{records, txinfo};
 
 /// Bring a private multi-hospital Ethereum network online and measure it.
 #[derive(Debug, Parser)]
@@ -71,10 +73,94 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// (Re)deploy the contracts onto the running network.
+    Deploy {
+        /// Only this contract (default: both).
+        #[arg(long, value_enum)]
+        contract: Option<Which>,
+    },
+    /// Store or read medical records in MedicalRecords.
+    Records {
+        #[command(subcommand)]
+        command: RecordsCommand,
+    },
+    /// Grant an address global read access to medical records (as admin).
+    Authorize {
+        /// Address to authorize.
+        address: String,
+        /// Revoke instead of grant.
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// Explain a transaction: block, status, gas used, decoded call and events.
+    Tx {
+        /// Transaction hash.
+        hash: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage the pinned geth binaries.
     Geth {
         #[command(subcommand)]
         command: GethCommand,
+    },
+}
+
+/// Which patient a records command is about.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct PatientArgs {
+    /// The patient's SSN; hashed off-chain with the network's salt, never sent.
+    #[arg(long)]
+    pub ssn: Option<String>,
+    /// The patient id (0x…, 32 bytes) instead of an SSN.
+    #[arg(long)]
+    pub patient: Option<String>,
+}
+
+/// `medchain records …`.
+#[derive(Debug, Subcommand)]
+pub enum RecordsCommand {
+    /// Store one reading (as a CLI device registered for the patient, or --key).
+    Add {
+        #[command(flatten)]
+        patient: PatientArgs,
+        /// Heart rate, beats per minute.
+        #[arg(long)]
+        heart_rate: u16,
+        /// Oxygen saturation, percent.
+        #[arg(long)]
+        spo2: u16,
+        /// Systolic blood pressure, mmHg.
+        #[arg(long, default_value_t = 120)]
+        systolic: u16,
+        /// Diastolic blood pressure, mmHg.
+        #[arg(long, default_value_t = 80)]
+        diastolic: u16,
+        /// Body temperature, °C.
+        #[arg(long, default_value_t = 36.8)]
+        temperature: f64,
+        /// Private key of a registered device to write as.
+        #[arg(long)]
+        key: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read a page of a patient's records (as admin, or --key).
+    Get {
+        #[command(flatten)]
+        patient: PatientArgs,
+        /// First record to show.
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+        /// Most records to show.
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+        /// Private key of the reader (must be allowed to read).
+        #[arg(long)]
+        key: Option<String>,
     },
 }
 
@@ -96,6 +182,9 @@ pub struct UpArgs {
     /// geth binary to use instead of the pinned, provisioned one.
     #[arg(long)]
     pub geth: Option<PathBuf>,
+    /// Do not deploy the contracts.
+    #[arg(long)]
+    pub no_deploy: bool,
     /// Print nothing but the final summary.
     #[arg(short, long)]
     pub quiet: bool,
@@ -134,6 +223,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 seed: a.seed,
                 geth: a.geth,
                 quiet: a.quiet,
+                no_deploy: a.no_deploy,
             };
             match up::up(&opts).await? {
                 up::UpOutcome::Planned(plan) => println!("{plan}"),
@@ -179,6 +269,94 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 println!("{}", accounts::accounts_text(&state));
             }
         }
+        Command::Deploy { contract } => {
+            let mut state = load(g)?;
+            let which = match contract {
+                Some(w) => vec![w],
+                None => vec![Which::Medical, Which::Simple],
+            };
+            network::deploy::deploy(&mut state, &which).await?;
+            for (k, a) in &state.contracts {
+                println!("{k}: {a:#x}");
+            }
+        }
+        Command::Records { command } => {
+            let state = load(g)?;
+            match command {
+                RecordsCommand::Add {
+                    patient,
+                    heart_rate,
+                    spo2,
+                    systolic,
+                    diastolic,
+                    temperature,
+                    key,
+                    json,
+                } => {
+                    if !(-327.0..=327.0).contains(&temperature) {
+                        return Err(InputError::new(format!(
+                            "--temperature {temperature}: expected degrees Celsius, e.g. 36.8"
+                        ))
+                        .into());
+                    }
+                    let reading = records::Reading {
+                        heart_rate,
+                        spo2,
+                        systolic,
+                        diastolic,
+                        temperature_centi_c: (temperature * 100.0).round() as i16,
+                    };
+                    let device = key.as_deref().map(records::parse_key).transpose()?;
+                    let added =
+                        records::add(&state, &patient_ref(&patient)?, reading, device).await?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&added)?);
+                    } else {
+                        println!(
+                            "record {} for patient {:#x} (sequence {}) in block {}, tx {:#x}, gas {}",
+                            added.record_id, added.patient, added.sequence, added.block, added.tx, added.gas_used
+                        );
+                    }
+                }
+                RecordsCommand::Get {
+                    patient,
+                    offset,
+                    limit,
+                    key,
+                } => {
+                    let reader = key.as_deref().map(records::parse_key).transpose()?;
+                    let (total, page) =
+                        records::get(&state, &patient_ref(&patient)?, offset, limit, reader)
+                            .await?;
+                    print!("{}", records::table(total, offset, &page));
+                }
+            }
+        }
+        Command::Authorize { address, revoke } => {
+            let state = load(g)?;
+            let user: alloy::primitives::Address = address.parse().map_err(|_| {
+                InputError::new(format!("{address:?}: expected a 20-byte hex address (0x…)"))
+            })?;
+            let tx = records::authorize(&state, user, revoke).await?;
+            println!(
+                "{} {user:#x} (tx {tx:#x})",
+                if revoke { "revoked" } else { "authorized" }
+            );
+        }
+        Command::Tx { hash, json } => {
+            let state = load(g)?;
+            let h: alloy::primitives::B256 = hash.parse().map_err(|_| {
+                InputError::new(format!(
+                    "{hash:?}: expected a 32-byte transaction hash (0x…)"
+                ))
+            })?;
+            let info = txinfo::explain(&records::client_rpc(&state), h).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&info)?);
+            } else {
+                print!("{}", txinfo::text(&info));
+            }
+        }
         Command::Geth {
             command: GethCommand::Install { version },
         } => {
@@ -193,6 +371,18 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn patient_ref(p: &PatientArgs) -> Result<records::PatientRef, InputError> {
+    match (&p.ssn, &p.patient) {
+        (Some(ssn), _) if !ssn.trim().is_empty() => {
+            Ok(records::PatientRef::Ssn(ssn.trim().to_string()))
+        }
+        (_, Some(id)) => id.parse().map(records::PatientRef::Id).map_err(|_| {
+            InputError::new(format!("--patient {id:?}: expected a 32-byte hex id (0x…)"))
+        }),
+        _ => Err(InputError::new("--ssn: must not be empty")),
+    }
 }
 
 fn load(g: &Global) -> anyhow::Result<State> {

@@ -6,6 +6,7 @@
 //! [`state::State`], which every later command reads.
 
 pub mod cli;
+pub mod contract;
 pub mod error;
 pub mod genesis;
 pub mod geth;
@@ -14,7 +15,9 @@ pub mod network;
 pub mod plan;
 pub mod ports;
 pub mod progress;
+pub mod records;
 pub mod rpc;
 pub mod runtime;
 pub mod state;
 pub mod topology;
+pub mod txinfo;

@@ -122,8 +122,12 @@ pub struct Plan {
     pub nodes: Vec<NodePlan>,
     /// Peering edges.
     pub edges: Vec<Edge>,
-    /// Prefunded test accounts.
+    /// Prefunded test accounts; the first deploys the contracts (admin).
     pub accounts: Vec<KeyPair>,
+    /// Each hospital's institutional account, registered in MedicalRecords.
+    pub hospital_keys: Vec<(String, KeyPair)>,
+    /// Per-network salt of patient ids (`keccak256(salt ‖ ssn)`).
+    pub patient_salt: alloy::primitives::B256,
     /// Shared ethash DAG directory (ethash only).
     pub dag_dir: Option<PathBuf>,
 }
@@ -199,6 +203,16 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
     let accounts: Vec<KeyPair> = (0..topo.accounts)
         .map(|i| keys::derive(seed, &format!("dev/{i}")))
         .collect();
+    let hospital_keys: Vec<(String, KeyPair)> = topo
+        .hospitals
+        .iter()
+        .map(|h| {
+            (
+                h.name.clone(),
+                keys::derive(seed, &format!("hospital/{}", h.name)),
+            )
+        })
+        .collect();
     let wei = U256::from(topo.account_balance_eth) * U256::from(10u64).pow(U256::from(18u64));
     let mut alloc: Vec<Prefund> = accounts
         .iter()
@@ -207,10 +221,16 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
             wei,
         })
         .collect();
-    alloc.extend(nodes.iter().map(|n| Prefund {
-        address: n.account.address,
-        wei: U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64)),
-    }));
+    alloc.extend(
+        nodes
+            .iter()
+            .map(|n| n.account.address)
+            .chain(hospital_keys.iter().map(|(_, k)| k.address))
+            .map(|address| Prefund {
+                address,
+                wei: U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64)),
+            }),
+    );
     let signers: Vec<Address> = nodes
         .iter()
         .filter(|n| n.role == Role::Sealer)
@@ -228,6 +248,8 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
         dir,
         nodes,
         accounts,
+        hospital_keys,
+        patient_salt: keys::derive(seed, "patient-salt").secret,
     }
 }
 
@@ -256,6 +278,10 @@ fn geth_args(topo: &Topology, node: &NodePlan, dag_dir: &Path) -> Vec<String> {
     push("--authrpc.port", node.ports.authrpc.to_string());
     push("--miner.gaslimit", topo.gas_limit.to_string());
     push("--miner.etherbase", format!("{:#x}", node.account.address));
+    // Starting the miner raises the pool's minimum tip to this price (1 gwei
+    // by default), so remote peers would drop transactions whose tip was
+    // estimated on empty blocks; a test network accepts any tip.
+    push("--miner.gasprice", "1".into());
     push("--verbosity", "3".into());
     for flag in ["--nodiscover", "--ipcdisable", "--http", "--ws"] {
         a.push(flag.into());
@@ -470,6 +496,10 @@ mod tests {
         );
         assert!(sealer.contains("--http.addr 127.0.0.1") && sealer.contains("--ws.addr 127.0.0.1"));
         assert!(sealer.contains("--nodiscover"));
+        assert!(
+            sealer.contains("--miner.gasprice 1"),
+            "otherwise low-tip txs stay on the member"
+        );
         assert_eq!(p.geth, GethVersion::V1_13_15);
     }
 
@@ -496,7 +526,7 @@ mod tests {
                 n.name
             );
         }
-        assert_eq!(p.genesis["alloc"].as_object().unwrap().len(), 10 + 6);
+        assert_eq!(p.genesis["alloc"].as_object().unwrap().len(), 10 + 6 + 3);
     }
 
     #[test]

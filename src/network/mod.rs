@@ -3,6 +3,7 @@
 //! [`State`](crate::state::State) and nothing else.
 
 pub mod accounts;
+pub mod deploy;
 pub mod down;
 pub mod logs;
 pub mod status;

@@ -15,9 +15,11 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context};
 use serde_json::json;
 
+use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
 use crate::geth;
 use crate::keys;
+use crate::network::deploy;
 use crate::plan::{self, Plan, PlanInputs, Role};
 use crate::ports;
 use crate::progress::Progress;
@@ -42,6 +44,8 @@ pub struct UpOptions {
     pub geth: Option<PathBuf>,
     /// No progress lines.
     pub quiet: bool,
+    /// Skip deploying the contracts.
+    pub no_deploy: bool,
 }
 
 /// The outcome of a successful `up`.
@@ -194,6 +198,20 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
     };
     match result {
         Ok(height) => {
+            if !opts.no_deploy {
+                let missing: Vec<Which> =
+                    [(Which::Medical, MEDICAL_KEY), (Which::Simple, SIMPLE_KEY)]
+                        .into_iter()
+                        .filter(|(_, k)| !state.contracts.contains_key(*k))
+                        .map(|(w, _)| w)
+                        .collect();
+                if !missing.is_empty() {
+                    progress.step("deploying MedicalRecords and Simple");
+                    deploy::deploy(&mut state, &missing).await.context(
+                        "the network is up but deploying the contracts failed; retry with `medchain deploy`",
+                    )?;
+                }
+            }
             progress.finish();
             Ok(UpOutcome::Running {
                 elapsed: progress.elapsed(),
@@ -562,6 +580,9 @@ pub fn summary(state: &State, elapsed: Duration, height: u64, already: bool) -> 
             n.rpc_url(),
             n.ws_url()
         );
+    }
+    for (k, a) in &state.contracts {
+        let _ = writeln!(out, "contract {k}: {a:#x}");
     }
     let _ = write!(
         out,
