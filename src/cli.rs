@@ -10,7 +10,7 @@ use crate::error::InputError;
 use crate::geth::{self, GethVersion};
 use crate::network::{self, accounts, down, logs, status, up};
 use crate::state::State;
-use crate::{records, txinfo};
+use crate::{bench, records, txinfo};
 
 /// Bring a private multi-hospital Ethereum network online and measure it.
 #[derive(Debug, Parser)]
@@ -100,6 +100,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a benchmark scenario (Caliper's rounds) and report latency and throughput.
+    Bench(BenchArgs),
     /// Manage the pinned geth binaries.
     Geth {
         #[command(subcommand)]
@@ -162,6 +164,43 @@ pub enum RecordsCommand {
         #[arg(long)]
         key: Option<String>,
     },
+}
+
+/// Flags of `medchain bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Scenario file, e.g. scenarios/simple.yaml.
+    pub scenario: PathBuf,
+    /// Topology file to bring a network up from when none is running.
+    #[arg(short = 'f', long = "file", default_value = DEFAULT_FILE)]
+    pub file: PathBuf,
+    /// Write the JSON report (schema 1) here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Write a self-contained HTML report with charts here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Compare against this earlier JSON report; exit 1 when worse than allowed.
+    #[arg(long, requires = "max_regression")]
+    pub baseline: Option<PathBuf>,
+    /// Allowed drop in throughput / rise in p95 latency per round, percent.
+    #[arg(long, requires = "baseline")]
+    pub max_regression: Option<f64>,
+    /// Keep a network this run brought up (default: tear it down).
+    #[arg(long)]
+    pub keep: bool,
+    /// Drive any JSON-RPC endpoint instead of a medchain network.
+    #[arg(long, help_heading = "External endpoint")]
+    pub rpc: Option<String>,
+    /// WebSocket endpoint for new heads (default: --rpc with ws://).
+    #[arg(long, requires = "rpc", help_heading = "External endpoint")]
+    pub ws: Option<String>,
+    /// Funded private key for --rpc (deploys contracts, funds workers).
+    #[arg(long, requires = "rpc", help_heading = "External endpoint")]
+    pub key: Option<String>,
+    /// No progress output.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Flags of `medchain up`.
@@ -355,6 +394,51 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&info)?);
             } else {
                 print!("{}", txinfo::text(&info));
+            }
+        }
+        Command::Bench(b) => {
+            let opts = bench::run::BenchOptions {
+                scenario: b.scenario,
+                file: b.file,
+                home: g.home.clone(),
+                network: g.network.clone(),
+                json: b.json.clone(),
+                html: b.html.clone(),
+                baseline: b.baseline,
+                max_regression: b.max_regression.unwrap_or(0.0),
+                keep: b.keep,
+                rpc: b.rpc,
+                ws: b.ws,
+                key: b.key,
+                quiet: b.quiet,
+            };
+            let out = bench::run::bench(&opts).await?;
+            print!("{}", bench::report::table(&out.report));
+            for p in [&b.json, &b.html].into_iter().flatten() {
+                if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(d)?;
+                }
+            }
+            if let Some(p) = &b.json {
+                bench::report::write_json(&out.report, p)?;
+                println!("JSON report: {}", p.display());
+            }
+            if let Some(p) = &b.html {
+                bench::report::write_html(&out.report, p)?;
+                println!("HTML report: {}", p.display());
+            }
+            if let Some(c) = out.comparison {
+                for l in &c.lines {
+                    println!("{l}");
+                }
+                if !c.ok {
+                    anyhow::bail!(
+                        "performance regressed beyond --max-regression (see the comparison above)"
+                    );
+                }
+            }
+            if out.report.partial {
+                anyhow::bail!("the run was interrupted; the report holds the rounds that ran");
             }
         }
         Command::Geth {

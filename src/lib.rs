@@ -5,6 +5,7 @@
 //! [`plan::Plan`] (pure) → a [`runtime::Runtime`] applies it →
 //! [`state::State`], which every later command reads.
 
+pub mod bench;
 pub mod cli;
 pub mod contract;
 pub mod error;

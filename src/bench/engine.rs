@@ -1,0 +1,472 @@
+//! The load engine: workers with their own funded accounts and local nonces
+//! sign EIP-1559 transactions ahead of their send time and submit them raw;
+//! a pacer hands out indices on the rate controller's schedule; the
+//! observer measures what the chain did. Every loop is bounded by the
+//! round's count or duration and a drain deadline.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::eips::Encodable2718;
+use alloy::network::TxSignerSync;
+use alloy::primitives::{Address, TxKind, U256};
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::{anyhow, Context};
+use serde_json::json;
+use tokio::sync::{mpsc, Notify};
+
+use super::observer::{RoundStats, Tracker};
+use super::rate::{Decision, Feedback, Pacer};
+use super::result::{ChainFigures, LatencyBucket, RoundResult};
+use super::scenario::{Length, Round, Workload};
+use super::workload::{self, Env};
+use crate::contract::{signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
+use crate::rpc::Rpc;
+
+/// Fee cap of benchmark transactions: far above any base fee these chains
+/// reach, so a rising base fee never strands a transaction.
+pub const MAX_FEE_WEI: u128 = 100_000_000_000;
+/// Tip of benchmark transactions (nodes run with `--miner.gasprice 1`).
+pub const TIP_WEI: u128 = 1;
+/// Ether each worker receives.
+pub const WORKER_FUNDS_ETH: u64 = 10_000;
+/// Jobs each worker may hold ahead of their send time.
+const LOOKAHEAD: usize = 64;
+
+/// One sender.
+#[derive(Debug)]
+pub struct Worker {
+    /// Index.
+    pub index: usize,
+    /// Key.
+    pub signer: PrivateKeySigner,
+    /// Next nonce (tracked locally).
+    pub nonce: u64,
+    /// Next device sequence number (`add-record`).
+    pub sequence: u64,
+    /// Endpoint it sends to.
+    pub rpc: Rpc,
+}
+
+/// Everything rounds share.
+pub struct Engine {
+    /// Chain id for signing.
+    pub chain_id: u64,
+    /// Workers (taken by a round's tasks and returned after it).
+    pub workers: Vec<Worker>,
+    /// Shared with the observer.
+    pub tracker: Arc<Tracker>,
+    /// What calls depend on.
+    pub env: Env,
+    /// Seconds a round may wait for its last transactions after sending.
+    pub drain: Duration,
+    /// Ctrl-C.
+    pub cancel: Arc<Notify>,
+    /// Set once cancelled.
+    pub cancelled: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Creates `n` worker keys, funds them from `funder` and, for medical
+/// scenarios, registers each as hospital, authorized reader and device.
+pub async fn setup_workers(
+    funder: &PrivateKeySigner,
+    funder_rpc: &str,
+    targets: &[String],
+    keys: Vec<PrivateKeySigner>,
+    medical: Option<(Address, &Env)>,
+) -> anyhow::Result<Vec<Worker>> {
+    let provider = signing_provider(funder_rpc, funder)?;
+    let mut hashes = Vec::new();
+    for k in &keys {
+        let tx = alloy::rpc::types::TransactionRequest::default()
+            .to(k.address())
+            .value(U256::from(WORKER_FUNDS_ETH) * U256::from(10u64).pow(U256::from(18u64)));
+        let p = alloy::providers::Provider::send_transaction(&provider, tx)
+            .await
+            .context("funding a worker")?;
+        hashes.push(*p.tx_hash());
+    }
+    if let Some((mr, env)) = medical {
+        let c = MedicalRecords::new(mr, provider.clone());
+        for (w, k) in keys.iter().enumerate() {
+            let a = k.address();
+            let calls = [
+                c.addHospital(a, format!("bench-worker-{w}"))
+                    .clear_decoder(),
+                c.authorizeUser(a).clear_decoder(),
+                c.registerDevice(a, env.device_patient(w)).clear_decoder(),
+            ];
+            for call in calls {
+                let p = call.send().await.map_err(|e| {
+                    anyhow!(
+                        "registering worker {w}: {}",
+                        crate::contract::revert_reason(&e).unwrap_or(e.to_string())
+                    )
+                })?;
+                hashes.push(*p.tx_hash());
+            }
+        }
+    }
+    for h in hashes {
+        let r = wait_receipt(&provider, h, RECEIPT_TIMEOUT).await?;
+        if !r.status() {
+            return Err(anyhow!("worker setup transaction {h:#x} reverted"));
+        }
+    }
+    let mut workers = Vec::new();
+    for (index, signer) in keys.into_iter().enumerate() {
+        let rpc = Rpc::new(&targets[index % targets.len()])?;
+        let nonce: String = rpc
+            .call(
+                "eth_getTransactionCount",
+                json!([signer.address(), "pending"]),
+            )
+            .await?;
+        workers.push(Worker {
+            index,
+            nonce: crate::rpc::parse_hex_u64(&nonce)?,
+            sequence: 1,
+            signer,
+            rpc,
+        });
+    }
+    Ok(workers)
+}
+
+/// Signs `call` as an EIP-1559 transaction; returns its hash and raw bytes.
+pub fn sign(
+    signer: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    call: &workload::Call,
+) -> anyhow::Result<(alloy::primitives::B256, Vec<u8>)> {
+    let mut tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: call.gas,
+        max_fee_per_gas: MAX_FEE_WEI,
+        max_priority_fee_per_gas: TIP_WEI,
+        to: TxKind::Call(call.to),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: call.input.clone(),
+    };
+    let sig = signer.sign_transaction_sync(&mut tx)?;
+    let signed = tx.into_signed(sig);
+    let hash = *signed.hash();
+    Ok((hash, TxEnvelope::from(signed).encoded_2718()))
+}
+
+/// Whether a submission error means our local nonce is behind the chain.
+fn nonce_error(e: &anyhow::Error) -> bool {
+    let s = e.to_string();
+    s.contains("nonce too low")
+        || s.contains("already known")
+        || s.contains("replacement transaction underpriced")
+}
+
+async fn worker_task(
+    mut w: Worker,
+    mut rx: mpsc::Receiver<(u64, Instant)>,
+    workload: Workload,
+    env: Arc<Env>,
+    chain_id: u64,
+    tracker: Arc<Tracker>,
+) -> Worker {
+    while let Some((index, at)) = rx.recv().await {
+        let call = workload::call(&workload, index, w.index, &env, w.sequence);
+        if call.read {
+            tokio::time::sleep_until(at.into()).await;
+            let start = Instant::now();
+            let r = w
+                .rpc
+                .call::<serde_json::Value>(
+                    "eth_call",
+                    json!([{"from": w.signer.address(), "to": call.to, "data": call.input, "gas": format!("{:#x}", call.gas)}, "latest"]),
+                )
+                .await;
+            tracker.read_done(start, r.is_ok());
+            continue;
+        }
+        // Signed before the send time: signing stays off the send path.
+        let Ok((hash, raw)) = sign(&w.signer, chain_id, w.nonce, &call) else {
+            continue;
+        };
+        tokio::time::sleep_until(at.into()).await;
+        tracker.submit(hash, Instant::now());
+        match w
+            .rpc
+            .call::<String>(
+                "eth_sendRawTransaction",
+                json!([format!("0x{}", hex::encode(&raw))]),
+            )
+            .await
+        {
+            Ok(_) => {
+                w.nonce += 1;
+                if matches!(workload, Workload::AddRecord) {
+                    w.sequence += 1;
+                }
+            }
+            Err(e) => {
+                tracker.reject(hash);
+                if nonce_error(&e) {
+                    if let Ok(n) = w
+                        .rpc
+                        .call::<String>(
+                            "eth_getTransactionCount",
+                            json!([w.signer.address(), "pending"]),
+                        )
+                        .await
+                    {
+                        w.nonce = crate::rpc::parse_hex_u64(&n).unwrap_or(w.nonce);
+                    }
+                }
+            }
+        }
+    }
+    w
+}
+
+impl Engine {
+    /// Runs one round to completion (or Ctrl-C) and returns its figures.
+    pub async fn run_round(
+        &mut self,
+        round: &Round,
+        on_progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> anyhow::Result<RoundResult> {
+        let is_read = round.workload.is_read();
+        if !is_read {
+            // Start right after a block, so the driver's window and the
+            // chain's window begin together.
+            let _ = tokio::time::timeout(Duration::from_secs(30), self.tracker.new_head.notified())
+                .await;
+        }
+        let start = Instant::now();
+        self.tracker.begin_round(start);
+        let env = Arc::new(self.env.clone());
+        let mut senders = Vec::new();
+        let mut handles = Vec::new();
+        for w in self.workers.drain(..) {
+            let (tx, rx) = mpsc::channel(LOOKAHEAD);
+            senders.push(tx);
+            handles.push(tokio::spawn(worker_task(
+                w,
+                rx,
+                round.workload.clone(),
+                env.clone(),
+                self.chain_id,
+                self.tracker.clone(),
+            )));
+        }
+
+        let mut pacer = Pacer::new(&round.rate, round.length);
+        let total = match round.length {
+            Length::Count(n) => Some(n),
+            Length::Seconds(_) => None,
+        };
+        let limit = match round.length {
+            Length::Seconds(d) => Duration::from_secs_f64(d),
+            // A count-bounded round still stops after an hour.
+            Length::Count(_) => Duration::from_secs(3600),
+        };
+        let mut index = 0u64;
+        let mut waits = 0u64;
+        'pace: while total.is_none_or(|n| index < n)
+            && !self.cancelled.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            let (_, committed, in_flight) = self.tracker.counts();
+            let elapsed = start.elapsed();
+            if elapsed >= limit {
+                break;
+            }
+            let fb = Feedback {
+                elapsed,
+                sent: index,
+                committed,
+                in_flight: in_flight + index.saturating_sub(self.tracker.counts().0),
+            };
+            match pacer.next(&fb) {
+                Decision::SendAt(t) => {
+                    if t >= limit {
+                        break;
+                    }
+                    let w = workload::worker_for(&round.workload, index, &env);
+                    tokio::select! {
+                        r = senders[w].send((index, start + t)) => if r.is_err() { break 'pace; },
+                        _ = self.cancel.notified() => break 'pace,
+                    }
+                    index += 1;
+                    if index.is_multiple_of(100) {
+                        on_progress(index, total.unwrap_or(0));
+                    }
+                }
+                Decision::WaitForCompletion => {
+                    waits += 1;
+                    let _ = tokio::time::timeout(
+                        Duration::from_millis(50),
+                        self.tracker.completed.notified(),
+                    )
+                    .await;
+                }
+                Decision::Stop => break,
+            }
+        }
+        let _ = waits;
+        drop(senders);
+        for h in handles {
+            self.workers
+                .push(h.await.map_err(|e| anyhow!("worker task failed: {e}"))?);
+        }
+        self.workers.sort_by_key(|w| w.index);
+        on_progress(index, total.unwrap_or(index));
+
+        // Drain: wait for everything sent to be committed, bounded.
+        let deadline = Instant::now() + self.drain;
+        while Instant::now() < deadline {
+            let (_, _, in_flight) = self.tracker.counts();
+            if in_flight == 0 || self.cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            let _ = tokio::time::timeout(
+                Duration::from_millis(200),
+                self.tracker.completed.notified(),
+            )
+            .await;
+        }
+        let stats = self.tracker.end_round();
+        workload::after_round(&round.workload, index, &mut self.env);
+        Ok(summarize(round, &stats, pacer.knee()))
+    }
+}
+
+/// Turns a round's raw figures into its report row.
+pub fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> RoundResult {
+    let secs = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+        (Some(a), Some(b)) if b > a => (b - a).as_secs_f64(),
+        _ => 0.0,
+    };
+    let fail = s.failures.rejected + s.failures.reverted + s.failures.timed_out;
+    let send_span = secs(s.first_submit, s.last_submit);
+    let span = secs(s.first_submit, s.last_commit);
+    let lat = |q: f64| {
+        if s.succ > 0 {
+            s.hist.value_at_quantile(q) as f64 / 1e6
+        } else {
+            0.0
+        }
+    };
+    let read = round.workload.is_read();
+
+    let mut chain = ChainFigures::default();
+    let window: Vec<_> = if read {
+        s.blocks.clone()
+    } else {
+        // From the first block after the round began to the last block
+        // holding one of ours.
+        let last = s.blocks.iter().rposition(|b| b.ours > 0);
+        match last {
+            Some(l) => s.blocks[..=l]
+                .iter()
+                .filter(|b| b.number > s.start_head)
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        }
+    };
+    let mut onchain_tps = 0.0;
+    if let (Some(first), Some(last)) = (window.first(), window.last()) {
+        let n = window.len() as f64;
+        chain.first_block = first.number;
+        chain.last_block = last.number;
+        chain.blocks = window.len() as u64;
+        chain.transactions = window.iter().map(|b| b.txs).sum();
+        chain.txs_per_block = chain.transactions as f64 / n;
+        chain.gas_used_avg = window.iter().map(|b| b.gas_used as f64).sum::<f64>() / n;
+        chain.gas_limit = last.gas_limit;
+        chain.gas_utilization = if last.gas_limit > 0 {
+            chain.gas_used_avg / last.gas_limit as f64
+        } else {
+            0.0
+        };
+        chain.uncles = window.iter().map(|b| b.uncles).sum();
+        // The chain's window opens at the parent of the first block: the
+        // head when the round began.
+        let parent_ts = s
+            .timestamps
+            .get(&first.number.saturating_sub(1))
+            .copied()
+            .unwrap_or(first.timestamp);
+        let chain_span = last.timestamp.saturating_sub(parent_ts) as f64;
+        if chain.blocks > 0 {
+            chain.block_interval_avg_s = chain_span / chain.blocks as f64;
+        }
+        let ours: u64 = window.iter().map(|b| b.ours).sum();
+        if !read && chain_span > 0.0 {
+            onchain_tps = ours as f64 / chain_span;
+        }
+    }
+
+    let mut histogram = Vec::new();
+    if s.succ > 0 {
+        let mut prev = 0u64;
+        for v in s.hist.iter_log(10_000, 2.0) {
+            let upper = v.value_iterated_to();
+            let count = v.count_since_last_iteration();
+            if count > 0 || upper > prev {
+                histogram.push(LatencyBucket {
+                    le_s: upper as f64 / 1e6,
+                    count,
+                });
+            }
+            prev = upper;
+            if histogram.len() > 40 {
+                break;
+            }
+        }
+    }
+
+    RoundResult {
+        label: round.label.clone(),
+        op: round.workload.op().to_string(),
+        succ: s.succ,
+        fail,
+        send_rate_tps: if send_span > 0.0 {
+            (s.sent as f64 - 1.0).max(0.0) / send_span
+        } else {
+            0.0
+        },
+        max_latency_s: if s.succ > 0 {
+            s.hist.max() as f64 / 1e6
+        } else {
+            0.0
+        },
+        min_latency_s: if s.succ > 0 {
+            s.hist.min() as f64 / 1e6
+        } else {
+            0.0
+        },
+        avg_latency_s: if s.succ > 0 { s.hist.mean() / 1e6 } else { 0.0 },
+        p50_latency_s: lat(0.50),
+        p95_latency_s: lat(0.95),
+        p99_latency_s: lat(0.99),
+        throughput_tps: if span > 0.0 {
+            s.succ as f64 / span
+        } else {
+            0.0
+        },
+        onchain_tps,
+        duration_s: (s
+            .last_commit
+            .unwrap_or(s.start)
+            .max(s.last_submit.unwrap_or(s.start))
+            - s.start)
+            .as_secs_f64(),
+        failures: s.failures.clone(),
+        chain,
+        knee_tps: knee,
+        timeline: s.time_points(),
+        latency_histogram: histogram,
+    }
+}

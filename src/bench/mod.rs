@@ -1,0 +1,14 @@
+//! `medchain bench`: Caliper-style rounds (rate controller × workload)
+//! against a running network, latency from block subscriptions, reports in
+//! Caliper's columns, and a regression gate for CI.
+
+pub mod baseline;
+pub mod engine;
+pub mod observer;
+pub mod rate;
+pub mod report;
+pub mod resources;
+pub mod result;
+pub mod run;
+pub mod scenario;
+pub mod workload;

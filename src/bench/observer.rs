@@ -1,0 +1,469 @@
+//! Latency from the chain itself: a `newHeads` WebSocket subscription, each
+//! new block's transaction list matched against what the workers submitted.
+//! A transaction is committed when its block has `confirmations` blocks on
+//! top (1 = included); its latency is the time from submission to the
+//! arrival of the head that commits it. Receipts are read only afterwards,
+//! per block, to tell successes from reverts — never polled per transaction.
+//!
+//! A reorg that replaces a block whose transactions were already committed
+//! is not undone (with `confirmations: 1` on Clique this can happen when an
+//! out-of-turn block loses); raise `confirmations` to exclude it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use alloy::primitives::B256;
+use alloy::providers::{Provider, ProviderBuilder, WsConnect};
+use futures::StreamExt;
+use hdrhistogram::Histogram;
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+use super::result::{Failures, TimePoint};
+use crate::rpc::{parse_hex_u64, Rpc};
+
+/// A block as the observer saw it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlockInfo {
+    /// Number.
+    pub number: u64,
+    /// Timestamp (seconds).
+    pub timestamp: u64,
+    /// Transactions in the block.
+    pub txs: u64,
+    /// Of which ours (submitted in the current round).
+    pub ours: u64,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Uncles referenced.
+    pub uncles: u64,
+}
+
+/// Figures of the round under way.
+#[derive(Debug)]
+pub struct RoundStats {
+    /// Round start.
+    pub start: Instant,
+    /// Latencies of successes, microseconds.
+    pub hist: Histogram<u64>,
+    /// Successes.
+    pub succ: u64,
+    /// Failures by class.
+    pub failures: Failures,
+    /// Submitted.
+    pub sent: u64,
+    /// First submission.
+    pub first_submit: Option<Instant>,
+    /// Last submission.
+    pub last_submit: Option<Instant>,
+    /// Last commit (or read completion).
+    pub last_commit: Option<Instant>,
+    /// Per-second series: submitted, committed, latency sum.
+    pub timeline: Vec<(u64, u64, f64)>,
+    /// Blocks seen while the round ran.
+    pub blocks: Vec<BlockInfo>,
+    /// Timestamps of every block seen (and of a few before the round).
+    pub timestamps: BTreeMap<u64, u64>,
+    /// The head when the round began: the chain's window opens there.
+    pub start_head: u64,
+}
+
+impl RoundStats {
+    fn new(start: Instant) -> Self {
+        Self {
+            start,
+            hist: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
+            succ: 0,
+            failures: Failures::default(),
+            sent: 0,
+            first_submit: None,
+            last_submit: None,
+            last_commit: None,
+            timeline: Vec::new(),
+            blocks: Vec::new(),
+            timestamps: BTreeMap::new(),
+            start_head: 0,
+        }
+    }
+
+    fn slot(&mut self, at: Instant) -> &mut (u64, u64, f64) {
+        let i = at.saturating_duration_since(self.start).as_secs() as usize;
+        // Bounded: a round lasts at most an hour plus its drain deadline.
+        let i = i.min(7200);
+        if self.timeline.len() <= i {
+            self.timeline.resize(i + 1, (0, 0, 0.0));
+        }
+        &mut self.timeline[i]
+    }
+
+    /// Records a success with `latency`, finished at `at`.
+    pub fn success(&mut self, latency: Duration, at: Instant) {
+        self.succ += 1;
+        let _ = self.hist.record((latency.as_micros() as u64).max(1));
+        self.last_commit = Some(self.last_commit.map_or(at, |l| l.max(at)));
+        let s = self.slot(at);
+        s.1 += 1;
+        s.2 += latency.as_secs_f64();
+    }
+
+    /// The per-second series.
+    pub fn time_points(&self) -> Vec<TimePoint> {
+        self.timeline
+            .iter()
+            .enumerate()
+            .map(|(i, (sub, com, lat))| TimePoint {
+                t_s: i as f64,
+                submitted: *sub,
+                committed: *com,
+                avg_latency_s: if *com > 0 { lat / *com as f64 } else { 0.0 },
+            })
+            .collect()
+    }
+}
+
+struct Inner {
+    pending: HashMap<B256, Instant>,
+    included: BTreeMap<u64, Vec<(B256, Instant)>>,
+    stats: RoundStats,
+    head: u64,
+    /// Block timestamps across rounds (bounded), so a round's window can
+    /// open at the parent of its first block even if that came earlier.
+    timestamps: BTreeMap<u64, u64>,
+}
+
+/// What workers and the observer share.
+pub struct Tracker {
+    inner: Mutex<Inner>,
+    /// Woken whenever transactions complete (for fixed-load and draining).
+    pub completed: Notify,
+    /// Woken on every new head (to align round starts with blocks).
+    pub new_head: Notify,
+    confirmations: u64,
+}
+
+impl Tracker {
+    /// A tracker committing after `confirmations` blocks.
+    pub fn new(confirmations: u64) -> Arc<Self> {
+        Arc::new(Self {
+            inner: Mutex::new(Inner {
+                pending: HashMap::new(),
+                included: BTreeMap::new(),
+                stats: RoundStats::new(Instant::now()),
+                head: 0,
+                timestamps: BTreeMap::new(),
+            }),
+            completed: Notify::new(),
+            new_head: Notify::new(),
+            confirmations,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a new round's figures; anything still pending is dropped.
+    pub fn begin_round(&self, start: Instant) {
+        let mut g = self.lock();
+        g.pending.clear();
+        g.included.clear();
+        g.stats = RoundStats::new(start);
+        let known = g.timestamps.clone();
+        g.stats.timestamps = known;
+        g.stats.start_head = g.head;
+    }
+
+    /// Ends the round: counts what is still unconfirmed as timed out and
+    /// hands over the figures.
+    pub fn end_round(&self) -> RoundStats {
+        let mut g = self.lock();
+        let left =
+            g.pending.len() as u64 + g.included.values().map(|v| v.len() as u64).sum::<u64>();
+        g.stats.failures.timed_out += left;
+        g.pending.clear();
+        g.included.clear();
+        std::mem::replace(&mut g.stats, RoundStats::new(Instant::now()))
+    }
+
+    /// A transaction is about to be sent (registered before sending, so
+    /// the observer can never see it first).
+    pub fn submit(&self, hash: B256, at: Instant) {
+        let mut g = self.lock();
+        g.pending.insert(hash, at);
+        Self::count_submit(&mut g.stats, at);
+    }
+
+    fn count_submit(s: &mut RoundStats, at: Instant) {
+        s.sent += 1;
+        s.first_submit.get_or_insert(at);
+        s.last_submit = Some(at);
+        s.slot(at).0 += 1;
+    }
+
+    /// The node refused a submitted transaction.
+    pub fn reject(&self, hash: B256) {
+        let mut g = self.lock();
+        g.pending.remove(&hash);
+        g.stats.failures.rejected += 1;
+        drop(g);
+        self.completed.notify_waiters();
+    }
+
+    /// A read finished (started at `start`).
+    pub fn read_done(&self, start: Instant, ok: bool) {
+        let now = Instant::now();
+        let mut g = self.lock();
+        Self::count_submit(&mut g.stats, start);
+        if ok {
+            g.stats.success(now - start, now);
+        } else {
+            g.stats.failures.reverted += 1;
+        }
+    }
+
+    /// (sent, committed, in flight) for rate controllers.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let g = self.lock();
+        let in_flight =
+            g.pending.len() as u64 + g.included.values().map(|v| v.len() as u64).sum::<u64>();
+        let done = g.stats.succ + g.stats.failures.reverted + g.stats.failures.rejected;
+        (g.stats.sent, done, in_flight)
+    }
+
+    /// Current head number seen by the observer.
+    pub fn head(&self) -> u64 {
+        self.lock().head
+    }
+
+    /// Handles one block: matches our transactions and returns the blocks
+    /// now deep enough to commit, with the arrival time of this head.
+    fn on_block(&self, block: &Value, arrived: Instant) -> Vec<(u64, Vec<(B256, Instant)>)> {
+        let number = block["number"]
+            .as_str()
+            .and_then(|h| parse_hex_u64(h).ok())
+            .unwrap_or(0);
+        let hashes: Vec<B256> = block["transactions"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|t| t.as_str()?.parse().ok()).collect())
+            .unwrap_or_default();
+        let mut g = self.lock();
+        let mut ours = Vec::new();
+        for h in &hashes {
+            if let Some(at) = g.pending.remove(h) {
+                ours.push((*h, at));
+            }
+        }
+        let info = BlockInfo {
+            number,
+            timestamp: hex_field(block, "timestamp"),
+            txs: hashes.len() as u64,
+            ours: ours.len() as u64,
+            gas_used: hex_field(block, "gasUsed"),
+            gas_limit: hex_field(block, "gasLimit"),
+            uncles: block["uncles"].as_array().map_or(0, |u| u.len() as u64),
+        };
+        g.stats.timestamps.insert(number, info.timestamp);
+        g.timestamps.insert(number, info.timestamp);
+        while g.timestamps.len() > 64 {
+            g.timestamps.pop_first();
+        }
+        if let Some(last) = g.stats.blocks.last() {
+            if last.number >= number {
+                // Reorg: the replaced blocks' figures give way to the new ones.
+                g.stats.blocks.retain(|b| b.number < number);
+            }
+        }
+        g.stats.blocks.push(info);
+        if !ours.is_empty() {
+            g.included.entry(number).or_default().extend(ours);
+        }
+        g.head = g.head.max(number);
+        let deep = (number + 1).saturating_sub(self.confirmations);
+        let ready: Vec<u64> = g.included.range(..=deep).map(|(n, _)| *n).collect();
+        let _ = arrived;
+        ready
+            .into_iter()
+            .filter_map(|n| g.included.remove(&n).map(|v| (n, v)))
+            .collect()
+    }
+
+    /// Records committed transactions with their receipt status.
+    fn commit(&self, txs: Vec<(B256, Instant)>, status: &HashMap<B256, bool>, arrived: Instant) {
+        let mut g = self.lock();
+        for (h, at) in txs {
+            match status.get(&h) {
+                Some(false) => g.stats.failures.reverted += 1,
+                _ => g
+                    .stats
+                    .success(arrived.saturating_duration_since(at), arrived),
+            }
+        }
+        drop(g);
+        self.completed.notify_waiters();
+    }
+}
+
+fn hex_field(v: &Value, k: &str) -> u64 {
+    v[k].as_str()
+        .and_then(|h| parse_hex_u64(h).ok())
+        .unwrap_or(0)
+}
+
+/// Receipt statuses of `txs` in block `number`: one `eth_getBlockReceipts`
+/// call where the node has it (geth ≥ 1.13), else one receipt per tx.
+async fn statuses(rpc: &Rpc, number: u64, txs: &[(B256, Instant)]) -> HashMap<B256, bool> {
+    let mut out = HashMap::new();
+    if let Ok(receipts) = rpc
+        .call::<Vec<Value>>("eth_getBlockReceipts", json!([format!("{number:#x}")]))
+        .await
+    {
+        for r in receipts {
+            if let (Some(h), Some(s)) = (r["transactionHash"].as_str(), r["status"].as_str()) {
+                if let Ok(h) = h.parse::<B256>() {
+                    out.insert(h, s == "0x1");
+                }
+            }
+        }
+        return out;
+    }
+    for (h, _) in txs {
+        if let Ok(r) = rpc
+            .call::<Value>("eth_getTransactionReceipt", json!([h]))
+            .await
+        {
+            if let Some(s) = r["status"].as_str() {
+                out.insert(*h, s == "0x1");
+            }
+        }
+    }
+    out
+}
+
+/// Runs the observer until `stop` is notified: subscribes to new heads on
+/// `ws`, reads blocks over `http`.
+pub async fn run(
+    tracker: Arc<Tracker>,
+    ws: String,
+    http: String,
+    stop: Arc<Notify>,
+) -> anyhow::Result<()> {
+    let provider = ProviderBuilder::new()
+        .connect_ws(WsConnect::new(ws.clone()))
+        .await
+        .map_err(|e| anyhow::anyhow!("subscribing to new heads on {ws}: {e}"))?;
+    let mut heads = provider.subscribe_blocks().await?.into_stream();
+    let rpc = Rpc::new(&http)?;
+    let mut last: Option<u64> = None;
+    loop {
+        let header = tokio::select! {
+            _ = stop.notified() => return Ok(()),
+            h = heads.next() => match h {
+                Some(h) => h,
+                None => anyhow::bail!("the new-heads subscription on {ws} ended"),
+            },
+        };
+        let arrived = Instant::now();
+        let number = header.number;
+        // Catch up on heads the subscription folded together.
+        let from = match last {
+            Some(l) if number > l + 1 && number - l <= 64 => l + 1,
+            _ => number,
+        };
+        for n in from..=number {
+            let block: Value = match rpc
+                .call("eth_getBlockByNumber", json!([format!("{n:#x}"), false]))
+                .await
+            {
+                Ok(b) => b,
+                Err(_) => continue,
+            };
+            if block.is_null() {
+                continue;
+            }
+            for (bn, txs) in tracker.on_block(&block, arrived) {
+                let st = statuses(&rpc, bn, &txs).await;
+                tracker.commit(txs, &st, arrived);
+            }
+        }
+        last = Some(number);
+        tracker.new_head.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(n: u64, txs: &[B256]) -> Value {
+        json!({
+            "number": format!("{n:#x}"), "timestamp": format!("{:#x}", 1000 + n),
+            "gasUsed": "0x5208", "gasLimit": "0x1c9c380", "uncles": [],
+            "transactions": txs.iter().map(|h| format!("{h:#x}")).collect::<Vec<_>>(),
+        })
+    }
+
+    #[test]
+    fn confirmations_delay_commits_and_latency_counts_from_submit() {
+        let t = Tracker::new(2);
+        let start = Instant::now();
+        t.begin_round(start);
+        let a = B256::repeat_byte(1);
+        let other = B256::repeat_byte(9);
+        t.submit(a, start);
+        assert_eq!(t.counts(), (1, 0, 1));
+        let ready = t.on_block(&block(5, &[a, other]), start);
+        assert!(ready.is_empty(), "needs one more block on top");
+        let later = start + Duration::from_millis(1500);
+        let ready = t.on_block(&block(6, &[]), later);
+        assert_eq!(ready.len(), 1);
+        t.commit(
+            ready.into_iter().flat_map(|(_, v)| v).collect(),
+            &HashMap::new(),
+            later,
+        );
+        let s = t.end_round();
+        assert_eq!(s.succ, 1);
+        assert!((s.hist.max() as f64 / 1e6 - 1.5).abs() < 0.01);
+        assert_eq!(s.blocks.len(), 2);
+        assert_eq!(s.blocks[0].ours, 1);
+        assert_eq!(s.blocks[0].txs, 2);
+        assert_eq!(s.failures.timed_out, 0);
+    }
+
+    #[test]
+    fn reverts_rejects_and_leftovers_are_classified() {
+        let t = Tracker::new(1);
+        let now = Instant::now();
+        t.begin_round(now);
+        let (a, b, c) = (
+            B256::repeat_byte(1),
+            B256::repeat_byte(2),
+            B256::repeat_byte(3),
+        );
+        for h in [a, b, c] {
+            t.submit(h, now);
+        }
+        t.reject(b);
+        let ready = t.on_block(&block(1, &[a]), now);
+        let status = HashMap::from([(a, false)]);
+        t.commit(
+            ready.into_iter().flat_map(|(_, v)| v).collect(),
+            &status,
+            now,
+        );
+        let s = t.end_round();
+        assert_eq!(s.succ, 0);
+        assert_eq!(
+            s.failures,
+            Failures {
+                rejected: 1,
+                reverted: 1,
+                timed_out: 1
+            }
+        );
+        assert_eq!(s.sent, 3);
+    }
+}

@@ -1,0 +1,336 @@
+//! The report's tables as one model ([`Table`]: a title, headers and
+//! already formatted cells), built once from a [`BenchReport`] and drawn
+//! twice: as Caliper's ASCII table for the terminal ([`Table::render_ascii`])
+//! and as HTML by the page template. Formatting lives here so both outputs
+//! show the same figures.
+//!
+//! Formatting follows Caliper's report (`caliper-core` `report.js` and its
+//! docker/process monitors): latencies with 2 decimals, rates (TPS) with 1,
+//! CPU percentages with 2, and `-` where a figure does not exist (no
+//! committed transaction, so no latency).
+
+use serde::Serialize;
+
+use crate::bench::result::{BenchReport, ResourceUsage, RoundResult};
+
+/// Caliper's results columns, exactly as Caliper prints them, in order.
+pub const CALIPER_COLUMNS: [&str; 8] = [
+    "Name",
+    "Succ",
+    "Fail",
+    "Send Rate (TPS)",
+    "Max Latency (s)",
+    "Min Latency (s)",
+    "Avg Latency (s)",
+    "Throughput (TPS)",
+];
+
+/// Our percentile columns, appended after Caliper's.
+pub const PERCENTILE_COLUMNS: [&str; 3] = ["p50 (s)", "p95 (s)", "p99 (s)"];
+
+/// Columns of the per-round on-chain table.
+pub const ONCHAIN_COLUMNS: [&str; 13] = [
+    "Name",
+    "Blocks",
+    "Txs/Block",
+    "Gas Used (avg)",
+    "Gas Limit",
+    "Gas Util (%)",
+    "Block Interval (s)",
+    "Uncles",
+    "On-chain TPS",
+    "Rejected",
+    "Reverted",
+    "Timed Out",
+    "Knee (TPS)",
+];
+
+/// Columns of the resource table, in the order Caliper's docker monitor
+/// prints them once its units are normalised to MB.
+pub const RESOURCE_COLUMNS: [&str; 9] = [
+    "Name",
+    "CPU%(max)",
+    "CPU%(avg)",
+    "Memory(max) [MB]",
+    "Memory(avg) [MB]",
+    "Traffic In [MB]",
+    "Traffic Out [MB]",
+    "Disc Write [MB]",
+    "Disc Read [MB]",
+];
+
+/// What the resource table's network columns mean, printed under it.
+pub const TRAFFIC_NOTE: &str = "Traffic In/Out count the whole network namespace of each process \
+     (nodes sharing the host's namespace show the same figures); CPU% is of one core.";
+
+/// A titled table of formatted cells, ready to draw as ASCII or HTML.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    /// Heading shown above the table.
+    pub title: String,
+    /// Column names.
+    pub headers: Vec<String>,
+    /// One entry per row, each as long as `headers`.
+    pub rows: Vec<Vec<String>>,
+    /// A line shown under the table, if any.
+    pub note: Option<String>,
+}
+
+impl Table {
+    /// Draws the table as the npm `table` package does with the `ramac`
+    /// border Caliper uses: `+---+` top and bottom, `|` between cells, a
+    /// `|---|` rule under the header and between rows, cells left-aligned
+    /// with one space of padding.
+    pub fn render_ascii(&self) -> String {
+        let cols = self.headers.len();
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate().take(cols) {
+                widths[i] = widths[i].max(width(cell));
+            }
+        }
+        let rule = |corner: char, join: char| {
+            let mut s = String::new();
+            s.push(corner);
+            for (i, w) in widths.iter().enumerate() {
+                if i > 0 {
+                    s.push(join);
+                }
+                s.push_str(&"-".repeat(w + 2));
+            }
+            s.push(corner);
+            s.push('\n');
+            s
+        };
+        let line = |cells: &[String]| {
+            let mut s = String::from("|");
+            for (i, w) in widths.iter().enumerate() {
+                let cell = cells.get(i).map(|c| clean(c)).unwrap_or_default();
+                s.push(' ');
+                s.push_str(&cell);
+                s.push_str(&" ".repeat(w - width(&cell) + 1));
+                s.push('|');
+            }
+            s.push('\n');
+            s
+        };
+
+        let mut out = rule('+', '+');
+        out.push_str(&line(&self.headers));
+        for row in &self.rows {
+            out.push_str(&rule('|', '|'));
+            out.push_str(&line(row));
+        }
+        out.push_str(&rule('+', '+'));
+        if let Some(note) = &self.note {
+            out.push_str(note);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Display width of a cell: characters, control characters counted as the
+/// space they are drawn as.
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// A cell drawn on one line: control characters (newlines, tabs, escapes)
+/// become spaces so a label cannot break the table or the terminal.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// A figure with `decimals` places, or `-` when it is not a number.
+pub fn num(x: f64, decimals: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.decimals$}")
+    } else {
+        "-".to_string()
+    }
+}
+
+/// A figure with at most 3 decimals and no trailing zeros (`0.5`, `2`,
+/// `0.25`), for bounds and thresholds; `-` when it is not a number.
+pub fn num_trimmed(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".to_string();
+    }
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A latency cell: `-` when no transaction committed (Caliper prints `-`
+/// for latencies it has no data for).
+fn latency(round: &RoundResult, x: f64) -> String {
+    if round.succ == 0 {
+        "-".to_string()
+    } else {
+        num(x, 2)
+    }
+}
+
+/// Caliper's results table plus our percentiles, one row per round.
+pub fn results_table(report: &BenchReport) -> Table {
+    let headers = CALIPER_COLUMNS
+        .iter()
+        .chain(PERCENTILE_COLUMNS.iter())
+        .map(|s| s.to_string())
+        .collect();
+    let rows = report
+        .rounds
+        .iter()
+        .map(|r| {
+            vec![
+                r.label.clone(),
+                r.succ.to_string(),
+                r.fail.to_string(),
+                num(r.send_rate_tps, 1),
+                latency(r, r.max_latency_s),
+                latency(r, r.min_latency_s),
+                latency(r, r.avg_latency_s),
+                num(r.throughput_tps, 1),
+                latency(r, r.p50_latency_s),
+                latency(r, r.p95_latency_s),
+                latency(r, r.p99_latency_s),
+            ]
+        })
+        .collect();
+    Table {
+        title: "Performance".to_string(),
+        headers,
+        rows,
+        note: None,
+    }
+}
+
+/// What the chain did per round: blocks, fill, gas, block interval, uncles,
+/// on-chain throughput, failures by class and the `maximum-rate` knee.
+pub fn onchain_table(report: &BenchReport) -> Table {
+    let rows = report
+        .rounds
+        .iter()
+        .map(|r| {
+            let c = &r.chain;
+            vec![
+                r.label.clone(),
+                c.blocks.to_string(),
+                num(c.txs_per_block, 2),
+                num(c.gas_used_avg, 0),
+                c.gas_limit.to_string(),
+                num(c.gas_utilization * 100.0, 2),
+                num(c.block_interval_avg_s, 2),
+                c.uncles.to_string(),
+                num(r.onchain_tps, 1),
+                r.failures.rejected.to_string(),
+                r.failures.reverted.to_string(),
+                r.failures.timed_out.to_string(),
+                r.knee_tps.map_or_else(|| "-".to_string(), |k| num(k, 1)),
+            ]
+        })
+        .collect();
+    Table {
+        title: "On-chain".to_string(),
+        headers: ONCHAIN_COLUMNS.iter().map(|s| s.to_string()).collect(),
+        rows,
+        note: None,
+    }
+}
+
+/// Per-process resource use, nodes first, then the driver if measured.
+/// `None` when nothing was measured.
+pub fn resources_table(report: &BenchReport) -> Option<Table> {
+    let rows: Vec<Vec<String>> = report
+        .resources
+        .iter()
+        .chain(report.driver.iter())
+        .map(resource_row)
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    Some(Table {
+        title: "Resource usage".to_string(),
+        headers: RESOURCE_COLUMNS.iter().map(|s| s.to_string()).collect(),
+        rows,
+        note: Some(TRAFFIC_NOTE.to_string()),
+    })
+}
+
+fn resource_row(u: &ResourceUsage) -> Vec<String> {
+    vec![
+        u.node.clone(),
+        num(u.cpu_max_pct, 2),
+        num(u.cpu_avg_pct, 2),
+        num(u.mem_max_mb, 1),
+        num(u.mem_avg_mb, 1),
+        num(u.net_rx_mb, 2),
+        num(u.net_tx_mb, 2),
+        num(u.disk_write_mb, 2),
+        num(u.disk_read_mb, 2),
+    ]
+}
+
+/// Every table of the report, in the order they are shown.
+pub fn all_tables(report: &BenchReport) -> Vec<Table> {
+    let mut tables = vec![results_table(report), onchain_table(report)];
+    tables.extend(resources_table(report));
+    tables
+}
+
+/// The line telling that a run was cut short, shown on every output.
+pub const PARTIAL_NOTE: &str =
+    "The run was interrupted before it finished: the rounds below hold only what ran.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t() -> Table {
+        Table {
+            title: "x".into(),
+            headers: vec!["Name".into(), "Succ".into()],
+            rows: vec![
+                vec!["open".into(), "1000".into()],
+                vec!["q".into(), "5".into()],
+            ],
+            note: None,
+        }
+    }
+
+    #[test]
+    fn ascii_table_has_caliper_borders() {
+        let s = t().render_ascii();
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines[0], "+------+------+");
+        assert_eq!(lines[1], "| Name | Succ |");
+        assert_eq!(lines[2], "|------|------|");
+        assert_eq!(lines[3], "| open | 1000 |");
+        assert_eq!(lines[4], "|------|------|");
+        assert_eq!(lines[5], "| q    | 5    |");
+        assert_eq!(lines[6], "+------+------+");
+    }
+
+    #[test]
+    fn control_characters_cannot_break_rows() {
+        let mut table = t();
+        table.rows[0][0] = "a\nb\x1b".into();
+        let s = table.render_ascii();
+        assert_eq!(s.lines().count(), 7);
+        assert!(s.contains("| a b  |"));
+    }
+
+    #[test]
+    fn non_numbers_show_as_dash() {
+        assert_eq!(num(f64::NAN, 2), "-");
+        assert_eq!(num(f64::INFINITY, 1), "-");
+        assert_eq!(num(1.234, 2), "1.23");
+        assert_eq!(num(49.86, 1), "49.9");
+        assert_eq!(num_trimmed(10.0), "10");
+        assert_eq!(num_trimmed(0.250), "0.25");
+        assert_eq!(num_trimmed(f64::NAN), "-");
+    }
+}

@@ -1,0 +1,220 @@
+//! `medchain bench` end to end on real geth: a short mixed scenario on a
+//! two-hospital network, with the reports, the accuracy of throughput
+//! against the chain's own count, and the CI gate both ways.
+
+mod common;
+
+use common::TestNet;
+
+const TOPO: &str = "\
+network: bench-e2e
+block_period: 1
+hospitals:
+  - name: guadalajara
+  - name: cairo
+";
+
+const MIXED: &str = "\
+name: mixed
+workers: 3
+rounds:
+  - label: open
+    tx_number: 120
+    rate: { type: fixed-rate, tps: 40 }
+    workload: { op: open, accounts: 50, initial_amount: 1000 }
+  - label: query
+    tx_number: 100
+    rate: { type: fixed-rate, tps: 50 }
+    workload: { op: query }
+  - label: transfer
+    tx_duration: 4
+    rate: { type: fixed-load, in_flight: 20 }
+    workload: { op: transfer, amount: 1 }
+  - label: ramp
+    tx_number: 100
+    rate: { type: linear-rate, start_tps: 20, end_tps: 60 }
+    workload: { op: transfer }
+";
+
+const MEDICAL: &str = "\
+name: medical
+contract: medical
+workers: 2
+rounds:
+  - { label: open-emr, tx_number: 20, rate: { type: fixed-rate, tps: 20 }, workload: { op: open-emr } }
+  - { label: query-emr, tx_number: 20, rate: { type: fixed-rate, tps: 40 }, workload: { op: query-emr } }
+  - { label: transfer-emr, tx_number: 20, rate: { type: fixed-rate, tps: 20 }, workload: { op: transfer-emr } }
+  - { label: add-record, tx_number: 20, rate: { type: fixed-rate, tps: 20 }, workload: { op: add-record } }
+  - { label: get-records, tx_number: 20, rate: { type: fixed-rate, tps: 40 }, workload: { op: get-records } }
+";
+
+fn load(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn mixed_scenario_reports_and_gates() {
+    let net = TestNet::new(TOPO);
+    std::fs::write(net.dir.path().join("mixed.yaml"), MIXED).unwrap();
+    std::fs::write(net.dir.path().join("medical.yaml"), MEDICAL).unwrap();
+    net.ok(&["up", "--seed", "9", "--quiet"]);
+
+    let json = net.dir.path().join("r.json");
+    let html = net.dir.path().join("r.html");
+    let out = net.ok(&[
+        "bench",
+        "mixed.yaml",
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "-q",
+    ]);
+    for col in [
+        "Name",
+        "Succ",
+        "Fail",
+        "Send Rate (TPS)",
+        "Max Latency (s)",
+        "Min Latency (s)",
+        "Avg Latency (s)",
+        "Throughput (TPS)",
+    ] {
+        assert!(
+            out.stdout.contains(col),
+            "table lacks {col}:\n{}",
+            out.stdout
+        );
+    }
+    let r = load(&json);
+    assert_eq!(r["schema"], 1);
+    assert_eq!(r["network"], "bench-e2e");
+    assert_eq!(r["scenario"], "mixed");
+    let rounds = r["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 4);
+    for round in rounds {
+        assert_eq!(round["fail"], 0, "{round}");
+        assert!(round["succ"].as_u64().unwrap() > 0);
+        let (min, avg, max) = (
+            round["min_latency_s"].as_f64().unwrap(),
+            round["avg_latency_s"].as_f64().unwrap(),
+            round["max_latency_s"].as_f64().unwrap(),
+        );
+        assert!(min > 0.0 && min <= avg && avg <= max, "{round}");
+        assert!(round["p95_latency_s"].as_f64().unwrap() <= max + 1e-3);
+    }
+    assert_eq!(rounds[0]["succ"], 120);
+    assert_eq!(rounds[1]["succ"], 100);
+    // Writes are on chain: the chain counts them, reads are round trips.
+    for i in [0, 2, 3] {
+        assert!(rounds[i]["onchain_tps"].as_f64().unwrap() > 0.0);
+        assert!(rounds[i]["chain"]["blocks"].as_u64().unwrap() >= 1);
+    }
+    assert!(
+        rounds[1]["max_latency_s"].as_f64().unwrap() < 1.0,
+        "a query is a round trip"
+    );
+    // Inclusion latency on a 1 s Clique chain: at least one block wait on average.
+    assert!(rounds[0]["avg_latency_s"].as_f64().unwrap() > 0.2);
+    // Node resource figures come from /proc for every node.
+    let res = r["resources"].as_array().unwrap();
+    assert_eq!(res.len(), 4);
+    assert!(res.iter().all(|n| n["mem_max_mb"].as_f64().unwrap() > 10.0));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("transfer"));
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "the HTML must work offline"
+    );
+
+    // The gate passes against its own result with slack, fails against a far better one.
+    let own = net.dir.path().join("own.json");
+    std::fs::copy(&json, &own).unwrap();
+    let pass = net.run(&[
+        "bench",
+        "mixed.yaml",
+        "--baseline",
+        own.to_str().unwrap(),
+        "--max-regression",
+        "60",
+        "-q",
+    ]);
+    assert_eq!(pass.code, 0, "{}\n{}", pass.stdout, pass.stderr);
+    let mut better = r.clone();
+    for round in better["rounds"].as_array_mut().unwrap() {
+        round["throughput_tps"] =
+            serde_json::json!(round["throughput_tps"].as_f64().unwrap() * 10.0);
+        round["p95_latency_s"] = serde_json::json!(round["p95_latency_s"].as_f64().unwrap() / 10.0);
+    }
+    let better_path = net.dir.path().join("better.json");
+    std::fs::write(&better_path, better.to_string()).unwrap();
+    let fail = net.run(&[
+        "bench",
+        "mixed.yaml",
+        "--baseline",
+        better_path.to_str().unwrap(),
+        "--max-regression",
+        "10",
+        "-q",
+    ]);
+    assert_eq!(fail.code, 1, "{}\n{}", fail.stdout, fail.stderr);
+    assert!(fail.stdout.contains("REGRESSED"), "{}", fail.stdout);
+
+    // MedicalRecords ops, with workers as hospitals, readers and devices.
+    let mj = net.dir.path().join("m.json");
+    net.ok(&[
+        "bench",
+        "medical.yaml",
+        "--json",
+        mj.to_str().unwrap(),
+        "-q",
+    ]);
+    let m = load(&mj);
+    for round in m["rounds"].as_array().unwrap() {
+        assert_eq!(round["fail"], 0, "{round}");
+        assert_eq!(round["succ"], 20, "{round}");
+    }
+}
+
+#[test]
+fn malformed_scenarios_exit_2_before_anything_runs() {
+    let net = TestNet::new(TOPO);
+    let cases = [
+        ("rounds: []\n", "rounds: the list is empty"),
+        ("rounds:\n  - {label: a, tx_number: 5, tx_duration: 3, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n", "both tx_number and tx_duration"),
+        ("rounds:\n  - {label: a, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n", "neither tx_number nor tx_duration"),
+        ("rounds:\n  - {label: a, tx_number: 5, rate: {type: fixed-rate, tps: -1}, workload: {op: query}}\n", "tps -1"),
+        ("rounds:\n  - {label: a, tx_number: 5, rate: {type: fixed-rate, tps: 1}, workload: {op: mint}}\n", "unknown variant `mint`"),
+        ("workers: 0\nrounds:\n  - {label: a, tx_number: 5, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n", "workers: 0"),
+        ("target: \"Bad Node\"\nrounds:\n  - {label: a, tx_number: 5, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n", "target"),
+    ];
+    for (yaml, words) in cases {
+        std::fs::write(net.dir.path().join("bad.yaml"), yaml).unwrap();
+        let r = net.run(&["bench", "bad.yaml"]);
+        assert_eq!(r.code, 2, "{yaml}: {}", r.stderr);
+        let first = r.stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("bad.yaml") && first.contains(words),
+            "{yaml}: {first}"
+        );
+        assert!(
+            !net.home().exists(),
+            "a malformed scenario started a network"
+        );
+    }
+    let r = net.run(&["bench", "missing.yaml"]);
+    assert_eq!(r.code, 2);
+    std::fs::write(net.dir.path().join("ok.yaml"), "rounds:\n  - {label: a, tx_number: 5, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n").unwrap();
+    std::fs::write(net.dir.path().join("junk.json"), "{\"not\": \"a report\"}").unwrap();
+    let r = net.run(&[
+        "bench",
+        "ok.yaml",
+        "--baseline",
+        "junk.json",
+        "--max-regression",
+        "5",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("junk.json"));
+    assert!(!net.home().exists());
+}
