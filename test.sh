@@ -11,3 +11,6 @@ cargo clippy --all-targets --locked -- -D warnings
 cargo build --locked --bin medchain
 "$target_dir/debug/medchain" geth install >/dev/null
 cargo test --locked -- --test-threads=1
+# Firmware: Rust-generated vectors must still match, then the C++ host tests.
+cargo run --quiet --locked --example firmware_vectors -- --check firmware/test/vectors.json
+firmware/test.sh

@@ -269,9 +269,13 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 up::UpOutcome::Running {
                     state,
                     elapsed,
+                    converged,
                     height,
                     already,
-                } => println!("{}", up::summary(&state, elapsed, height, already)),
+                } => println!(
+                    "{}",
+                    up::summary(&state, elapsed, converged, height, already)
+                ),
             }
         }
         Command::Status { json } => {

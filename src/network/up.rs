@@ -59,6 +59,8 @@ pub enum UpOutcome {
         state: Box<State>,
         /// Wall time of the whole command.
         elapsed: Duration,
+        /// Command start → peered and advancing (before deploying).
+        converged: Duration,
         /// Height all nodes agreed on.
         height: u64,
         /// Whether the nodes were already running.
@@ -134,6 +136,7 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
             return Ok(UpOutcome::Running {
                 state: Box::new(prev.clone()),
                 elapsed: progress.elapsed(),
+                converged: progress.elapsed(),
                 height,
                 already: true,
             });
@@ -198,6 +201,7 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
     };
     match result {
         Ok(height) => {
+            let converged = progress.elapsed();
             if !opts.no_deploy {
                 let missing: Vec<Which> =
                     [(Which::Medical, MEDICAL_KEY), (Which::Simple, SIMPLE_KEY)]
@@ -215,6 +219,7 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
             progress.finish();
             Ok(UpOutcome::Running {
                 elapsed: progress.elapsed(),
+                converged,
                 state: Box::new(state),
                 height,
                 already: false,
@@ -546,7 +551,13 @@ async fn wait_agreement(plan: &Plan, rpcs: &[Rpc], start: u64) -> anyhow::Result
 }
 
 /// Endpoints and where the keys are, printed when `up` ends.
-pub fn summary(state: &State, elapsed: Duration, height: u64, already: bool) -> String {
+pub fn summary(
+    state: &State,
+    elapsed: Duration,
+    converged: Duration,
+    height: u64,
+    already: bool,
+) -> String {
     let plan = &state.plan;
     let mut out = String::new();
     use std::fmt::Write;
@@ -562,7 +573,11 @@ pub fn summary(state: &State, elapsed: Duration, height: u64, already: bool) -> 
         if already {
             String::new()
         } else {
-            format!(" — peered and advancing in {:.1} s", elapsed.as_secs_f64())
+            format!(
+                " — peered and advancing in {:.1} s, ready in {:.1} s",
+                converged.as_secs_f64(),
+                elapsed.as_secs_f64()
+            )
         }
     );
     let _ = writeln!(

@@ -1,0 +1,23 @@
+// Plain http:// URLs, as the RPC endpoint of a private network uses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace medchain {
+
+struct HttpUrl {
+    std::string host;  // without brackets for IPv6 literals
+    std::uint16_t port = 80;
+    std::string path = "/";
+};
+
+// Parses "http://host[:port][/path]"; throws std::invalid_argument for
+// anything else (https, user info, a bad port).
+HttpUrl parse_http_url(std::string_view url);
+
+// "localhost", 127.0.0.0/8 or ::1 written literally (no name resolution).
+bool is_loopback_literal(std::string_view host);
+
+}  // namespace medchain

@@ -1,0 +1,35 @@
+// esp32-host's command line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace medchain::host {
+
+struct CliOptions {
+    std::string config_path;
+    std::string outbox_dir;
+    std::uint64_t readings = 1;
+    std::uint64_t interval_ms = 1'000;
+    std::optional<std::string> ssn;      // else read one line from stdin (the keypad)
+    std::uint64_t timeout_ms = 120'000;  // for the outbox to empty after the last reading
+    std::uint64_t seed = 1;              // simulated sensor
+    std::uint64_t history = 0;           // then show this many earlier records (stderr)
+    bool allow_remote = false;
+    bool help = false;
+};
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Throws UsageError.
+CliOptions parse_cli(const std::vector<std::string>& args);
+
+const char* usage_text();
+
+}  // namespace medchain::host

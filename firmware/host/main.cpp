@@ -1,0 +1,223 @@
+// esp32-host: the ESP32 firmware core behind a POSIX hardware layer.
+// Sockets stand in for Wi-Fi, a directory for flash, stdin for the keypad
+// and a seeded simulation for the MAX30102. See firmware/README.md.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_options.hpp"
+#include "file_storage.hpp"
+#include "medchain/address.hpp"
+#include "medchain/device_binding.hpp"
+#include "medchain/device_config.hpp"
+#include "medchain/eth_client.hpp"
+#include "medchain/hex.hpp"
+#include "medchain/json_rpc.hpp"
+#include "medchain/outbox.hpp"
+#include "medchain/patient_id.hpp"
+#include "medchain/record_history.hpp"
+#include "medchain/record_uploader.hpp"
+#include "medchain/signer.hpp"
+#include "posix_http_transport.hpp"
+#include "simulated_max30102.hpp"
+#include "steady_clock.hpp"
+
+namespace {
+
+using namespace medchain;
+
+constexpr int kExitPending = 1;
+constexpr int kExitUsage = 2;
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError("cannot read config file " + path);
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+// The keypad: one line from stdin.
+std::string read_ssn_from_stdin() {
+    if (::isatty(STDIN_FILENO) != 0) std::cerr << "Enter patient SSN: " << std::flush;
+    std::string line;
+    std::getline(std::cin, line);
+    return line;
+}
+
+// As `medchain records add --ssn` does: the SSN as written, trimmed.
+std::string trimmed(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return "";
+    return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+void print_confirmation(const Confirmation& c) {
+    nlohmann::ordered_json line{{"seq", c.sequence}, {"tx", nullptr}, {"record_id", nullptr}, {"block", nullptr}};
+    if (c.tx_hash) line["tx"] = to_hex(*c.tx_hash);
+    if (c.record_id) {
+        line["record_id"] = c.record_id->fits_u64() ? nlohmann::ordered_json(c.record_id->low_u64())
+                                                    : nlohmann::ordered_json(c.record_id->to_decimal());
+    }
+    if (c.block_number != 0) line["block"] = c.block_number;
+    std::cout << line.dump() << std::endl;
+}
+
+std::string celsius(std::int16_t centi_c) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%.2f", centi_c / 100.0);
+    return text;
+}
+
+// Lets the uploader work until `until_ms` on `clock` (or until the outbox is
+// empty, if `stop_when_empty`), reporting each new error once.
+void pump(RecordUploader& uploader, Clock& clock, std::uint64_t until_ms, bool stop_when_empty,
+          std::string& reported_error) {
+    for (;;) {
+        if (const std::optional<Confirmation> c = uploader.poll()) print_confirmation(*c);
+        if (!uploader.last_error().empty() && uploader.last_error() != reported_error) {
+            reported_error = uploader.last_error();
+            std::cerr << "esp32-host: will retry: " << reported_error << std::endl;
+        }
+        const std::uint64_t now = clock.now_ms();
+        if (now >= until_ms || (stop_when_empty && uploader.pending() == 0)) return;
+        const std::uint64_t wake = uploader.pending() == 0 ? until_ms : std::min(until_ms, uploader.next_poll_at_ms());
+        clock.sleep_ms(wake > now ? wake - now : 1);
+    }
+}
+
+// Catches a mistyped SSN up front, as the device does after keypad entry.
+// Best effort: with the node unreachable the readings simply queue.
+void warn_about_binding(EthClient& eth, const Address& contract, const Address& device, const Bytes32& patient) {
+    try {
+        switch (check_binding(eth, contract, device, patient)) {
+            case Binding::Bound:
+                break;
+            case Binding::OtherPatient:
+                std::cerr << "esp32-host: warning: this device is bound to another patient; the contract will "
+                             "refuse these readings (check the SSN)"
+                          << std::endl;
+                break;
+            case Binding::NotRegistered:
+                std::cerr << "esp32-host: warning: this device is not registered on the contract; readings stay "
+                             "queued until it is"
+                          << std::endl;
+                break;
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "esp32-host: node not reachable yet (" << e.what() << "); readings will queue" << std::endl;
+    }
+}
+
+// What the device's "history" key shows on its OLED.
+void show_history(EthClient& eth, const Address& contract, const Address& reader, const Bytes32& patient,
+                  std::uint64_t limit) {
+    try {
+        RecordHistory history(eth, contract, reader);
+        const auto records = history.latest(patient, limit);
+        std::cerr << "esp32-host: last " << records.size() << " record(s) of patient " << to_hex(patient) << ":"
+                  << std::endl;
+        for (const medical_records::Record& r : records) {
+            std::cerr << "  seq " << r.sequence << ": HR " << r.vitals.heart_rate << " SpO2 " << r.vitals.spo2 << " BP "
+                      << r.vitals.systolic << "/" << r.vitals.diastolic << " T "
+                      << celsius(r.vitals.temperature_centi_c) << " by " << to_checksum_address(r.device)
+                      << " at block time " << r.block_timestamp << std::endl;
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "esp32-host: cannot read earlier records: " << e.what() << std::endl;
+    }
+}
+
+int run(const host::CliOptions& options) {
+    const DeviceConfig config = parse_device_config(read_file(options.config_path));
+    const std::string ssn = trimmed(options.ssn ? *options.ssn : read_ssn_from_stdin());
+    if (ssn.empty()) throw ConfigError("no SSN entered");
+
+    host::HttpOptions http;
+    http.allow_remote = options.allow_remote;
+    host::PosixHttpTransport transport(config.rpc_url, http);
+    JsonRpcClient rpc(transport);
+    EthClient eth(rpc);
+
+    Signer signer(config.device_private_key);
+    std::random_device entropy;
+    Bytes32 seed{};
+    for (auto& byte : seed) byte = static_cast<std::uint8_t>(entropy());
+    signer.randomize(seed);
+
+    host::FileStorage storage(options.outbox_dir);
+    Outbox outbox(storage);
+    host::SteadyClock clock;
+    RecordUploader uploader(eth, signer, outbox, clock, config.contract, config.chain_id);
+    const Bytes32 patient = patient_id(config.patient_salt, ssn);
+
+    std::cerr << "esp32-host: device " << config.device_id << " (" << to_checksum_address(signer.address())
+              << "), patient " << to_hex(patient) << ", " << outbox.size() << " reading(s) queued from before"
+              << std::endl;
+
+    warn_about_binding(eth, config.contract, signer.address(), patient);
+
+    host::SimulatedMax30102 sensor(options.seed);
+    std::string reported_error;
+    for (std::uint64_t i = 0; i < options.readings; ++i) {
+        const VitalSigns vitals = sensor.read();
+        const OutboxEntry& entry = uploader.record(patient, vitals, host::unix_time_ms());
+        std::cerr << "esp32-host: queued seq " << entry.sequence << ": HR " << vitals.heart_rate << " SpO2 "
+                  << vitals.spo2 << " BP " << vitals.systolic << "/" << vitals.diastolic << " T "
+                  << celsius(vitals.temperature_centi_c) << std::endl;
+        if (i + 1 < options.readings) {
+            pump(uploader, clock, clock.now_ms() + options.interval_ms, /*stop_when_empty=*/false, reported_error);
+        }
+    }
+
+    pump(uploader, clock, clock.now_ms() + options.timeout_ms, /*stop_when_empty=*/true, reported_error);
+    if (uploader.pending() != 0) {
+        std::cerr << "esp32-host: " << uploader.pending() << " reading(s) still queued after " << options.timeout_ms
+                  << " ms (kept in " << options.outbox_dir << "): " << uploader.last_error() << std::endl;
+        return kExitPending;
+    }
+    if (uploader.rejected() != 0) {
+        std::cerr << "esp32-host: " << uploader.rejected() << " reading(s) refused by the contract (device bound to "
+                  << "another patient?) and set aside in " << options.outbox_dir << " (x* files)" << std::endl;
+        return kExitPending;
+    }
+    if (options.history > 0) show_history(eth, config.contract, signer.address(), patient, options.history);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    host::CliOptions options;
+    try {
+        options = host::parse_cli(std::vector<std::string>(argv + 1, argv + argc));
+    } catch (const host::UsageError& e) {
+        std::cerr << "esp32-host: " << e.what() << "\n\n" << host::usage_text();
+        return kExitUsage;
+    }
+    if (options.help) {
+        std::cout << host::usage_text();
+        return 0;
+    }
+    try {
+        return run(options);
+    } catch (const ConfigError& e) {
+        std::cerr << "esp32-host: " << e.what() << std::endl;
+        return kExitUsage;
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "esp32-host: " << e.what() << std::endl;
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        std::cerr << "esp32-host: " << e.what() << std::endl;
+        return kExitPending;
+    }
+}

@@ -1,0 +1,67 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "medchain/device_config.hpp"
+#include "medchain/hex.hpp"
+
+namespace medchain {
+namespace {
+
+nlohmann::json valid() {
+    return {{"rpc_url", "http://127.0.0.1:8545"},
+            {"chain_id", 1337},
+            {"contract", "0x5FbDB2315678afecb367f032d93F642f64180aa3"},
+            {"device_private_key", "0x" + std::string(63, '0') + "1"},
+            {"patient_salt", "0x" + std::string(64, '1')},
+            {"device_id", "hospital-1-device-1"}};
+}
+
+TEST(DeviceConfig, ParsesTheProvisionedFile) {
+    const DeviceConfig config = parse_device_config(valid().dump());
+    EXPECT_EQ(config.rpc_url, "http://127.0.0.1:8545");
+    EXPECT_EQ(config.chain_id, 1337u);
+    EXPECT_EQ(to_hex(config.contract), "0x5fbdb2315678afecb367f032d93f642f64180aa3");
+    EXPECT_EQ(config.device_private_key[31], 1);
+    EXPECT_EQ(config.patient_salt[0], 0x11);
+    EXPECT_EQ(config.device_id, "hospital-1-device-1");
+}
+
+TEST(DeviceConfig, AcceptsAHexChainId) {
+    auto json = valid();
+    json["chain_id"] = "0x539";
+    EXPECT_EQ(parse_device_config(json.dump()).chain_id, 1337u);
+}
+
+TEST(DeviceConfig, NamesTheBadField) {
+    const auto expect_error = [](nlohmann::json json, const std::string& field) {
+        try {
+            parse_device_config(json.dump());
+            FAIL() << "expected ConfigError for " << field;
+        } catch (const ConfigError& e) {
+            EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+        }
+    };
+    for (const char* field : {"rpc_url", "chain_id", "contract", "device_private_key", "patient_salt", "device_id"}) {
+        auto json = valid();
+        json.erase(field);
+        expect_error(json, field);
+    }
+    auto json = valid();
+    json["device_private_key"] = "0x1234";
+    expect_error(json, "device_private_key");
+    json = valid();
+    json["contract"] = "0x5FbDB2315678afecb367f032d93F642f64180aA3";  // bad checksum
+    expect_error(json, "contract");
+    json = valid();
+    json["chain_id"] = -1;
+    expect_error(json, "chain_id");
+    json = valid();
+    json["chain_id"] = 0;
+    expect_error(json, "chain_id");
+    EXPECT_THROW(parse_device_config("not json"), ConfigError);
+    EXPECT_THROW(parse_device_config("[]"), ConfigError);
+}
+
+}  // namespace
+}  // namespace medchain
