@@ -186,6 +186,9 @@ pub struct BenchArgs {
     /// Allowed drop in throughput / rise in p95 latency per round, percent.
     #[arg(long, requires = "baseline")]
     pub max_regression: Option<f64>,
+    /// Run the scenario once per point of this sweep file (a fresh network each).
+    #[arg(long, conflicts_with_all = ["baseline", "rpc", "html"])]
+    pub sweep: Option<PathBuf>,
     /// Keep a network this run brought up (default: tear it down).
     #[arg(long)]
     pub keep: bool,
@@ -416,6 +419,18 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 key: b.key,
                 quiet: b.quiet,
             };
+            if let Some(sweep) = &b.sweep {
+                let rows = bench::sweep::run(&opts, sweep).await?;
+                print!("{}", bench::sweep::table(&rows));
+                if let Some(p) = &b.json {
+                    if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(d)?;
+                    }
+                    std::fs::write(p, serde_json::to_string_pretty(&rows)?)?;
+                    println!("JSON: {}", p.display());
+                }
+                return Ok(());
+            }
             let out = bench::run::bench(&opts).await?;
             print!("{}", bench::report::table(&out.report));
             for p in [&b.json, &b.html].into_iter().flatten() {

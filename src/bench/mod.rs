@@ -11,4 +11,5 @@ pub mod resources;
 pub mod result;
 pub mod run;
 pub mod scenario;
+pub mod sweep;
 pub mod workload;
