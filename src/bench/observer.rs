@@ -128,6 +128,8 @@ struct Inner {
     pending: HashMap<B256, Instant>,
     included: BTreeMap<u64, Vec<(B256, Instant)>>,
     stats: RoundStats,
+    /// Deep enough to commit, waiting for their receipts' status.
+    committing: u64,
     head: u64,
     /// Block timestamps across rounds (bounded), so a round's window can
     /// open at the parent of its first block even if that came earlier.
@@ -152,6 +154,7 @@ impl Tracker {
                 pending: HashMap::new(),
                 included: BTreeMap::new(),
                 stats: RoundStats::new(Instant::now()),
+                committing: 0,
                 head: 0,
                 timestamps: BTreeMap::new(),
             }),
@@ -180,9 +183,11 @@ impl Tracker {
     /// hands over the figures.
     pub fn end_round(&self) -> RoundStats {
         let mut g = self.lock();
-        let left =
-            g.pending.len() as u64 + g.included.values().map(|v| v.len() as u64).sum::<u64>();
+        let left = g.pending.len() as u64
+            + g.included.values().map(|v| v.len() as u64).sum::<u64>()
+            + g.committing;
         g.stats.failures.timed_out += left;
+        g.committing = 0;
         g.pending.clear();
         g.included.clear();
         std::mem::replace(&mut g.stats, RoundStats::new(Instant::now()))
@@ -227,8 +232,9 @@ impl Tracker {
     /// (sent, committed, in flight) for rate controllers.
     pub fn counts(&self) -> (u64, u64, u64) {
         let g = self.lock();
-        let in_flight =
-            g.pending.len() as u64 + g.included.values().map(|v| v.len() as u64).sum::<u64>();
+        let in_flight = g.pending.len() as u64
+            + g.included.values().map(|v| v.len() as u64).sum::<u64>()
+            + g.committing;
         let done = g.stats.succ + g.stats.failures.reverted + g.stats.failures.rejected;
         (g.stats.sent, done, in_flight)
     }
@@ -284,15 +290,22 @@ impl Tracker {
         let deep = (number + 1).saturating_sub(self.confirmations);
         let ready: Vec<u64> = g.included.range(..=deep).map(|(n, _)| *n).collect();
         let _ = arrived;
-        ready
+        let out: Vec<(u64, Vec<(B256, Instant)>)> = ready
             .into_iter()
             .filter_map(|n| g.included.remove(&n).map(|v| (n, v)))
-            .collect()
+            .collect();
+        g.committing += out.iter().map(|(_, v)| v.len() as u64).sum::<u64>();
+        out
     }
 
     /// Records committed transactions with their receipt status.
     fn commit(&self, txs: Vec<(B256, Instant)>, status: &HashMap<B256, bool>, arrived: Instant) {
         let mut g = self.lock();
+        if g.committing < txs.len() as u64 {
+            // The round ended (and counted these as timed out) meanwhile.
+            return;
+        }
+        g.committing -= txs.len() as u64;
         for (h, at) in txs {
             match status.get(&h) {
                 Some(false) => g.stats.failures.reverted += 1,
@@ -431,6 +444,24 @@ mod tests {
         assert_eq!(s.blocks[0].ours, 1);
         assert_eq!(s.blocks[0].txs, 2);
         assert_eq!(s.failures.timed_out, 0);
+    }
+
+    #[test]
+    fn transactions_awaiting_receipts_stay_in_flight() {
+        let t = Tracker::new(1);
+        let now = Instant::now();
+        t.begin_round(now);
+        let a = B256::repeat_byte(1);
+        t.submit(a, now);
+        let ready = t.on_block(&block(1, &[a]), now);
+        assert_eq!(t.counts().2, 1, "still in flight until its status is known");
+        t.commit(
+            ready.into_iter().flat_map(|(_, v)| v).collect(),
+            &HashMap::new(),
+            now,
+        );
+        assert_eq!(t.counts().2, 0);
+        assert_eq!(t.end_round().succ, 1);
     }
 
     #[test]

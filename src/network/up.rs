@@ -369,6 +369,7 @@ async fn start_and_converge(
 
     progress.step("waiting for every node's RPC");
     wait_ready(rt, &plan, state, &rpcs).await?;
+    wait_unlocked(&plan, &rpcs).await?;
     let start_height = max_height(&rpcs).await;
 
     progress.step(format!(
@@ -445,6 +446,37 @@ async fn wait_ready(
             );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// Waits until every node with a keystore has unlocked its account. geth
+/// unlocks only after its RPC is up, and a miner started before that fails
+/// to seal and does not retry.
+async fn wait_unlocked(plan: &Plan, rpcs: &[Rpc]) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (n, rpc) in plan.nodes.iter().zip(rpcs) {
+        if n.password_file.is_none() {
+            continue;
+        }
+        let account = format!("{:#x}", n.account.address);
+        loop {
+            let signed = rpc
+                .call::<String>("eth_sign", json!([account, "0x00"]))
+                .await;
+            if signed.is_ok() {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "{}: account {account} was not unlocked within 30 s ({}); see {}",
+                    n.name,
+                    signed.err().map(|e| e.to_string()).unwrap_or_default(),
+                    n.log.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
     Ok(())
 }

@@ -53,9 +53,6 @@ mod tests {
         ChainFigures, Failures, LatencyBucket, ResourceUsage, RoundResult, TimePoint, SCHEMA,
     };
 
-    pub fn sample_pub() -> BenchReport {
-        sample()
-    }
     fn sample() -> BenchReport {
         let round = |label: &str, op: &str| RoundResult {
             label: label.into(),
@@ -263,22 +260,5 @@ mod tests {
         assert!(html.contains("<svg"));
         let err = write_json(&report, &dir.path().join("missing/r.json")).unwrap_err();
         assert!(format!("{err:#}").contains("missing/r.json"));
-    }
-}
-#[cfg(test)]
-mod dump_tmp {
-    #[test]
-    fn dump() {
-        let r = super::tests::sample_pub();
-        std::fs::write("/tmp/medchain-report.txt", super::table(&r)).unwrap();
-        super::write_html(&r, std::path::Path::new("/tmp/medchain-report.html")).unwrap();
-        let mut b = r.clone();
-        b.rounds[0].throughput_tps = 70.0;
-        b.rounds.push(crate::bench::result::RoundResult {
-            label: "query".into(),
-            ..Default::default()
-        });
-        let c = crate::bench::baseline::compare(&r, &b, 10.0);
-        std::fs::write("/tmp/medchain-cmp.txt", c.lines.join("\n")).unwrap();
     }
 }
