@@ -130,6 +130,9 @@ struct Inner {
     stats: RoundStats,
     /// Deep enough to commit, waiting for their receipts' status.
     committing: u64,
+    /// Our transactions matched in the last blocks (hash → block), so a
+    /// block that replaces another at the same height still counts them.
+    recent: HashMap<B256, u64>,
     head: u64,
     /// Block timestamps across rounds (bounded), so a round's window can
     /// open at the parent of its first block even if that came earlier.
@@ -155,6 +158,7 @@ impl Tracker {
                 included: BTreeMap::new(),
                 stats: RoundStats::new(Instant::now()),
                 committing: 0,
+                recent: HashMap::new(),
                 head: 0,
                 timestamps: BTreeMap::new(),
             }),
@@ -173,6 +177,7 @@ impl Tracker {
         let mut g = self.lock();
         g.pending.clear();
         g.included.clear();
+        g.recent.clear();
         g.stats = RoundStats::new(start);
         let known = g.timestamps.clone();
         g.stats.timestamps = known;
@@ -257,16 +262,21 @@ impl Tracker {
             .unwrap_or_default();
         let mut g = self.lock();
         let mut ours = Vec::new();
+        let mut again = 0u64;
         for h in &hashes {
             if let Some(at) = g.pending.remove(h) {
                 ours.push((*h, at));
+                g.recent.insert(*h, number);
+            } else if g.recent.contains_key(h) {
+                again += 1;
             }
         }
+        g.recent.retain(|_, n| *n + 64 > number);
         let info = BlockInfo {
             number,
             timestamp: hex_field(block, "timestamp"),
             txs: hashes.len() as u64,
-            ours: ours.len() as u64,
+            ours: ours.len() as u64 + again,
             gas_used: hex_field(block, "gasUsed"),
             gas_limit: hex_field(block, "gasLimit"),
             uncles: block["uncles"].as_array().map_or(0, |u| u.len() as u64),
@@ -444,6 +454,33 @@ mod tests {
         assert_eq!(s.blocks[0].ours, 1);
         assert_eq!(s.blocks[0].txs, 2);
         assert_eq!(s.failures.timed_out, 0);
+    }
+
+    #[test]
+    fn a_block_replacing_another_at_the_same_height_keeps_our_count() {
+        let t = Tracker::new(1);
+        let now = Instant::now();
+        t.begin_round(now);
+        let (a, b) = (B256::repeat_byte(1), B256::repeat_byte(2));
+        t.submit(a, now);
+        t.submit(b, now);
+        let ready = t.on_block(&block(7, &[a, b]), now);
+        t.commit(
+            ready.into_iter().flat_map(|(_, v)| v).collect(),
+            &HashMap::new(),
+            now,
+        );
+        // An out-of-turn block 7 loses to an in-turn block 7 with the same txs.
+        let mut replacement = block(7, &[a, b]);
+        replacement["timestamp"] = json!("0x3f0");
+        assert!(
+            t.on_block(&replacement, now).is_empty(),
+            "already committed"
+        );
+        let s = t.end_round();
+        assert_eq!(s.succ, 2);
+        assert_eq!(s.blocks.len(), 1);
+        assert_eq!(s.blocks[0].ours, 2, "the replacement still holds our two");
     }
 
     #[test]
