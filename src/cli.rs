@@ -10,7 +10,7 @@ use crate::error::InputError;
 use crate::geth::{self, GethVersion};
 use crate::network::{self, accounts, down, logs, status, up};
 use crate::state::State;
-use crate::{bench, records, txinfo};
+use crate::{bench, device, records, txinfo};
 
 /// Bring a private multi-hospital Ethereum network online and measure it.
 #[derive(Debug, Parser)]
@@ -102,6 +102,11 @@ pub enum Command {
     },
     /// Run a benchmark scenario (Caliper's rounds) and report latency and throughput.
     Bench(BenchArgs),
+    /// Provision ESP32 devices: wallets, registration, read access, gas, firmware config files.
+    Device {
+        #[command(subcommand)]
+        command: device::DeviceCommand,
+    },
     /// Manage the pinned geth binaries.
     Geth {
         #[command(subcommand)]
@@ -458,6 +463,18 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
             }
             if out.report.partial {
                 anyhow::bail!("the run was interrupted; the report holds the rounds that ran");
+            }
+        }
+        Command::Device {
+            command: device::DeviceCommand::Provision(a),
+        } => {
+            let json = a.json;
+            let req = a.into_request()?;
+            let out = device::provision(&load(g)?, &req).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!("{}", device::table(&out));
             }
         }
         Command::Geth {

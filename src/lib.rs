@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod cli;
 pub mod contract;
+pub mod device;
 pub mod error;
 pub mod genesis;
 pub mod geth;

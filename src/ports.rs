@@ -28,6 +28,17 @@ fn is_free(port: u16, all_interfaces: bool) -> bool {
         && (!all_interfaces || UdpSocket::bind((addr, port)).is_ok())
 }
 
+/// Whether every port of `sets` can be bound now (a resumed network keeps
+/// its endpoints when nothing else took them).
+pub fn all_free(sets: &[NodePorts]) -> bool {
+    sets.iter().all(|p| {
+        is_free(p.http, false)
+            && is_free(p.ws, false)
+            && is_free(p.p2p, true)
+            && is_free(p.authrpc, false)
+    })
+}
+
 /// Allocates ports by scanning upward from the bases, skipping ports in use
 /// and ports in `avoid` (e.g. another network's recorded ports).
 pub fn allocate(count: usize, avoid: &BTreeSet<u16>) -> anyhow::Result<Vec<NodePorts>> {

@@ -151,7 +151,15 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
         }
     }
 
-    let ports = ports::allocate(plan::node_count(&topo), &BTreeSet::new())?;
+    // A resumed network keeps its endpoints (device configs and tools point
+    // at them) unless something else took one meanwhile.
+    let previous: Option<Vec<_>> = existing
+        .as_ref()
+        .map(|e| e.plan.nodes.iter().map(|n| n.ports).collect());
+    let ports = match previous {
+        Some(p) if ports::all_free(&p) => p,
+        _ => ports::allocate(plan::node_count(&topo), &BTreeSet::new())?,
+    };
     let plan = plan::plan(
         &topo,
         &PlanInputs {
@@ -394,6 +402,10 @@ async fn start_and_converge(
         }
     }
 
+    if start_height > 0 {
+        rebroadcast_pending(&plan, &rpcs).await;
+    }
+
     progress.step("waiting for the chain to advance and every node to agree");
     let height = wait_agreement(&plan, &rpcs, start_height).await?;
     progress.step(format!(
@@ -479,6 +491,52 @@ async fn wait_unlocked(plan: &Plan, rpcs: &[Rpc]) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// On resume, nodes reload their pending transactions from disk and
+/// announce them when peering — before the sealers' miners run, when
+/// sealers ignore transactions from peers — and nothing announces them
+/// again. Re-sending each node's pending transactions to the sealers once
+/// sealing runs lets them be mined. Bounded to 10,000 per node; failures
+/// (already known, nonce too low) are expected and ignored.
+async fn rebroadcast_pending(plan: &Plan, rpcs: &[Rpc]) {
+    let sealers: Vec<&Rpc> = plan
+        .nodes
+        .iter()
+        .zip(rpcs)
+        .filter(|(n, _)| n.role == Role::Sealer)
+        .map(|(_, r)| r)
+        .collect();
+    for rpc in rpcs {
+        let Ok(content) = rpc
+            .call::<serde_json::Value>("txpool_content", json!([]))
+            .await
+        else {
+            continue;
+        };
+        let hashes: Vec<String> = content["pending"]
+            .as_object()
+            .into_iter()
+            .flat_map(|by_sender| by_sender.values())
+            .filter_map(|by_nonce| by_nonce.as_object())
+            .flat_map(|m| m.values())
+            .filter_map(|tx| tx["hash"].as_str().map(str::to_string))
+            .take(10_000)
+            .collect();
+        for h in hashes {
+            let Ok(raw) = rpc
+                .call::<String>("eth_getRawTransactionByHash", json!([h]))
+                .await
+            else {
+                continue;
+            };
+            for s in &sealers {
+                let _ = s
+                    .call::<String>("eth_sendRawTransaction", json!([raw]))
+                    .await;
+            }
+        }
+    }
 }
 
 async fn max_height(rpcs: &[Rpc]) -> u64 {

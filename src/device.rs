@@ -1,0 +1,833 @@
+//! `medchain device provision`: wallets, on-chain registration, gas and a
+//! firmware config file for a hospital's ESP32 devices.
+//!
+//! For each device `i` (1-based) of hospital `H` the key is derived from the
+//! network's seed and the label `device/H/i`, so provisioning is reproducible
+//! and re-running it finds the same wallets. Each device is bound to one
+//! patient (`registerDevice`, sent by the hospital's account), granted read
+//! access for the device's history key (`authorizeUser`) and funded for gas
+//! from the admin account. Steps already done on chain are skipped, so the
+//! command is idempotent. The config file each device reads from its flash
+//! (`firmware/core/include/medchain/device_config.hpp`) is written to
+//! `<out>/<device-id>.json` (0600: it holds the device's private key), and
+//! every provisioned device is listed in `<network>/devices/index.json`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::{DynProvider, Provider};
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::{anyhow, Context};
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::contract::{
+    patient_id, revert_reason, signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT,
+};
+use crate::error::InputError;
+use crate::keys::{self, KeyPair};
+use crate::plan::Role;
+use crate::records;
+use crate::state::State;
+
+/// Most devices one `provision` call handles.
+pub const MAX_DEVICES: u64 = 1000;
+
+/// Devices whose transactions are sent together before waiting for receipts.
+const BATCH: usize = 100;
+
+/// A device holding less than this (1 ETH) is topped up.
+const MIN_BALANCE_WEI: u128 = 1_000_000_000_000_000_000;
+
+/// What a device is funded with (10 ETH), from the admin account.
+const FUND_WEI: u128 = 10_000_000_000_000_000_000;
+
+/// Schema version of `devices/index.json`.
+pub const INDEX_SCHEMA: u32 = 1;
+
+/// `medchain device …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum DeviceCommand {
+    /// Create, register, authorize and fund a hospital's ESP32 devices and write their config files.
+    Provision(ProvisionArgs),
+}
+
+/// Flags of `medchain device provision`.
+#[derive(Debug, clap::Args)]
+pub struct ProvisionArgs {
+    /// Hospital (a `name` in the topology) the devices belong to; its account registers them.
+    #[arg(long)]
+    pub hospital: String,
+    /// Number of devices, 1 to 1000 (default: one per --ssn, else 1).
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Patient SSN to bind devices to: once for all devices or once per device
+    /// (repeat the flag). Default: synthetic test patients 000-00-0001, 000-00-0002, …
+    #[arg(long = "ssn", value_name = "SSN")]
+    pub ssn: Vec<String>,
+    /// Directory for the config files (default: $MEDCHAIN_HOME/<network>/devices).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which patients the devices are bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Patients {
+    /// Device `i` gets the synthetic SSN `000-00-<i, 4 digits>` (test data).
+    Synthetic,
+    /// One SSN for every device, or exactly one per device.
+    Given(Vec<String>),
+}
+
+/// A validated provisioning request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionRequest {
+    /// Hospital name.
+    pub hospital: String,
+    /// Number of devices, `1..=MAX_DEVICES`.
+    pub count: u64,
+    /// Patient binding.
+    pub patients: Patients,
+    /// Config directory; `None` for the network's `devices/`.
+    pub out: Option<PathBuf>,
+}
+
+impl ProvisionArgs {
+    /// Checks the flags and turns them into a request.
+    pub fn into_request(self) -> Result<ProvisionRequest, InputError> {
+        let ssns: Vec<String> = self.ssn.iter().map(|s| s.trim().to_string()).collect();
+        if let Some(i) = ssns.iter().position(|s| s.is_empty()) {
+            return Err(InputError::new(format!(
+                "--ssn #{}: must not be empty; give the patient's SSN, e.g. 123-45-6789",
+                i + 1
+            )));
+        }
+        let count = self.count.unwrap_or(ssns.len().max(1) as u64);
+        if !(1..=MAX_DEVICES).contains(&count) {
+            return Err(InputError::new(format!(
+                "--count {count}: expected 1 to {MAX_DEVICES} devices; provision more in several calls"
+            )));
+        }
+        if ssns.len() > 1 && ssns.len() as u64 != count {
+            return Err(InputError::new(format!(
+                "--ssn was given {} times for --count {count}: give it once (every device for one patient) or once per device",
+                ssns.len()
+            )));
+        }
+        if self.hospital.trim().is_empty() {
+            return Err(InputError::new(
+                "--hospital: must not be empty; pass a hospital name from the topology",
+            ));
+        }
+        Ok(ProvisionRequest {
+            hospital: self.hospital.trim().to_string(),
+            count,
+            patients: if ssns.is_empty() {
+                Patients::Synthetic
+            } else {
+                Patients::Given(ssns)
+            },
+            out: self.out,
+        })
+    }
+}
+
+/// The synthetic SSN of device `index` (1-based): `000-00-0001`. The 000 area
+/// number is never issued, so these never name a real person.
+pub fn synthetic_ssn(index: u64) -> String {
+    format!("000-00-{index:04}")
+}
+
+/// The device id (label on its OLED and its config file name) of device
+/// `index` of `hospital`.
+pub fn device_id(hospital: &str, index: u64) -> String {
+    format!("{hospital}-device-{index}")
+}
+
+/// The label a device key derives from: `device/<hospital>/<index>`.
+pub fn key_label(hospital: &str, index: u64) -> String {
+    format!("device/{hospital}/{index}")
+}
+
+/// One device as it will be provisioned. Pure data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicePlan {
+    /// 1-based index within the hospital.
+    pub index: u64,
+    /// `<hospital>-device-<index>`.
+    pub device_id: String,
+    /// The device wallet.
+    pub key: KeyPair,
+    /// The patient's SSN.
+    pub ssn: String,
+    /// Whether `ssn` is a synthetic test patient.
+    pub synthetic: bool,
+    /// `keccak256(salt ‖ ssn)`.
+    pub patient: B256,
+    /// Where its config file goes.
+    pub config_path: PathBuf,
+    /// JSON-RPC endpoint the device talks to.
+    pub rpc_url: String,
+}
+
+/// The RPC endpoint for a hospital's devices: its first member node, else its
+/// first node. `None` for a hospital the network does not have.
+pub fn hospital_rpc(state: &State, hospital: &str) -> Option<String> {
+    let mine = || state.plan.nodes.iter().filter(|n| n.hospital == hospital);
+    mine()
+        .find(|n| n.role == Role::Member)
+        .or_else(|| mine().next())
+        .map(|n| n.rpc_url())
+}
+
+/// Where config files go by default, and where the index lives.
+pub fn devices_dir(state: &State) -> PathBuf {
+    state.plan.dir.join("devices")
+}
+
+/// Path of the network's device index.
+pub fn index_path(state: &State) -> PathBuf {
+    devices_dir(state).join("index.json")
+}
+
+/// Plans the devices of a request: keys, patients, files, endpoint. Pure.
+pub fn plan_devices(state: &State, req: &ProvisionRequest) -> Result<Vec<DevicePlan>, InputError> {
+    let hospitals: Vec<&str> = state
+        .plan
+        .hospital_keys
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let rpc_url = hospital_rpc(state, &req.hospital)
+        .filter(|_| hospitals.contains(&req.hospital.as_str()))
+        .ok_or_else(|| {
+            InputError::new(format!(
+                "--hospital {:?}: network {} has no such hospital; hospitals: {}",
+                req.hospital,
+                state.plan.topology.network,
+                hospitals.join(", ")
+            ))
+        })?;
+    let out = req.out.clone().unwrap_or_else(|| devices_dir(state));
+    Ok((1..=req.count)
+        .map(|index| {
+            let (ssn, synthetic) = match &req.patients {
+                Patients::Synthetic => (synthetic_ssn(index), true),
+                Patients::Given(list) if list.len() == 1 => (list[0].clone(), false),
+                Patients::Given(list) => (list[(index - 1) as usize].clone(), false),
+            };
+            let device_id = device_id(&req.hospital, index);
+            DevicePlan {
+                index,
+                key: keys::derive(state.plan.seed, &key_label(&req.hospital, index)),
+                patient: patient_id(state.plan.patient_salt, &ssn),
+                config_path: out.join(format!("{device_id}.json")),
+                device_id,
+                ssn,
+                synthetic,
+                rpc_url: rpc_url.clone(),
+            }
+        })
+        .collect())
+}
+
+/// The firmware's config file (`/medchain.json` on the device's flash). Field
+/// names are those `parse_device_config` in `firmware/core` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceConfig {
+    /// geth JSON-RPC endpoint (`http://`).
+    pub rpc_url: String,
+    /// The network's chain id.
+    pub chain_id: u64,
+    /// MedicalRecords address, EIP-55 checksummed.
+    pub contract: String,
+    /// The device wallet's private key (0x, 32 bytes).
+    pub device_private_key: String,
+    /// The network's patient salt (0x, 32 bytes).
+    pub patient_salt: String,
+    /// Label for logs and the OLED.
+    pub device_id: String,
+}
+
+/// The config file contents for one planned device.
+pub fn device_config(state: &State, contract: Address, d: &DevicePlan) -> DeviceConfig {
+    DeviceConfig {
+        rpc_url: d.rpc_url.clone(),
+        chain_id: state.plan.topology.chain_id,
+        contract: contract.to_checksum(None),
+        device_private_key: format!("{:#x}", d.key.secret),
+        patient_salt: format!("{:#x}", state.plan.patient_salt),
+        device_id: d.device_id.clone(),
+    }
+}
+
+/// One provisioned device, and what this run did for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provisioned {
+    /// `<hospital>-device-<index>`.
+    pub device_id: String,
+    /// The device wallet's address.
+    pub address: Address,
+    /// The patient it is bound to.
+    pub patient: B256,
+    /// The synthetic SSN, when no --ssn was given (given SSNs are not echoed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssn: Option<String>,
+    /// Its config file.
+    pub config: PathBuf,
+    /// This run sent `registerDevice`.
+    pub registered: bool,
+    /// This run sent `authorizeUser`.
+    pub authorized: bool,
+    /// This run funded it.
+    pub funded: bool,
+}
+
+/// What `device provision` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Network name.
+    pub network: String,
+    /// Hospital name.
+    pub hospital: String,
+    /// The devices' RPC endpoint.
+    pub rpc_url: String,
+    /// Account that registered and authorized the devices.
+    pub registrar: Address,
+    /// `hospital`, or `admin` when the hospital is not registered in the contract.
+    pub registrar_role: String,
+    /// Whether the devices are bound to synthetic test patients.
+    pub synthetic_patients: bool,
+    /// The devices, in index order.
+    pub devices: Vec<Provisioned>,
+    /// The device index file.
+    pub index: PathBuf,
+}
+
+/// One entry of `devices/index.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    /// `<hospital>-device-<index>`.
+    pub device_id: String,
+    /// Hospital name.
+    pub hospital: String,
+    /// 1-based index within the hospital.
+    pub index: u64,
+    /// Device wallet address.
+    pub address: Address,
+    /// Bound patient id.
+    pub patient: B256,
+    /// RPC endpoint in its config.
+    pub rpc_url: String,
+    /// Its config file.
+    pub config: PathBuf,
+}
+
+/// `<network>/devices/index.json`: every device provisioned on the network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceIndex {
+    /// Schema version.
+    pub schema: u32,
+    /// Devices by hospital, then index.
+    pub devices: Vec<IndexEntry>,
+}
+
+/// Reads a device index; a missing file is an empty index.
+pub fn load_index(path: &Path) -> anyhow::Result<DeviceIndex> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a medchain device index; delete it and provision again to rebuild it",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DeviceIndex {
+            schema: INDEX_SCHEMA,
+            devices: Vec::new(),
+        }),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Adds or replaces entries (by device id), keeping the index sorted.
+pub fn merge_index(index: &mut DeviceIndex, entries: Vec<IndexEntry>) {
+    for e in entries {
+        match index
+            .devices
+            .iter_mut()
+            .find(|d| d.device_id == e.device_id)
+        {
+            Some(old) => *old = e,
+            None => index.devices.push(e),
+        }
+    }
+    index
+        .devices
+        .sort_by(|a, b| (&a.hospital, a.index).cmp(&(&b.hospital, b.index)));
+}
+
+fn reverted(what: &str, e: alloy::contract::Error) -> anyhow::Error {
+    match revert_reason(&e) {
+        Some(r) => anyhow!("{what} reverted: {r}"),
+        None => anyhow!("{what}: {e}"),
+    }
+}
+
+/// What the chain already has for a device.
+struct Survey {
+    patient: B256,
+    active: bool,
+    authorized: bool,
+    balance: U256,
+}
+
+async fn survey(
+    c: &MedicalRecords::MedicalRecordsInstance<DynProvider>,
+    d: &DevicePlan,
+) -> anyhow::Result<Survey> {
+    let a = d.key.address;
+    let info = c
+        .devices(a)
+        .call()
+        .await
+        .map_err(|e| reverted("devices()", e))?;
+    let authorized = c
+        .isAuthorized(a)
+        .call()
+        .await
+        .map_err(|e| reverted("isAuthorized()", e))?;
+    let balance = c
+        .provider()
+        .get_balance(a)
+        .await
+        .with_context(|| format!("reading the balance of {a:#x}"))?;
+    Ok(Survey {
+        patient: info.patient,
+        active: info.active,
+        authorized,
+        balance,
+    })
+}
+
+/// Provisions the devices of `req` on the running network: registers,
+/// authorizes and funds what is not yet, writes the config files and the
+/// index. Safe to re-run.
+pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<Outcome> {
+    let plans = plan_devices(state, req)?;
+    let mr = records::medical_address(state)?;
+    let url = plans[0].rpc_url.clone();
+    let admin = records::admin_key(state);
+    let hospital: PrivateKeySigner = state
+        .plan
+        .hospital_keys
+        .iter()
+        .find(|(n, _)| *n == req.hospital)
+        .map(|(_, k)| k.signer())
+        .expect("plan_devices checked the hospital");
+    let admin_p = signing_provider(&url, &admin)?;
+    let reader = MedicalRecords::new(mr, admin_p.clone());
+    let is_hospital = reader
+        .isHospital(hospital.address())
+        .call()
+        .await
+        .map_err(|e| reverted("isHospital()", e))
+        .with_context(|| format!("asking {url} about the contract at {mr:#x}"))?;
+    // A hospital account sends its own registrations; a network whose
+    // contract predates the hospital falls back to the admin.
+    let (registrar, registrar_p, role) = if is_hospital {
+        let p = signing_provider(&url, &hospital)?;
+        (hospital.address(), p, "hospital")
+    } else {
+        (admin.address(), admin_p.clone(), "admin")
+    };
+    let writer = MedicalRecords::new(mr, registrar_p.clone());
+
+    let surveys: Vec<Survey> = futures::stream::iter(plans.iter())
+        .map(|d| survey(&reader, d))
+        .buffered(16)
+        .try_collect()
+        .await?;
+
+    let conflicts: Vec<String> = plans
+        .iter()
+        .zip(&surveys)
+        .filter(|(d, s)| s.active && s.patient != d.patient)
+        .map(|(d, s)| {
+            format!(
+                "{} ({:#x}) is bound to patient {:#x}, not {:#x}",
+                d.device_id, d.key.address, s.patient, d.patient
+            )
+        })
+        .collect();
+    if !conflicts.is_empty() {
+        let mut e = InputError::new(format!(
+            "--ssn: {} device(s) already registered for another patient; a registered device's patient cannot change (revoke it with MedicalRecords.revokeDevice first, or keep its earlier --ssn)",
+            conflicts.len()
+        ));
+        e.details = conflicts;
+        return Err(e.into());
+    }
+
+    let mut done: Vec<(bool, bool, bool)> = vec![(false, false, false); plans.len()];
+    let fund = U256::from(FUND_WEI);
+    for (chunk_no, chunk) in plans.chunks(BATCH).enumerate() {
+        let base = chunk_no * BATCH;
+        let mut sent: Vec<(String, B256)> = Vec::new();
+        for (k, d) in chunk.iter().enumerate() {
+            let s = &surveys[base + k];
+            let a = d.key.address;
+            if !s.active {
+                let p = writer
+                    .registerDevice(a, d.patient)
+                    .send()
+                    .await
+                    .map_err(|e| reverted("registerDevice", e))
+                    .with_context(|| format!("registering {} ({a:#x})", d.device_id))?;
+                sent.push((format!("registerDevice for {}", d.device_id), *p.tx_hash()));
+                done[base + k].0 = true;
+            }
+            if !s.authorized {
+                let p = writer
+                    .authorizeUser(a)
+                    .send()
+                    .await
+                    .map_err(|e| reverted("authorizeUser", e))
+                    .with_context(|| format!("authorizing {} ({a:#x})", d.device_id))?;
+                sent.push((format!("authorizeUser for {}", d.device_id), *p.tx_hash()));
+                done[base + k].1 = true;
+            }
+        }
+        for (k, d) in chunk.iter().enumerate() {
+            if surveys[base + k].balance < U256::from(MIN_BALANCE_WEI) {
+                let tx = alloy::rpc::types::TransactionRequest::default()
+                    .to(d.key.address)
+                    .value(fund);
+                let p = admin_p.send_transaction(tx).await.with_context(|| {
+                    format!(
+                        "funding {} from the admin account {:#x} (does it hold 10 ETH per device?)",
+                        d.device_id,
+                        admin.address()
+                    )
+                })?;
+                sent.push((format!("funding {}", d.device_id), *p.tx_hash()));
+                done[base + k].2 = true;
+            }
+        }
+        for (what, hash) in sent {
+            let r = wait_receipt(&admin_p, hash, RECEIPT_TIMEOUT)
+                .await
+                .with_context(|| format!("waiting for {what}"))?;
+            if !r.status() {
+                return Err(anyhow!(
+                    "{what} reverted in block {} (tx {hash:#x}); run `medchain tx {hash:#x}` for details",
+                    r.block_number.unwrap_or_default()
+                ));
+            }
+        }
+    }
+
+    let mut devices = Vec::with_capacity(plans.len());
+    let mut entries = Vec::with_capacity(plans.len());
+    for (d, (registered, authorized, funded)) in plans.iter().zip(done) {
+        let config = device_config(state, mr, d);
+        keys::write_private(
+            &d.config_path,
+            format!("{}\n", serde_json::to_string_pretty(&config)?).as_bytes(),
+        )
+        .with_context(|| format!("--out: writing the config of {}", d.device_id))?;
+        entries.push(IndexEntry {
+            device_id: d.device_id.clone(),
+            hospital: req.hospital.clone(),
+            index: d.index,
+            address: d.key.address,
+            patient: d.patient,
+            rpc_url: d.rpc_url.clone(),
+            config: d.config_path.clone(),
+        });
+        devices.push(Provisioned {
+            device_id: d.device_id.clone(),
+            address: d.key.address,
+            patient: d.patient,
+            ssn: d.synthetic.then(|| d.ssn.clone()),
+            config: d.config_path.clone(),
+            registered,
+            authorized,
+            funded,
+        });
+    }
+    let index = index_path(state);
+    let mut idx = load_index(&index)?;
+    merge_index(&mut idx, entries);
+    let tmp = index.with_extension("json.tmp");
+    keys::write_private(&tmp, serde_json::to_string_pretty(&idx)?.as_bytes())?;
+    std::fs::rename(&tmp, &index).with_context(|| format!("writing {}", index.display()))?;
+
+    Ok(Outcome {
+        network: state.plan.topology.network.clone(),
+        hospital: req.hospital.clone(),
+        rpc_url: url,
+        registrar,
+        registrar_role: role.to_string(),
+        synthetic_patients: req.patients == Patients::Synthetic,
+        devices,
+        index,
+    })
+}
+
+/// The outcome as text: a summary, a note on synthetic patients, a table.
+pub fn table(o: &Outcome) -> String {
+    let mut out = String::new();
+    let new = o
+        .devices
+        .iter()
+        .filter(|d| d.registered || d.authorized || d.funded)
+        .count();
+    let _ = writeln!(
+        out,
+        "network {}, hospital {}: {} device(s), {new} changed on chain; RPC {}; registered by the {} account {:#x}",
+        o.network,
+        o.hospital,
+        o.devices.len(),
+        o.rpc_url,
+        o.registrar_role,
+        o.registrar
+    );
+    if o.synthetic_patients {
+        let first = o
+            .devices
+            .first()
+            .and_then(|d| d.ssn.clone())
+            .unwrap_or_default();
+        let last = o
+            .devices
+            .last()
+            .and_then(|d| d.ssn.clone())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "no --ssn given: devices are bound to SYNTHETIC test patients {first} … {last} (device i → 000-00-<i>); pass --ssn to bind real patients"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{:<24} {:<42} {:<66} {:<28} CONFIG",
+        "DEVICE", "ADDRESS", "PATIENT", "THIS RUN"
+    );
+    for d in &o.devices {
+        let mut did: Vec<&str> = Vec::new();
+        if d.registered {
+            did.push("registered");
+        }
+        if d.authorized {
+            did.push("authorized");
+        }
+        if d.funded {
+            did.push("funded");
+        }
+        let did = if did.is_empty() {
+            "already done".to_string()
+        } else {
+            did.join(",")
+        };
+        let _ = writeln!(
+            out,
+            "{:<24} {:<42} {:<66} {:<28} {}",
+            d.device_id,
+            d.address.to_checksum(None),
+            format!("{:#x}", d.patient),
+            did,
+            d.config.display()
+        );
+    }
+    let _ = write!(
+        out,
+        "config files hold the devices' private keys (0600); index: {}",
+        o.index.display()
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{NodePorts, PlanInputs};
+
+    fn state(yaml: &str) -> State {
+        let topo = crate::topology::parse(yaml, "t.yaml").unwrap();
+        let n = crate::plan::node_count(&topo);
+        let ports = (0..n as u16)
+            .map(|i| NodePorts {
+                http: 9000 + 10 * i,
+                ws: 9001 + 10 * i,
+                p2p: 9002 + 10 * i,
+                authrpc: 9003 + 10 * i,
+            })
+            .collect();
+        let plan = crate::plan::plan(
+            &topo,
+            &PlanInputs {
+                seed: 9,
+                home: PathBuf::from("/h"),
+                ports,
+                dag_dir: PathBuf::from("/dag"),
+            },
+        );
+        State {
+            schema: crate::state::SCHEMA,
+            runtime: "process".into(),
+            geth_path: PathBuf::from("geth"),
+            plan,
+            pids: Default::default(),
+            contracts: Default::default(),
+        }
+    }
+
+    const TOPO: &str = "network: n\nhospitals:\n  - {name: a, sealers: 1, members: 1}\n  - {name: b, sealers: 1, members: 0}\n";
+
+    fn args(hospital: &str, count: Option<u64>, ssn: &[&str]) -> ProvisionArgs {
+        ProvisionArgs {
+            hospital: hospital.into(),
+            count,
+            ssn: ssn.iter().map(|s| s.to_string()).collect(),
+            out: None,
+            json: false,
+        }
+    }
+
+    #[test]
+    fn counts_and_ssn_lists_are_checked() {
+        assert_eq!(args("a", None, &[]).into_request().unwrap().count, 1);
+        assert_eq!(
+            args("a", None, &["1", "2", "3"])
+                .into_request()
+                .unwrap()
+                .count,
+            3
+        );
+        let one = args("a", Some(4), &["123-45-6789"]).into_request().unwrap();
+        assert_eq!(one.patients, Patients::Given(vec!["123-45-6789".into()]));
+        for bad in [
+            args("a", Some(0), &[]),
+            args("a", Some(1001), &[]),
+            args("a", Some(3), &["1", "2"]),
+            args("a", Some(1), &[" "]),
+            args(" ", Some(1), &[]),
+        ] {
+            let e = bad.into_request().unwrap_err();
+            assert!(e.message.starts_with("--"), "{}", e.message);
+        }
+        assert!(args("a", Some(1000), &[]).into_request().is_ok());
+    }
+
+    #[test]
+    fn plan_is_deterministic_and_uses_the_hospital_member() {
+        let s = state(TOPO);
+        let req = args("a", Some(2), &[]).into_request().unwrap();
+        let p = plan_devices(&s, &req).unwrap();
+        assert_eq!(p, plan_devices(&s, &req).unwrap());
+        assert_eq!(p[0].device_id, "a-device-1");
+        assert_eq!(p[1].ssn, "000-00-0002");
+        assert!(p[1].synthetic);
+        assert_eq!(p[0].key, keys::derive(9, "device/a/1"));
+        assert_eq!(p[0].patient, patient_id(s.plan.patient_salt, "000-00-0001"));
+        assert_eq!(
+            p[0].config_path,
+            PathBuf::from("/h/n/devices/a-device-1.json")
+        );
+        let member = s
+            .plan
+            .nodes
+            .iter()
+            .find(|n| n.name == "a-member-0")
+            .unwrap();
+        assert_eq!(p[0].rpc_url, member.rpc_url());
+        // Hospital b has no member: its sealer.
+        let pb = plan_devices(&s, &args("b", Some(1), &[]).into_request().unwrap()).unwrap();
+        assert_eq!(pb[0].rpc_url, s.plan.nodes[2].rpc_url());
+        assert_ne!(pb[0].key.address, p[0].key.address);
+    }
+
+    #[test]
+    fn given_ssns_bind_one_each_or_all_to_one() {
+        let s = state(TOPO);
+        let each = plan_devices(
+            &s,
+            &args("a", None, &["111-11-1111", "222-22-2222"])
+                .into_request()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(each[1].ssn, "222-22-2222");
+        assert!(!each[1].synthetic);
+        let all = plan_devices(
+            &s,
+            &args("a", Some(3), &["111-11-1111"]).into_request().unwrap(),
+        )
+        .unwrap();
+        assert!(all.iter().all(|d| d.patient == all[0].patient));
+    }
+
+    #[test]
+    fn unknown_hospital_lists_the_hospitals() {
+        let s = state(TOPO);
+        let e = plan_devices(&s, &args("zz", Some(1), &[]).into_request().unwrap()).unwrap_err();
+        assert!(e.message.contains("--hospital \"zz\""), "{}", e.message);
+        assert!(e.message.contains("hospitals: a, b"), "{}", e.message);
+    }
+
+    #[test]
+    fn config_has_the_fields_the_firmware_reads() {
+        let s = state(TOPO);
+        let d = &plan_devices(&s, &args("a", Some(1), &[]).into_request().unwrap()).unwrap()[0];
+        let mr: Address = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
+            .parse()
+            .unwrap();
+        let c = device_config(&s, mr, d);
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["contract"], "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+        assert_eq!(v["chain_id"], 1337);
+        assert_eq!(v["device_private_key"].as_str().unwrap().len(), 66);
+        assert_eq!(v["patient_salt"].as_str().unwrap().len(), 66);
+        // Every field is one the firmware's parser requires, and vice versa.
+        let parser = include_str!("../firmware/core/src/device_config.cpp");
+        let fields: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(fields.len(), 6);
+        for f in fields {
+            assert!(
+                parser.contains(&format!("config, \"{f}\"")),
+                "firmware parser does not read {f}"
+            );
+        }
+        assert_eq!(parser.matches("require_string(config, \"").count() + 1, 6);
+    }
+
+    #[test]
+    fn index_merges_by_device_id_and_sorts() {
+        let e = |h: &str, i: u64, rpc: &str| IndexEntry {
+            device_id: device_id(h, i),
+            hospital: h.into(),
+            index: i,
+            address: Address::ZERO,
+            patient: B256::ZERO,
+            rpc_url: rpc.into(),
+            config: PathBuf::from("x"),
+        };
+        let mut idx = DeviceIndex {
+            schema: INDEX_SCHEMA,
+            devices: vec![e("b", 1, "old"), e("a", 10, "old")],
+        };
+        merge_index(&mut idx, vec![e("a", 2, "new"), e("b", 1, "new")]);
+        let ids: Vec<&str> = idx.devices.iter().map(|d| d.device_id.as_str()).collect();
+        assert_eq!(ids, ["a-device-2", "a-device-10", "b-device-1"]);
+        assert_eq!(idx.devices[2].rpc_url, "new");
+        let dir = tempfile::tempdir().unwrap();
+        assert!(load_index(&dir.path().join("none.json"))
+            .unwrap()
+            .devices
+            .is_empty());
+    }
+}
