@@ -10,7 +10,8 @@ cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo build --locked --bin medchain
 "$target_dir/debug/medchain" geth install >/dev/null
-cargo test --locked -- --test-threads=1
-# Firmware: Rust-generated vectors must still match, then the C++ host tests.
+# Firmware: Rust-generated vectors must still match, then the C++ host
+# build and tests (which also build esp32-host for tests/device.rs).
 cargo run --quiet --locked --example firmware_vectors -- --check firmware/test/vectors.json
 firmware/test.sh
+cargo test --locked -- --test-threads=1
