@@ -387,19 +387,30 @@ async fn start_and_converge(
     ));
     peer(&plan, &rpcs).await?;
 
-    progress.step("starting sealers");
+    // Members first: on geth v1.13 a node only accepts propagated blocks
+    // once marked synced; marked before any block exists, members import
+    // every competing first block and follow the heaviest chain.
     for (n, rpc) in plan.nodes.iter().zip(&rpcs) {
-        let member_once = n.role == Role::Member && plan.geth.members_start_miner_once();
-        if n.role == Role::Sealer || member_once {
+        if n.role == Role::Member && plan.geth.members_start_miner_once() {
             rpc.call::<serde_json::Value>("miner_start", plan.geth.miner_start_params())
                 .await
                 .with_context(|| format!("{}: miner_start", n.name))?;
-        }
-        if member_once {
             rpc.call::<serde_json::Value>("miner_stop", json!([]))
                 .await
                 .with_context(|| format!("{}: miner_stop", n.name))?;
         }
+    }
+    let sealers: Vec<usize> = (0..plan.nodes.len())
+        .filter(|i| plan.nodes[*i].role == Role::Sealer)
+        .collect();
+    // Sealers start together; they are marked synced by their own
+    // miner_start (a sealer held back would discard the first blocks).
+    progress.step("starting sealers");
+    for i in &sealers {
+        rpcs[*i]
+            .call::<serde_json::Value>("miner_start", plan.geth.miner_start_params())
+            .await
+            .with_context(|| format!("{}: miner_start", plan.nodes[*i].name))?;
     }
 
     if start_height > 0 {
