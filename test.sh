@@ -14,4 +14,4 @@ cargo build --locked --bin medchain
 # build and tests (which also build esp32-host for tests/device.rs).
 cargo run --quiet --locked --example firmware_vectors -- --check firmware/test/vectors.json
 firmware/test.sh
-cargo test --locked -- --test-threads=1
+cargo test --locked --lib --bins --tests -- --test-threads=1
