@@ -314,7 +314,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&accounts::accounts_json(&state))?
+                    serde_json::to_string_pretty(&accounts::accounts_json(&state.plan))?
                 );
             } else {
                 println!("{}", accounts::accounts_text(&state));

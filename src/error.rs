@@ -53,6 +53,19 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
     }
 }
 
+/// Splits a serde_yaml error into `file:line:column` (or just `file`) and
+/// its cause without serde_yaml's trailing " at line L column C", so every
+/// parser leads its message with the location.
+pub fn yaml_location(e: &serde_yaml::Error, file: &str) -> (String, String) {
+    let loc = e
+        .location()
+        .map(|l| format!("{file}:{}:{}", l.line(), l.column()))
+        .unwrap_or_else(|| file.to_string());
+    let msg = e.to_string();
+    let cause = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    (loc, cause)
+}
+
 /// Shorthand for returning an [`InputError`] from a function that returns
 /// `anyhow::Result`.
 #[macro_export]

@@ -224,16 +224,8 @@ pub fn parse(text: &str, file: &str) -> Result<Topology, InputError> {
 /// Turns a serde_yaml error into one clear line: file:line:column, the field
 /// path, the cause and, for an unknown key, the closest known key.
 fn yaml_error(e: &serde_yaml::Error, file: &str) -> InputError {
-    let msg = e.to_string();
-    let loc = e
-        .location()
-        .map(|l| format!("{file}:{}:{}", l.line(), l.column()))
-        .unwrap_or_else(|| file.to_string());
-    // serde_yaml appends " at line L column C"; we already lead with it.
-    let core = match msg.find(" at line ") {
-        Some(i) => &msg[..i],
-        None => msg.as_str(),
-    };
+    let (loc, core) = crate::error::yaml_location(e, file);
+    let core = core.as_str();
     let mut line = format!("{loc}: {core}");
     if let Some(unknown) = unknown_field(core) {
         let known = if core.contains("`sealers`") {

@@ -272,11 +272,10 @@ impl Engine {
             Length::Count(_) => Duration::from_secs(3600),
         };
         let mut index = 0u64;
-        let mut waits = 0u64;
         'pace: while total.is_none_or(|n| index < n)
             && !self.cancelled.load(std::sync::atomic::Ordering::Relaxed)
         {
-            let (_, committed, in_flight) = self.tracker.counts();
+            let (submitted, committed, in_flight) = self.tracker.counts();
             let elapsed = start.elapsed();
             if elapsed >= limit {
                 break;
@@ -285,7 +284,7 @@ impl Engine {
                 elapsed,
                 sent: index,
                 committed,
-                in_flight: in_flight + index.saturating_sub(self.tracker.counts().0),
+                in_flight: in_flight + index.saturating_sub(submitted),
             };
             match pacer.next(&fb) {
                 Decision::SendAt(t) => {
@@ -303,7 +302,6 @@ impl Engine {
                     }
                 }
                 Decision::WaitForCompletion => {
-                    waits += 1;
                     let _ = tokio::time::timeout(
                         Duration::from_millis(50),
                         self.tracker.completed.notified(),
@@ -313,7 +311,6 @@ impl Engine {
                 Decision::Stop => break,
             }
         }
-        let _ = waits;
         drop(senders);
         for h in handles {
             self.workers

@@ -251,7 +251,7 @@ impl Tracker {
 
     /// Handles one block: matches our transactions and returns the blocks
     /// now deep enough to commit, with the arrival time of this head.
-    fn on_block(&self, block: &Value, arrived: Instant) -> Vec<(u64, Vec<(B256, Instant)>)> {
+    fn on_block(&self, block: &Value) -> Vec<(u64, Vec<(B256, Instant)>)> {
         let number = block["number"]
             .as_str()
             .and_then(|h| parse_hex_u64(h).ok())
@@ -299,7 +299,6 @@ impl Tracker {
         g.head = g.head.max(number);
         let deep = (number + 1).saturating_sub(self.confirmations);
         let ready: Vec<u64> = g.included.range(..=deep).map(|(n, _)| *n).collect();
-        let _ = arrived;
         let out: Vec<(u64, Vec<(B256, Instant)>)> = ready
             .into_iter()
             .filter_map(|n| g.included.remove(&n).map(|v| (n, v)))
@@ -406,7 +405,7 @@ pub async fn run(
             if block.is_null() {
                 continue;
             }
-            for (bn, txs) in tracker.on_block(&block, arrived) {
+            for (bn, txs) in tracker.on_block(&block) {
                 let st = statuses(&rpc, bn, &txs).await;
                 tracker.commit(txs, &st, arrived);
             }
@@ -437,10 +436,10 @@ mod tests {
         let other = B256::repeat_byte(9);
         t.submit(a, start);
         assert_eq!(t.counts(), (1, 0, 1));
-        let ready = t.on_block(&block(5, &[a, other]), start);
+        let ready = t.on_block(&block(5, &[a, other]));
         assert!(ready.is_empty(), "needs one more block on top");
         let later = start + Duration::from_millis(1500);
-        let ready = t.on_block(&block(6, &[]), later);
+        let ready = t.on_block(&block(6, &[]));
         assert_eq!(ready.len(), 1);
         t.commit(
             ready.into_iter().flat_map(|(_, v)| v).collect(),
@@ -464,7 +463,7 @@ mod tests {
         let (a, b) = (B256::repeat_byte(1), B256::repeat_byte(2));
         t.submit(a, now);
         t.submit(b, now);
-        let ready = t.on_block(&block(7, &[a, b]), now);
+        let ready = t.on_block(&block(7, &[a, b]));
         t.commit(
             ready.into_iter().flat_map(|(_, v)| v).collect(),
             &HashMap::new(),
@@ -473,10 +472,7 @@ mod tests {
         // An out-of-turn block 7 loses to an in-turn block 7 with the same txs.
         let mut replacement = block(7, &[a, b]);
         replacement["timestamp"] = json!("0x3f0");
-        assert!(
-            t.on_block(&replacement, now).is_empty(),
-            "already committed"
-        );
+        assert!(t.on_block(&replacement).is_empty(), "already committed");
         let s = t.end_round();
         assert_eq!(s.succ, 2);
         assert_eq!(s.blocks.len(), 1);
@@ -490,7 +486,7 @@ mod tests {
         t.begin_round(now);
         let a = B256::repeat_byte(1);
         t.submit(a, now);
-        let ready = t.on_block(&block(1, &[a]), now);
+        let ready = t.on_block(&block(1, &[a]));
         assert_eq!(t.counts().2, 1, "still in flight until its status is known");
         t.commit(
             ready.into_iter().flat_map(|(_, v)| v).collect(),
@@ -515,7 +511,7 @@ mod tests {
             t.submit(h, now);
         }
         t.reject(b);
-        let ready = t.on_block(&block(1, &[a]), now);
+        let ready = t.on_block(&block(1, &[a]));
         let status = HashMap::from([(a, false)]);
         t.commit(
             ready.into_iter().flat_map(|(_, v)| v).collect(),

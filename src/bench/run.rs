@@ -102,7 +102,7 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
         .into());
     }
     let setup = match &opts.rpc {
-        Some(url) => external(opts, url, &scenario).await?,
+        Some(url) => external(opts, url).await?,
         None => local(opts, &scenario).await?,
     };
     let result = drive(opts, &scenario, &setup).await;
@@ -217,7 +217,7 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
     })
 }
 
-async fn external(opts: &BenchOptions, url: &str, _scenario: &Scenario) -> anyhow::Result<Setup> {
+async fn external(opts: &BenchOptions, url: &str) -> anyhow::Result<Setup> {
     let key = opts
         .key
         .as_deref()

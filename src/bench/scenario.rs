@@ -234,12 +234,7 @@ pub const MAX_WORKERS: u64 = 256;
 /// Parses and validates a scenario file's text.
 pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
     let raw: RawScenario = serde_yaml::from_str(text).map_err(|e| {
-        let loc = e
-            .location()
-            .map(|l| format!("{file}:{}:{}", l.line(), l.column()))
-            .unwrap_or_else(|| file.to_string());
-        let msg = e.to_string();
-        let core = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        let (loc, core) = crate::error::yaml_location(&e, file);
         let hint = if core.contains("unknown variant") && core.contains("op") || core.contains("`open`") {
             "; ops: open, query, transfer (simple); open-emr, query-emr, transfer-emr, add-record, get-records (medical)"
         } else if core.contains("fixed-rate") {

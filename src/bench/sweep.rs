@@ -68,14 +68,8 @@ struct RawEthash {
 /// Parses a sweep file.
 pub fn parse(text: &str, file: &str) -> Result<Sweep, InputError> {
     let raw: Raw = serde_yaml::from_str(text).map_err(|e| {
-        let loc = e
-            .location()
-            .map(|l| format!("{file}:{}:{}", l.line(), l.column()))
-            .unwrap_or_else(|| file.to_string());
-        InputError::new(format!(
-            "{loc}: {}",
-            e.to_string().split(" at line ").next().unwrap_or_default()
-        ))
+        let (loc, cause) = crate::error::yaml_location(&e, file);
+        InputError::new(format!("{loc}: {cause}"))
     })?;
     let bad = |f: &str, m: String| InputError::new(format!("{file}: {f}: {m}"));
     let name = raw.name.unwrap_or_else(|| "sweep".into());

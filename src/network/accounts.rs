@@ -4,11 +4,12 @@
 
 use serde_json::{json, Value};
 
+use crate::plan::Plan;
 use crate::state::State;
 
-/// The accounts as JSON: network, chain id, RPC endpoints and accounts.
-pub fn accounts_json(state: &State) -> Value {
-    let p = &state.plan;
+/// The accounts as JSON: network, chain id, RPC endpoints and accounts
+/// (also what `up` writes to `keys.json`).
+pub fn accounts_json(p: &Plan) -> Value {
     json!({
         "network": p.topology.network,
         "chain_id": p.topology.chain_id,

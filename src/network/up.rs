@@ -268,26 +268,9 @@ fn write_files(plan: &Plan) -> anyhow::Result<()> {
         serde_json::to_string_pretty(&plan.genesis)?,
     )
     .with_context(|| format!("writing {}", plan.genesis_path.display()))?;
-    let accounts: Vec<_> = plan
-        .accounts
-        .iter()
-        .map(|k| {
-            json!({
-                "address": format!("{:#x}", k.address),
-                "private_key": format!("{:#x}", k.secret),
-                "balance_eth": plan.topology.account_balance_eth,
-            })
-        })
-        .collect();
     keys::write_private(
         &plan.dir.join("keys.json"),
-        serde_json::to_string_pretty(&json!({
-            "network": plan.topology.network,
-            "chain_id": plan.topology.chain_id,
-            "rpc": plan.nodes.iter().map(|n| n.rpc_url()).collect::<Vec<_>>(),
-            "accounts": accounts,
-        }))?
-        .as_bytes(),
+        serde_json::to_string_pretty(&super::accounts::accounts_json(plan))?.as_bytes(),
     )?;
     for n in &plan.nodes {
         keys::write_private(
