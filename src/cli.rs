@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::contract::Which;
 use crate::error::InputError;
 use crate::geth::{self, GethVersion};
-use crate::network::{self, accounts, down, logs, status, up};
+use crate::network::{self, accounts, compose, down, logs, status, up};
+use crate::runtime::Kind;
 use crate::state::State;
 use crate::{bench, device, records, txinfo};
 
@@ -112,6 +113,34 @@ pub enum Command {
         #[command(subcommand)]
         command: GethCommand,
     },
+    /// Docker images of geth, built offline.
+    Image {
+        #[command(subcommand)]
+        command: ImageCommand,
+    },
+    /// Write compose/<network>/docker-compose.yml: the network for plain `docker compose up`.
+    Compose {
+        /// Topology file.
+        #[arg(short = 'f', long = "file", default_value = DEFAULT_FILE)]
+        file: PathBuf,
+        /// Directory the export goes under.
+        #[arg(long, default_value = "compose")]
+        out: PathBuf,
+        /// Seed for deterministic keys (default: the file's, else the running network's, else random).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+/// `medchain image …`.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build medchain/geth:v<version> offline (FROM scratch + the provisioned static geth) on the local engine.
+    Build {
+        /// Only this release (1.13.15 for clique, 1.11.6 for ethash); default both.
+        #[arg(long)]
+        version: Option<String>,
+    },
 }
 
 /// Which patient a records command is about.
@@ -197,6 +226,9 @@ pub struct BenchArgs {
     /// Keep a network this run brought up (default: tear it down).
     #[arg(long)]
     pub keep: bool,
+    /// Runtime for a network this run brings up (default: docker when an engine answers, else process).
+    #[arg(long, value_enum, env = "MEDCHAIN_RUNTIME")]
+    pub runtime: Option<Kind>,
     /// Drive any JSON-RPC endpoint instead of a medchain network.
     #[arg(long, help_heading = "External endpoint")]
     pub rpc: Option<String>,
@@ -217,9 +249,9 @@ pub struct UpArgs {
     /// Topology file.
     #[arg(short = 'f', long = "file", default_value = DEFAULT_FILE)]
     pub file: PathBuf,
-    /// Runtime for the nodes (only `process` in this release).
-    #[arg(long, default_value = "process")]
-    pub runtime: String,
+    /// Runtime for the nodes (default: docker when an engine answers, else process).
+    #[arg(long, value_enum, env = "MEDCHAIN_RUNTIME")]
+    pub runtime: Option<Kind>,
     /// Print the full plan (nodes, ports, geth arguments, peering) and start nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -256,13 +288,6 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
     let g = &cli.global;
     match cli.command {
         Command::Up(a) => {
-            if a.runtime != "process" {
-                return Err(InputError::new(format!(
-                    "--runtime {}: not available in this release; use --runtime process",
-                    a.runtime
-                ))
-                .into());
-            }
             let opts = up::UpOptions {
                 file: a.file,
                 home: g.home.clone(),
@@ -271,6 +296,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 geth: a.geth,
                 quiet: a.quiet,
                 no_deploy: a.no_deploy,
+                runtime: a.runtime,
             };
             match up::up(&opts).await? {
                 up::UpOutcome::Planned(plan) => println!("{plan}"),
@@ -298,7 +324,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Down { purge } => {
             let state = load(g)?;
             let name = state.plan.topology.network.clone();
-            let n = down::down(state, purge)?;
+            let n = down::down(state, purge).await?;
             println!(
                 "network {name}: stopped {n} node(s){}",
                 if purge {
@@ -419,6 +445,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 baseline: b.baseline,
                 max_regression: b.max_regression.unwrap_or(0.0),
                 keep: b.keep,
+                runtime: b.runtime,
                 rpc: b.rpc,
                 ws: b.ws,
                 key: b.key,
@@ -488,6 +515,32 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 let (path, source) = geth::resolve(v, None, &|m| eprintln!("{m}"))?;
                 println!("geth {v}: {} ({source:?})", path.display());
             }
+        }
+        Command::Image {
+            command: ImageCommand::Build { version },
+        } => {
+            let versions = match version {
+                Some(v) => vec![GethVersion::parse(&v)?],
+                None => GethVersion::ALL.to_vec(),
+            };
+            let docker = crate::runtime::docker::connect_engine(None).await?;
+            for v in versions {
+                let (path, _) = geth::resolve(v, None, &|m| eprintln!("{m}"))?;
+                let tag = crate::runtime::image::build(&docker, v, &path).await?;
+                println!(
+                    "image {tag}: FROM scratch + {} (sha256 {})",
+                    path.display(),
+                    crate::runtime::image::sha256_file(&path)?
+                );
+            }
+        }
+        Command::Compose { file, out, seed } => {
+            let dir = compose::export(&g.home, &file, &out, seed).await?;
+            println!(
+                "wrote {}; run it with `docker compose -f {} up -d`",
+                dir.join("docker-compose.yml").display(),
+                dir.join("docker-compose.yml").display()
+            );
         }
     }
     Ok(())

@@ -682,6 +682,7 @@ mod tests {
             geth_path: PathBuf::from("geth"),
             plan,
             pids: Default::default(),
+            containers: Default::default(),
             contracts: Default::default(),
         }
     }

@@ -194,7 +194,7 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
                     password_file,
                     args: Vec::new(),
                 };
-                node.args = geth_args(topo, &node, &inputs.dag_dir);
+                node.args = geth_args(topo, &node, &ArgLayout::process(&node, &inputs.dag_dir));
                 nodes.push(node);
             }
         }
@@ -253,25 +253,60 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
     }
 }
 
-/// geth's arguments for one node: loopback RPC, no discovery, syncing in
-/// full, and sealing set up but not started (peering comes first, then
-/// `miner_start`, so no sealer builds a lonely fork).
-fn geth_args(topo: &Topology, node: &NodePlan, dag_dir: &Path) -> Vec<String> {
+/// Where a node's files are and which addresses it uses, as the geth
+/// process sees them: host paths and loopback for the process runtime,
+/// paths inside the container and the container's interfaces for Docker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgLayout {
+    /// `--datadir`.
+    pub datadir: String,
+    /// `--password` (Clique).
+    pub password: Option<String>,
+    /// `--ethash.dagdir` (ethash sealers).
+    pub dag_dir: String,
+    /// Address HTTP and WebSocket JSON-RPC listen on.
+    pub rpc_addr: String,
+    /// `--netrestrict`: the only networks peers may come from.
+    pub netrestrict: Option<String>,
+    /// `--nat`: the address geth advertises (`none`, or `extip:<ip>`).
+    pub nat: String,
+}
+
+impl ArgLayout {
+    /// A local process: host paths, everything on loopback.
+    pub fn process(node: &NodePlan, dag_dir: &Path) -> Self {
+        Self {
+            datadir: node.datadir.display().to_string(),
+            password: node.password_file.as_ref().map(|p| p.display().to_string()),
+            dag_dir: dag_dir.display().to_string(),
+            rpc_addr: "127.0.0.1".into(),
+            netrestrict: Some("127.0.0.0/8".into()),
+            nat: "none".into(),
+        }
+    }
+}
+
+/// geth's arguments for one node: RPC on the layout's address, no
+/// discovery, syncing in full, and sealing set up but not started (peering
+/// comes first, then `miner_start`, so no sealer builds a lonely fork).
+pub fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) -> Vec<String> {
     let mut a: Vec<String> = Vec::new();
     let mut push = |k: &str, v: String| {
         a.push(k.to_string());
         a.push(v);
     };
-    push("--datadir", node.datadir.display().to_string());
+    push("--datadir", layout.datadir.clone());
     push("--networkid", topo.chain_id.to_string());
     push("--port", node.ports.p2p.to_string());
-    push("--nat", "none".into());
-    push("--netrestrict", "127.0.0.0/8".into());
+    push("--nat", layout.nat.clone());
+    if let Some(net) = &layout.netrestrict {
+        push("--netrestrict", net.clone());
+    }
     push("--syncmode", "full".into());
-    push("--http.addr", "127.0.0.1".into());
+    push("--http.addr", layout.rpc_addr.clone());
     push("--http.port", node.ports.http.to_string());
     push("--http.api", apis(topo.consensus).into());
-    push("--ws.addr", "127.0.0.1".into());
+    push("--ws.addr", layout.rpc_addr.clone());
     push("--ws.port", node.ports.ws.to_string());
     push("--ws.api", apis(topo.consensus).into());
     push("--authrpc.addr", "127.0.0.1".into());
@@ -292,11 +327,10 @@ fn geth_args(topo: &Topology, node: &NodePlan, dag_dir: &Path) -> Vec<String> {
             a.push(format!("{:#x}", node.account.address));
             a.push("--password".into());
             a.push(
-                node.password_file
-                    .as_ref()
-                    .expect("clique sealers have a password file")
-                    .display()
-                    .to_string(),
+                layout
+                    .password
+                    .clone()
+                    .expect("clique nodes have a password file"),
             );
             a.push("--allow-insecure-unlock".into());
         }
@@ -304,7 +338,7 @@ fn geth_args(topo: &Topology, node: &NodePlan, dag_dir: &Path) -> Vec<String> {
             a.push("--miner.threads".into());
             a.push("1".into());
             a.push("--ethash.dagdir".into());
-            a.push(dag_dir.display().to_string());
+            a.push(layout.dag_dir.clone());
         }
         Consensus::Ethash => {}
     }
@@ -327,7 +361,7 @@ pub fn edges(pattern: Peering, nodes: &[NodePlan]) -> Vec<Edge> {
 }
 
 /// Whether node `i` is the first node of its hospital.
-fn is_gateway(nodes: &[NodePlan], i: usize) -> bool {
+pub fn is_gateway(nodes: &[NodePlan], i: usize) -> bool {
     nodes.iter().position(|n| n.hospital == nodes[i].hospital) == Some(i)
 }
 

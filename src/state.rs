@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::keys;
 use crate::plan::Plan;
+use crate::runtime::{Handle, Kind};
 
 /// Current schema version of `state.json`.
 pub const SCHEMA: u32 = 1;
@@ -24,15 +25,18 @@ pub const SCHEMA: u32 = 1;
 pub struct State {
     /// Schema version.
     pub schema: u32,
-    /// Runtime that runs the nodes (`process`).
+    /// Runtime that runs the nodes (`process` or `docker`).
     pub runtime: String,
     /// The geth binary used.
     pub geth_path: PathBuf,
     /// The applied plan.
     pub plan: Plan,
-    /// Process ids of running nodes, by node name.
+    /// Process ids of running nodes, by node name (process runtime).
     #[serde(default)]
     pub pids: BTreeMap<String, u32>,
+    /// Container ids of running nodes, by node name (docker runtime).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub containers: BTreeMap<String, String>,
     /// Deployed contracts by role (`medical_records`, `simple`).
     #[serde(default)]
     pub contracts: BTreeMap<String, Address>,
@@ -72,6 +76,45 @@ impl State {
                 path.display()
             )
         })
+    }
+
+    /// The runtime that runs this network.
+    pub fn kind(&self) -> Kind {
+        Kind::from_state(&self.runtime)
+    }
+
+    /// The recorded handle of a node, if it was started.
+    pub fn handle(&self, node: &str) -> Option<Handle> {
+        match self.kind() {
+            Kind::Process => self.pids.get(node).map(|p| Handle::Pid(*p)),
+            Kind::Docker => self
+                .containers
+                .get(node)
+                .map(|c| Handle::Container(c.clone())),
+        }
+    }
+
+    /// Records a started node's handle.
+    pub fn set_handle(&mut self, node: &str, handle: Handle) {
+        match handle {
+            Handle::Pid(p) => {
+                self.pids.insert(node.to_string(), p);
+            }
+            Handle::Container(c) => {
+                self.containers.insert(node.to_string(), c);
+            }
+        }
+    }
+
+    /// Forgets every node's handle (after stopping them).
+    pub fn clear_handles(&mut self) {
+        self.pids.clear();
+        self.containers.clear();
+    }
+
+    /// Number of nodes with a recorded handle.
+    pub fn started(&self) -> usize {
+        self.pids.len() + self.containers.len()
     }
 
     /// Writes the state file atomically, readable only by the owner (it

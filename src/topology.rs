@@ -70,6 +70,13 @@ pub struct Hospital {
     pub sealers: u64,
     /// Non-sealing full nodes (RPC for clients and devices).
     pub members: u64,
+    /// Docker image for this hospital's nodes (overrides the network's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Docker engine this hospital's nodes run on (`DOCKER_HOST` syntax:
+    /// `unix:///…`, `tcp://host:2376`); default: the local engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_host: Option<String>,
 }
 
 /// A validated network description with every default filled in.
@@ -97,6 +104,10 @@ pub struct Topology {
     pub hospitals: Vec<Hospital>,
     /// Seed for deterministic keys, when the file fixes one.
     pub seed: Option<u64>,
+    /// Docker image for every node (runtime docker); default: medchain's
+    /// local build when present, else the official `ethereum/client-go` tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 impl Topology {
@@ -131,6 +142,7 @@ struct RawTopology {
     account_balance_eth: Option<u64>,
     hospitals: Option<Vec<RawHospital>>,
     seed: Option<u64>,
+    image: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +151,8 @@ struct RawHospital {
     name: Option<String>,
     sealers: Option<u64>,
     members: Option<u64>,
+    image: Option<String>,
+    docker_host: Option<String>,
 }
 
 /// Difficulty as the user may write it: `"0x200"`, `0x200` (YAML reads that as
@@ -195,9 +209,10 @@ const TOP_KEYS: &[&str] = &[
     "account_balance_eth",
     "hospitals",
     "seed",
+    "image",
 ];
 /// Keys of one hospital, for did-you-mean hints.
-const HOSPITAL_KEYS: &[&str] = &["name", "sealers", "members"];
+const HOSPITAL_KEYS: &[&str] = &["name", "sealers", "members", "image", "docker_host"];
 
 /// Whether `name` is a safe network, hospital or node name: it becomes a path
 /// and a process argument, so only `[a-z0-9][a-z0-9-]{0,30}` passes.
@@ -208,6 +223,34 @@ pub fn is_valid_name(name: &str) -> bool {
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// Checks a Docker image reference: `name[:tag]`, no spaces.
+fn check_image(image: &str) -> Result<(), String> {
+    let ok = !image.is_empty()
+        && image.len() <= 255
+        && image
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
+        && !image.starts_with(['-', ':', '/']);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{image:?} is not an image reference: expected e.g. \"ethereum/client-go:v1.13.15\" or \"medchain/geth:v1.13.15\""
+        ))
+    }
+}
+
+/// Checks a Docker engine endpoint in `DOCKER_HOST` syntax.
+fn check_docker_host(host: &str) -> Result<(), String> {
+    let schemes = ["unix://", "tcp://", "http://", "https://"];
+    match schemes.iter().find(|s| host.starts_with(**s)) {
+        Some(s) if host.len() > s.len() && !host.contains(char::is_whitespace) => Ok(()),
+        _ => Err(format!(
+            "{host:?} is not a Docker endpoint: expected unix:///var/run/docker.sock or tcp://HOST:2376 (as DOCKER_HOST)"
+        )),
+    }
 }
 
 /// Parses and validates a topology file's text. `file` names the file in
@@ -373,6 +416,8 @@ fn validate(raw: RawTopology, file: &str) -> Result<Topology, InputError> {
             name: None,
             sealers: None,
             members: None,
+            image: None,
+            docker_host: None,
         }]
     });
     if raw_hospitals.is_empty() {
@@ -404,10 +449,22 @@ fn validate(raw: RawTopology, file: &str) -> Result<Topology, InputError> {
                 format!("hospital {name:?} has no nodes: set sealers or members to at least 1"),
             );
         }
+        if let Some(image) = &h.image {
+            if let Err(why) = check_image(image) {
+                bad(&format!("{field}.image"), why);
+            }
+        }
+        if let Some(host) = &h.docker_host {
+            if let Err(why) = check_docker_host(host) {
+                bad(&format!("{field}.docker_host"), why);
+            }
+        }
         hospitals.push(Hospital {
             name,
             sealers,
             members,
+            image: h.image,
+            docker_host: h.docker_host,
         });
     }
 
@@ -423,7 +480,13 @@ fn validate(raw: RawTopology, file: &str) -> Result<Topology, InputError> {
         account_balance_eth,
         hospitals,
         seed: raw.seed,
+        image: raw.image,
     };
+    if let Some(image) = &topo.image {
+        if let Err(why) = check_image(image) {
+            bad("image", why);
+        }
+    }
     if !topo.hospitals.is_empty() && topo.sealer_count() == 0 {
         bad(
             "hospitals[*].sealers",

@@ -21,14 +21,18 @@ use super::resources::{self, ProcessMonitor};
 use super::result::{BenchReport, SCHEMA};
 use super::scenario::{self, ContractKind, Scenario, Target};
 use super::workload::Env;
+use crate::bench::docker_stats::DockerMonitor;
 use crate::contract::{self, Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
 use crate::keys;
+use crate::network::status;
 use crate::network::{self, deploy, down, up};
 use crate::plan::Role;
 use crate::records::parse_key;
+use crate::runtime::container_plan;
+use crate::runtime::docker::DockerRuntime;
 use crate::runtime::process::ProcessRuntime;
-use crate::runtime::{Handle, Runtime};
+use crate::runtime::Kind;
 use crate::state::State;
 use crate::topology::Consensus;
 
@@ -61,6 +65,8 @@ pub struct BenchOptions {
     pub key: Option<String>,
     /// No progress output.
     pub quiet: bool,
+    /// Runtime for a network this run brings up (`None`: the default).
+    pub runtime: Option<Kind>,
 }
 
 /// The run's outcome.
@@ -85,6 +91,8 @@ struct Setup {
     simple: alloy::primitives::Address,
     medical: alloy::primitives::Address,
     pids: Vec<(String, u32)>,
+    /// Docker engine and (node, container) pairs, on the docker runtime.
+    containers: Option<(bollard::Docker, Vec<(String, String)>)>,
     drain: Duration,
     seed: u64,
     created: Option<State>,
@@ -114,7 +122,7 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
                     setup.network
                 );
             }
-            down::down(state, true)?;
+            down::down(state, true).await?;
         }
     }
     let report = result?;
@@ -127,15 +135,19 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         Some(n) => n.clone(),
         None => up::load_topology(&opts.file)?.network,
     };
-    let rt = ProcessRuntime;
-    let running = State::load(&opts.home, &name).ok().filter(|s| {
-        !s.plan.nodes.is_empty()
-            && s.plan.nodes.iter().all(|n| {
-                s.pids
-                    .get(&n.name)
-                    .is_some_and(|p| rt.is_running(n, Handle { pid: *p }))
-            })
-    });
+    let running = match State::load(&opts.home, &name) {
+        Ok(s) if !s.plan.nodes.is_empty() => {
+            let alive = match s.kind() {
+                Kind::Process => status::liveness(&ProcessRuntime, &s).await,
+                Kind::Docker => match DockerRuntime::connect(&s.plan.topology).await {
+                    Ok(rt) => status::liveness(&rt, &s).await,
+                    Err(_) => vec![false],
+                },
+            };
+            alive.iter().all(|a| *a).then_some(s)
+        }
+        _ => None,
+    };
     let (mut state, created) = match running {
         Some(s) => (s, false),
         None => {
@@ -150,6 +162,7 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
                 geth: None,
                 quiet: opts.quiet,
                 no_deploy: false,
+                runtime: opts.runtime,
             })
             .await?;
             match outcome {
@@ -211,6 +224,24 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
             .iter()
             .filter_map(|n| state.pids.get(&n.name).map(|p| (n.name.clone(), *p)))
             .collect(),
+        containers: match state.kind() {
+            Kind::Docker => Some((
+                DockerRuntime::connect(&state.plan.topology)
+                    .await?
+                    .local()
+                    .clone(),
+                nodes
+                    .iter()
+                    .map(|n| {
+                        (
+                            n.name.clone(),
+                            container_plan::container_name(&state.plan, n),
+                        )
+                    })
+                    .collect(),
+            )),
+            Kind::Process => None,
+        },
         drain,
         seed: state.plan.seed,
         created: created.then_some(state),
@@ -245,6 +276,7 @@ async fn external(opts: &BenchOptions, url: &str) -> anyhow::Result<Setup> {
         simple: deployed[SIMPLE_KEY],
         medical: deployed[MEDICAL_KEY],
         pids: vec![],
+        containers: None,
         drain: Duration::from_secs(120),
         seed: rand::random(),
         created: None,
@@ -302,6 +334,10 @@ async fn drive(
         stop.clone(),
     ));
 
+    let docker_monitor = setup
+        .containers
+        .as_ref()
+        .map(|(d, targets)| DockerMonitor::start(d, targets.clone()));
     let mut targets = setup.pids.clone();
     targets.push(resources::self_usage_target());
     let monitor = Arc::new(std::sync::Mutex::new(ProcessMonitor::new(targets)));
@@ -389,9 +425,12 @@ async fn drive(
     ctrlc.abort();
     observer.abort();
     let usage = monitor.lock().map(|m| m.finish()).unwrap_or_default();
-    let (driver, nodes): (Vec<_>, Vec<_>) = usage
+    let (driver, mut nodes): (Vec<_>, Vec<_>) = usage
         .into_iter()
         .partition(|u| u.node == resources::self_usage_target().0);
+    if let Some(m) = docker_monitor {
+        nodes.extend(m.finish().await);
+    }
     if let Some(e) = failure {
         return Err(e);
     }

@@ -3,6 +3,7 @@
 //! [`State`](crate::state::State) and nothing else.
 
 pub mod accounts;
+pub mod compose;
 pub mod deploy;
 pub mod down;
 pub mod logs;

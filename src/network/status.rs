@@ -9,8 +9,10 @@ use serde_json::Value;
 
 use crate::plan::Role;
 use crate::rpc::{parse_hex_u64, Rpc};
+use crate::runtime::container_plan;
+use crate::runtime::docker::DockerRuntime;
 use crate::runtime::process::ProcessRuntime;
-use crate::runtime::{Handle, Runtime};
+use crate::runtime::{Handle, Kind, Runtime};
 use crate::state::State;
 
 /// One node's live status (`status --json` → `nodes[]`).
@@ -40,8 +42,11 @@ pub struct NodeStatus {
     pub txpool_queued: Option<u64>,
     /// Process alive and RPC answering.
     pub up: bool,
-    /// Process id, when running.
+    /// Process id, when running (process runtime).
     pub pid: Option<u32>,
+    /// Container name, when running (docker runtime).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
     /// This node's hash at the common height differs from the majority.
     pub disagrees: bool,
 }
@@ -67,14 +72,28 @@ pub struct NetworkStatus {
     pub agree: bool,
 }
 
-/// Queries every node of `state`.
+/// Queries every node of `state`. On Docker, an engine that does not
+/// answer shows every node as down (with a warning).
 pub async fn status(state: &State) -> NetworkStatus {
-    let rt = ProcessRuntime;
+    let alive = match state.kind() {
+        Kind::Process => liveness(&ProcessRuntime, state).await,
+        Kind::Docker => match DockerRuntime::connect(&state.plan.topology).await {
+            Ok(rt) => liveness(&rt, state).await,
+            Err(e) => {
+                eprintln!("warning: {e:#}");
+                vec![false; state.plan.nodes.len()]
+            }
+        },
+    };
     let mut nodes = Vec::new();
     let mut rpcs = Vec::new();
-    for n in &state.plan.nodes {
-        let pid = state.pids.get(&n.name).copied();
-        let alive = pid.is_some_and(|p| rt.is_running(n, Handle { pid: p }));
+    for (n, alive) in state.plan.nodes.iter().zip(alive) {
+        let pid = match state.handle(&n.name) {
+            Some(Handle::Pid(p)) => Some(p),
+            _ => None,
+        };
+        let container = (alive && state.kind() == Kind::Docker)
+            .then(|| container_plan::container_name(&state.plan, n));
         let rpc = Rpc::new(&n.rpc_url()).ok();
         let mut s = NodeStatus {
             name: n.name.clone(),
@@ -90,6 +109,7 @@ pub async fn status(state: &State) -> NetworkStatus {
             txpool_queued: None,
             up: false,
             pid: if alive { pid } else { None },
+            container,
             disagrees: false,
         };
         if let (true, Some(r)) = (alive, &rpc) {
@@ -156,6 +176,18 @@ pub async fn status(state: &State) -> NetworkStatus {
         common_height: common,
         agree,
     }
+}
+
+/// Whether each node of `state` runs, in plan order.
+pub async fn liveness(rt: &impl Runtime, state: &State) -> Vec<bool> {
+    let mut out = Vec::new();
+    for n in &state.plan.nodes {
+        out.push(match state.handle(&n.name) {
+            Some(h) => rt.is_running(n, &h).await,
+            None => false,
+        });
+    }
+    out
 }
 
 /// The status table printed without `--json`.

@@ -24,8 +24,9 @@ use crate::plan::{self, Plan, PlanInputs, Role};
 use crate::ports;
 use crate::progress::Progress;
 use crate::rpc::Rpc;
-use crate::runtime::process::{log_tail, ProcessRuntime};
-use crate::runtime::{Handle, Runtime};
+use crate::runtime::docker::{self, DockerRuntime};
+use crate::runtime::process::ProcessRuntime;
+use crate::runtime::{Kind, Runtime};
 use crate::state::{State, SCHEMA};
 use crate::topology::{self, Consensus, Topology};
 
@@ -46,6 +47,9 @@ pub struct UpOptions {
     pub quiet: bool,
     /// Skip deploying the contracts.
     pub no_deploy: bool,
+    /// Runtime to use; `None`: docker when an engine answers, else process
+    /// (a network that exists keeps the runtime it was created with).
+    pub runtime: Option<Kind>,
 }
 
 /// The outcome of a successful `up`.
@@ -83,13 +87,41 @@ pub fn load_topology(file: &Path) -> anyhow::Result<Topology> {
 pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
     let progress = Progress::new(opts.quiet);
     let topo = load_topology(&opts.file)?;
-    let rt = ProcessRuntime;
-
     let existing = if State::path(&opts.home, &topo.network).is_file() {
         Some(State::load(&opts.home, &topo.network)?)
     } else {
         None
     };
+    let kind = match (&existing, opts.runtime) {
+        (Some(prev), Some(k)) if prev.kind() != k => {
+            return Err(InputError::new(format!(
+                "--runtime {k}: network {:?} was created with runtime {}; drop --runtime, or `medchain down --purge` first",
+                topo.network,
+                prev.kind()
+            ))
+            .into())
+        }
+        (Some(prev), _) => prev.kind(),
+        (None, Some(k)) => k,
+        (None, None) => docker::default_kind().await,
+    };
+    match kind {
+        Kind::Process => up_on(&ProcessRuntime, opts, topo, existing, progress).await,
+        Kind::Docker => {
+            let rt = DockerRuntime::connect(&topo).await?;
+            up_on(&rt, opts, topo, existing, progress).await
+        }
+    }
+}
+
+/// `up` on a chosen runtime.
+async fn up_on(
+    rt: &impl Runtime,
+    opts: &UpOptions,
+    topo: Topology,
+    existing: Option<State>,
+    progress: Progress,
+) -> anyhow::Result<UpOutcome> {
     let seed = match &existing {
         Some(prev) => {
             if prev.plan.topology != topo {
@@ -117,17 +149,14 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
     };
 
     if let Some(prev) = &existing {
-        let running: Vec<&str> = prev
-            .plan
-            .nodes
-            .iter()
-            .filter(|n| {
-                prev.pids
-                    .get(&n.name)
-                    .is_some_and(|pid| rt.is_running(n, Handle { pid: *pid }))
-            })
-            .map(|n| n.name.as_str())
-            .collect();
+        let mut running: Vec<&str> = Vec::new();
+        for n in &prev.plan.nodes {
+            if let Some(h) = prev.handle(&n.name) {
+                if rt.is_running(n, &h).await {
+                    running.push(n.name.as_str());
+                }
+            }
+        }
         if !opts.dry_run && running.len() == prev.plan.nodes.len() {
             let height = Rpc::new(&prev.plan.nodes[0].rpc_url())?
                 .block_number()
@@ -187,8 +216,6 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
     ));
 
     write_files(&plan)?;
-    progress.step("initialising datadirs from genesis");
-    init_all(&rt, &geth_path, &plan)?;
     if let Some(dag) = &plan.dag_dir {
         ensure_dag(&geth_path, dag, &progress)?;
     }
@@ -199,12 +226,13 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
         geth_path: geth_path.clone(),
         plan,
         pids: Default::default(),
+        containers: Default::default(),
         contracts: existing.map(|e| e.contracts).unwrap_or_default(),
     };
     state.save()?;
 
     let result = tokio::select! {
-        r = start_and_converge(&rt, &geth_path, &mut state, &progress) => r,
+        r = prepare_start_and_converge(rt, &geth_path, &mut state, &progress) => r,
         _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted by Ctrl-C")),
     };
     match result {
@@ -235,33 +263,33 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
         }
         Err(e) => {
             progress.step("failed: stopping every node this command started");
-            stop_all(&rt, &mut state);
+            stop_all(rt, &mut state).await;
+            if let Err(t) = rt.teardown(&state.plan, false).await {
+                eprintln!("warning: {t:#}");
+            }
             let _ = state.save();
             Err(e)
         }
     }
 }
 
-/// Stops every node recorded in `state` and forgets their PIDs.
-pub fn stop_all(rt: &impl Runtime, state: &mut State) {
-    std::thread::scope(|s| {
-        for n in &state.plan.nodes {
-            if let Some(pid) = state.pids.get(&n.name) {
-                let handle = Handle { pid: *pid };
-                s.spawn(move || {
-                    if let Err(e) = rt.stop(n, handle, Duration::from_secs(20)) {
-                        eprintln!("warning: {e}");
-                    }
-                });
+/// Stops every node recorded in `state`, all at once, and forgets their
+/// handles.
+pub async fn stop_all(rt: &impl Runtime, state: &mut State) {
+    let stops = state.plan.nodes.iter().filter_map(|n| {
+        state.handle(&n.name).map(|h| async move {
+            if let Err(e) = rt.stop(n, &h, Duration::from_secs(20)).await {
+                eprintln!("warning: {e:#}");
             }
-        }
+        })
     });
-    state.pids.clear();
+    futures::future::join_all(stops).await;
+    state.clear_handles();
 }
 
 /// Writes genesis, node keys, keystores, password files and the test
 /// accounts' keys into the network's directory.
-fn write_files(plan: &Plan) -> anyhow::Result<()> {
+pub(crate) fn write_files(plan: &Plan) -> anyhow::Result<()> {
     fs::create_dir_all(&plan.dir).with_context(|| format!("creating {}", plan.dir.display()))?;
     fs::write(
         &plan.genesis_path,
@@ -286,20 +314,13 @@ fn write_files(plan: &Plan) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Initialises every datadir, in parallel.
-fn init_all(rt: &impl Runtime, geth: &Path, plan: &Plan) -> anyhow::Result<()> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = plan
-            .nodes
-            .iter()
-            .map(|n| s.spawn(move || rt.init(geth, n, &plan.genesis_path)))
-            .collect();
-        for h in handles {
-            h.join()
-                .map_err(|_| anyhow!("geth init thread panicked"))??;
-        }
-        Ok(())
-    })
+/// Initialises every node's chain, in parallel.
+async fn init_all(rt: &impl Runtime, geth: &Path, plan: &Plan) -> anyhow::Result<()> {
+    let inits = plan.nodes.iter().map(|n| rt.init(geth, plan, n));
+    for r in futures::future::join_all(inits).await {
+        r?;
+    }
+    Ok(())
 }
 
 /// File name geth gives the epoch-0 DAG (revision 23, seed hash prefix) on
@@ -334,23 +355,28 @@ fn ensure_dag(geth: &Path, dir: &Path, progress: &Progress) -> anyhow::Result<()
     Ok(())
 }
 
-/// Starts nodes, peers them, starts sealing and waits until the chain
-/// advances with all nodes agreeing. Returns the agreed height.
-async fn start_and_converge(
-    rt: &ProcessRuntime,
+/// Prepares the runtime, initialises the chains, starts nodes, peers them,
+/// starts sealing and waits until the chain advances with all nodes
+/// agreeing. Returns the agreed height.
+async fn prepare_start_and_converge(
+    rt: &impl Runtime,
     geth: &Path,
     state: &mut State,
     progress: &Progress,
 ) -> anyhow::Result<u64> {
+    rt.prepare(&state.plan, geth).await?;
+    progress.step("initialising chains from genesis");
+    init_all(rt, geth, &state.plan).await?;
     progress.step(format!(
-        "starting {} geth processes",
-        state.plan.nodes.len()
+        "starting {} geth nodes ({})",
+        state.plan.nodes.len(),
+        rt.name()
     ));
     for n in state.plan.nodes.clone() {
-        let h = rt.start(geth, &n)?;
-        state.pids.insert(n.name.clone(), h.pid);
+        let h = rt.start(geth, &state.plan, &n).await?;
+        state.set_handle(&n.name, h);
+        state.save()?;
     }
-    state.save()?;
     let plan = state.plan.clone();
     let rpcs: Vec<Rpc> = plan
         .nodes
@@ -368,7 +394,7 @@ async fn start_and_converge(
         plan.edges.len(),
         plan.topology.peering
     ));
-    peer(&plan, &rpcs).await?;
+    peer(rt, &plan, &rpcs).await?;
 
     // Members first: on geth v1.13 a node only accepts propagated blocks
     // once marked synced; marked before any block exists, members import
@@ -412,7 +438,7 @@ async fn start_and_converge(
 /// Waits until every node answers JSON-RPC; a node that exits is reported
 /// with the end of its log.
 async fn wait_ready(
-    rt: &ProcessRuntime,
+    rt: &impl Runtime,
     plan: &Plan,
     state: &State,
     rpcs: &[Rpc],
@@ -426,13 +452,15 @@ async fn wait_ready(
             if rpcs[i].block_number().await.is_ok() {
                 continue;
             }
-            let pid = state.pids[&n.name];
-            if !rt.is_running(n, Handle { pid }) {
+            let running = match state.handle(&n.name) {
+                Some(h) => rt.is_running(n, &h).await,
+                None => false,
+            };
+            if !running {
                 bail!(
-                    "{}: geth exited during start-up; last lines of {}:\n{}",
+                    "{}: geth exited during start-up; its last lines:\n{}",
                     n.name,
-                    n.log.display(),
-                    log_tail(&n.log, 15)
+                    rt.log_tail(plan, n, 15).await
                 );
             }
             still.push(i);
@@ -542,10 +570,11 @@ async fn max_height(rpcs: &[Rpc]) -> u64 {
 }
 
 /// Adds every planned edge and waits until each appears in `admin_peers`.
-async fn peer(plan: &Plan, rpcs: &[Rpc]) -> anyhow::Result<()> {
+async fn peer(rt: &impl Runtime, plan: &Plan, rpcs: &[Rpc]) -> anyhow::Result<()> {
     for e in &plan.edges {
+        let enode = rt.enode(plan, e.from, e.to).await?;
         let added: bool = rpcs[e.from]
-            .call("admin_addPeer", json!([plan.nodes[e.to].enode()]))
+            .call("admin_addPeer", json!([enode]))
             .await
             .with_context(|| format!("{}: admin_addPeer", plan.nodes[e.from].name))?;
         if !added {

@@ -1,36 +1,99 @@
-//! Runtimes execute a plan's nodes: start, stop, and tell whether a node is
-//! running. They hold no policy — which nodes, in what order, with which
-//! arguments is all in the [`Plan`](crate::plan::Plan).
+//! Runtimes execute a plan's nodes: prepare what nodes share, initialise a
+//! node's chain, start and stop it, tell whether it runs, and say how one
+//! node reaches another. They hold no policy — which nodes, in what order,
+//! with which arguments is all in the [`Plan`](crate::plan::Plan).
+//!
+//! Two runtimes exist: [`process::ProcessRuntime`] (geth as local child
+//! processes) and [`docker::DockerRuntime`] (one container per node,
+//! through the Docker Engine API). Callers pick one with [`Kind`] and are
+//! generic over the trait.
 
+pub mod container_plan;
+pub mod docker;
+pub mod image;
 pub mod process;
 
+use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::plan::NodePlan;
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{NodePlan, Plan};
 
 /// A handle to a started node that a later invocation can find again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Handle {
-    /// Operating-system process id.
-    pub pid: u32,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Handle {
+    /// Operating-system process id (process runtime).
+    Pid(u32),
+    /// Container id (docker runtime).
+    Container(String),
+}
+
+/// Which runtime runs a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// geth as local processes.
+    Process,
+    /// One Docker container per node.
+    Docker,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Process => "process",
+            Kind::Docker => "docker",
+        })
+    }
+}
+
+impl Kind {
+    /// The runtime recorded in a state file (`process` for anything else,
+    /// as state files before the docker runtime held only that).
+    pub fn from_state(name: &str) -> Kind {
+        if name == "docker" {
+            Kind::Docker
+        } else {
+            Kind::Process
+        }
+    }
 }
 
 /// Something that can run geth nodes.
-pub trait Runtime: Send + Sync {
+///
+/// The futures are awaited on the caller's task (never spawned), so no
+/// `Send` bound is needed.
+#[allow(async_fn_in_trait)]
+pub trait Runtime {
     /// Name recorded in the state file and shown by `status`.
     fn name(&self) -> &'static str;
 
-    /// Initialises a node's datadir from the genesis file, unless it already
-    /// holds a chain (so `up` after `down` resumes the same chain).
-    fn init(&self, geth: &Path, node: &NodePlan, genesis: &Path) -> anyhow::Result<()>;
+    /// Creates what the nodes share before any starts (docker: the image,
+    /// networks and volumes). `geth` is the provisioned binary.
+    async fn prepare(&self, plan: &Plan, geth: &Path) -> anyhow::Result<()>;
+
+    /// Initialises a node's chain from the genesis, unless it already holds
+    /// one (so `up` after `down` resumes the same chain).
+    async fn init(&self, geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<()>;
 
     /// Starts a node; it keeps running after medchain exits.
-    fn start(&self, geth: &Path, node: &NodePlan) -> anyhow::Result<Handle>;
+    async fn start(&self, geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<Handle>;
 
     /// Whether the node behind `handle` is still running.
-    fn is_running(&self, node: &NodePlan, handle: Handle) -> bool;
+    async fn is_running(&self, node: &NodePlan, handle: &Handle) -> bool;
 
     /// Stops a node gracefully, forcefully after `grace`.
-    fn stop(&self, node: &NodePlan, handle: Handle, grace: Duration) -> anyhow::Result<()>;
+    async fn stop(&self, node: &NodePlan, handle: &Handle, grace: Duration) -> anyhow::Result<()>;
+
+    /// The enode URL node `from` dials to reach node `to`.
+    async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String>;
+
+    /// Removes what [`prepare`](Self::prepare) and the nodes left behind
+    /// once every node is stopped; `purge` also removes the chain data.
+    async fn teardown(&self, plan: &Plan, purge: bool) -> anyhow::Result<()>;
+
+    /// The last `lines` lines of a node's output, for error messages.
+    async fn log_tail(&self, plan: &Plan, node: &NodePlan, lines: usize) -> String;
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 
 use super::{Handle, Runtime};
-use crate::plan::NodePlan;
+use crate::plan::{NodePlan, Plan};
 
 /// Runs nodes as local processes.
 #[derive(Debug, Default, Clone, Copy)]
@@ -81,21 +81,26 @@ impl Runtime for ProcessRuntime {
         "process"
     }
 
-    fn init(&self, geth: &Path, node: &NodePlan, genesis: &Path) -> anyhow::Result<()> {
+    async fn prepare(&self, _plan: &Plan, _geth: &Path) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    async fn init(&self, geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<()> {
         let chaindata = node.datadir.join("geth").join("chaindata");
         if chaindata.is_dir() {
             return Ok(());
         }
         let log = open_log(&node.log)?;
-        let status = Command::new(geth)
+        let status = tokio::process::Command::new(geth)
             .arg("init")
             .arg("--datadir")
             .arg(&node.datadir)
-            .arg(genesis)
+            .arg(&plan.genesis_path)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
             .status()
+            .await
             .with_context(|| format!("running {} init", geth.display()))?;
         if !status.success() {
             bail!(
@@ -108,7 +113,7 @@ impl Runtime for ProcessRuntime {
         Ok(())
     }
 
-    fn start(&self, geth: &Path, node: &NodePlan) -> anyhow::Result<Handle> {
+    async fn start(&self, geth: &Path, _plan: &Plan, node: &NodePlan) -> anyhow::Result<Handle> {
         let log = open_log(&node.log)?;
         let child = Command::new(geth)
             .args(&node.args)
@@ -118,39 +123,61 @@ impl Runtime for ProcessRuntime {
             .process_group(0)
             .spawn()
             .with_context(|| format!("{}: starting {}", node.name, geth.display()))?;
-        Ok(Handle { pid: child.id() })
+        Ok(Handle::Pid(child.id()))
     }
 
-    fn is_running(&self, node: &NodePlan, handle: Handle) -> bool {
-        reap(handle.pid);
-        pid_matches(handle.pid, &node.datadir.display().to_string())
+    async fn is_running(&self, node: &NodePlan, handle: &Handle) -> bool {
+        self.running(node, handle)
     }
 
-    fn stop(&self, node: &NodePlan, handle: Handle, grace: Duration) -> anyhow::Result<()> {
-        if !self.is_running(node, handle) {
+    async fn stop(&self, node: &NodePlan, handle: &Handle, grace: Duration) -> anyhow::Result<()> {
+        let Handle::Pid(pid) = *handle else {
+            return Ok(());
+        };
+        if !self.running(node, handle) {
             return Ok(());
         }
-        signal(handle.pid, libc::SIGINT);
+        signal(pid, libc::SIGINT);
         let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
-            if !self.is_running(node, handle) {
+            if !self.running(node, handle) {
                 return Ok(());
             }
-            std::thread::sleep(Duration::from_millis(100));
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        signal(handle.pid, libc::SIGKILL);
+        signal(pid, libc::SIGKILL);
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
-            if !self.is_running(node, handle) {
+            if !self.running(node, handle) {
                 return Ok(());
             }
-            std::thread::sleep(Duration::from_millis(50));
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        bail!(
-            "{}: process {} did not exit after SIGKILL",
-            node.name,
-            handle.pid
-        )
+        bail!("{}: process {pid} did not exit after SIGKILL", node.name)
+    }
+
+    async fn enode(&self, plan: &Plan, _from: usize, to: usize) -> anyhow::Result<String> {
+        Ok(plan.nodes[to].enode())
+    }
+
+    async fn teardown(&self, _plan: &Plan, _purge: bool) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    async fn log_tail(&self, _plan: &Plan, node: &NodePlan, lines: usize) -> String {
+        log_tail(&node.log, lines)
+    }
+}
+
+impl ProcessRuntime {
+    /// Whether `handle` is a live geth of `node` (its datadir is on the
+    /// command line, so a reused pid is never mistaken for it).
+    pub fn running(&self, node: &NodePlan, handle: &Handle) -> bool {
+        let Handle::Pid(pid) = *handle else {
+            return false;
+        };
+        reap(pid);
+        pid_matches(pid, &node.datadir.display().to_string())
     }
 }
 

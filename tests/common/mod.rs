@@ -19,6 +19,9 @@ pub fn medchain(cwd: &Path, home: &Path, args: &[&str]) -> Run {
     let out: Output = Command::new(env!("CARGO_BIN_EXE_medchain"))
         .current_dir(cwd)
         .env("MEDCHAIN_HOME", home)
+        // Tests name their runtime: process unless a test passes --runtime
+        // docker (the flag wins over the variable).
+        .env("MEDCHAIN_RUNTIME", "process")
         .env_remove("RUST_LOG")
         .args(args)
         .stdin(std::process::Stdio::null())

@@ -1,0 +1,302 @@
+//! `medchain compose`: the network as a plain Compose project, so a
+//! hospital can run it with `docker compose up -d` and no medchain.
+//!
+//! `compose/<network>/` receives the rendered genesis, node keys,
+//! keystores and passwords (the same files `up` writes), and
+//! `docker-compose.yml` with, per node, a one-shot `geth init` service and
+//! the node's service (same image choice, arguments, networks, labels,
+//! loopback-only RPC and health check as the docker runtime); and per node
+//! with peering edges, a one-shot peering step that runs once every node
+//! is healthy: `admin.addPeer` for its planned edges (by service name,
+//! resolved by Docker's DNS), then starts sealing.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::{json, Map, Value};
+
+use super::up::{load_topology, write_files};
+use crate::geth;
+use crate::plan::{self, NodePorts, Plan, PlanInputs, Role};
+use crate::ports::{AUTH_BASE, P2P_BASE, RPC_BASE};
+use crate::runtime::container_plan as cp;
+use crate::runtime::image;
+use crate::state::State;
+
+/// Where the node's exported files are mounted, read-only.
+const CONFIG_DIR: &str = "/config";
+
+/// Deterministic host ports for an export: consecutive from the defaults
+/// (the compose file is meant for a host of its own).
+fn export_ports(n: usize) -> Vec<NodePorts> {
+    (0..n as u16)
+        .map(|i| NodePorts {
+            http: RPC_BASE + 2 * i,
+            ws: RPC_BASE + 2 * i + 1,
+            p2p: P2P_BASE + i,
+            authrpc: AUTH_BASE + i,
+        })
+        .collect()
+}
+
+/// Writes the export for the topology in `file` under `out/<network>/`;
+/// returns that directory. The seed is `seed`, else the file's, else the
+/// running network's (so the export has the same keys), else random.
+pub async fn export(
+    home: &Path,
+    file: &Path,
+    out: &Path,
+    seed: Option<u64>,
+) -> anyhow::Result<PathBuf> {
+    let topo = load_topology(file)?;
+    let existing = State::load(home, &topo.network).ok();
+    let seed = seed
+        .or(topo.seed)
+        .or(existing.as_ref().map(|s| s.plan.seed))
+        .unwrap_or_else(|| rand::random::<u64>() >> 1);
+    let out = std::path::absolute(out).with_context(|| format!("{}", out.display()))?;
+    let ports = existing
+        .as_ref()
+        .map(|s| s.plan.nodes.iter().map(|n| n.ports).collect())
+        .unwrap_or_else(|| export_ports(plan::node_count(&topo)));
+    let plan = plan::plan(
+        &topo,
+        &PlanInputs {
+            seed,
+            home: out.clone(),
+            ports,
+            dag_dir: geth::dag_dir(),
+        },
+    );
+    write_files(&plan)?;
+    let path = plan.dir.join("docker-compose.yml");
+    let text = render(&plan);
+    fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(plan.dir)
+}
+
+/// A node's directory relative to the export directory.
+fn rel(plan: &Plan, p: &Path) -> String {
+    format!("./{}", p.strip_prefix(&plan.dir).unwrap_or(p).display())
+}
+
+/// geth arguments inside the compose container: the runtime's, with the
+/// node key, keystore and password read from the read-only config mount.
+fn compose_args(plan: &Plan, node: &plan::NodePlan) -> Vec<String> {
+    let mut args = cp::container_args(plan, node);
+    if let Some(i) = args.iter().position(|a| a == "--password") {
+        args[i + 1] = format!("{CONFIG_DIR}/password");
+    }
+    args.extend([
+        "--nodekey".into(),
+        format!("{CONFIG_DIR}/data/geth/nodekey"),
+    ]);
+    if node.password_file.is_some() {
+        args.extend(["--keystore".into(), format!("{CONFIG_DIR}/data/keystore")]);
+    }
+    args
+}
+
+/// The JavaScript the peering step runs on node `i`: its planned peers,
+/// then sealing (members of a Clique network start and stop the miner once
+/// so geth 1.13 marks them synced).
+fn peering_script(plan: &Plan, i: usize) -> String {
+    let mut js = Vec::new();
+    for e in plan.edges.iter().filter(|e| e.from == i) {
+        let to = &plan.nodes[e.to];
+        js.push(format!(
+            "admin.addPeer(\"enode://{}@{}:{}\")",
+            to.node_key.public_hex, to.name, to.ports.p2p
+        ));
+    }
+    let node = &plan.nodes[i];
+    let threads = if plan.geth.members_start_miner_once() {
+        ""
+    } else {
+        "1"
+    };
+    match node.role {
+        Role::Sealer => js.push(format!("miner.start({threads})")),
+        Role::Member if plan.geth.members_start_miner_once() => {
+            js.push("miner.start()".into());
+            js.push("miner.stop()".into());
+        }
+        Role::Member => {}
+    }
+    js.join("; ")
+}
+
+/// The compose file's text.
+pub fn render(plan: &Plan) -> String {
+    let mut services = Map::new();
+    let mut volumes = Map::new();
+    let healthy: Map<String, Value> = plan
+        .nodes
+        .iter()
+        .map(|n| (n.name.clone(), json!({"condition": "service_healthy"})))
+        .collect();
+    let default_image = cp::configured_image(plan, &plan.nodes[0])
+        .map(str::to_string)
+        .unwrap_or_else(|| image::local_tag(plan.geth));
+    for (i, n) in plan.nodes.iter().enumerate() {
+        let img = cp::configured_image(plan, n)
+            .map(str::to_string)
+            .unwrap_or_else(|| default_image.clone());
+        let volume = cp::volume_name(plan, n);
+        let node_dir = n.datadir.parent().unwrap_or(&n.datadir);
+        let mounts = vec![
+            json!(format!("{volume}:{}", cp::DATA_DIR)),
+            json!(format!("{}:{CONFIG_DIR}:ro", rel(plan, node_dir))),
+            json!("./genesis.json:/genesis.json:ro"),
+        ];
+        volumes.insert(
+            volume.clone(),
+            json!({"labels": cp::labels(plan, Some(n), None)}),
+        );
+        let init = format!("{}-init", n.name);
+        services.insert(
+            init.clone(),
+            json!({
+                "image": img,
+                "entrypoint": [cp::GETH_BIN],
+                "command": ["init", "--datadir", cp::DATA_DIR, "/genesis.json"],
+                "volumes": mounts,
+                "network_mode": "none",
+                "labels": cp::labels(plan, Some(n), Some("init")),
+            }),
+        );
+        let networks: Map<String, Value> = cp::networks_of(plan, i)
+            .into_iter()
+            .map(|net| (net, json!({"aliases": [n.name]})))
+            .collect();
+        let ports: Vec<Value> = cp::published_ports(n)
+            .into_iter()
+            .map(|(ip, p)| json!(format!("{ip}:{p}:{p}")))
+            .collect();
+        let mut test = cp::health_check(n);
+        test[0] = "CMD".into();
+        services.insert(
+            n.name.clone(),
+            json!({
+                "image": img,
+                "container_name": cp::container_name(plan, n),
+                "hostname": n.name,
+                "entrypoint": [cp::GETH_BIN],
+                "command": compose_args(plan, n),
+                "volumes": mounts,
+                "networks": networks,
+                "ports": ports,
+                "stop_signal": "SIGINT",
+                "stop_grace_period": "20s",
+                "labels": cp::labels(plan, Some(n), None),
+                "healthcheck": {"test": test, "interval": "5s", "timeout": "10s", "retries": 12},
+                "depends_on": {init: {"condition": "service_completed_successfully"}},
+            }),
+        );
+    }
+    for (i, n) in plan.nodes.iter().enumerate() {
+        let script = peering_script(plan, i);
+        if script.is_empty() {
+            continue;
+        }
+        services.insert(
+            format!("peer-{}", n.name),
+            json!({
+                "image": default_image,
+                "entrypoint": [cp::GETH_BIN],
+                "command": ["attach", "--exec", script, format!("http://{}:{}", n.name, n.ports.http)],
+                "networks": cp::networks_of(plan, i),
+                "labels": cp::labels(plan, Some(n), Some("peering")),
+                "depends_on": healthy,
+            }),
+        );
+    }
+    let networks: Map<String, Value> = cp::all_networks(plan)
+        .into_iter()
+        .map(|net| {
+            (
+                net.clone(),
+                json!({"name": net, "labels": cp::labels(plan, None, None)}),
+            )
+        })
+        .collect();
+    let doc = json!({
+        "name": plan.topology.network,
+        "services": services,
+        "networks": networks,
+        "volumes": volumes,
+    });
+    let header = format!(
+        "# medchain network {} — generated by `medchain compose`; run: docker compose up -d\n\
+         # Images are never pulled by medchain: build {} offline with `medchain image build`.\n",
+        plan.topology.network,
+        image::local_tag(plan.geth)
+    );
+    header + &serde_yaml::to_string(&doc).unwrap_or_default()
+}
+
+/// Service names of a rendered export, for tests and docs.
+pub fn service_names(plan: &Plan) -> BTreeSet<String> {
+    let mut s: BTreeSet<String> = plan.nodes.iter().map(|n| n.name.clone()).collect();
+    s.extend(plan.nodes.iter().map(|n| format!("{}-init", n.name)));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology;
+
+    fn demo() -> Plan {
+        let topo = topology::parse(
+            "network: demo\npeering: gateway\nhospitals:\n  - {name: a, sealers: 1, members: 1}\n  - {name: b, sealers: 1, members: 1}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        plan::plan(
+            &topo,
+            &PlanInputs {
+                seed: 3,
+                home: "/out".into(),
+                ports: export_ports(4),
+                dag_dir: "/dag".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn compose_has_init_node_and_peering_services_with_loopback_ports() {
+        let p = demo();
+        let y: serde_yaml::Value = serde_yaml::from_str(&render(&p)).unwrap();
+        let services = y["services"].as_mapping().unwrap();
+        for name in service_names(&p) {
+            assert!(services.contains_key(name.as_str()), "{name}");
+        }
+        let node = &y["services"]["a-sealer-0"];
+        assert_eq!(node["container_name"], "demo-a-sealer-0");
+        assert_eq!(node["ports"][0], "127.0.0.1:8545:8545");
+        assert_eq!(node["labels"]["medchain.network"], "demo");
+        let cmd: Vec<&str> = node["command"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(cmd
+            .windows(2)
+            .any(|w| w == ["--password", "/config/password"]));
+        assert!(cmd.windows(2).any(|w| w[0] == "--nodekey"));
+        // Gateways join the backbone; members stay in their hospital.
+        assert!(node["networks"]["demo-backbone"].is_mapping());
+        assert!(y["services"]["a-member-0"]["networks"]["demo-backbone"].is_null());
+        let peer = y["services"]["peer-a-sealer-0"]["command"][2]
+            .as_str()
+            .unwrap();
+        assert!(peer.contains("@a-member-0:"), "{peer}");
+        assert!(peer.contains("@b-sealer-0:"), "{peer}");
+        assert!(peer.ends_with("miner.start()"), "{peer}");
+        assert_eq!(y["networks"]["demo-a"]["name"], "demo-a");
+    }
+}

@@ -1,0 +1,287 @@
+//! How a [`Plan`] maps onto Docker objects, as pure data: container,
+//! network and volume names, labels, which networks each node joins, the
+//! geth arguments inside the container, published ports and the health
+//! check. The docker runtime and the compose export both read it, so a
+//! network brought up by `up --runtime docker` and one started from the
+//! exported compose file look the same.
+//!
+//! Layout (the published study's clusters): one bridge network per
+//! hospital, plus a backbone network joined by the nodes that peer across
+//! hospitals — each hospital's first node under `peering: gateway`, every
+//! node under `peering: mesh`. JSON-RPC is published on 127.0.0.1 only;
+//! devp2p stays inside the project's own networks.
+
+use std::collections::BTreeMap;
+
+use crate::plan::{self, ArgLayout, NodePlan, Plan};
+use crate::topology::{Consensus, Peering};
+
+/// Label every Docker object of a network carries: `status` and `down`
+/// find containers, networks and volumes by it alone.
+pub const LABEL_NETWORK: &str = "medchain.network";
+/// Label naming the node a container or volume belongs to.
+pub const LABEL_NODE: &str = "medchain.node";
+/// Label naming the hospital of a container or network.
+pub const LABEL_HOSPITAL: &str = "medchain.hospital";
+/// Label naming the role of a container (`sealer`, `member`, `init`).
+pub const LABEL_ROLE: &str = "medchain.role";
+
+/// Where a node's volume is mounted inside its container.
+pub const DATA_DIR: &str = "/data";
+/// Where the shared ethash DAG is mounted (read-only).
+pub const DAG_DIR: &str = "/dag";
+/// Where geth lives in both the official and medchain's images.
+pub const GETH_BIN: &str = "/usr/local/bin/geth";
+
+/// Container name: `<network>-<hospital>-<role>-<i>`.
+pub fn container_name(plan: &Plan, node: &NodePlan) -> String {
+    format!("{}-{}", plan.topology.network, node.name)
+}
+
+/// Name of the one-shot container that runs `geth init` for a node.
+pub fn init_container_name(plan: &Plan, node: &NodePlan) -> String {
+    format!("{}-init", container_name(plan, node))
+}
+
+/// Named volume holding a node's datadir.
+pub fn volume_name(plan: &Plan, node: &NodePlan) -> String {
+    format!("{}-{}-data", plan.topology.network, node.name)
+}
+
+/// Bridge network of a hospital.
+pub fn hospital_network(plan: &Plan, hospital: &str) -> String {
+    format!("{}-{hospital}", plan.topology.network)
+}
+
+/// Backbone network joined by the nodes that peer across hospitals.
+pub fn backbone_network(plan: &Plan) -> String {
+    format!("{}-backbone", plan.topology.network)
+}
+
+/// Whether node `i` joins the backbone.
+pub fn on_backbone(plan: &Plan, i: usize) -> bool {
+    plan.topology.hospitals.len() > 1
+        && (plan.topology.peering == Peering::Mesh || plan::is_gateway(&plan.nodes, i))
+}
+
+/// Networks node `i` joins, its hospital's first.
+pub fn networks_of(plan: &Plan, i: usize) -> Vec<String> {
+    let mut out = vec![hospital_network(plan, &plan.nodes[i].hospital)];
+    if on_backbone(plan, i) {
+        out.push(backbone_network(plan));
+    }
+    out
+}
+
+/// Every network the plan needs, each once.
+pub fn all_networks(plan: &Plan) -> Vec<String> {
+    let mut out: Vec<String> = plan
+        .topology
+        .hospitals
+        .iter()
+        .map(|h| hospital_network(plan, &h.name))
+        .collect();
+    if (0..plan.nodes.len()).any(|i| on_backbone(plan, i)) {
+        out.push(backbone_network(plan));
+    }
+    out
+}
+
+/// The network over which node `from` dials node `to`: their hospital's
+/// when they share one, else the backbone (both are on it for every
+/// planned cross-hospital edge).
+pub fn shared_network(plan: &Plan, from: usize, to: usize) -> String {
+    if plan.nodes[from].hospital == plan.nodes[to].hospital {
+        hospital_network(plan, &plan.nodes[to].hospital)
+    } else {
+        backbone_network(plan)
+    }
+}
+
+/// Labels of an object belonging to `node` (or to the network, when
+/// `None`).
+pub fn labels(
+    plan: &Plan,
+    node: Option<&NodePlan>,
+    role: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut l = BTreeMap::new();
+    l.insert(LABEL_NETWORK.to_string(), plan.topology.network.clone());
+    if let Some(n) = node {
+        l.insert(LABEL_NODE.to_string(), n.name.clone());
+        l.insert(LABEL_HOSPITAL.to_string(), n.hospital.clone());
+        l.insert(
+            LABEL_ROLE.to_string(),
+            role.map(str::to_string)
+                .unwrap_or_else(|| n.role.to_string()),
+        );
+    }
+    l
+}
+
+/// The image configured for a node's hospital (or the whole network), if
+/// the topology names one.
+pub fn configured_image<'a>(plan: &'a Plan, node: &NodePlan) -> Option<&'a str> {
+    plan.topology
+        .hospitals
+        .iter()
+        .find(|h| h.name == node.hospital)
+        .and_then(|h| h.image.as_deref())
+        .or(plan.topology.image.as_deref())
+}
+
+/// The Docker engine endpoint of a node's hospital (`None`: the local
+/// default engine).
+pub fn engine_of<'a>(plan: &'a Plan, hospital: &str) -> Option<&'a str> {
+    plan.topology
+        .hospitals
+        .iter()
+        .find(|h| h.name == hospital)
+        .and_then(|h| h.docker_host.as_deref())
+}
+
+/// geth's arguments inside the container: datadir on the volume, RPC on
+/// every interface of the container (published on the host's loopback
+/// only), the DAG from the shared read-only mount.
+pub fn container_args(plan: &Plan, node: &NodePlan) -> Vec<String> {
+    let layout = ArgLayout {
+        datadir: DATA_DIR.into(),
+        password: node
+            .password_file
+            .as_ref()
+            .map(|_| format!("{DATA_DIR}/password")),
+        dag_dir: DAG_DIR.into(),
+        rpc_addr: "0.0.0.0".into(),
+        netrestrict: None,
+        nat: "none".into(),
+    };
+    let mut args = plan::geth_args(&plan.topology, node, &layout);
+    // Other containers (the compose export's peering step) reach the RPC
+    // by service name; it is published on the host's loopback only.
+    args.extend(["--http.vhosts".to_string(), "*".to_string()]);
+    args
+}
+
+/// Arguments of the one-shot `geth init` container.
+pub fn init_args() -> Vec<String> {
+    vec![
+        "init".into(),
+        "--datadir".into(),
+        DATA_DIR.into(),
+        format!("{DATA_DIR}/genesis.json"),
+    ]
+}
+
+/// Ports published on the host: (host address, port) for HTTP and WS
+/// JSON-RPC, each mapped to the same port inside the container.
+pub fn published_ports(node: &NodePlan) -> Vec<(&'static str, u16)> {
+    vec![("127.0.0.1", node.ports.http), ("127.0.0.1", node.ports.ws)]
+}
+
+/// Health check: geth answers JSON-RPC inside its container. Every 30 s,
+/// as each check starts a short-lived `geth attach`.
+pub fn health_check(node: &NodePlan) -> Vec<String> {
+    vec![
+        "CMD".into(),
+        GETH_BIN.into(),
+        "attach".into(),
+        "--exec".into(),
+        "eth.blockNumber".into(),
+        format!("http://127.0.0.1:{}", node.ports.http),
+    ]
+}
+
+/// Whether a node mounts the shared ethash DAG.
+pub fn needs_dag(plan: &Plan, node: &NodePlan) -> bool {
+    plan.topology.consensus == Consensus::Ethash && node.role == plan::Role::Sealer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{plan, NodePorts, PlanInputs};
+    use crate::topology;
+
+    fn demo(peering: &str) -> Plan {
+        let topo = topology::parse(
+            &format!(
+                "network: demo\npeering: {peering}\nhospitals:\n  - {{name: a, sealers: 1, members: 1}}\n  - {{name: b, sealers: 1, members: 1}}\n  - {{name: c, sealers: 1, members: 1}}\n"
+            ),
+            "t.yaml",
+        )
+        .unwrap();
+        let ports = (0..6u16)
+            .map(|i| NodePorts {
+                http: 9000 + i * 2,
+                ws: 9001 + i * 2,
+                p2p: 31000 + i,
+                authrpc: 32000 + i,
+            })
+            .collect();
+        plan(
+            &topo,
+            &PlanInputs {
+                seed: 7,
+                home: "/h".into(),
+                ports,
+                dag_dir: "/dag-cache".into(),
+            },
+        )
+    }
+
+    #[test]
+    fn names_follow_network_hospital_role_index() {
+        let p = demo("gateway");
+        assert_eq!(container_name(&p, &p.nodes[3]), "demo-b-member-0");
+        assert_eq!(volume_name(&p, &p.nodes[0]), "demo-a-sealer-0-data");
+        assert_eq!(init_container_name(&p, &p.nodes[0]), "demo-a-sealer-0-init");
+        assert_eq!(
+            all_networks(&p),
+            vec!["demo-a", "demo-b", "demo-c", "demo-backbone"]
+        );
+    }
+
+    #[test]
+    fn gateway_puts_only_first_nodes_on_the_backbone_and_every_edge_has_a_network() {
+        let p = demo("gateway");
+        let on: Vec<bool> = (0..6).map(|i| on_backbone(&p, i)).collect();
+        assert_eq!(on, vec![true, false, true, false, true, false]);
+        for e in &p.edges {
+            let net = shared_network(&p, e.from, e.to);
+            assert!(networks_of(&p, e.from).contains(&net), "{e:?}");
+            assert!(networks_of(&p, e.to).contains(&net), "{e:?}");
+        }
+        let m = demo("mesh");
+        assert!((0..6).all(|i| on_backbone(&m, i)));
+        for e in &m.edges {
+            let net = shared_network(&m, e.from, e.to);
+            assert!(networks_of(&m, e.to).contains(&net));
+        }
+    }
+
+    #[test]
+    fn container_args_listen_inside_and_use_the_volume() {
+        let p = demo("gateway");
+        let a = container_args(&p, &p.nodes[0]).join(" ");
+        assert!(a.contains("--datadir /data "), "{a}");
+        assert!(a.contains("--password /data/password"), "{a}");
+        assert!(a.contains("--http.addr 0.0.0.0"), "{a}");
+        assert!(a.contains("--http.port 9000"), "{a}");
+        assert!(!a.contains("--netrestrict"), "{a}");
+        assert!(!a.contains("/h/"), "no host path leaks in: {a}");
+        assert_eq!(
+            published_ports(&p.nodes[0]),
+            vec![("127.0.0.1", 9000), ("127.0.0.1", 9001)]
+        );
+    }
+
+    #[test]
+    fn labels_name_network_and_node() {
+        let p = demo("gateway");
+        let l = labels(&p, Some(&p.nodes[1]), None);
+        assert_eq!(l[LABEL_NETWORK], "demo");
+        assert_eq!(l[LABEL_NODE], "a-member-0");
+        assert_eq!(l[LABEL_ROLE], "member");
+        assert_eq!(labels(&p, None, None).len(), 1);
+    }
+}

@@ -1,0 +1,612 @@
+//! The docker runtime: one container per node, through the Docker Engine
+//! API (bollard; never the docker CLI). What the containers look like is
+//! decided purely in [`container_plan`](super::container_plan); this file
+//! only talks to the engine.
+//!
+//! - `prepare`: picks each node's image (never pulling, see
+//!   [`image`](super::image)), creates the hospital and backbone networks
+//!   and a named volume per node, all labelled `medchain.network=<net>`.
+//! - `init`: a one-shot container receives the node's genesis, node key,
+//!   keystore and password into its volume (archive upload, so a remote
+//!   engine works the same) and runs `geth init`.
+//! - `start`: the node's container, RPC published on 127.0.0.1, joined to
+//!   its networks, with a health check.
+//! - `teardown`: removes every container and network with the label, and
+//!   with `purge` the volumes too — from the labels alone.
+//!
+//! A hospital may name its own engine (`docker_host`); its networks,
+//! volumes and containers live there.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, NetworkConnectRequest,
+    NetworkCreateRequest, PortBinding, VolumeCreateRequest,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
+    ListVolumesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures::StreamExt;
+
+use super::container_plan as cp;
+use super::{image, Handle, Kind, Runtime};
+use crate::plan::{NodePlan, Plan};
+use crate::topology::Topology;
+
+/// How long a ping may take before an engine counts as absent.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The runtime `up` uses when none is asked for: docker when the local
+/// engine answers, else process.
+pub async fn default_kind() -> Kind {
+    let Ok(d) = Docker::connect_with_defaults() else {
+        return Kind::Process;
+    };
+    match tokio::time::timeout(PING_TIMEOUT, d.ping()).await {
+        Ok(Ok(_)) => Kind::Docker,
+        _ => Kind::Process,
+    }
+}
+
+/// The local engine (DOCKER_HOST, else the default socket), version
+/// negotiated, or a clear error when it does not answer.
+pub async fn connect_engine(host: Option<&str>) -> anyhow::Result<Docker> {
+    let label = host
+        .map(str::to_string)
+        .or_else(|| std::env::var("DOCKER_HOST").ok())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+    let d = match host {
+        Some(h) => Docker::connect_with_host(h),
+        None => Docker::connect_with_defaults(),
+    }
+    .with_context(|| format!("Docker engine {label}: cannot connect"))?;
+    let d = match tokio::time::timeout(PING_TIMEOUT, d.negotiate_version()).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => {
+            bail!("Docker engine {label} does not answer ({e}): start dockerd, or use --runtime process")
+        }
+        Err(_) => bail!(
+            "Docker engine {label} did not answer within {} s: start dockerd, or use --runtime process",
+            PING_TIMEOUT.as_secs()
+        ),
+    };
+    Ok(d)
+}
+
+/// Runs nodes as Docker containers.
+pub struct DockerRuntime {
+    /// The local default engine.
+    local: Docker,
+    /// Engines named by hospitals (`docker_host`), by endpoint.
+    remote: BTreeMap<String, Docker>,
+    /// Image chosen per node by `prepare`.
+    images: Mutex<BTreeMap<String, String>>,
+    /// Progress lines (image builds).
+    quiet: bool,
+}
+
+impl DockerRuntime {
+    /// Connects to the local engine and every engine the topology's
+    /// hospitals name.
+    pub async fn connect(topo: &Topology) -> anyhow::Result<Self> {
+        let local = connect_engine(None).await?;
+        let mut remote = BTreeMap::new();
+        for h in &topo.hospitals {
+            if let Some(host) = &h.docker_host {
+                if !remote.contains_key(host) {
+                    let d = connect_engine(Some(host))
+                        .await
+                        .with_context(|| format!("hospital {}", h.name))?;
+                    remote.insert(host.clone(), d);
+                }
+            }
+        }
+        Ok(Self {
+            local,
+            remote,
+            images: Mutex::new(BTreeMap::new()),
+            quiet: false,
+        })
+    }
+
+    /// Silences progress lines.
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
+    /// The local engine.
+    pub fn local(&self) -> &Docker {
+        &self.local
+    }
+
+    /// The engine a hospital's nodes run on.
+    pub fn engine(&self, plan: &Plan, hospital: &str) -> &Docker {
+        cp::engine_of(plan, hospital)
+            .and_then(|h| self.remote.get(h))
+            .unwrap_or(&self.local)
+    }
+
+    /// Every engine the plan uses, each once, with the hospitals on it.
+    fn engines<'a>(&'a self, plan: &'a Plan) -> Vec<(&'a Docker, Vec<&'a str>)> {
+        let mut by: BTreeMap<Option<&str>, Vec<&str>> = BTreeMap::new();
+        for h in &plan.topology.hospitals {
+            by.entry(h.docker_host.as_deref())
+                .or_default()
+                .push(h.name.as_str());
+        }
+        by.into_iter()
+            .map(|(host, hs)| {
+                let d = host.and_then(|h| self.remote.get(h)).unwrap_or(&self.local);
+                (d, hs)
+            })
+            .collect()
+    }
+
+    fn image_of(&self, node: &NodePlan) -> anyhow::Result<String> {
+        self.images
+            .lock()
+            .map_err(|_| anyhow!("image table poisoned"))?
+            .get(&node.name)
+            .cloned()
+            .ok_or_else(|| anyhow!("{}: no image chosen (prepare did not run)", node.name))
+    }
+
+    /// Removes a container by name if it exists (stopped leftovers of an
+    /// interrupted run).
+    async fn remove_if_present(docker: &Docker, name: &str) -> anyhow::Result<()> {
+        let opts = RemoveContainerOptionsBuilder::default().force(true).build();
+        match docker.remove_container(name, Some(opts)).await {
+            Ok(()) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("removing container {name}")),
+        }
+    }
+
+    /// The files a node's volume starts with, as a tar: genesis, node key,
+    /// keystore and password, at the paths geth expects under the datadir.
+    fn seed_archive(plan: &Plan, node: &NodePlan) -> anyhow::Result<Vec<u8>> {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut add = |path: &Path, name: &str, mode: u32| -> anyhow::Result<()> {
+            let data =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(mode);
+            h.set_cksum();
+            tar.append_data(&mut h, name, data.as_slice())?;
+            Ok(())
+        };
+        add(&plan.genesis_path, "genesis.json", 0o644)?;
+        add(
+            &node.datadir.join("geth").join("nodekey"),
+            "geth/nodekey",
+            0o600,
+        )?;
+        if let Some(pw) = &node.password_file {
+            add(pw, "password", 0o600)?;
+            let ks = node.datadir.join("keystore");
+            for e in std::fs::read_dir(&ks).with_context(|| format!("reading {}", ks.display()))? {
+                let e = e?;
+                let name = format!("keystore/{}", e.file_name().to_string_lossy());
+                add(&e.path(), &name, 0o600)?;
+            }
+        }
+        Ok(tar.into_inner()?)
+    }
+
+    /// Output of a container (stdout and stderr), its last `lines` lines.
+    pub async fn container_log(docker: &Docker, name: &str, lines: usize) -> String {
+        let opts = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let mut out = String::new();
+        let mut s = docker.logs(name, Some(opts));
+        while let Some(Ok(chunk)) = s.next().await {
+            out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        out
+    }
+
+    fn label_filter(plan: &Plan) -> HashMap<String, Vec<String>> {
+        HashMap::from([(
+            "label".to_string(),
+            vec![format!("{}={}", cp::LABEL_NETWORK, plan.topology.network)],
+        )])
+    }
+}
+
+fn hash_map(m: BTreeMap<String, String>) -> HashMap<String, String> {
+    m.into_iter().collect()
+}
+
+impl Runtime for DockerRuntime {
+    fn name(&self) -> &'static str {
+        "docker"
+    }
+
+    async fn prepare(&self, plan: &Plan, geth: &Path) -> anyhow::Result<()> {
+        // Images, per engine and configured reference.
+        let mut chosen: BTreeMap<String, String> = BTreeMap::new();
+        let quiet = self.quiet;
+        let say = |m: String| {
+            if !quiet {
+                eprintln!("  {m}");
+            }
+        };
+        for node in &plan.nodes {
+            let docker = self.engine(plan, &node.hospital);
+            let img = image::resolve(
+                docker,
+                cp::configured_image(plan, node),
+                plan.geth,
+                geth,
+                &say,
+            )
+            .await?;
+            chosen.insert(node.name.clone(), img);
+        }
+        *self
+            .images
+            .lock()
+            .map_err(|_| anyhow!("image table poisoned"))? = chosen;
+
+        // Networks: each hospital's on its engine; the backbone on every
+        // engine that has a node on it.
+        for (docker, hospitals) in self.engines(plan) {
+            let mut wanted: Vec<String> = hospitals
+                .iter()
+                .map(|h| cp::hospital_network(plan, h))
+                .collect();
+            let backbone = (0..plan.nodes.len()).any(|i| {
+                cp::on_backbone(plan, i) && hospitals.contains(&plan.nodes[i].hospital.as_str())
+            });
+            if backbone {
+                wanted.push(cp::backbone_network(plan));
+            }
+            let existing: Vec<String> = docker
+                .list_networks(Some(
+                    ListNetworksOptionsBuilder::default()
+                        .filters(&Self::label_filter(plan))
+                        .build(),
+                ))
+                .await
+                .context("listing Docker networks")?
+                .into_iter()
+                .filter_map(|n| n.name)
+                .collect();
+            for name in wanted.into_iter().filter(|n| !existing.contains(n)) {
+                let mut labels = cp::labels(plan, None, None);
+                if let Some(h) = hospitals
+                    .iter()
+                    .find(|h| cp::hospital_network(plan, h) == name)
+                {
+                    labels.insert(cp::LABEL_HOSPITAL.into(), h.to_string());
+                }
+                docker
+                    .create_network(NetworkCreateRequest {
+                        name: name.clone(),
+                        driver: Some("bridge".into()),
+                        labels: Some(hash_map(labels)),
+                        ..Default::default()
+                    })
+                    .await
+                    .with_context(|| {
+                        format!("creating Docker network {name} (does a network of that name exist without medchain's label? remove it)")
+                    })?;
+            }
+        }
+
+        // One named volume per node (creating an existing one is a no-op).
+        for node in &plan.nodes {
+            let docker = self.engine(plan, &node.hospital);
+            docker
+                .create_volume(VolumeCreateRequest {
+                    name: Some(cp::volume_name(plan, node)),
+                    labels: Some(hash_map(cp::labels(plan, Some(node), None))),
+                    ..Default::default()
+                })
+                .await
+                .with_context(|| format!("creating volume {}", cp::volume_name(plan, node)))?;
+        }
+        Ok(())
+    }
+
+    async fn init(&self, _geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<()> {
+        let docker = self.engine(plan, &node.hospital);
+        let name = cp::init_container_name(plan, node);
+        Self::remove_if_present(docker, &name).await?;
+        let body = ContainerCreateBody {
+            image: Some(self.image_of(node)?),
+            entrypoint: Some(vec![cp::GETH_BIN.into()]),
+            cmd: Some(cp::init_args()),
+            labels: Some(hash_map(cp::labels(plan, Some(node), Some("init")))),
+            host_config: Some(HostConfig {
+                binds: Some(vec![format!(
+                    "{}:{}",
+                    cp::volume_name(plan, node),
+                    cp::DATA_DIR
+                )]),
+                network_mode: Some("none".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        docker
+            .create_container(
+                Some(CreateContainerOptionsBuilder::default().name(&name).build()),
+                body,
+            )
+            .await
+            .with_context(|| format!("creating container {name}"))?;
+        let result = async {
+            docker
+                .upload_to_container(
+                    &name,
+                    Some(
+                        UploadToContainerOptionsBuilder::default()
+                            .path(cp::DATA_DIR)
+                            .build(),
+                    ),
+                    bollard::body_full(Self::seed_archive(plan, node)?.into()),
+                )
+                .await
+                .with_context(|| format!("copying keys and genesis into {name}"))?;
+            docker
+                .start_container(&name, None)
+                .await
+                .with_context(|| format!("starting {name}"))?;
+            let mut wait = docker.wait_container(&name, None);
+            let code = match tokio::time::timeout(Duration::from_secs(120), wait.next()).await {
+                Ok(Some(Ok(r))) => r.status_code,
+                // bollard reports a non-zero exit as an error item.
+                Ok(Some(Err(bollard::errors::Error::DockerContainerWaitError {
+                    code, ..
+                }))) => code,
+                Ok(Some(Err(e))) => return Err(e).with_context(|| format!("waiting for {name}")),
+                Ok(None) => bail!("{name}: wait ended without a status"),
+                Err(_) => bail!("{name}: geth init did not finish within 120 s"),
+            };
+            if code != 0 {
+                bail!(
+                    "{}: geth init failed (exit {code}):\n{}",
+                    node.name,
+                    Self::container_log(docker, &name, 15).await
+                );
+            }
+            Ok(())
+        }
+        .await;
+        Self::remove_if_present(docker, &name).await?;
+        result
+    }
+
+    async fn start(&self, _geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<Handle> {
+        let docker = self.engine(plan, &node.hospital);
+        let name = cp::container_name(plan, node);
+        Self::remove_if_present(docker, &name).await?;
+        let i = plan
+            .nodes
+            .iter()
+            .position(|n| n.name == node.name)
+            .ok_or_else(|| anyhow!("{} is not in the plan", node.name))?;
+        let networks = cp::networks_of(plan, i);
+        let mut binds = vec![format!("{}:{}", cp::volume_name(plan, node), cp::DATA_DIR)];
+        if cp::needs_dag(plan, node) {
+            if let Some(dag) = &plan.dag_dir {
+                binds.push(format!("{}:{}:ro", dag.display(), cp::DAG_DIR));
+            }
+        }
+        let mut port_bindings = HashMap::new();
+        let mut exposed = Vec::new();
+        for (ip, port) in cp::published_ports(node) {
+            let key = format!("{port}/tcp");
+            exposed.push(key.clone());
+            port_bindings.insert(
+                key,
+                Some(vec![PortBinding {
+                    host_ip: Some(ip.into()),
+                    host_port: Some(port.to_string()),
+                }]),
+            );
+        }
+        let endpoint = |net: &str| {
+            (
+                net.to_string(),
+                EndpointSettings {
+                    aliases: Some(vec![node.name.clone()]),
+                    ..Default::default()
+                },
+            )
+        };
+        let body = ContainerCreateBody {
+            image: Some(self.image_of(node)?),
+            entrypoint: Some(vec![cp::GETH_BIN.into()]),
+            cmd: Some(cp::container_args(plan, node)),
+            hostname: Some(node.name.clone()),
+            labels: Some(hash_map(cp::labels(plan, Some(node), None))),
+            exposed_ports: Some(exposed),
+            stop_signal: Some("SIGINT".into()),
+            stop_timeout: Some(20),
+            healthcheck: Some(HealthConfig {
+                test: Some(cp::health_check(node)),
+                interval: Some(30_000_000_000),
+                timeout: Some(10_000_000_000),
+                retries: Some(3),
+                start_period: Some(5_000_000_000),
+                ..Default::default()
+            }),
+            host_config: Some(HostConfig {
+                binds: Some(binds),
+                port_bindings: Some(port_bindings),
+                network_mode: Some(networks[0].clone()),
+                ..Default::default()
+            }),
+            networking_config: Some(bollard::models::NetworkingConfig {
+                endpoints_config: Some(HashMap::from([endpoint(&networks[0])])),
+            }),
+            ..Default::default()
+        };
+        let created = docker
+            .create_container(
+                Some(CreateContainerOptionsBuilder::default().name(&name).build()),
+                body,
+            )
+            .await
+            .with_context(|| format!("creating container {name}"))?;
+        for net in &networks[1..] {
+            let (_, settings) = endpoint(net);
+            docker
+                .connect_network(
+                    net,
+                    NetworkConnectRequest {
+                        container: created.id.clone(),
+                        endpoint_config: Some(settings),
+                    },
+                )
+                .await
+                .with_context(|| format!("connecting {name} to {net}"))?;
+        }
+        docker
+            .start_container(&name, None)
+            .await
+            .with_context(|| format!("starting container {name}"))?;
+        Ok(Handle::Container(created.id))
+    }
+
+    async fn is_running(&self, node: &NodePlan, handle: &Handle) -> bool {
+        let Handle::Container(id) = handle else {
+            return false;
+        };
+        // The handle's engine is the node's; try the local one first (all
+        // of them when hospitals name engines).
+        for docker in std::iter::once(&self.local).chain(self.remote.values()) {
+            if let Ok(c) = docker.inspect_container(id, None).await {
+                let ours = c
+                    .config
+                    .and_then(|c| c.labels)
+                    .and_then(|l| l.get(cp::LABEL_NODE).cloned())
+                    .is_some_and(|n| n == node.name);
+                return ours && c.state.and_then(|s| s.running).unwrap_or(false);
+            }
+        }
+        false
+    }
+
+    async fn stop(&self, node: &NodePlan, handle: &Handle, grace: Duration) -> anyhow::Result<()> {
+        let Handle::Container(id) = handle else {
+            return Ok(());
+        };
+        for docker in std::iter::once(&self.local).chain(self.remote.values()) {
+            let opts = StopContainerOptionsBuilder::default()
+                .t(grace.as_secs() as i32)
+                .build();
+            match docker.stop_container(id, Some(opts)).await {
+                Ok(()) => return Ok(()),
+                // 304: already stopped; 404: not on this engine.
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 304, ..
+                }) => return Ok(()),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => continue,
+                Err(e) => return Err(e).with_context(|| format!("{}: stopping", node.name)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String> {
+        let node = &plan.nodes[to];
+        let docker = self.engine(plan, &node.hospital);
+        let name = cp::container_name(plan, node);
+        let net = cp::shared_network(plan, from, to);
+        let c = docker
+            .inspect_container(&name, None)
+            .await
+            .with_context(|| format!("inspecting {name}"))?;
+        let ip = c
+            .network_settings
+            .and_then(|s| s.networks)
+            .and_then(|m| m.get(&net).cloned())
+            .and_then(|e| e.ip_address)
+            .filter(|ip| !ip.is_empty())
+            .ok_or_else(|| anyhow!("{name} has no address on network {net}"))?;
+        Ok(format!(
+            "enode://{}@{ip}:{}",
+            node.node_key.public_hex, node.ports.p2p
+        ))
+    }
+
+    async fn teardown(&self, plan: &Plan, purge: bool) -> anyhow::Result<()> {
+        let filter = Self::label_filter(plan);
+        for (docker, _) in self.engines(plan) {
+            let containers = docker
+                .list_containers(Some(
+                    ListContainersOptionsBuilder::default()
+                        .all(true)
+                        .filters(&filter)
+                        .build(),
+                ))
+                .await
+                .context("listing containers")?;
+            for c in containers {
+                if let Some(id) = c.id {
+                    Self::remove_if_present(docker, &id).await?;
+                }
+            }
+            let networks = docker
+                .list_networks(Some(
+                    ListNetworksOptionsBuilder::default()
+                        .filters(&filter)
+                        .build(),
+                ))
+                .await
+                .context("listing networks")?;
+            for n in networks {
+                if let Some(id) = n.id {
+                    docker
+                        .remove_network(&id)
+                        .await
+                        .with_context(|| format!("removing network {}", n.name.unwrap_or(id)))?;
+                }
+            }
+            if purge {
+                let volumes = docker
+                    .list_volumes(Some(
+                        ListVolumesOptionsBuilder::default()
+                            .filters(&filter)
+                            .build(),
+                    ))
+                    .await
+                    .context("listing volumes")?;
+                for v in volumes.volumes.unwrap_or_default() {
+                    docker
+                        .remove_volume(
+                            &v.name,
+                            Some(RemoveVolumeOptionsBuilder::default().force(true).build()),
+                        )
+                        .await
+                        .with_context(|| format!("removing volume {}", v.name))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn log_tail(&self, plan: &Plan, node: &NodePlan, lines: usize) -> String {
+        let docker = self.engine(plan, &node.hospital);
+        Self::container_log(docker, &cp::container_name(plan, node), lines).await
+    }
+}
