@@ -152,6 +152,9 @@ pub struct BenchReport {
     /// Consensus of the network (`clique`, `ethash`, or `external` with --rpc).
     #[serde(default)]
     pub consensus: String,
+    /// Runtime of the network's nodes (`process`, `docker`; empty with --rpc).
+    #[serde(default)]
+    pub runtime: String,
     /// Rounds in order.
     pub rounds: Vec<RoundResult>,
     /// Per-node resource use.

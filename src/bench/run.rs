@@ -439,6 +439,13 @@ async fn drive(
         network: setup.network.clone(),
         scenario: scenario.name.clone(),
         consensus: setup.consensus.clone(),
+        runtime: if setup.containers.is_some() {
+            "docker".into()
+        } else if setup.pids.is_empty() {
+            String::new()
+        } else {
+            "process".into()
+        },
         rounds,
         resources: nodes,
         driver: driver.into_iter().next(),

@@ -19,8 +19,8 @@ use serde_json::{json, Map, Value};
 
 use super::up::{load_topology, write_files};
 use crate::geth;
-use crate::plan::{self, NodePorts, Plan, PlanInputs, Role};
-use crate::ports::{AUTH_BASE, P2P_BASE, RPC_BASE};
+use crate::plan::{self, Plan, PlanInputs, Role};
+use crate::ports;
 use crate::runtime::container_plan as cp;
 use crate::runtime::image;
 use crate::state::State;
@@ -28,22 +28,10 @@ use crate::state::State;
 /// Where the node's exported files are mounted, read-only.
 const CONFIG_DIR: &str = "/config";
 
-/// Deterministic host ports for an export: consecutive from the defaults
-/// (the compose file is meant for a host of its own).
-fn export_ports(n: usize) -> Vec<NodePorts> {
-    (0..n as u16)
-        .map(|i| NodePorts {
-            http: RPC_BASE + 2 * i,
-            ws: RPC_BASE + 2 * i + 1,
-            p2p: P2P_BASE + i,
-            authrpc: AUTH_BASE + i,
-        })
-        .collect()
-}
-
 /// Writes the export for the topology in `file` under `out/<network>/`;
 /// returns that directory. The seed is `seed`, else the file's, else the
-/// running network's (so the export has the same keys), else random.
+/// running network's (so the export has the same keys), else random; the
+/// ports are that network's, else free ones found now (as `up` picks).
 pub async fn export(
     home: &Path,
     file: &Path,
@@ -60,7 +48,8 @@ pub async fn export(
     let ports = existing
         .as_ref()
         .map(|s| s.plan.nodes.iter().map(|n| n.ports).collect())
-        .unwrap_or_else(|| export_ports(plan::node_count(&topo)));
+        .map(Ok)
+        .unwrap_or_else(|| ports::allocate(plan::node_count(&topo), &BTreeSet::new()))?;
     let plan = plan::plan(
         &topo,
         &PlanInputs {
@@ -97,6 +86,26 @@ fn compose_args(plan: &Plan, node: &plan::NodePlan) -> Vec<String> {
         args.extend(["--keystore".into(), format!("{CONFIG_DIR}/data/keystore")]);
     }
     args
+}
+
+/// Flags joined with their values (`--unlock=0x…`): YAML 1.1 readers
+/// such as docker-compose v1 would read a bare `0x…` as a number.
+fn joined(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args.get(i + 1) {
+            Some(v) if args[i].starts_with("--") && !v.starts_with("--") => {
+                out.push(format!("{}={v}", args[i]));
+                i += 2;
+            }
+            _ => {
+                out.push(args[i].clone());
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// The JavaScript the peering step runs on node `i`: its planned peers,
@@ -184,7 +193,7 @@ pub fn render(plan: &Plan) -> String {
                 "container_name": cp::container_name(plan, n),
                 "hostname": n.name,
                 "entrypoint": [cp::GETH_BIN],
-                "command": compose_args(plan, n),
+                "command": joined(&compose_args(plan, n)),
                 "volumes": mounts,
                 "networks": networks,
                 "ports": ports,
@@ -223,7 +232,6 @@ pub fn render(plan: &Plan) -> String {
         })
         .collect();
     let doc = json!({
-        "name": plan.topology.network,
         "services": services,
         "networks": networks,
         "volumes": volumes,
@@ -247,6 +255,7 @@ pub fn service_names(plan: &Plan) -> BTreeSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::NodePorts;
     use crate::topology;
 
     fn demo() -> Plan {
@@ -260,7 +269,14 @@ mod tests {
             &PlanInputs {
                 seed: 3,
                 home: "/out".into(),
-                ports: export_ports(4),
+                ports: (0..4u16)
+                    .map(|i| NodePorts {
+                        http: 8545 + 2 * i,
+                        ws: 8546 + 2 * i,
+                        p2p: 30303 + i,
+                        authrpc: 18551 + i,
+                    })
+                    .collect(),
                 dag_dir: "/dag".into(),
             },
         )

@@ -63,6 +63,12 @@ pub const RESOURCE_COLUMNS: [&str; 9] = [
 pub const TRAFFIC_NOTE: &str = "Traffic In/Out count the whole network namespace of each process \
      (nodes sharing the host's namespace show the same figures); CPU% is of one core.";
 
+/// The same for the docker runtime, whose containers have namespaces of
+/// their own.
+pub const DOCKER_TRAFFIC_NOTE: &str =
+    "Node rows come from the Docker stats API: Traffic In/Out are each \
+     container's own interfaces; the driver row counts the host's namespace; CPU% is of one core.";
+
 /// A titled table of formatted cells, ready to draw as ASCII or HTML.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Table {
@@ -256,7 +262,14 @@ pub fn resources_table(report: &BenchReport) -> Option<Table> {
         title: "Resource usage".to_string(),
         headers: RESOURCE_COLUMNS.iter().map(|s| s.to_string()).collect(),
         rows,
-        note: Some(TRAFFIC_NOTE.to_string()),
+        note: Some(
+            if report.runtime == "docker" {
+                DOCKER_TRAFFIC_NOTE
+            } else {
+                TRAFFIC_NOTE
+            }
+            .to_string(),
+        ),
     })
 }
 

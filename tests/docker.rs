@@ -1,0 +1,315 @@
+//! The docker runtime end to end on a real Docker engine (started by
+//! `.ci/run`; without one these tests fail, they never skip): the offline
+//! image build, a Clique network of 3 hospitals × (1 sealer + 1 member)
+//! with gateway peering in containers, a bench round with container
+//! resource figures, `down --purge` leaving nothing labelled behind, and
+//! the compose export run with the compose tool itself.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder,
+};
+use bollard::Docker;
+use common::{rpc, TestNet};
+use serde_json::{json, Value};
+
+const TOPOLOGY: &str = "network: mcdock
+consensus: clique
+block_period: 1
+peering: gateway
+hospitals:
+  - {name: guadalajara, sealers: 1, members: 1}
+  - {name: cairo, sealers: 1, members: 1}
+  - {name: lagos, sealers: 1, members: 1}
+";
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn docker() -> Docker {
+    block_on(async {
+        Docker::connect_with_defaults()
+            .expect("docker client")
+            .negotiate_version()
+            .await
+            .expect("a Docker engine answers (.ci/run starts dockerd)")
+    })
+}
+
+fn label(network: &str) -> HashMap<String, Vec<String>> {
+    HashMap::from([(
+        "label".to_string(),
+        vec![format!("medchain.network={network}")],
+    )])
+}
+
+/// (containers, networks, volumes) carrying the network's label.
+fn labelled(d: &Docker, network: &str) -> (usize, usize, usize) {
+    block_on(async {
+        let f = label(network);
+        let c = d
+            .list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&f)
+                    .build(),
+            ))
+            .await
+            .unwrap()
+            .len();
+        let n = d
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default().filters(&f).build(),
+            ))
+            .await
+            .unwrap()
+            .len();
+        let v = d
+            .list_volumes(Some(
+                ListVolumesOptionsBuilder::default().filters(&f).build(),
+            ))
+            .await
+            .unwrap()
+            .volumes
+            .unwrap_or_default()
+            .len();
+        (c, n, v)
+    })
+}
+
+fn heights(urls: &[String]) -> Vec<u64> {
+    urls.iter()
+        .map(|u| {
+            let h = rpc(u, "eth_blockNumber", json!([]));
+            u64::from_str_radix(h.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+        })
+        .collect()
+}
+
+/// Waits until every endpoint is past `past` and all agree on the hash at
+/// the lowest head.
+fn wait_advancing_and_agreeing(urls: &[String], past: u64) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let hs = heights(urls);
+        let low = *hs.iter().min().unwrap();
+        if low > past {
+            let hashes: BTreeSet<String> = urls
+                .iter()
+                .map(|u| {
+                    rpc(
+                        u,
+                        "eth_getBlockByNumber",
+                        json!([format!("{low:#x}"), false]),
+                    )["hash"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            if hashes.len() == 1 {
+                return low;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nodes did not advance past {past} and agree: heights {hs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn docker_network_comes_up_benches_with_container_figures_and_purges() {
+    let d = docker();
+    let net = TestNet::new(TOPOLOGY);
+    std::fs::write(
+        net.dir.path().join("short.yaml"),
+        "name: short\ncontract: simple\nworkers: 2\nrounds:\n  - label: open\n    tx_number: 60\n    rate: { type: fixed-rate, tps: 20 }\n    workload: { op: open, accounts: 30 }\n  - label: transfer\n    tx_number: 60\n    rate: { type: fixed-rate, tps: 20 }\n    workload: { op: transfer }\n",
+    )
+    .unwrap();
+
+    let built = net.ok(&["image", "build", "--version", "1.13.15"]);
+    assert!(
+        built.stdout.contains("medchain/geth:v1.13.15"),
+        "{}",
+        built.stdout
+    );
+
+    net.ok(&["up", "--runtime", "docker"]);
+    let st = net.status();
+    assert_eq!(st["runtime"], "docker");
+    let nodes = st["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 6);
+    assert!(nodes.iter().all(|n| n["up"] == true), "{st}");
+    assert_eq!(st["agree"], true);
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|n| n["rpc"].as_str().unwrap().to_string())
+        .collect();
+    assert!(urls.iter().all(|u| u.starts_with("http://127.0.0.1:")));
+    let names: Vec<&str> = nodes
+        .iter()
+        .map(|n| n["container"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "mcdock-guadalajara-sealer-0");
+    assert_eq!(names[5], "mcdock-lagos-member-0");
+
+    // Every node advances and agrees on the head.
+    let h = heights(&urls);
+    wait_advancing_and_agreeing(&urls, *h.iter().max().unwrap());
+
+    // RPC is published on the host's loopback only; gateways (and only
+    // they) join the backbone; every object carries the label.
+    block_on(async {
+        for (i, name) in names.iter().enumerate() {
+            let c = d.inspect_container(name, None).await.unwrap();
+            let bindings = c.host_config.unwrap().port_bindings.unwrap();
+            assert_eq!(bindings.len(), 2, "{name}: {bindings:?}");
+            for b in bindings.values().flatten().flatten() {
+                assert_eq!(b.host_ip.as_deref(), Some("127.0.0.1"), "{name}");
+            }
+            let nets: BTreeSet<String> = c
+                .network_settings
+                .unwrap()
+                .networks
+                .unwrap()
+                .into_keys()
+                .collect();
+            let hospital = name.split('-').nth(1).unwrap();
+            assert!(
+                nets.contains(&format!("mcdock-{hospital}")),
+                "{name}: {nets:?}"
+            );
+            assert_eq!(
+                nets.contains("mcdock-backbone"),
+                i % 2 == 0,
+                "{name}: {nets:?}"
+            );
+            let health = c.config.unwrap().healthcheck.unwrap().test.unwrap();
+            assert!(health.iter().any(|t| t == "attach"), "{health:?}");
+        }
+    });
+    assert_eq!(labelled(&d, "mcdock"), (6, 4, 6));
+
+    // A short bench round with the containers' resource figures.
+    let report_path = net.dir.path().join("report.json");
+    let out = net.ok(&[
+        "bench",
+        "short.yaml",
+        "--json",
+        report_path.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.stdout.contains("Docker stats API"), "{}", out.stdout);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(report["runtime"], "docker");
+    for r in report["rounds"].as_array().unwrap() {
+        assert_eq!(r["fail"], 0, "{r}");
+        assert_eq!(r["succ"], 60, "{r}");
+    }
+    let resources = report["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 6, "{resources:?}");
+    for r in resources {
+        assert!(r["mem_max_mb"].as_f64().unwrap() > 5.0, "{r}");
+        assert!(r["cpu_max_pct"].as_f64().unwrap() > 0.0, "{r}");
+        // Each container has its own namespace: a peer sees block traffic.
+        assert!(r["net_rx_mb"].as_f64().unwrap() > 0.0, "{r}");
+    }
+
+    // down keeps the volumes (the chain); --purge leaves nothing labelled.
+    net.ok(&["down"]);
+    assert_eq!(labelled(&d, "mcdock"), (0, 0, 6));
+    net.ok(&["down", "--purge"]);
+    assert_eq!(labelled(&d, "mcdock"), (0, 0, 0));
+}
+
+#[test]
+fn compose_export_runs_with_the_compose_tool() {
+    let d = docker();
+    let net = TestNet::new(&TOPOLOGY.replace("mcdock", "mccompose"));
+    net.ok(&["image", "build", "--version", "1.13.15"]);
+    let out_dir = net.dir.path().join("compose");
+    net.ok(&["compose", "--out", out_dir.to_str().unwrap()]);
+    let dir = out_dir.join("mccompose");
+    let file = dir.join("docker-compose.yml");
+    for f in ["genesis.json", "keys.json", "docker-compose.yml"] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let compose = |args: &[&str]| {
+        Command::new("docker-compose")
+            .arg("-f")
+            .arg(&file)
+            .args(args)
+            .output()
+            .expect("docker-compose is installed (.ci/run installs Debian's docker-compose)")
+    };
+    let check = compose(&["config", "-q"]);
+    assert!(
+        check.status.success(),
+        "compose config: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    // Run it: every node comes up, the peering steps run, the chain
+    // advances with every node agreeing.
+    struct Down<'a>(&'a dyn Fn(&[&str]) -> std::process::Output);
+    impl Drop for Down<'_> {
+        fn drop(&mut self) {
+            let _ = (self.0)(&["down", "-v", "--timeout", "5"]);
+        }
+    }
+    let _down = Down(&compose);
+    let up = compose(&["up", "-d"]);
+    assert!(
+        up.status.success(),
+        "compose up: {}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let urls: Vec<String> = y["services"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter_map(|(_, s)| s["ports"][0].as_str())
+        .map(|p| format!("http://127.0.0.1:{}", p.split(':').nth(1).unwrap()))
+        .collect();
+    assert_eq!(urls.len(), 6);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let ready = urls
+            .iter()
+            .all(|u| std::panic::catch_unwind(|| rpc(u, "net_peerCount", json!([]))).is_ok());
+        if ready {
+            break;
+        }
+        assert!(Instant::now() < deadline, "compose nodes did not answer");
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    wait_advancing_and_agreeing(&urls, 2);
+    let peers: Vec<u64> = urls
+        .iter()
+        .map(|u| {
+            let p = rpc(u, "net_peerCount", json!([]));
+            u64::from_str_radix(p.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+        })
+        .collect();
+    // Gateways: own member + two other gateways; members: their gateway.
+    let mut sorted = peers.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![1, 1, 1, 3, 3, 3], "{peers:?}");
+    drop(_down);
+    assert_eq!(labelled(&d, "mccompose").0, 0);
+}
