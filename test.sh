@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit tests and the end-to-end tests on
-# real geth (provisioned on demand into ~/.cache/medchain).
+# real geth (provisioned on demand into ~/.cache/medchain) and in Docker.
 set -euo pipefail
 cd "$(dirname "$0")"
 target_dir="${CARGO_TARGET_DIR:-target}"
@@ -10,6 +10,13 @@ cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo build --locked --bin medchain
 "$target_dir/debug/medchain" geth install >/dev/null
+# Docker runtime tests need an engine: start one when none answers (and stop
+# it again on exit), then build the offline geth images (never pulled).
+scripts/docker-engine.sh install
+if [ "$(scripts/docker-engine.sh start)" = started ]; then
+  trap 'scripts/docker-engine.sh stop' EXIT
+fi
+"$target_dir/debug/medchain" image build >/dev/null
 # Firmware: Rust-generated vectors must still match, then the C++ host
 # build and tests (which also build esp32-host for tests/device.rs).
 cargo run --quiet --locked --example firmware_vectors -- --check firmware/test/vectors.json
