@@ -77,6 +77,29 @@ pub struct Hospital {
     /// `unix:///…`, `tcp://host:2376`); default: the local engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_host: Option<String>,
+    /// Address other hospitals' nodes reach this hospital's Docker host at
+    /// (IP or DNS name) when hospitals run on several engines; default:
+    /// the host of a `tcp://` `docker_host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advertise: Option<String>,
+}
+
+impl Hospital {
+    /// The address other engines' nodes dial this hospital's nodes at.
+    pub fn address(&self) -> Option<String> {
+        self.advertise.clone().or_else(|| {
+            let host = self.docker_host.as_deref()?;
+            let rest = ["tcp://", "http://", "https://"]
+                .iter()
+                .find_map(|s| host.strip_prefix(s))?;
+            let authority = rest.split('/').next()?;
+            let h = match authority.rsplit_once(':') {
+                Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+                _ => authority,
+            };
+            (!h.is_empty()).then(|| h.trim_matches(['[', ']']).to_string())
+        })
+    }
 }
 
 /// A validated network description with every default filled in.
@@ -153,6 +176,7 @@ struct RawHospital {
     members: Option<u64>,
     image: Option<String>,
     docker_host: Option<String>,
+    advertise: Option<String>,
 }
 
 /// Difficulty as the user may write it: `"0x200"`, `0x200` (YAML reads that as
@@ -212,7 +236,14 @@ const TOP_KEYS: &[&str] = &[
     "image",
 ];
 /// Keys of one hospital, for did-you-mean hints.
-const HOSPITAL_KEYS: &[&str] = &["name", "sealers", "members", "image", "docker_host"];
+const HOSPITAL_KEYS: &[&str] = &[
+    "name",
+    "sealers",
+    "members",
+    "image",
+    "docker_host",
+    "advertise",
+];
 
 /// Whether `name` is a safe network, hospital or node name: it becomes a path
 /// and a process argument, so only `[a-z0-9][a-z0-9-]{0,30}` passes.
@@ -418,6 +449,7 @@ fn validate(raw: RawTopology, file: &str) -> Result<Topology, InputError> {
             members: None,
             image: None,
             docker_host: None,
+            advertise: None,
         }]
     });
     if raw_hospitals.is_empty() {
@@ -465,6 +497,7 @@ fn validate(raw: RawTopology, file: &str) -> Result<Topology, InputError> {
             members,
             image: h.image,
             docker_host: h.docker_host,
+            advertise: h.advertise,
         });
     }
 
@@ -485,6 +518,29 @@ fn validate(raw: RawTopology, file: &str) -> Result<Topology, InputError> {
     if let Some(image) = &topo.image {
         if let Err(why) = check_image(image) {
             bad("image", why);
+        }
+    }
+    let engines: std::collections::BTreeSet<Option<&str>> = topo
+        .hospitals
+        .iter()
+        .map(|h| h.docker_host.as_deref())
+        .collect();
+    if engines.len() > 1 {
+        for (i, h) in topo.hospitals.iter().enumerate() {
+            match h.address() {
+                Some(a) if !a.contains(char::is_whitespace) && !a.contains('/') => {}
+                Some(a) => bad(
+                    &format!("hospitals[{i}].advertise"),
+                    format!("{a:?} is not a host address: expected an IP or DNS name, e.g. 10.0.0.5"),
+                ),
+                None => bad(
+                    &format!("hospitals[{i}].advertise"),
+                    format!(
+                        "hospital {:?} needs an address other hospitals can reach it at, because hospitals run on several Docker engines: set `advertise: <IP or DNS name of its Docker host>`",
+                        h.name
+                    ),
+                ),
+            }
         }
     }
     if !topo.hospitals.is_empty() && topo.sealer_count() == 0 {
@@ -522,6 +578,31 @@ mod tests {
 
     fn err(text: &str) -> String {
         parse(text, "t.yaml").unwrap_err().message
+    }
+
+    #[test]
+    fn docker_fields_are_checked_and_several_engines_need_addresses() {
+        let t = parse(
+            "image: medchain/geth:v1.13.15\nhospitals:\n  - {name: a, image: ethereum/client-go:v1.13.15}\n  - {name: b, docker_host: \"tcp://10.1.2.3:2376\", advertise: 192.168.1.9}\n  - {name: c, docker_host: \"tcp://[fd00::1]:2376\"}\n",
+            "t.yaml",
+        );
+        let e = t.unwrap_err().message;
+        assert!(e.contains("hospitals[0].advertise"), "{e}");
+        let t = parse(
+            "hospitals:\n  - {name: a, advertise: 10.0.0.1}\n  - {name: b, docker_host: \"tcp://host-b.example:2376\"}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(t.hospitals[0].address().as_deref(), Some("10.0.0.1"));
+        assert_eq!(t.hospitals[1].address().as_deref(), Some("host-b.example"));
+        // One engine for every hospital: no address needed.
+        assert!(parse("hospitals:\n  - {name: a}\n  - {name: b}\n", "t.yaml").is_ok());
+        assert!(err("image: \"bad image\"\n")
+            .contains("image: \"bad image\" is not an image reference"));
+        assert!(err("hospitals:\n  - {name: a, docker_host: \"ftp://x\"}\n")
+            .contains("hospitals[0].docker_host"));
+        assert!(err("hospitals:\n  - {name: a, dockerhost: x}\n")
+            .contains("did you mean `docker_host`"));
     }
 
     #[test]

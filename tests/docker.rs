@@ -313,3 +313,98 @@ fn compose_export_runs_with_the_compose_tool() {
     drop(_down);
     assert_eq!(labelled(&d, "mccompose").0, 0);
 }
+
+/// A second endpoint to the same engine: TCP on 127.0.0.1 forwarded to the
+/// engine's Unix socket, as a remote `tcp://` Docker host is reached. Lives
+/// as long as the test process.
+fn tcp_endpoint() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let Ok(unix) = std::os::unix::net::UnixStream::connect("/var/run/docker.sock") else {
+                continue;
+            };
+            let (mut a, mut b) = (conn.try_clone().unwrap(), unix.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut a, &mut b);
+                let _ = b.shutdown(std::net::Shutdown::Write);
+            });
+            let (mut a, mut b) = (unix, conn);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut a, &mut b);
+                let _ = b.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+/// The host's address on Docker's default bridge, reachable from every
+/// container: what a hospital's Docker host is advertised as here.
+fn bridge_gateway(d: &Docker) -> String {
+    block_on(async {
+        let n = d.inspect_network("bridge", None).await.unwrap();
+        let cfg = n.ipam.unwrap().config.unwrap();
+        if let Some(g) = cfg.iter().find_map(|c| c.gateway.clone()) {
+            return g;
+        }
+        let subnet = cfg[0].subnet.clone().unwrap();
+        let base: std::net::Ipv4Addr = subnet.split('/').next().unwrap().parse().unwrap();
+        std::net::Ipv4Addr::from(u32::from(base) + 1).to_string()
+    })
+}
+
+#[test]
+fn hospitals_on_two_engine_endpoints_peer_through_advertised_ports() {
+    let d = docker();
+    let port = tcp_endpoint();
+    let gw = bridge_gateway(&d);
+    let net = TestNet::new(&format!(
+        "network: mcmulti\nconsensus: clique\nblock_period: 1\npeering: gateway\nhospitals:\n  - {{name: north, sealers: 1, members: 1, advertise: \"{gw}\"}}\n  - {{name: south, sealers: 1, members: 1, docker_host: \"tcp://127.0.0.1:{port}\", advertise: \"{gw}\"}}\n"
+    ));
+    net.ok(&["image", "build", "--version", "1.13.15"]);
+    net.ok(&["up", "--runtime", "docker", "--no-deploy"]);
+    let st = net.status();
+    let nodes = st["nodes"].as_array().unwrap();
+    assert!(nodes.iter().all(|n| n["up"] == true), "{st}");
+    let urls: Vec<String> = nodes
+        .iter()
+        .map(|n| n["rpc"].as_str().unwrap().to_string())
+        .collect();
+    let h = heights(&urls);
+    wait_advancing_and_agreeing(&urls, *h.iter().max().unwrap());
+
+    // The gateways peer through the advertised address and the published
+    // devp2p port, not through a shared Docker network.
+    let state = net.state("mcmulti");
+    let south_gw_p2p = state["plan"]["nodes"][2]["ports"]["p2p"].as_u64().unwrap();
+    let peers = rpc(&urls[0], "admin_peers", json!([]));
+    let remote: Vec<&str> = peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["network"]["remoteAddress"].as_str())
+        .collect();
+    assert!(
+        remote.contains(&format!("{gw}:{south_gw_p2p}").as_str()),
+        "north's gateway should reach south's at {gw}:{south_gw_p2p}: {remote:?}"
+    );
+    block_on(async {
+        let c = d
+            .inspect_container("mcmulti-south-sealer-0", None)
+            .await
+            .unwrap();
+        let b = c.host_config.unwrap().port_bindings.unwrap();
+        let p2p = b[&format!("{south_gw_p2p}/tcp")].clone().unwrap();
+        assert_eq!(p2p[0].host_ip.as_deref(), Some(gw.as_str()));
+        // Members publish no devp2p port.
+        let m = d
+            .inspect_container("mcmulti-south-member-0", None)
+            .await
+            .unwrap();
+        assert_eq!(m.host_config.unwrap().port_bindings.unwrap().len(), 2);
+    });
+    net.ok(&["down", "--purge"]);
+    assert_eq!(labelled(&d, "mcmulti"), (0, 0, 0));
+}

@@ -180,7 +180,7 @@ pub fn render(plan: &Plan) -> String {
             .into_iter()
             .map(|net| (net, json!({"aliases": [n.name]})))
             .collect();
-        let ports: Vec<Value> = cp::published_ports(n)
+        let ports: Vec<Value> = cp::published_ports(plan, i)
             .into_iter()
             .map(|(ip, p)| json!(format!("{ip}:{p}:{p}")))
             .collect();
@@ -300,10 +300,10 @@ mod tests {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
-        assert!(cmd
-            .windows(2)
-            .any(|w| w == ["--password", "/config/password"]));
-        assert!(cmd.windows(2).any(|w| w[0] == "--nodekey"));
+        assert!(cmd.contains(&"--password=/config/password"), "{cmd:?}");
+        assert!(cmd.iter().any(|a| a.starts_with("--unlock=0x")), "{cmd:?}");
+        assert!(cmd.contains(&"--nodiscover"), "{cmd:?}");
+        assert!(cmd.iter().any(|a| a.starts_with("--nodekey=")));
         // Gateways join the backbone; members stay in their hospital.
         assert!(node["networks"]["demo-backbone"].is_mapping());
         assert!(y["services"]["a-member-0"]["networks"]["demo-backbone"].is_null());

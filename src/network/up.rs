@@ -372,12 +372,24 @@ async fn prepare_start_and_converge(
         state.plan.nodes.len(),
         rt.name()
     ));
-    for n in state.plan.nodes.clone() {
-        let h = rt.start(geth, &state.plan, &n).await?;
-        state.set_handle(&n.name, h);
-        state.save()?;
-    }
+    // All at once (containers take a moment each); every node that did
+    // start is recorded before any error surfaces, so it is stopped again.
     let plan = state.plan.clone();
+    let started =
+        futures::future::join_all(plan.nodes.iter().map(|n| rt.start(geth, &plan, n))).await;
+    let mut first_error = None;
+    for (n, r) in plan.nodes.iter().zip(started) {
+        match r {
+            Ok(h) => state.set_handle(&n.name, h),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    state.save()?;
+    if let Some(e) = first_error {
+        return Err(e);
+    }
     let rpcs: Vec<Rpc> = plan
         .nodes
         .iter()

@@ -172,10 +172,60 @@ pub fn init_args() -> Vec<String> {
     ]
 }
 
-/// Ports published on the host: (host address, port) for HTTP and WS
-/// JSON-RPC, each mapped to the same port inside the container.
-pub fn published_ports(node: &NodePlan) -> Vec<(&'static str, u16)> {
-    vec![("127.0.0.1", node.ports.http), ("127.0.0.1", node.ports.ws)]
+/// Whether node `i` peers with a node on another Docker engine.
+pub fn cross_engine(plan: &Plan, i: usize) -> bool {
+    let engine = |k: usize| engine_of(plan, &plan.nodes[k].hospital);
+    plan.edges
+        .iter()
+        .filter(|e| e.from == i || e.to == i)
+        .any(|e| engine(e.from) != engine(e.to))
+}
+
+/// The address nodes on other engines dial node `i` at (its hospital's
+/// `advertise`, else the host of its `docker_host`).
+pub fn advertised_address(plan: &Plan, i: usize) -> Option<String> {
+    plan.topology
+        .hospitals
+        .iter()
+        .find(|h| h.name == plan.nodes[i].hospital)
+        .and_then(|h| h.address())
+}
+
+/// Ports published on the host, as (host address, port), each mapped to
+/// the same port inside the container: HTTP and WS JSON-RPC on loopback
+/// only; devp2p only for a node that peers across engines, on its
+/// advertised address when that is an IP (else on every interface).
+pub fn published_ports(plan: &Plan, i: usize) -> Vec<(String, u16)> {
+    let node = &plan.nodes[i];
+    let mut out = vec![
+        ("127.0.0.1".to_string(), node.ports.http),
+        ("127.0.0.1".to_string(), node.ports.ws),
+    ];
+    if cross_engine(plan, i) {
+        let ip = advertised_address(plan, i)
+            .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+            .unwrap_or_else(|| "0.0.0.0".into());
+        out.push((ip, node.ports.p2p));
+    }
+    out
+}
+
+/// The enode URL node `from` dials to reach node `to`: by `to`'s address
+/// on their shared network (filled in by the runtime from the engine)
+/// when both run on one engine, else by `to`'s advertised address and
+/// published devp2p port.
+pub fn enode_across_engines(plan: &Plan, from: usize, to: usize) -> Option<String> {
+    let engine = |k: usize| engine_of(plan, &plan.nodes[k].hospital);
+    if engine(from) == engine(to) {
+        return None;
+    }
+    let node = &plan.nodes[to];
+    advertised_address(plan, to).map(|a| {
+        format!(
+            "enode://{}@{a}:{}",
+            node.node_key.public_hex, node.ports.p2p
+        )
+    })
 }
 
 /// Health check: geth answers JSON-RPC inside its container. Every 30 s,
@@ -270,9 +320,35 @@ mod tests {
         assert!(!a.contains("--netrestrict"), "{a}");
         assert!(!a.contains("/h/"), "no host path leaks in: {a}");
         assert_eq!(
-            published_ports(&p.nodes[0]),
-            vec![("127.0.0.1", 9000), ("127.0.0.1", 9001)]
+            published_ports(&p, 0),
+            vec![
+                ("127.0.0.1".to_string(), 9000),
+                ("127.0.0.1".to_string(), 9001)
+            ]
         );
+        assert!((0..6).all(|i| !cross_engine(&p, i)));
+        assert_eq!(enode_across_engines(&p, 0, 2), None);
+    }
+
+    #[test]
+    fn hospitals_on_other_engines_peer_through_advertised_published_ports() {
+        let mut p = demo("gateway");
+        p.topology.hospitals[2].docker_host = Some("tcp://10.0.0.9:2376".into());
+        p.topology.hospitals[0].advertise = Some("10.0.0.5".into());
+        p.topology.hospitals[1].advertise = Some("cairo.example".into());
+        // Gateways peer across engines; members do not.
+        let cross: Vec<bool> = (0..6).map(|i| cross_engine(&p, i)).collect();
+        assert_eq!(cross, vec![true, false, true, false, true, false]);
+        let ports = published_ports(&p, 4);
+        assert_eq!(ports[2], ("10.0.0.9".to_string(), 31004));
+        assert_eq!(published_ports(&p, 2)[2].0, "0.0.0.0");
+        assert_eq!(published_ports(&p, 0)[2].0, "10.0.0.5");
+        assert_eq!(published_ports(&p, 1).len(), 2);
+        let e = enode_across_engines(&p, 0, 4).unwrap();
+        assert!(e.ends_with("@10.0.0.9:31004"), "{e}");
+        let e = enode_across_engines(&p, 4, 2).unwrap();
+        assert!(e.ends_with("@cairo.example:31002"), "{e}");
+        assert_eq!(enode_across_engines(&p, 0, 2), None);
     }
 
     #[test]

@@ -410,13 +410,13 @@ impl Runtime for DockerRuntime {
         }
         let mut port_bindings = HashMap::new();
         let mut exposed = Vec::new();
-        for (ip, port) in cp::published_ports(node) {
+        for (ip, port) in cp::published_ports(plan, i) {
             let key = format!("{port}/tcp");
             exposed.push(key.clone());
             port_bindings.insert(
                 key,
                 Some(vec![PortBinding {
-                    host_ip: Some(ip.into()),
+                    host_ip: Some(ip),
                     host_port: Some(port.to_string()),
                 }]),
             );
@@ -528,6 +528,9 @@ impl Runtime for DockerRuntime {
     }
 
     async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String> {
+        if let Some(e) = cp::enode_across_engines(plan, from, to) {
+            return Ok(e);
+        }
         let node = &plan.nodes[to];
         let docker = self.engine(plan, &node.hospital);
         let name = cp::container_name(plan, node);

@@ -106,6 +106,7 @@ mod tests {
             network: "imss-demo".into(),
             scenario: "simple".into(),
             consensus: "clique".into(),
+            runtime: "process".into(),
             rounds: vec![round("open", "open"), round("transfer", "transfer")],
             resources: vec![ResourceUsage {
                 node: "guadalajara-sealer-0".into(),
