@@ -10,6 +10,18 @@ use common::medchain;
 const CASES: &[(&str, &[&str])] = &[
     ("network: [broken\n", &["medchain.yaml:"]),
     (
+        "hospitals:\n  - {name: a}\n  - {name: b, docker_host: \"tcp://10.0.0.2:2376\"}\n",
+        &["hospitals[0].advertise", "several Docker engines"],
+    ),
+    (
+        "hospitals:\n  - {name: a, docker_host: \"ssh://x\"}\n",
+        &["hospitals[0].docker_host", "not a Docker endpoint"],
+    ),
+    (
+        "image: \"geth latest\"\n",
+        &["image", "not an image reference"],
+    ),
+    (
         "networkk: a\n",
         &[
             "medchain.yaml:1:1",

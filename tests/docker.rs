@@ -149,6 +149,14 @@ fn docker_network_comes_up_benches_with_container_figures_and_purges() {
     net.ok(&["up", "--runtime", "docker"]);
     let st = net.status();
     assert_eq!(st["runtime"], "docker");
+    // A network keeps its runtime.
+    let other = net.run(&["up", "--runtime", "process"]);
+    assert_eq!(other.code, 2, "{}", other.stderr);
+    assert!(
+        other.stderr.contains("was created with runtime docker"),
+        "{}",
+        other.stderr
+    );
     let nodes = st["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 6);
     assert!(nodes.iter().all(|n| n["up"] == true), "{st}");
