@@ -11,5 +11,6 @@ pub mod resources;
 pub mod result;
 pub mod run;
 pub mod scenario;
+pub mod signer;
 pub mod sweep;
 pub mod workload;
