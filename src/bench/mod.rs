@@ -3,6 +3,7 @@
 //! Caliper's columns, and a regression gate for CI.
 
 pub mod baseline;
+pub mod endpoint;
 pub mod engine;
 pub mod observer;
 pub mod rate;
