@@ -1,8 +1,8 @@
 //! The bench engine's transaction signer: libsecp256k1 (bitcoin-core's C
 //! library, through the `secp256k1` crate) instead of alloy's pure-Rust
-//! `k256` signer, because signing is nearly all of the driver's cost per
-//! transaction and libsecp256k1 signs several times faster on the same core
-//! (benches/signing.rs, docs/performance.md). The output is byte-identical
+//! `k256` signer, because signing is most of the driver's cost per
+//! transaction and libsecp256k1 needs 1.2–1.7× less CPU time for it on the
+//! same core (benches/signing.rs, docs/performance.md). The output is byte-identical
 //! to alloy's: both use RFC 6979 nonces and low-s signatures. Everything
 //! outside the hot path keeps using alloy's `PrivateKeySigner`.
 
@@ -14,10 +14,10 @@ use alloy::primitives::{keccak256, Address, Signature, B256};
 use alloy::signers::local::PrivateKeySigner;
 use secp256k1::{Message, Secp256k1, SecretKey, SignOnly};
 
-/// One signing context for the whole process, created (and randomized
-/// against side channels) once: creating or rerandomizing a context costs
-/// about as much as a signature, so doing either per call would halve the
-/// signing rate.
+/// One signing context for the whole process, created and randomized
+/// against side channels once: rerandomizing costs about as much as a
+/// signature, so doing it per call (as `secp256k1` 0.32+ does) would halve
+/// the signing rate.
 fn context() -> &'static Secp256k1<SignOnly> {
     static CONTEXT: OnceLock<Secp256k1<SignOnly>> = OnceLock::new();
     CONTEXT.get_or_init(|| {
