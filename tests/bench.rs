@@ -218,3 +218,192 @@ fn malformed_scenarios_exit_2_before_anything_runs() {
     assert!(r.stderr.contains("junk.json"));
     assert!(!net.home().exists());
 }
+
+/// One Clique sealer: the endpoint `--rpc` drives, brought up as a user
+/// would bring up any node.
+const RPC_TOPO: &str = "\
+network: bench-rpc
+block_period: 1
+hospitals:
+  - name: guadalajara
+    sealers: 1
+    members: 0
+";
+
+/// Two write rounds long enough (≈ 8 s each) for the driver's throughput
+/// and the chain's own count to agree closely, and a read round.
+const RPC_SCENARIO: &str = "\
+name: external
+workers: 2
+rounds:
+  - label: open
+    tx_number: 240
+    rate: { type: fixed-rate, tps: 30 }
+    workload: { op: open, accounts: 40, initial_amount: 1000 }
+  - label: query
+    tx_number: 60
+    rate: { type: fixed-rate, tps: 30 }
+    workload: { op: query }
+  - label: transfer
+    tx_number: 240
+    rate: { type: fixed-rate, tps: 30 }
+    workload: { op: transfer, amount: 1 }
+";
+
+/// `bench --rpc URL --ws URL --key K` drives an endpoint it did not start:
+/// it deploys its own contracts, funds its workers from the key, runs every
+/// round without failures, and leaves the network alone (no state of its
+/// own, nothing brought up, nothing torn down).
+#[test]
+fn rpc_drives_an_endpoint_it_did_not_start() {
+    let net = TestNet::new(RPC_TOPO);
+    std::fs::write(net.dir.path().join("rpc.yaml"), RPC_SCENARIO).unwrap();
+    net.ok(&["up", "--seed", "11", "--no-deploy", "--quiet"]);
+    let status = net.status();
+    let node = &status["nodes"][0];
+    let (rpc_url, ws_url) = (node["rpc"].as_str().unwrap(), node["ws"].as_str().unwrap());
+    let accounts: serde_json::Value =
+        serde_json::from_str(&net.ok(&["accounts", "--json"]).stdout).unwrap();
+    let key = accounts["accounts"][0]["private_key"].as_str().unwrap();
+    let pids_before = net.state("bench-rpc")["pids"].clone();
+
+    // geth serves WebSocket on its own port: without --ws the run stops at
+    // once and says so, before deploying or funding anything.
+    let r = net.run(&["bench", "rpc.yaml", "--rpc", rpc_url, "--key", key, "-q"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("--ws") && first.contains("pass --ws URL"),
+        "{first}"
+    );
+
+    // Run from a directory with no topology file and an empty home: a run
+    // that tried to bring up a network of its own would fail or leave state.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let home = elsewhere.path().join("home");
+    std::fs::write(elsewhere.path().join("rpc.yaml"), RPC_SCENARIO).unwrap();
+    let json = elsewhere.path().join("out.json");
+    let r = common::medchain(
+        elsewhere.path(),
+        &home,
+        &[
+            "bench",
+            "rpc.yaml",
+            "--rpc",
+            rpc_url,
+            "--ws",
+            ws_url,
+            "--key",
+            key,
+            "--json",
+            json.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(!home.exists(), "--rpc wrote medchain state");
+    assert!(
+        !r.stderr.contains("tearing down") && !r.stderr.contains("bringing up"),
+        "{}",
+        r.stderr
+    );
+
+    let report = load(&json);
+    assert_eq!(report["network"], "external");
+    assert_eq!(report["consensus"], "external");
+    let rounds = report["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 3);
+    for (round, want) in rounds.iter().zip([240, 60, 240]) {
+        assert_eq!(round["fail"], 0, "{round}");
+        assert_eq!(round["succ"], want, "{round}");
+    }
+    for i in [0, 2] {
+        let (thr, chain) = (
+            rounds[i]["throughput_tps"].as_f64().unwrap(),
+            rounds[i]["onchain_tps"].as_f64().unwrap(),
+        );
+        assert!(
+            chain > 0.0 && (thr - chain).abs() <= 0.02 * chain,
+            "round {}: throughput {thr} vs on-chain {chain}",
+            rounds[i]["label"]
+        );
+    }
+
+    // The network is as it was: same processes, all up, still sealing.
+    assert_eq!(net.state("bench-rpc")["pids"], pids_before);
+    for pid in pids_before.as_object().unwrap().values() {
+        assert!(common::alive(pid.as_u64().unwrap()), "node {pid} stopped");
+    }
+    let after = net.status();
+    assert!(after["nodes"][0]["up"].as_bool().unwrap());
+    assert!(after["nodes"][0]["block"].as_u64() > node["block"].as_u64());
+    // --rpc deploys its own contracts and does not record them in the network's state.
+    assert_eq!(after["contracts"], status["contracts"]);
+}
+
+/// `--rpc` input errors: a malformed URL or scheme is bad input (exit 2,
+/// before anything runs); a well-formed endpoint that does not answer, or a
+/// WebSocket endpoint that does not, fails the run (exit 1) with one line
+/// naming the flag. Nothing is brought up and no state is written.
+#[test]
+fn rpc_refuses_bad_urls_and_unreachable_endpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::write(dir.path().join("s.yaml"), RPC_SCENARIO).unwrap();
+    let key = format!("0x{}", "42".repeat(32));
+    let key = key.as_str();
+    // A port nothing listens on: bound, then released.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = format!("http://127.0.0.1:{closed}");
+    let unreachable = unreachable.as_str();
+    let cases: [(&[&str], i32, &str); 6] = [
+        (
+            &["--rpc", "garbage", "--key", key],
+            2,
+            "--rpc \"garbage\": not a URL",
+        ),
+        (
+            &["--rpc", "ftp://127.0.0.1:8545", "--key", key],
+            2,
+            "scheme \"ftp\"",
+        ),
+        (
+            &[
+                "--rpc",
+                unreachable,
+                "--ws",
+                "http://127.0.0.1:1",
+                "--key",
+                key,
+            ],
+            2,
+            "--ws",
+        ),
+        (&["--rpc", unreachable], 2, "--rpc needs --key"),
+        (&["--rpc", unreachable, "--key", "0x12"], 2, "--key"),
+        (
+            &["--rpc", unreachable, "--key", key],
+            1,
+            "no JSON-RPC answer",
+        ),
+    ];
+    for (flags, code, words) in cases {
+        let mut args = vec!["bench", "s.yaml"];
+        args.extend_from_slice(flags);
+        let start = std::time::Instant::now();
+        let r = common::medchain(dir.path(), &home, &args);
+        assert_eq!(r.code, code, "{flags:?}: {}", r.stderr);
+        let first = r.stderr.lines().next().unwrap_or_default();
+        assert!(first.contains(words), "{flags:?}: {first}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "{flags:?} took {:?}",
+            start.elapsed()
+        );
+        assert!(!home.exists(), "{flags:?} wrote medchain state");
+    }
+}

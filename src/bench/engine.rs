@@ -7,9 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy::eips::Encodable2718;
-use alloy::network::TxSignerSync;
+use alloy::consensus::TxEip1559;
 use alloy::primitives::{Address, TxKind, U256};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{anyhow, Context};
@@ -20,6 +18,7 @@ use super::observer::{RoundStats, Tracker};
 use super::rate::{Decision, Feedback, Pacer};
 use super::result::{ChainFigures, LatencyBucket, RoundResult};
 use super::scenario::{Length, Round, Workload};
+use super::signer::TxSigner;
 use super::workload::{self, Env};
 use crate::contract::{signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
 use crate::rpc::Rpc;
@@ -39,8 +38,8 @@ const LOOKAHEAD: usize = 64;
 pub struct Worker {
     /// Index.
     pub index: usize,
-    /// Key.
-    pub signer: PrivateKeySigner,
+    /// Key (libsecp256k1: the hot path signs with it).
+    pub signer: TxSigner,
     /// Next nonce (tracked locally).
     pub nonce: u64,
     /// Next device sequence number (`add-record`).
@@ -127,7 +126,7 @@ pub async fn setup_workers(
             index,
             nonce: crate::rpc::parse_hex_u64(&nonce)?,
             sequence: 1,
-            signer,
+            signer: signer.into(),
             rpc,
         });
     }
@@ -136,12 +135,12 @@ pub async fn setup_workers(
 
 /// Signs `call` as an EIP-1559 transaction; returns its hash and raw bytes.
 pub fn sign(
-    signer: &PrivateKeySigner,
+    signer: &TxSigner,
     chain_id: u64,
     nonce: u64,
     call: &workload::Call,
 ) -> anyhow::Result<(alloy::primitives::B256, Vec<u8>)> {
-    let mut tx = TxEip1559 {
+    let tx = TxEip1559 {
         chain_id,
         nonce,
         gas_limit: call.gas,
@@ -152,10 +151,7 @@ pub fn sign(
         access_list: Default::default(),
         input: call.input.clone(),
     };
-    let sig = signer.sign_transaction_sync(&mut tx)?;
-    let signed = tx.into_signed(sig);
-    let hash = *signed.hash();
-    Ok((hash, TxEnvelope::from(signed).encoded_2718()))
+    Ok(signer.sign_eip1559(&tx))
 }
 
 /// Whether a submission error means our local nonce is behind the chain.

@@ -4,6 +4,7 @@
 
 pub mod baseline;
 pub mod docker_stats;
+pub mod endpoint;
 pub mod engine;
 pub mod observer;
 pub mod rate;
@@ -12,5 +13,6 @@ pub mod resources;
 pub mod result;
 pub mod run;
 pub mod scenario;
+pub mod signer;
 pub mod sweep;
 pub mod workload;

@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Notify;
 
 use super::baseline::{self, Comparison};
+use super::endpoint;
 use super::engine::{setup_workers, Engine};
 use super::observer::{self, Tracker};
 use super::resources::{self, ProcessMonitor};
@@ -254,15 +255,19 @@ async fn external(opts: &BenchOptions, url: &str) -> anyhow::Result<Setup> {
         .as_deref()
         .ok_or_else(|| InputError::new("--rpc needs --key: a funded private key that deploys the contracts and funds the workers"))?;
     let funder = parse_key(key)?;
+    let url = &endpoint::parse("--rpc", url, &["http", "https"])?;
+    let ws = match &opts.ws {
+        Some(ws) => endpoint::parse("--ws", ws, &["ws", "wss"])?,
+        None => endpoint::default_ws(url),
+    };
     let rpc = crate::rpc::Rpc::new(url)?;
     let chain_id: String = rpc
         .call("eth_chainId", serde_json::json!([]))
         .await
-        .with_context(|| format!("--rpc {url}: no JSON-RPC answer"))?;
-    let ws = opts.ws.clone().unwrap_or_else(|| {
-        url.replacen("http://", "ws://", 1)
-            .replacen("https://", "wss://", 1)
-    });
+        .with_context(|| {
+            format!("--rpc {url}: no JSON-RPC answer; is a node serving HTTP JSON-RPC there?")
+        })?;
+    endpoint::check_ws(&ws, opts.ws.is_some()).await?;
     let deployed = contract::deploy(url, &funder, &[Which::Medical, Which::Simple], &[]).await?;
     Ok(Setup {
         network: "external".into(),
