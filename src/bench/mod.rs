@@ -4,6 +4,8 @@
 
 pub mod baseline;
 pub mod engine;
+pub mod fleet;
+pub mod fresh_http;
 pub mod observer;
 pub mod rate;
 pub mod report;
@@ -12,4 +14,5 @@ pub mod result;
 pub mod run;
 pub mod scenario;
 pub mod sweep;
+pub mod tracking;
 pub mod workload;
