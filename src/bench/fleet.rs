@@ -37,7 +37,7 @@ use super::result::FleetFigures;
 use super::scenario::Length;
 use super::tracking::unix_ms;
 use super::workload::{add_record_input, Call, ADD_RECORD_GAS};
-use crate::contract::{MedicalRecords, RECEIPT_TIMEOUT};
+use crate::contract::{signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
 use crate::keys;
 use crate::rpc::{parse_hex_u64, Rpc};
 
@@ -127,6 +127,7 @@ pub async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow::Result
         })
         .collect();
     let rpc = Rpc::new(inp.funder_rpc)?;
+    let provider = signing_provider(inp.funder_rpc, inp.funder)?;
     let from = inp.funder.address();
     let mut nonce = parse_hex_u64(
         &rpc.call::<String>("eth_getTransactionCount", json!([from, "pending"]))
@@ -165,7 +166,7 @@ pub async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow::Result
                 hashes.push(hash);
             }
         }
-        check_receipts(&rpc, &hashes).await.with_context(|| {
+        check_receipts(&provider, &rpc, &hashes).await.with_context(|| {
             format!("setting up the device fleet of round {round} from {from:#x}")
         })?;
     }
@@ -183,27 +184,15 @@ pub async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow::Result
 
 /// Waits for the last of `hashes` (one sender, consecutive nonces: the
 /// others are mined by then) and requires every receipt's success.
-async fn check_receipts(rpc: &Rpc, hashes: &[B256]) -> anyhow::Result<()> {
+async fn check_receipts(
+    provider: &alloy::providers::DynProvider,
+    rpc: &Rpc,
+    hashes: &[B256],
+) -> anyhow::Result<()> {
     let Some(last) = hashes.last() else {
         return Ok(());
     };
-    let deadline = Instant::now() + RECEIPT_TIMEOUT;
-    loop {
-        let r: Value = rpc
-            .call("eth_getTransactionReceipt", json!([last]))
-            .await
-            .unwrap_or(Value::Null);
-        if !r.is_null() {
-            break;
-        }
-        if Instant::now() > deadline {
-            return Err(anyhow!(
-                "transaction {last:#x} was not mined within {} s",
-                RECEIPT_TIMEOUT.as_secs()
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_receipt(provider, *last, RECEIPT_TIMEOUT).await?;
     let mut receipts = futures::stream::iter(hashes)
         .map(|h| async move {
             let r: anyhow::Result<Value> = rpc.call("eth_getTransactionReceipt", json!([h])).await;
