@@ -382,7 +382,7 @@ impl Engine {
             },
             on_progress,
         )
-        .await;
+        .await?;
         let stats = self.drain_and_end().await;
         let mut r = summarize(round, &stats, None);
         r.fleet = Some(figures);

@@ -305,9 +305,10 @@ struct Shared {
 }
 
 impl Shared {
-    fn halt(&self) {
+    /// Stops every device; readings due from `at` on are not due.
+    fn halt(&self, at: Instant) {
         let mut s = self.stopped_at.lock().unwrap_or_else(|p| p.into_inner());
-        s.get_or_insert_with(Instant::now);
+        s.get_or_insert(at);
         let _ = self.stop.send(true);
     }
 
@@ -331,16 +332,13 @@ pub async fn drive(
     start: Instant,
     ctx: Context,
     on_progress: &(dyn Fn(u64, u64) + Sync),
-) -> FleetFigures {
+) -> anyhow::Result<FleetFigures> {
     let (window, budget) = match spec.length {
         Length::Seconds(d) => (Duration::from_secs_f64(d), None),
         Length::Count(n) => (Duration::from_secs(3600), Some(n)),
     };
     let (stop, _) = watch::channel(false);
-    let http = match FreshHttp::new() {
-        Ok(h) => h,
-        Err(_) => return FleetFigures::default(),
-    };
+    let http = FreshHttp::new()?;
     let shared = Arc::new(Shared {
         ctx,
         http,
@@ -372,11 +370,11 @@ pub async fn drive(
     let results = loop {
         tokio::select! {
             r = &mut all => break r,
-            _ = shared.ctx.cancel.notified() => shared.halt(),
+            _ = shared.ctx.cancel.notified() => shared.halt(Instant::now()),
             _ = tick.tick() => {
                 on_progress(shared.sent.load(Ordering::Relaxed), total);
                 if shared.ctx.cancelled.load(Ordering::Relaxed) {
-                    shared.halt();
+                    shared.halt(Instant::now());
                 }
             }
         }
@@ -401,7 +399,7 @@ pub async fn drive(
         lag.as_ref()
             .map_or(0.0, |h| h.value_at_quantile(p) as f64 / 1e3)
     };
-    FleetFigures {
+    Ok(FleetFigures {
         devices: fleet.devices.len() as u64,
         interval_s: spec.interval.as_secs_f64(),
         jitter: spec.jitter,
@@ -415,7 +413,7 @@ pub async fn drive(
         send_lag_max_s: lag.as_ref().map_or(0.0, |h| h.max() as f64 / 1e3),
         connections: shared.http.connections(),
         setup_s: fleet.setup_s,
-    }
+    })
 }
 
 /// One device: reading after reading until the window closes or the fleet
@@ -427,6 +425,8 @@ async fn device_task(
 ) -> (FleetDevice, DeviceClock) {
     let mut stop = sh.stop.subscribe();
     let address = d.signer.address();
+    // When the device's previous request returned.
+    let mut returned: Option<Instant> = None;
     loop {
         let due = sh.start + clock.next();
         // A device still behind when the window closes leaves its backlog
@@ -435,15 +435,14 @@ async fn device_task(
             break;
         }
         // Its time came while the previous request was still out.
-        let late = Instant::now() > due;
-        if !late {
-            tokio::select! {
-                _ = tokio::time::sleep_until(due.into()) => {}
-                _ = stop.changed() => break,
-            }
+        let late = returned.is_some_and(|r| r > due);
+        tokio::select! {
+            _ = tokio::time::sleep_until(due.into()) => {}
+            _ = stop.changed() => break,
         }
         if !sh.claim() {
-            sh.halt();
+            // The fleet's tx_number is spent: this reading is past the end.
+            sh.halt(due);
             break;
         }
         clock.advance();
@@ -497,6 +496,7 @@ async fn device_task(
         } else {
             sh.ctx.tracker.reject(hash);
         }
+        returned = Some(Instant::now());
     }
     (d, clock)
 }
