@@ -166,9 +166,11 @@ pub async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow::Result
                 hashes.push(hash);
             }
         }
-        check_receipts(&provider, &rpc, &hashes).await.with_context(|| {
-            format!("setting up the device fleet of round {round} from {from:#x}")
-        })?;
+        check_receipts(&provider, &rpc, &hashes)
+            .await
+            .with_context(|| {
+                format!("setting up the device fleet of round {round} from {from:#x}")
+            })?;
     }
     let seed = u64::from_be_bytes(
         keccak256(format!("{}/{:x}/fleet/{round}", inp.seed, inp.tag))[..8]
