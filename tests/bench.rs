@@ -407,3 +407,133 @@ fn rpc_refuses_bad_urls_and_unreachable_endpoints() {
         assert!(!home.exists(), "{flags:?} wrote medchain state");
     }
 }
+
+const FLEET: &str = "\
+name: fleet
+contract: medical
+workers: 1
+rounds:
+  - label: fleet
+    tx_duration: 10
+    workload: { op: device-fleet, devices: 20, interval_s: 2, jitter: 0.1 }
+";
+
+/// `addMedicalRecord` calls to `contract` in blocks `from..=to`, as
+/// (sender, patient, sequence).
+fn records_on_chain(
+    url: &str,
+    contract: alloy::primitives::Address,
+    from: u64,
+    to: u64,
+) -> Vec<(alloy::primitives::Address, alloy::primitives::B256, u64)> {
+    use alloy::sol_types::SolCall;
+    let mut out = Vec::new();
+    for n in from..=to {
+        let b = common::rpc(
+            url,
+            "eth_getBlockByNumber",
+            serde_json::json!([format!("{n:#x}"), true]),
+        );
+        for t in b["transactions"].as_array().cloned().unwrap_or_default() {
+            let to_addr: Option<alloy::primitives::Address> =
+                t["to"].as_str().and_then(|a| a.parse().ok());
+            if to_addr != Some(contract) {
+                continue;
+            }
+            let input = hex::decode(t["input"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+            if let Ok(c) =
+                medchain::contract::MedicalRecords::addMedicalRecordCall::abi_decode(&input)
+            {
+                out.push((
+                    t["from"].as_str().unwrap().parse().unwrap(),
+                    c.patient,
+                    c.sequence,
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn device_fleet_round_lands_every_reading_in_sequence() {
+    use std::collections::BTreeMap;
+    let net = TestNet::new(TOPO);
+    std::fs::write(net.dir.path().join("fleet.yaml"), FLEET).unwrap();
+    net.ok(&["up", "--seed", "11", "--quiet"]);
+    let json = net.dir.path().join("f.json");
+    let out = net.ok(&[
+        "bench",
+        "fleet.yaml",
+        "--json",
+        json.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        out.stdout.contains("### Device fleet ###"),
+        "{}",
+        out.stdout
+    );
+    let r = load(&json);
+    let round = &r["rounds"][0];
+    let fleet = &round["fleet"];
+    assert_eq!(round["op"], "device-fleet");
+    assert_eq!(round["fail"], 0, "{round}");
+    assert_eq!(fleet["devices"], 20);
+    let sent = fleet["readings_sent"].as_u64().unwrap();
+    let due = fleet["readings_due"].as_u64().unwrap();
+    // 20 devices × 10 s ÷ 2 s = 100 readings, give or take the jitter.
+    assert!((85..=115).contains(&due), "{fleet}");
+    assert_eq!(sent, due, "every due reading sent: {fleet}");
+    assert_eq!(fleet["readings_late"], 0, "{fleet}");
+    assert_eq!(round["succ"].as_u64().unwrap(), sent, "{round}");
+    assert!(fleet["connections"].as_u64().unwrap() >= sent);
+    assert!(round["p95_latency_s"].as_f64().unwrap() > 0.0);
+    assert!(round["onchain_tps"].as_f64().unwrap() > 0.0);
+
+    // On chain: exactly the reported readings, 20 senders, each with its
+    // own patient and sequences 1..=k without a gap, as the contract stores them.
+    let state = medchain::state::State::load(&net.home(), "bench-e2e").unwrap();
+    let url = state.plan.nodes[0].rpc_url();
+    let mr = state.contracts["medical_records"];
+    let first = round["chain"]["first_block"].as_u64().unwrap();
+    let last = round["chain"]["last_block"].as_u64().unwrap();
+    let seen = records_on_chain(&url, mr, first.saturating_sub(1), last + 2);
+    assert_eq!(seen.len() as u64, sent, "readings on chain = reported");
+    let mut per_device: BTreeMap<_, Vec<(alloy::primitives::B256, u64)>> = BTreeMap::new();
+    for (from, patient, seq) in seen {
+        per_device.entry(from).or_default().push((patient, seq));
+    }
+    assert_eq!(per_device.len(), 20);
+    let admin = state.plan.accounts[0].signer();
+    let c = medchain::contract::MedicalRecords::new(
+        mr,
+        medchain::contract::signing_provider(&url, &admin).unwrap(),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (device, readings) in per_device {
+        let patient = readings[0].0;
+        assert!(
+            readings.iter().all(|(p, _)| *p == patient),
+            "one patient per device"
+        );
+        let stored = rt.block_on(async {
+            c.getMedicalRecords(
+                patient,
+                alloy::primitives::U256::ZERO,
+                alloy::primitives::U256::from(1000),
+            )
+            .from(admin.address())
+            .call()
+            .await
+            .unwrap()
+        });
+        let k = readings.len() as u64;
+        assert_eq!(
+            stored.iter().map(|r| r.sequence).collect::<Vec<_>>(),
+            (1..=k).collect::<Vec<_>>(),
+            "device {device:#x}: sequences 1..={k}, no gap"
+        );
+        assert!(stored.iter().all(|r| r.device == device));
+    }
+}

@@ -599,3 +599,90 @@ fn readings_survive_a_network_restart_zero_lost_zero_duplicated() {
     assert!(records.iter().all(|r| r.device == device));
     assert_eq!(info.lastSequence, READINGS);
 }
+
+const TRACK_TOPO: &str = "\
+network: device-track
+chain_id: 48154
+block_period: 1
+hospitals:
+  - {name: ward, sealers: 1, members: 1}
+";
+
+#[test]
+fn a_bench_round_tracks_a_real_device_by_address() {
+    const READINGS: u64 = 25;
+    esp32_host();
+    let net = TestNet::new(TRACK_TOPO);
+    net.ok(&["up", "--seed", "33", "--quiet"]);
+    let out = provision(&net, &["--hospital", "ward"]);
+    let (config, _) = config_of(&out, 0);
+    let device = out["devices"][0]["address"].as_str().unwrap().to_string();
+    // A small simulated fleet runs alongside; the round follows the real
+    // device by its address.
+    let scenario = format!(
+        "name: track\ncontract: medical\nworkers: 1\nrounds:\n  - label: track\n    tx_duration: 15\n    \
+         workload: {{ op: device-fleet, devices: 3, interval_s: 1 }}\n    track_devices: [\"{device}\"]\n"
+    );
+    std::fs::write(net.dir.path().join("track.yaml"), scenario).unwrap();
+
+    let mut host = Host::start(
+        &config,
+        &net.dir.path().join("outbox"),
+        "000-00-0001",
+        &[
+            "--readings",
+            &READINGS.to_string(),
+            "--interval-ms",
+            "1000",
+            "--timeout-ms",
+            "120000",
+        ],
+    );
+    let json = net.dir.path().join("t.json");
+    let bench = net.ok(&[
+        "bench",
+        "track.yaml",
+        "--json",
+        json.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(
+        host.wait(Duration::from_secs(120)),
+        Some(0),
+        "esp32-host did not land its readings:\n{}",
+        host.stderr_text()
+    );
+    assert!(
+        bench.stdout.contains("### Tracked devices ###"),
+        "{}",
+        bench.stdout
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let tracked = &report["rounds"][0]["tracked_devices"];
+    assert_eq!(tracked.as_array().unwrap().len(), 1, "{tracked}");
+    let t = &tracked[0];
+    assert_eq!(t["address"], device.to_lowercase());
+    let readings = t["readings"].as_u64().unwrap();
+    assert!(
+        readings >= 5,
+        "the 15 s round saw only {readings} of the device's readings: {t}"
+    );
+    let (first, last) = (
+        t["first_sequence"].as_u64().unwrap(),
+        t["last_sequence"].as_u64().unwrap(),
+    );
+    assert!(first >= 1 && last <= READINGS, "{t}");
+    assert_eq!(last - first + 1, readings, "{t}");
+    assert_eq!(t["lost"], 0, "{t}");
+    assert_eq!(t["duplicates"], 0, "{t}");
+    assert_eq!(t["reverted"], 0, "{t}");
+    let (p50, max) = (
+        t["p50_latency_s"].as_f64().unwrap(),
+        t["max_latency_s"].as_f64().unwrap(),
+    );
+    // From the reading's timestamp to inclusion on a 1 s chain.
+    assert!(p50 > 0.0 && p50 <= max && max < 30.0, "{t}");
+    // The firmware confirmed these same sequence numbers.
+    let confirmed = host.confirmed();
+    assert_eq!(confirmed, (1..=READINGS).collect::<Vec<_>>());
+}

@@ -14,6 +14,7 @@ use anyhow::{anyhow, Context};
 use serde_json::json;
 use tokio::sync::{mpsc, Notify};
 
+use super::fleet::{self, Fleet};
 use super::observer::{RoundStats, Tracker};
 use super::rate::{Decision, Feedback, Pacer};
 use super::result::{ChainFigures, LatencyBucket, RoundResult};
@@ -64,6 +65,9 @@ pub struct Engine {
     pub cancel: Arc<Notify>,
     /// Set once cancelled.
     pub cancelled: Arc<std::sync::atomic::AtomicBool>,
+    /// Simulated fleets of `device-fleet` rounds, by round label, set up
+    /// before the first round.
+    pub fleets: std::collections::HashMap<String, Fleet>,
 }
 
 /// Creates `n` worker keys, funds them from `funder` and, for medical
@@ -140,6 +144,18 @@ pub fn sign(
     nonce: u64,
     call: &workload::Call,
 ) -> anyhow::Result<(alloy::primitives::B256, Vec<u8>)> {
+    sign_value(signer, chain_id, nonce, call, U256::ZERO)
+}
+
+/// Signs `call` carrying `value` wei (a plain transfer when the calldata
+/// is empty), with the benchmark's fees.
+pub fn sign_value(
+    signer: &TxSigner,
+    chain_id: u64,
+    nonce: u64,
+    call: &workload::Call,
+    value: U256,
+) -> anyhow::Result<(alloy::primitives::B256, Vec<u8>)> {
     let tx = TxEip1559 {
         chain_id,
         nonce,
@@ -147,7 +163,7 @@ pub fn sign(
         max_fee_per_gas: MAX_FEE_WEI,
         max_priority_fee_per_gas: TIP_WEI,
         to: TxKind::Call(call.to),
-        value: U256::ZERO,
+        value,
         access_list: Default::default(),
         input: call.input.clone(),
     };
@@ -155,7 +171,7 @@ pub fn sign(
 }
 
 /// Whether a submission error means our local nonce is behind the chain.
-fn nonce_error(e: &anyhow::Error) -> bool {
+pub(crate) fn nonce_error(e: &anyhow::Error) -> bool {
     let s = e.to_string();
     s.contains("nonce too low")
         || s.contains("already known")
@@ -232,6 +248,10 @@ impl Engine {
         round: &Round,
         on_progress: &(dyn Fn(u64, u64) + Sync),
     ) -> anyhow::Result<RoundResult> {
+        self.tracker.track(&round.track_devices, self.env.medical);
+        if matches!(round.workload, Workload::DeviceFleet { .. }) {
+            return self.run_fleet_round(round, on_progress).await;
+        }
         let is_read = round.workload.is_read();
         if !is_read {
             // Start right after a block, so the driver's window and the
@@ -314,8 +334,60 @@ impl Engine {
         }
         self.workers.sort_by_key(|w| w.index);
         on_progress(index, total.unwrap_or(index));
+        let stats = self.drain_and_end().await;
+        workload::after_round(&round.workload, index, &mut self.env);
+        Ok(summarize(round, &stats, pacer.knee()))
+    }
 
-        // Drain: wait for everything sent to be committed, bounded.
+    /// A `device-fleet` round: the round's fleet (set up before the first
+    /// round) sends on its own schedule; the observer measures as usual.
+    async fn run_fleet_round(
+        &mut self,
+        round: &Round,
+        on_progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> anyhow::Result<RoundResult> {
+        let Workload::DeviceFleet {
+            interval_s, jitter, ..
+        } = round.workload
+        else {
+            return Err(anyhow!("round {} is not a device-fleet round", round.label));
+        };
+        let fleet = self
+            .fleets
+            .get_mut(&round.label)
+            .ok_or_else(|| anyhow!("round {}: its device fleet was not set up", round.label))?;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(30), self.tracker.new_head.notified()).await;
+        let start = Instant::now();
+        self.tracker.begin_round(start);
+        let spec = fleet::Schedule {
+            interval: Duration::from_secs_f64(interval_s),
+            jitter,
+            length: round.length,
+        };
+        let figures = fleet::drive(
+            fleet,
+            &spec,
+            start,
+            fleet::Context {
+                chain_id: self.chain_id,
+                medical: self.env.medical,
+                tracker: self.tracker.clone(),
+                cancel: self.cancel.clone(),
+                cancelled: self.cancelled.clone(),
+            },
+            on_progress,
+        )
+        .await?;
+        let stats = self.drain_and_end().await;
+        let mut r = summarize(round, &stats, None);
+        r.fleet = Some(figures);
+        Ok(r)
+    }
+
+    /// Waits (bounded by the drain deadline) for everything sent to be
+    /// committed, then ends the round's figures.
+    async fn drain_and_end(&mut self) -> RoundStats {
         let deadline = Instant::now() + self.drain;
         while Instant::now() < deadline {
             let (_, _, in_flight) = self.tracker.counts();
@@ -328,9 +400,7 @@ impl Engine {
             )
             .await;
         }
-        let stats = self.tracker.end_round();
-        workload::after_round(&round.workload, index, &mut self.env);
-        Ok(summarize(round, &stats, pacer.knee()))
+        self.tracker.end_round()
     }
 }
 
@@ -461,5 +531,7 @@ pub fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> RoundResul
         knee_tps: knee,
         timeline: s.time_points(),
         latency_histogram: histogram,
+        fleet: None,
+        tracked_devices: s.tracked.clone(),
     }
 }

@@ -13,14 +13,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use alloy::primitives::B256;
+use alloy::primitives::{Address, B256};
 use alloy::providers::{Provider, ProviderBuilder, WsConnect};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
-use super::result::{Failures, TimePoint};
+use super::result::{Failures, TimePoint, TrackedDevice};
+use super::tracking::{find_tracked, unix_ms, DeviceLedger, Observation, TrackedTx};
 use crate::rpc::{parse_hex_u64, Rpc};
 
 /// A block as the observer saw it.
@@ -69,6 +70,8 @@ pub struct RoundStats {
     pub timestamps: BTreeMap<u64, u64>,
     /// The head when the round began: the chain's window opens there.
     pub start_head: u64,
+    /// Tracked real devices (`track_devices`), in the listed order.
+    pub tracked: Vec<TrackedDevice>,
 }
 
 impl RoundStats {
@@ -86,6 +89,7 @@ impl RoundStats {
             blocks: Vec::new(),
             timestamps: BTreeMap::new(),
             start_head: 0,
+            tracked: Vec::new(),
         }
     }
 
@@ -137,6 +141,12 @@ struct Inner {
     /// Block timestamps across rounds (bounded), so a round's window can
     /// open at the parent of its first block even if that came earlier.
     timestamps: BTreeMap<u64, u64>,
+    /// Ledgers of the round's tracked devices.
+    tracked: Vec<DeviceLedger>,
+    /// The contract tracked devices write to.
+    tracked_contract: Address,
+    /// Tracked devices' transactions seen in blocks, awaiting their status.
+    tracked_seen: Vec<TrackedTx>,
 }
 
 /// What workers and the observer share.
@@ -161,6 +171,9 @@ impl Tracker {
                 recent: HashMap::new(),
                 head: 0,
                 timestamps: BTreeMap::new(),
+                tracked: Vec::new(),
+                tracked_contract: Address::ZERO,
+                tracked_seen: Vec::new(),
             }),
             completed: Notify::new(),
             new_head: Notify::new(),
@@ -184,10 +197,27 @@ impl Tracker {
         g.stats.start_head = g.head;
     }
 
+    /// Follows `devices` (their `addMedicalRecord` transactions to
+    /// `contract`) from now on, with fresh ledgers; an empty list stops
+    /// tracking. Called before [`Tracker::begin_round`].
+    pub fn track(&self, devices: &[Address], contract: Address) {
+        let mut g = self.lock();
+        g.tracked = devices.iter().map(|a| DeviceLedger::new(*a)).collect();
+        g.tracked_contract = contract;
+        g.tracked_seen.clear();
+    }
+
+    /// Whether any device is tracked (blocks are then read with their
+    /// transactions' bodies).
+    pub fn tracking(&self) -> bool {
+        !self.lock().tracked.is_empty()
+    }
+
     /// Ends the round: counts what is still unconfirmed as timed out and
     /// hands over the figures.
     pub fn end_round(&self) -> RoundStats {
         let mut g = self.lock();
+        g.stats.tracked = g.tracked.iter().map(DeviceLedger::summary).collect();
         let left = g.pending.len() as u64
             + g.included.values().map(|v| v.len() as u64).sum::<u64>()
             + g.committing;
@@ -256,11 +286,20 @@ impl Tracker {
             .as_str()
             .and_then(|h| parse_hex_u64(h).ok())
             .unwrap_or(0);
-        let hashes: Vec<B256> = block["transactions"]
+        let txs: &[Value] = block["transactions"]
             .as_array()
-            .map(|a| a.iter().filter_map(|t| t.as_str()?.parse().ok()).collect())
+            .map(Vec::as_slice)
             .unwrap_or_default();
+        // Hashes only, or whole transactions when devices are tracked.
+        let hashes: Vec<B256> = txs
+            .iter()
+            .filter_map(|t| t.as_str().or_else(|| t["hash"].as_str())?.parse().ok())
+            .collect();
         let mut g = self.lock();
+        if !g.tracked.is_empty() {
+            let found = find_tracked(txs, &g.tracked, g.tracked_contract);
+            g.tracked_seen.extend(found);
+        }
         let mut ours = Vec::new();
         let mut again = 0u64;
         for h in &hashes {
@@ -307,6 +346,28 @@ impl Tracker {
         out
     }
 
+    /// Hands over the tracked devices' transactions found since the last call.
+    fn take_tracked(&self) -> Vec<TrackedTx> {
+        std::mem::take(&mut self.lock().tracked_seen)
+    }
+
+    /// Accounts tracked transactions with their receipt status (a missing
+    /// status counts as success, as for our own transactions).
+    fn record_tracked(&self, seen: &[TrackedTx], status: &HashMap<B256, bool>, observed_ms: u64) {
+        let mut g = self.lock();
+        for t in seen {
+            let ok = status.get(&t.hash).copied().unwrap_or(true);
+            if let Some(l) = g.tracked.get_mut(t.ledger) {
+                l.record(&Observation {
+                    sequence: t.sequence,
+                    device_timestamp_ms: t.device_timestamp_ms,
+                    observed_ms,
+                    ok,
+                });
+            }
+        }
+    }
+
     /// Records committed transactions with their receipt status.
     fn commit(&self, txs: Vec<(B256, Instant)>, status: &HashMap<B256, bool>, arrived: Instant) {
         let mut g = self.lock();
@@ -336,7 +397,7 @@ fn hex_field(v: &Value, k: &str) -> u64 {
 
 /// Receipt statuses of `txs` in block `number`: one `eth_getBlockReceipts`
 /// call where the node has it (geth ≥ 1.13), else one receipt per tx.
-async fn statuses(rpc: &Rpc, number: u64, txs: &[(B256, Instant)]) -> HashMap<B256, bool> {
+async fn statuses(rpc: &Rpc, number: u64, txs: &[B256]) -> HashMap<B256, bool> {
     let mut out = HashMap::new();
     if let Ok(receipts) = rpc
         .call::<Vec<Value>>("eth_getBlockReceipts", json!([format!("{number:#x}")]))
@@ -351,7 +412,7 @@ async fn statuses(rpc: &Rpc, number: u64, txs: &[(B256, Instant)]) -> HashMap<B2
         }
         return out;
     }
-    for (h, _) in txs {
+    for h in txs {
         if let Ok(r) = rpc
             .call::<Value>("eth_getTransactionReceipt", json!([h]))
             .await
@@ -388,7 +449,9 @@ pub async fn run(
             },
         };
         let arrived = Instant::now();
+        let observed_ms = unix_ms();
         let number = header.number;
+        let full = tracker.tracking();
         // Catch up on heads the subscription folded together.
         let from = match last {
             Some(l) if number > l + 1 && number - l <= 64 => l + 1,
@@ -396,7 +459,7 @@ pub async fn run(
         };
         for n in from..=number {
             let block: Value = match rpc
-                .call("eth_getBlockByNumber", json!([format!("{n:#x}"), false]))
+                .call("eth_getBlockByNumber", json!([format!("{n:#x}"), full]))
                 .await
             {
                 Ok(b) => b,
@@ -406,8 +469,15 @@ pub async fn run(
                 continue;
             }
             for (bn, txs) in tracker.on_block(&block) {
-                let st = statuses(&rpc, bn, &txs).await;
+                let hashes: Vec<B256> = txs.iter().map(|(h, _)| *h).collect();
+                let st = statuses(&rpc, bn, &hashes).await;
                 tracker.commit(txs, &st, arrived);
+            }
+            let seen = tracker.take_tracked();
+            if !seen.is_empty() {
+                let hashes: Vec<B256> = seen.iter().map(|t| t.hash).collect();
+                let st = statuses(&rpc, n, &hashes).await;
+                tracker.record_tracked(&seen, &st, observed_ms);
             }
         }
         last = Some(number);

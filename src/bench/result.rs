@@ -111,6 +111,79 @@ pub struct RoundResult {
     /// Latency distribution for charts.
     #[serde(default)]
     pub latency_histogram: Vec<LatencyBucket>,
+    /// `device-fleet` rounds: what the simulated fleet did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetFigures>,
+    /// Real devices the round tracked (`track_devices`), in the listed order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tracked_devices: Vec<TrackedDevice>,
+}
+
+/// What a simulated ESP32 fleet did in one round. A reading is *due* when
+/// its scheduled time falls inside the round's sending window, *sent* when
+/// its device submitted it, and *late* when its device could not send it on
+/// schedule because the device's previous request was still in flight.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FleetFigures {
+    /// Simulated devices.
+    pub devices: u64,
+    /// Seconds between one device's readings.
+    pub interval_s: f64,
+    /// Jitter, a fraction of the interval.
+    pub jitter: f64,
+    /// The rate the fleet is due to send: devices ÷ interval, readings per second.
+    pub due_rate_tps: f64,
+    /// Readings scheduled inside the sending window.
+    pub readings_due: u64,
+    /// Readings submitted.
+    pub readings_sent: u64,
+    /// Readings sent after their scheduled time because the device's
+    /// previous request was still in flight.
+    pub readings_late: u64,
+    /// Due readings never sent (the device was still behind when the window closed).
+    pub readings_unsent: u64,
+    /// Median delay from a reading's scheduled time to its submission, seconds.
+    pub send_lag_p50_s: f64,
+    /// 99th percentile of that delay, seconds.
+    pub send_lag_p99_s: f64,
+    /// Largest delay, seconds.
+    pub send_lag_max_s: f64,
+    /// HTTP connections the devices opened (one per request).
+    pub connections: u64,
+    /// Seconds spent funding and registering the devices before the round.
+    pub setup_s: f64,
+}
+
+/// What the observer saw of one real device (`track_devices`) in a round.
+/// Latency runs from the reading's device timestamp (ms since the Unix
+/// epoch, the device's clock) to the arrival of the head that included it
+/// (the driver's clock).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrackedDevice {
+    /// Device wallet address (0x, lower case).
+    pub address: String,
+    /// Readings stored (successful `addMedicalRecord`, each sequence once).
+    pub readings: u64,
+    /// Lowest sequence number seen (0 when none).
+    pub first_sequence: u64,
+    /// Highest sequence number seen (0 when none).
+    pub last_sequence: u64,
+    /// Sequence numbers missing between the first and the last seen.
+    pub lost: u64,
+    /// The first missing sequence numbers (at most 20).
+    pub lost_sequences: Vec<u64>,
+    /// Transactions carrying a sequence number already seen.
+    pub duplicates: u64,
+    /// Readings whose transaction reverted (not a duplicate).
+    pub reverted: u64,
+    /// Mean latency, device timestamp → inclusion observed, seconds.
+    pub avg_latency_s: f64,
+    /// Median latency, seconds.
+    pub p50_latency_s: f64,
+    /// 95th percentile latency, seconds.
+    pub p95_latency_s: f64,
+    /// Largest latency, seconds.
+    pub max_latency_s: f64,
 }
 
 /// Resource use of one monitored process (a node, or the driver itself).

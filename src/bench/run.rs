@@ -17,6 +17,7 @@ use tokio::sync::Notify;
 use super::baseline::{self, Comparison};
 use super::endpoint;
 use super::engine::{setup_workers, Engine};
+use super::fleet;
 use super::observer::{self, Tracker};
 use super::resources::{self, ProcessMonitor};
 use super::result::{BenchReport, SCHEMA};
@@ -329,6 +330,34 @@ async fn drive(
     )
     .await?;
     env.next_sequence = vec![1; workers.len()];
+    let mut fleets = std::collections::HashMap::new();
+    for round in &scenario.rounds {
+        if let scenario::Workload::DeviceFleet { devices, .. } = round.workload {
+            say(format!(
+                "round {}: setting up {devices} simulated devices (fund + register)",
+                round.label
+            ));
+            let fleet = fleet::setup(
+                &fleet::SetupInputs {
+                    funder: &setup.funder,
+                    funder_rpc: &setup.funder_rpc,
+                    chain_id: setup.chain_id,
+                    medical: setup.medical,
+                    targets: &setup.targets,
+                    seed: setup.seed,
+                    tag,
+                },
+                &round.label,
+                devices,
+            )
+            .await?;
+            say(format!(
+                "round {}: {devices} devices ready in {:.1} s",
+                round.label, fleet.setup_s
+            ));
+            fleets.insert(round.label.clone(), fleet);
+        }
+    }
 
     let tracker = Tracker::new(scenario.confirmations);
     let stop = Arc::new(Notify::new());
@@ -380,6 +409,7 @@ async fn drive(
         drain: setup.drain,
         cancel: cancel.clone(),
         cancelled: cancelled.clone(),
+        fleets,
     };
     let mut rounds = Vec::new();
     let mut failure = None;

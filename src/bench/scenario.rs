@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use alloy::primitives::Address;
+
 use crate::error::InputError;
 
 /// Which deployed contract the scenario drives.
@@ -95,6 +97,22 @@ pub enum Workload {
         #[serde(default = "default_page")]
         limit: u64,
     },
+    /// MedicalRecords: a simulated ESP32 fleet. Each device has its own key
+    /// and patient, keeps one request in flight, opens a new connection per
+    /// request and takes a reading every `interval_s` (± `jitter`); the
+    /// round's rate is implied (`devices / interval_s` readings per second).
+    DeviceFleet {
+        /// Simulated devices.
+        #[serde(default = "default_devices")]
+        devices: u64,
+        /// Seconds between one device's readings.
+        #[serde(default = "default_interval")]
+        interval_s: f64,
+        /// Each gap between readings is `interval_s × (1 ± jitter)`,
+        /// uniformly drawn from the run's seed; a fraction, 0 to 0.5.
+        #[serde(default = "default_jitter")]
+        jitter: f64,
+    },
 }
 
 fn default_accounts() -> u64 {
@@ -109,6 +127,15 @@ fn default_amount() -> i64 {
 fn default_page() -> u64 {
     10
 }
+fn default_devices() -> u64 {
+    200
+}
+fn default_interval() -> f64 {
+    5.0
+}
+fn default_jitter() -> f64 {
+    0.1
+}
 
 impl Workload {
     /// The op's name as written in scenario files.
@@ -122,6 +149,7 @@ impl Workload {
             Workload::TransferEmr => "transfer-emr",
             Workload::AddRecord => "add-record",
             Workload::GetRecords { .. } => "get-records",
+            Workload::DeviceFleet { .. } => "device-fleet",
         }
     }
 
@@ -179,6 +207,11 @@ pub struct Round {
     pub rate: Rate,
     /// Workload.
     pub workload: Workload,
+    /// Real devices whose readings the observer follows during the round
+    /// (`track_devices`): addresses sending `addMedicalRecord` to the
+    /// scenario's MedicalRecords contract.
+    #[serde(default)]
+    pub track_devices: Vec<Address>,
 }
 
 /// A validated scenario.
@@ -220,6 +253,7 @@ struct RawRound {
     tx_duration: Option<f64>,
     rate: Option<Rate>,
     workload: Option<Workload>,
+    track_devices: Option<Vec<String>>,
 }
 
 /// Most transactions one round may send: bounds memory and time.
@@ -230,13 +264,19 @@ pub const MAX_DURATION_S: f64 = 3600.0;
 pub const MAX_TPS: f64 = 100_000.0;
 /// Most workers.
 pub const MAX_WORKERS: u64 = 256;
+/// Most simulated devices in one `device-fleet` round.
+pub const MAX_FLEET: u64 = 10_000;
+/// Shortest and longest gap between one device's readings, seconds.
+pub const INTERVAL_RANGE_S: (f64, f64) = (0.1, 3600.0);
+/// Most real devices one round may track.
+pub const MAX_TRACKED: usize = 1000;
 
 /// Parses and validates a scenario file's text.
 pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
     let raw: RawScenario = serde_yaml::from_str(text).map_err(|e| {
         let (loc, core) = crate::error::yaml_location(&e, file);
         let hint = if core.contains("unknown variant") && core.contains("op") || core.contains("`open`") {
-            "; ops: open, query, transfer (simple); open-emr, query-emr, transfer-emr, add-record, get-records (medical)"
+            "; ops: open, query, transfer (simple); open-emr, query-emr, transfer-emr, add-record, get-records, device-fleet (medical)"
         } else if core.contains("fixed-rate") {
             "; rate types: fixed-rate {tps}, linear-rate {start_tps, end_tps}, fixed-load {in_flight}, maximum-rate {start_tps, step_tps, step_s}"
         } else {
@@ -324,16 +364,33 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
             }
             (None, Some(d)) => Length::Seconds(d),
         };
-        let rate = r.rate.ok_or_else(|| {
-            bad(
-                &f("rate"),
-                "missing: e.g. { type: fixed-rate, tps: 50 }".into(),
-            )
-        })?;
-        check_rate(&rate).map_err(|m| bad(&f("rate"), m))?;
         let workload = r
             .workload
             .ok_or_else(|| bad(&f("workload"), "missing: e.g. { op: transfer }".into()))?;
+        let rate = match (&workload, r.rate) {
+            (Workload::DeviceFleet { .. }, Some(_)) => {
+                return Err(bad(
+                    &f("rate"),
+                    "a device-fleet round has no rate controller: its devices set the rate (devices ÷ interval_s readings per second); remove rate".into(),
+                ))
+            }
+            (Workload::DeviceFleet { devices, interval_s, jitter }, None) => {
+                check_fleet(*devices, *interval_s, *jitter).map_err(|(k, m)| bad(&f(k), m))?;
+                Rate::FixedRate {
+                    tps: *devices as f64 / interval_s,
+                }
+            }
+            (_, Some(rate)) => rate,
+            (_, None) => {
+                return Err(bad(
+                    &f("rate"),
+                    "missing: e.g. { type: fixed-rate, tps: 50 }".into(),
+                ))
+            }
+        };
+        check_rate(&rate).map_err(|m| bad(&f("rate"), m))?;
+        let track_devices = parse_tracked(r.track_devices.unwrap_or_default())
+            .map_err(|(k, m)| bad(&format!("{}{k}", f("track_devices")), m))?;
         match &workload {
             Workload::Open {
                 accounts,
@@ -370,10 +427,15 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
                 return Err(bad(
                     &f("workload.op"),
                     format!(
-                        "{} runs on the {} contract but the scenario drives {}; use ops of one contract",
+                        "{} runs on the {} contract but the scenario drives {}; use ops of one contract{}",
                         workload.op(),
                         name_of(c),
-                        name_of(expected)
+                        name_of(expected),
+                        if matches!(workload, Workload::DeviceFleet { .. }) {
+                            " (set contract: medical for a device fleet)"
+                        } else {
+                            ""
+                        }
                     ),
                 ))
             }
@@ -385,11 +447,18 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
                 "fixed-load keeps transactions unconfirmed; reads have nothing to confirm: use fixed-rate".into(),
             ));
         }
+        if !track_devices.is_empty() && contract != Some(ContractKind::Medical) {
+            return Err(bad(
+                &f("track_devices"),
+                "devices write to MedicalRecords: tracking them needs contract: medical".into(),
+            ));
+        }
         rounds.push(Round {
             label,
             length,
             rate,
             workload,
+            track_devices,
         });
     }
     Ok(Scenario {
@@ -408,6 +477,66 @@ fn name_of(c: ContractKind) -> &'static str {
         ContractKind::Simple => "simple",
         ContractKind::Medical => "medical",
     }
+}
+
+/// Checks a fleet's fields; the error names the field under the round.
+fn check_fleet(devices: u64, interval_s: f64, jitter: f64) -> Result<(), (&'static str, String)> {
+    if !(1..=MAX_FLEET).contains(&devices) {
+        return Err((
+            "workload.devices",
+            format!("{devices} is out of range: expected 1 to {MAX_FLEET} simulated devices"),
+        ));
+    }
+    let (lo, hi) = INTERVAL_RANGE_S;
+    if !(interval_s.is_finite() && (lo..=hi).contains(&interval_s)) {
+        return Err((
+            "workload.interval_s",
+            format!("{interval_s} is out of range: expected {lo} to {hi} seconds between one device's readings"),
+        ));
+    }
+    if !(jitter.is_finite() && (0.0..=0.5).contains(&jitter)) {
+        return Err((
+            "workload.jitter",
+            format!("{jitter} is out of range: expected a fraction of interval_s from 0 to 0.5"),
+        ));
+    }
+    Ok(())
+}
+
+/// Parses `track_devices`: 0x addresses, each once. The error's key is the
+/// suffix after `track_devices` (`[2]`, or empty for the whole list).
+fn parse_tracked(list: Vec<String>) -> Result<Vec<Address>, (String, String)> {
+    if list.len() > MAX_TRACKED {
+        return Err((
+            String::new(),
+            format!(
+                "{} devices: expected at most {MAX_TRACKED}; split them over rounds",
+                list.len()
+            ),
+        ));
+    }
+    let mut out: Vec<Address> = Vec::with_capacity(list.len());
+    for (k, text) in list.iter().enumerate() {
+        let t = text.trim();
+        let a: Address = t
+            .strip_prefix("0x")
+            .filter(|h| h.len() == 40)
+            .and_then(|_| t.parse().ok())
+            .ok_or_else(|| {
+                (
+                    format!("[{k}]"),
+                    format!("{t:?} is not an address: expected 0x and 40 hex digits, e.g. from `medchain device provision --json`"),
+                )
+            })?;
+        if out.contains(&a) {
+            return Err((
+                format!("[{k}]"),
+                format!("{t} is listed twice: list each device once"),
+            ));
+        }
+        out.push(a);
+    }
+    Ok(out)
 }
 
 fn check_rate(rate: &Rate) -> Result<(), String> {
@@ -540,6 +669,112 @@ rounds:
     fn one_contract_per_scenario() {
         let e = err("rounds:\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: open}}\n  - {label: b, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: add-record}}\n");
         assert!(e.contains("rounds[1].workload.op"), "{e}");
+    }
+
+    const FLEET: &str = "contract: medical\nrounds:\n  - label: fleet\n    tx_duration: 60\n";
+
+    #[test]
+    fn device_fleet_parses_with_defaults_and_an_implied_rate() {
+        let s = parse(
+            &format!("{FLEET}    workload: {{ op: device-fleet }}\n"),
+            "s.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.contract, ContractKind::Medical);
+        assert_eq!(
+            s.rounds[0].workload,
+            Workload::DeviceFleet {
+                devices: 200,
+                interval_s: 5.0,
+                jitter: 0.1
+            }
+        );
+        assert_eq!(s.rounds[0].rate, Rate::FixedRate { tps: 40.0 });
+        assert!(!s.rounds[0].workload.is_read());
+        let s = parse(
+            "rounds:\n  - {label: f, tx_number: 500, workload: {op: device-fleet, devices: 20, interval_s: 2, jitter: 0}}\n",
+            "s.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.contract, ContractKind::Medical, "implied by the op");
+        assert_eq!(s.rounds[0].length, Length::Count(500));
+        assert_eq!(s.rounds[0].rate, Rate::FixedRate { tps: 10.0 });
+    }
+
+    #[test]
+    fn bad_fleet_fields_name_the_field_and_the_fix() {
+        let fleet = |w: &str| err(&format!("{FLEET}    workload: {w}\n"));
+        let e = fleet("{ op: device-fleet, devices: 0 }");
+        assert!(
+            e.contains(
+                "s.yaml: rounds[0].workload.devices: 0 is out of range: expected 1 to 10000"
+            ),
+            "{e}"
+        );
+        let e = fleet("{ op: device-fleet, devices: 10001 }");
+        assert!(e.contains("rounds[0].workload.devices"), "{e}");
+        for bad in ["0", "-1", ".nan", "0.01", "3601"] {
+            let e = fleet(&format!("{{ op: device-fleet, interval_s: {bad} }}"));
+            assert!(
+                e.contains("rounds[0].workload.interval_s")
+                    && e.contains("expected 0.1 to 3600 seconds"),
+                "{bad}: {e}"
+            );
+        }
+        let e = fleet("{ op: device-fleet, jitter: 0.9 }");
+        assert!(e.contains("rounds[0].workload.jitter"), "{e}");
+        let e = fleet("{ op: device-fleet, devise: 20 }");
+        assert!(
+            e.contains("unknown field `devise`") && e.contains("devices"),
+            "{e}"
+        );
+        let e = err("contract: simple\nrounds:\n  - {label: f, tx_duration: 10, workload: {op: device-fleet}}\n");
+        assert!(
+            e.contains("rounds[0].workload.op") && e.contains("contract: medical"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{FLEET}    rate: {{ type: fixed-rate, tps: 5 }}\n    workload: {{ op: device-fleet }}\n"
+        ));
+        assert!(
+            e.contains("rounds[0].rate: a device-fleet round has no rate controller")
+                && e.contains("remove rate"),
+            "{e}"
+        );
+        // Other ops still need a rate.
+        let e = err("rounds:\n  - {label: a, tx_number: 1, workload: {op: query}}\n");
+        assert!(e.contains("rounds[0].rate: missing"), "{e}");
+    }
+
+    #[test]
+    fn tracked_devices_are_addresses_listed_once_on_medical_scenarios() {
+        let a = "0x00000000000000000000000000000000000000aa";
+        let round = |t: &str| {
+            format!("contract: medical\nrounds:\n  - {{label: r, tx_duration: 5, rate: {{type: fixed-rate, tps: 1}}, workload: {{op: query-emr}}, track_devices: {t}}}\n")
+        };
+        let s = parse(&round(&format!("[\"{a}\"]")), "s.yaml").unwrap();
+        assert_eq!(
+            s.rounds[0].track_devices,
+            vec![a.parse::<Address>().unwrap()]
+        );
+        let e = err(&round("[\"0x1234\"]"));
+        assert!(
+            e.contains("rounds[0].track_devices[0]: \"0x1234\" is not an address"),
+            "{e}"
+        );
+        let e = err(&round(&format!(
+            "[\"{a}\", \"{}\"]",
+            a.to_uppercase().replace("0X", "0x")
+        )));
+        assert!(e.contains("track_devices[1]") && e.contains("twice"), "{e}");
+        let e = err(&format!("rounds:\n  - {{label: r, tx_number: 5, rate: {{type: fixed-rate, tps: 1}}, workload: {{op: query}}, track_devices: [\"{a}\"]}}\n"));
+        assert!(
+            e.contains("rounds[0].track_devices") && e.contains("contract: medical"),
+            "{e}"
+        );
+        assert!(parse(OK, "s.yaml").unwrap().rounds[0]
+            .track_devices
+            .is_empty());
     }
 
     #[test]

@@ -160,26 +160,20 @@ pub fn call(workload: &Workload, index: u64, w: usize, env: &Env, sequence: u64)
                 false,
             )
         }
-        Workload::AddRecord => {
-            // Plausible vital signs that vary with the index.
-            let i = index as u16;
-            (
-                env.medical,
-                MedicalRecords::addMedicalRecordCall {
-                    patient: env.device_patient(w),
-                    heartRate: 60 + i % 30,
-                    spo2: 95 + i % 5,
-                    systolic: 110 + i % 20,
-                    diastolic: 70 + i % 15,
-                    temperatureCentiC: 3650 + (i % 50) as i16,
-                    deviceTimestamp: 1_700_000_000 + index,
-                    sequence,
-                }
-                .abi_encode(),
-                250_000,
-                false,
-            )
-        }
+        Workload::AddRecord => (
+            env.medical,
+            add_record_input(
+                env.device_patient(w),
+                index,
+                1_700_000_000 + index,
+                sequence,
+            ),
+            ADD_RECORD_GAS,
+            false,
+        ),
+        // A fleet round is driven by `bench::fleet`, not by this engine's
+        // workers; a read of nothing if one ever asks.
+        Workload::DeviceFleet { .. } => (env.medical, Vec::new(), 21_000, true),
         Workload::GetRecords { limit } => (
             env.medical,
             MedicalRecords::getMedicalRecordsCall {
@@ -198,6 +192,28 @@ pub fn call(workload: &Workload, index: u64, w: usize, env: &Env, sequence: u64)
         gas,
         read,
     }
+}
+
+/// Gas limit of one `addMedicalRecord` (a patient's first record costs
+/// the most, well below this).
+pub const ADD_RECORD_GAS: u64 = 250_000;
+
+/// `addMedicalRecord` calldata for reading number `i` of `patient`:
+/// plausible vital signs that vary with `i`, the device's timestamp and
+/// its sequence number.
+pub fn add_record_input(patient: B256, i: u64, device_timestamp: u64, sequence: u64) -> Vec<u8> {
+    let i = i as u16;
+    MedicalRecords::addMedicalRecordCall {
+        patient,
+        heartRate: 60 + i % 30,
+        spo2: 95 + i % 5,
+        systolic: 110 + i % 20,
+        diastolic: 70 + i % 15,
+        temperatureCentiC: 3650 + (i % 50) as i16,
+        deviceTimestamp: device_timestamp,
+        sequence,
+    }
+    .abi_encode()
 }
 
 /// Updates `env` after a round so later rounds see what it created.

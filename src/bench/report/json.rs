@@ -56,6 +56,29 @@ fn finite_copy(report: &BenchReport) -> BenchReport {
         for b in &mut round.latency_histogram {
             zero_if_not_finite(&mut b.le_s);
         }
+        if let Some(f) = &mut round.fleet {
+            for x in [
+                &mut f.interval_s,
+                &mut f.jitter,
+                &mut f.due_rate_tps,
+                &mut f.send_lag_p50_s,
+                &mut f.send_lag_p99_s,
+                &mut f.send_lag_max_s,
+                &mut f.setup_s,
+            ] {
+                zero_if_not_finite(x);
+            }
+        }
+        for d in &mut round.tracked_devices {
+            for x in [
+                &mut d.avg_latency_s,
+                &mut d.p50_latency_s,
+                &mut d.p95_latency_s,
+                &mut d.max_latency_s,
+            ] {
+                zero_if_not_finite(x);
+            }
+        }
     }
     for u in r.resources.iter_mut().chain(r.driver.iter_mut()) {
         finite_usage(u);

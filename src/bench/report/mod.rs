@@ -14,8 +14,9 @@ mod table;
 pub use html::{render_html, write_html};
 pub use json::{to_json, write_json};
 pub use table::{
-    all_tables, num, num_trimmed, onchain_table, resources_table, results_table, Table,
-    CALIPER_COLUMNS, ONCHAIN_COLUMNS, PARTIAL_NOTE, PERCENTILE_COLUMNS, RESOURCE_COLUMNS,
+    all_tables, fleet_table, num, num_trimmed, onchain_table, resources_table, results_table,
+    tracked_table, Table, CALIPER_COLUMNS, FLEET_COLUMNS, ONCHAIN_COLUMNS, PARTIAL_NOTE,
+    PERCENTILE_COLUMNS, RESOURCE_COLUMNS, TRACKED_COLUMNS,
 };
 
 use crate::bench::result::BenchReport;
@@ -100,6 +101,8 @@ mod tests {
                 .zip([10, 600, 380, 10])
                 .map(|(&le_s, count)| LatencyBucket { le_s, count })
                 .collect(),
+            fleet: None,
+            tracked_devices: Vec::new(),
         };
         BenchReport {
             schema: SCHEMA,
@@ -229,6 +232,53 @@ mod tests {
             assert!(html.contains(&format!("<th>{name}</th>")), "{name}");
         }
         assert!(html.contains("guadalajara-sealer-0"));
+    }
+
+    #[test]
+    fn fleet_and_tracked_devices_show_under_the_tables_only_when_present() {
+        let mut report = sample();
+        let text = table(&report);
+        assert!(!text.contains("Device fleet") && !text.contains("Tracked devices"));
+        report.rounds[1].fleet = Some(crate::bench::result::FleetFigures {
+            devices: 200,
+            interval_s: 5.0,
+            due_rate_tps: 40.0,
+            readings_due: 2400,
+            readings_sent: 2398,
+            readings_late: 3,
+            readings_unsent: 2,
+            connections: 2398,
+            ..Default::default()
+        });
+        report.rounds[1].tracked_devices = vec![crate::bench::result::TrackedDevice {
+            address: "0xabc".into(),
+            readings: 9,
+            first_sequence: 1,
+            last_sequence: 10,
+            lost: 1,
+            lost_sequences: vec![4],
+            avg_latency_s: 2.5,
+            ..Default::default()
+        }];
+        let text = table(&report);
+        assert!(text.contains("### Device fleet ###"), "{text}");
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("| transfer | 200"))
+            .unwrap();
+        assert_eq!(cells(row)[4..8], ["2400", "2398", "3", "2"]);
+        assert!(text.contains("### Tracked devices ###"));
+        let row = text.lines().find(|l| l.contains("| 0xabc ")).unwrap();
+        assert_eq!(cells(row)[2..6], ["9", "1", "10", "1"]);
+        let html = render_html(&report).unwrap();
+        assert!(html.contains("<th>Late</th>") && html.contains("0xabc"));
+        let json: serde_json::Value = serde_json::from_str(&to_json(&report).unwrap()).unwrap();
+        assert_eq!(json["rounds"][1]["fleet"]["readings_late"], 3);
+        assert_eq!(
+            json["rounds"][1]["tracked_devices"][0]["lost_sequences"][0],
+            4
+        );
+        assert!(json["rounds"][0].get("fleet").is_none(), "absent, not null");
     }
 
     #[test]

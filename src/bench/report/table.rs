@@ -287,9 +287,118 @@ fn resource_row(u: &ResourceUsage) -> Vec<String> {
     ]
 }
 
+/// Columns of the device-fleet table.
+pub const FLEET_COLUMNS: [&str; 11] = [
+    "Name",
+    "Devices",
+    "Interval (s)",
+    "Due Rate (TPS)",
+    "Due",
+    "Sent",
+    "Late",
+    "Unsent",
+    "Send Lag p99 (s)",
+    "Connections",
+    "Setup (s)",
+];
+
+/// Columns of the tracked-devices table.
+pub const TRACKED_COLUMNS: [&str; 11] = [
+    "Name",
+    "Device",
+    "Readings",
+    "First Seq",
+    "Last Seq",
+    "Lost",
+    "Duplicates",
+    "Reverted",
+    "Avg Latency (s)",
+    "p95 (s)",
+    "Max Latency (s)",
+];
+
+/// What the `device-fleet` rounds' simulated devices did; `None` when no
+/// round drove a fleet.
+pub fn fleet_table(report: &BenchReport) -> Option<Table> {
+    let rows: Vec<Vec<String>> = report
+        .rounds
+        .iter()
+        .filter_map(|r| {
+            let f = r.fleet.as_ref()?;
+            Some(vec![
+                r.label.clone(),
+                f.devices.to_string(),
+                num_trimmed(f.interval_s),
+                num(f.due_rate_tps, 1),
+                f.readings_due.to_string(),
+                f.readings_sent.to_string(),
+                f.readings_late.to_string(),
+                f.readings_unsent.to_string(),
+                num(f.send_lag_p99_s, 3),
+                f.connections.to_string(),
+                num(f.setup_s, 1),
+            ])
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Table {
+        title: "Device fleet".to_string(),
+        headers: FLEET_COLUMNS.iter().map(|s| s.to_string()).collect(),
+        rows,
+        note: Some(
+            "Late: sent after its time because the device's previous request was still in flight; \
+             Unsent: due in the window but the device was still behind when it closed."
+                .to_string(),
+        ),
+    })
+}
+
+/// The real devices rounds tracked; `None` when no round tracked any.
+pub fn tracked_table(report: &BenchReport) -> Option<Table> {
+    let rows: Vec<Vec<String>> = report
+        .rounds
+        .iter()
+        .flat_map(|r| {
+            r.tracked_devices.iter().map(move |d| {
+                let lat = |x: f64| {
+                    if d.readings == 0 {
+                        "-".to_string()
+                    } else {
+                        num(x, 2)
+                    }
+                };
+                vec![
+                    r.label.clone(),
+                    d.address.clone(),
+                    d.readings.to_string(),
+                    d.first_sequence.to_string(),
+                    d.last_sequence.to_string(),
+                    d.lost.to_string(),
+                    d.duplicates.to_string(),
+                    d.reverted.to_string(),
+                    lat(d.avg_latency_s),
+                    lat(d.p95_latency_s),
+                    lat(d.max_latency_s),
+                ]
+            })
+        })
+        .collect();
+    (!rows.is_empty()).then(|| Table {
+        title: "Tracked devices".to_string(),
+        headers: TRACKED_COLUMNS.iter().map(|s| s.to_string()).collect(),
+        rows,
+        note: Some(
+            "Latency: the reading's device timestamp to the arrival of the head that included it; \
+             Lost: sequence numbers missing between the first and the last seen."
+                .to_string(),
+        ),
+    })
+}
+
 /// Every table of the report, in the order they are shown.
 pub fn all_tables(report: &BenchReport) -> Vec<Table> {
     let mut tables = vec![results_table(report), onchain_table(report)];
+    tables.extend(fleet_table(report));
+    tables.extend(tracked_table(report));
     tables.extend(resources_table(report));
     tables
 }
