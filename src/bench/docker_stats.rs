@@ -143,14 +143,14 @@ pub struct DockerMonitor {
 }
 
 impl DockerMonitor {
-    /// Starts one stats stream per `(row name, container)` on `docker`.
-    pub fn start(docker: &Docker, targets: Vec<(String, String)>) -> Self {
+    /// Starts one stats stream per `(row name, container, its engine)`.
+    pub fn start(targets: Vec<(String, String, Docker)>) -> Self {
         let samples = Arc::new(Mutex::new(BTreeMap::new()));
         let stop = Arc::new(Notify::new());
         let mut tasks = Vec::new();
-        let order = targets.iter().map(|(n, _)| n.clone()).collect();
-        for (node, container) in targets {
-            let (docker, samples, stop) = (docker.clone(), samples.clone(), stop.clone());
+        let order = targets.iter().map(|(n, _, _)| n.clone()).collect();
+        for (node, container, docker) in targets {
+            let (samples, stop) = (samples.clone(), stop.clone());
             tasks.push(tokio::spawn(async move {
                 let opts = StatsOptionsBuilder::default().stream(true).build();
                 let mut stream = docker.stats(&container, Some(opts));

@@ -33,7 +33,6 @@ use crate::plan::Role;
 use crate::records::parse_key;
 use crate::runtime::container_plan;
 use crate::runtime::docker::DockerRuntime;
-use crate::runtime::process::ProcessRuntime;
 use crate::runtime::Kind;
 use crate::state::State;
 use crate::topology::Consensus;
@@ -93,8 +92,8 @@ struct Setup {
     simple: alloy::primitives::Address,
     medical: alloy::primitives::Address,
     pids: Vec<(String, u32)>,
-    /// Docker engine and (node, container) pairs, on the docker runtime.
-    containers: Option<(bollard::Docker, Vec<(String, String)>)>,
+    /// (node, container, its engine), on the docker runtime.
+    containers: Option<Vec<(String, String, bollard::Docker)>>,
     drain: Duration,
     seed: u64,
     created: Option<State>,
@@ -139,14 +138,8 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
     };
     let running = match State::load(&opts.home, &name) {
         Ok(s) if !s.plan.nodes.is_empty() => {
-            let alive = match s.kind() {
-                Kind::Process => status::liveness(&ProcessRuntime, &s).await,
-                Kind::Docker => match DockerRuntime::connect(&s.plan.topology).await {
-                    Ok(rt) => status::liveness(&rt, &s).await,
-                    Err(_) => vec![false],
-                },
-            };
-            alive.iter().all(|a| *a).then_some(s)
+            let alive = status::alive(&s).await.unwrap_or_default();
+            (!alive.is_empty() && alive.iter().all(|a| *a)).then_some(s)
         }
         _ => None,
     };
@@ -227,21 +220,21 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
             .filter_map(|n| state.pids.get(&n.name).map(|p| (n.name.clone(), *p)))
             .collect(),
         containers: match state.kind() {
-            Kind::Docker => Some((
-                DockerRuntime::connect(&state.plan.topology)
-                    .await?
-                    .local()
-                    .clone(),
-                nodes
-                    .iter()
-                    .map(|n| {
-                        (
-                            n.name.clone(),
-                            container_plan::container_name(&state.plan, n),
-                        )
-                    })
-                    .collect(),
-            )),
+            Kind::Docker => {
+                let rt = DockerRuntime::connect(&state.plan.topology).await?;
+                Some(
+                    nodes
+                        .iter()
+                        .map(|n| {
+                            (
+                                n.name.clone(),
+                                container_plan::container_name(&state.plan, n),
+                                rt.engine(&state.plan, &n.hospital).clone(),
+                            )
+                        })
+                        .collect(),
+                )
+            }
             Kind::Process => None,
         },
         drain,
@@ -371,7 +364,7 @@ async fn drive(
     let docker_monitor = setup
         .containers
         .as_ref()
-        .map(|(d, targets)| DockerMonitor::start(d, targets.clone()));
+        .map(|targets| DockerMonitor::start(targets.clone()));
     let mut targets = setup.pids.clone();
     targets.push(resources::self_usage_target());
     let monitor = Arc::new(std::sync::Mutex::new(ProcessMonitor::new(targets)));

@@ -184,8 +184,7 @@ pub fn render(plan: &Plan) -> String {
             .into_iter()
             .map(|(ip, p)| json!(format!("{ip}:{p}:{p}")))
             .collect();
-        let mut test = cp::health_check(n);
-        test[0] = "CMD".into();
+        let test = cp::health_check(n);
         services.insert(
             n.name.clone(),
             json!({
@@ -245,18 +244,18 @@ pub fn render(plan: &Plan) -> String {
     header + &serde_yaml::to_string(&doc).unwrap_or_default()
 }
 
-/// Service names of a rendered export, for tests and docs.
-pub fn service_names(plan: &Plan) -> BTreeSet<String> {
-    let mut s: BTreeSet<String> = plan.nodes.iter().map(|n| n.name.clone()).collect();
-    s.extend(plan.nodes.iter().map(|n| format!("{}-init", n.name)));
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::plan::NodePorts;
     use crate::topology;
+
+    /// Every node's service and its init service.
+    fn service_names(plan: &Plan) -> BTreeSet<String> {
+        let mut s: BTreeSet<String> = plan.nodes.iter().map(|n| n.name.clone()).collect();
+        s.extend(plan.nodes.iter().map(|n| format!("{}-init", n.name)));
+        s
+    }
 
     fn demo() -> Plan {
         let topo = topology::parse(

@@ -75,15 +75,12 @@ pub struct NetworkStatus {
 /// Queries every node of `state`. On Docker, an engine that does not
 /// answer shows every node as down (with a warning).
 pub async fn status(state: &State) -> NetworkStatus {
-    let alive = match state.kind() {
-        Kind::Process => liveness(&ProcessRuntime, state).await,
-        Kind::Docker => match DockerRuntime::connect(&state.plan.topology).await {
-            Ok(rt) => liveness(&rt, state).await,
-            Err(e) => {
-                eprintln!("warning: {e:#}");
-                vec![false; state.plan.nodes.len()]
-            }
-        },
+    let alive = match alive(state).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("warning: {e:#}");
+            vec![false; state.plan.nodes.len()]
+        }
     };
     let mut nodes = Vec::new();
     let mut rpcs = Vec::new();
@@ -178,7 +175,16 @@ pub async fn status(state: &State) -> NetworkStatus {
     }
 }
 
-/// Whether each node of `state` runs, in plan order.
+/// Whether each node of `state` runs, in plan order, asked of the runtime
+/// that runs it; an error when that is a Docker engine that does not answer.
+pub async fn alive(state: &State) -> anyhow::Result<Vec<bool>> {
+    Ok(match state.kind() {
+        Kind::Process => liveness(&ProcessRuntime, state).await,
+        Kind::Docker => liveness(&DockerRuntime::connect(&state.plan.topology).await?, state).await,
+    })
+}
+
+/// Whether each node of `state` runs on `rt`, in plan order.
 pub async fn liveness(rt: &impl Runtime, state: &State) -> Vec<bool> {
     let mut out = Vec::new();
     for n in &state.plan.nodes {

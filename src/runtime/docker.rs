@@ -88,8 +88,6 @@ pub struct DockerRuntime {
     remote: BTreeMap<String, Docker>,
     /// Image chosen per node by `prepare`.
     images: Mutex<BTreeMap<String, String>>,
-    /// Progress lines (image builds).
-    quiet: bool,
 }
 
 impl DockerRuntime {
@@ -112,14 +110,7 @@ impl DockerRuntime {
             local,
             remote,
             images: Mutex::new(BTreeMap::new()),
-            quiet: false,
         })
-    }
-
-    /// Silences progress lines.
-    pub fn quiet(mut self, quiet: bool) -> Self {
-        self.quiet = quiet;
-        self
     }
 
     /// The local engine.
@@ -237,24 +228,24 @@ impl Runtime for DockerRuntime {
     }
 
     async fn prepare(&self, plan: &Plan, geth: &Path) -> anyhow::Result<()> {
-        // Images, per engine and configured reference.
+        // Images: resolved once per engine and configured reference.
+        let say = |m: String| eprintln!("  {m}");
+        let mut resolved: BTreeMap<(Option<&str>, Option<&str>), String> = BTreeMap::new();
         let mut chosen: BTreeMap<String, String> = BTreeMap::new();
-        let quiet = self.quiet;
-        let say = |m: String| {
-            if !quiet {
-                eprintln!("  {m}");
-            }
-        };
         for node in &plan.nodes {
-            let docker = self.engine(plan, &node.hospital);
-            let img = image::resolve(
-                docker,
+            let key = (
+                cp::engine_of(plan, &node.hospital),
                 cp::configured_image(plan, node),
-                plan.geth,
-                geth,
-                &say,
-            )
-            .await?;
+            );
+            let img = match resolved.get(&key) {
+                Some(img) => img.clone(),
+                None => {
+                    let docker = self.engine(plan, &node.hospital);
+                    let img = image::resolve(docker, key.1, plan.geth, geth, &say).await?;
+                    resolved.insert(key, img.clone());
+                    img
+                }
+            };
             chosen.insert(node.name.clone(), img);
         }
         *self
