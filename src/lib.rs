@@ -21,5 +21,6 @@ pub mod records;
 pub mod rpc;
 pub mod runtime;
 pub mod state;
+pub mod table;
 pub mod topology;
 pub mod txinfo;

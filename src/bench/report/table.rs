@@ -9,9 +9,8 @@
 //! CPU percentages with 2, and `-` where a figure does not exist (no
 //! committed transaction, so no latency).
 
-use serde::Serialize;
-
 use crate::bench::result::{BenchReport, ResourceUsage, RoundResult};
+pub use crate::table::Table;
 
 /// Caliper's results columns, exactly as Caliper prints them, in order.
 pub const CALIPER_COLUMNS: [&str; 8] = [
@@ -68,87 +67,6 @@ pub const TRAFFIC_NOTE: &str = "Traffic In/Out count the whole network namespace
 pub const DOCKER_TRAFFIC_NOTE: &str =
     "Node rows come from the Docker stats API: Traffic In/Out are each \
      container's own interfaces; the driver row counts the host's namespace; CPU% is of one core.";
-
-/// A titled table of formatted cells, ready to draw as ASCII or HTML.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Table {
-    /// Heading shown above the table.
-    pub title: String,
-    /// Column names.
-    pub headers: Vec<String>,
-    /// One entry per row, each as long as `headers`.
-    pub rows: Vec<Vec<String>>,
-    /// A line shown under the table, if any.
-    pub note: Option<String>,
-}
-
-impl Table {
-    /// Draws the table as the npm `table` package does with the `ramac`
-    /// border Caliper uses: `+---+` top and bottom, `|` between cells, a
-    /// `|---|` rule under the header and between rows, cells left-aligned
-    /// with one space of padding.
-    pub fn render_ascii(&self) -> String {
-        let cols = self.headers.len();
-        let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
-        for row in &self.rows {
-            for (i, cell) in row.iter().enumerate().take(cols) {
-                widths[i] = widths[i].max(width(cell));
-            }
-        }
-        let rule = |corner: char, join: char| {
-            let mut s = String::new();
-            s.push(corner);
-            for (i, w) in widths.iter().enumerate() {
-                if i > 0 {
-                    s.push(join);
-                }
-                s.push_str(&"-".repeat(w + 2));
-            }
-            s.push(corner);
-            s.push('\n');
-            s
-        };
-        let line = |cells: &[String]| {
-            let mut s = String::from("|");
-            for (i, w) in widths.iter().enumerate() {
-                let cell = cells.get(i).map(|c| clean(c)).unwrap_or_default();
-                s.push(' ');
-                s.push_str(&cell);
-                s.push_str(&" ".repeat(w - width(&cell) + 1));
-                s.push('|');
-            }
-            s.push('\n');
-            s
-        };
-
-        let mut out = rule('+', '+');
-        out.push_str(&line(&self.headers));
-        for row in &self.rows {
-            out.push_str(&rule('|', '|'));
-            out.push_str(&line(row));
-        }
-        out.push_str(&rule('+', '+'));
-        if let Some(note) = &self.note {
-            out.push_str(note);
-            out.push('\n');
-        }
-        out
-    }
-}
-
-/// Display width of a cell: characters, control characters counted as the
-/// space they are drawn as.
-fn width(s: &str) -> usize {
-    s.chars().count()
-}
-
-/// A cell drawn on one line: control characters (newlines, tabs, escapes)
-/// become spaces so a label cannot break the table or the terminal.
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
 
 /// A figure with `decimals` places, or `-` when it is not a number.
 pub fn num(x: f64, decimals: usize) -> String {
