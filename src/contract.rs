@@ -40,7 +40,7 @@ pub const MEDICAL_KEY: &str = "medical_records";
 pub const SIMPLE_KEY: &str = "simple";
 
 /// Which contract to deploy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
     /// MedicalRecords (device records, EMR custody, consent).
     Medical,

@@ -678,7 +678,7 @@ mod tests {
         );
         State {
             schema: crate::state::SCHEMA,
-            runtime: "process".into(),
+            runtime: crate::runtime::Kind::Process,
             geth_path: PathBuf::from("geth"),
             plan,
             pids: Default::default(),

@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod cmd;
 pub mod contract;
 pub mod device;
 pub mod error;

@@ -1,5 +1,6 @@
 //! Thin entry point: parse the command line, run it, map errors to exit
-//! codes (1 for a failed run, 2 for bad input) with the cause on one line.
+//! codes (1 for a failed run, 2 for bad input) with the cause on one line;
+//! a closed stdout pipe ends quietly with 0.
 
 use clap::Parser;
 
@@ -20,6 +21,10 @@ fn main() {
         }
     };
     if let Err(err) = rt.block_on(medchain::cli::run(cli)) {
+        if medchain::cmd::is_broken_pipe(&err) {
+            // The reader went away (`| head`): nothing left to say.
+            std::process::exit(0);
+        }
         eprintln!("error: {err}");
         for cause in err.chain().skip(1) {
             eprintln!("  caused by: {cause}");

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::InputError;
 use crate::keys;
 use crate::plan::Plan;
-use crate::runtime::{Handle, Kind};
+use crate::runtime::{self, AnyRuntime, Handle, Kind};
 
 /// Current schema version of `state.json`.
 pub const SCHEMA: u32 = 1;
@@ -25,8 +25,10 @@ pub const SCHEMA: u32 = 1;
 pub struct State {
     /// Schema version.
     pub schema: u32,
-    /// Runtime that runs the nodes (`process` or `docker`).
-    pub runtime: String,
+    /// Runtime that runs the nodes (`process` or `docker`; older files'
+    /// free strings are migrated on reading).
+    #[serde(deserialize_with = "Kind::deserialize_legacy")]
+    pub runtime: Kind,
     /// The geth binary used.
     pub geth_path: PathBuf,
     /// The applied plan.
@@ -80,18 +82,21 @@ impl State {
 
     /// The runtime that runs this network.
     pub fn kind(&self) -> Kind {
-        Kind::from_state(&self.runtime)
+        self.runtime
+    }
+
+    /// Connects the runtime that runs this network.
+    pub async fn connect_runtime(&self) -> anyhow::Result<AnyRuntime> {
+        runtime::connect(self.runtime, &self.plan.topology).await
     }
 
     /// The recorded handle of a node, if it was started.
     pub fn handle(&self, node: &str) -> Option<Handle> {
-        match self.kind() {
-            Kind::Process => self.pids.get(node).map(|p| Handle::Pid(*p)),
-            Kind::Docker => self
-                .containers
+        self.pids.get(node).map(|p| Handle::Pid(*p)).or_else(|| {
+            self.containers
                 .get(node)
-                .map(|c| Handle::Container(c.clone())),
-        }
+                .map(|c| Handle::Container(c.clone()))
+        })
     }
 
     /// Records a started node's handle.

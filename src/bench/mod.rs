@@ -3,7 +3,6 @@
 //! Caliper's columns, and a regression gate for CI.
 
 pub mod baseline;
-pub mod docker_stats;
 pub mod endpoint;
 pub mod engine;
 pub mod fleet;

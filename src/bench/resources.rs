@@ -24,6 +24,8 @@
 //! A process that is gone (or whose pid now belongs to another process) is
 //! skipped from then on; its figures cover the time it was seen.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::bench::result::ResourceUsage;
@@ -172,6 +174,46 @@ impl ProcessMonitor {
                 })
             })
             .collect()
+    }
+}
+
+/// A [`ProcessMonitor`] sampled once a second by its own task, until
+/// [`finish`](Self::finish).
+pub struct SampledProcesses {
+    monitor: Arc<Mutex<ProcessMonitor>>,
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SampledProcesses {
+    /// Starts sampling `targets`, each a (row name, pid) pair.
+    pub fn start(targets: Vec<(String, u32)>) -> Self {
+        let monitor = Arc::new(Mutex::new(ProcessMonitor::new(targets)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let task = {
+            let (m, s) = (monitor.clone(), stop.clone());
+            tokio::spawn(async move {
+                // Bounded by the run: stops when the flag is set.
+                while !s.load(Ordering::Relaxed) {
+                    if let Ok(mut g) = m.lock() {
+                        g.sample();
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            })
+        };
+        Self {
+            monitor,
+            stop,
+            task,
+        }
+    }
+
+    /// Stops sampling and returns one row per target, in the order given.
+    pub async fn finish(self) -> Vec<ResourceUsage> {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.task.await;
+        self.monitor.lock().map(|m| m.finish()).unwrap_or_default()
     }
 }
 

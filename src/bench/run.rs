@@ -4,6 +4,7 @@
 //! fund workers, run every round with the observer and the resource
 //! monitor alongside, then report and compare against a baseline.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -16,24 +17,20 @@ use tokio::sync::Notify;
 
 use super::baseline::{self, Comparison};
 use super::endpoint;
-use super::engine::{setup_workers, Engine};
-use super::fleet;
+use super::engine::{setup_workers, Engine, Worker};
+use super::fleet::{self, Fleet};
 use super::observer::{self, Tracker};
-use super::resources::{self, ProcessMonitor};
-use super::result::{BenchReport, SCHEMA};
-use super::scenario::{self, ContractKind, Scenario, Target};
+use super::resources::{self, SampledProcesses};
+use super::result::{BenchReport, ResourceUsage, RoundResult, SCHEMA};
+use super::scenario::{self, ContractKind, Round, Scenario, Target};
 use super::workload::Env;
-use crate::bench::docker_stats::DockerMonitor;
 use crate::contract::{self, Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
 use crate::keys;
-use crate::network::status;
-use crate::network::{self, deploy, down, up};
-use crate::plan::Role;
+use crate::network::lifecycle::{self, Want};
+use crate::plan::{NodePlan, Role};
 use crate::records::parse_key;
-use crate::runtime::container_plan;
-use crate::runtime::docker::DockerRuntime;
-use crate::runtime::Kind;
+use crate::runtime::{Kind, NodeMonitor, Runtime};
 use crate::state::State;
 use crate::topology::Consensus;
 
@@ -42,8 +39,10 @@ use crate::topology::Consensus;
 pub struct BenchOptions {
     /// Scenario file.
     pub scenario: PathBuf,
-    /// Topology file used when no network runs.
-    pub file: PathBuf,
+    /// Topology file (`-f`): its network is used, and brought up when it
+    /// does not run. `None`: the only network running under `home`, else
+    /// `./medchain.yaml`'s.
+    pub file: Option<PathBuf>,
     /// `$MEDCHAIN_HOME`.
     pub home: PathBuf,
     /// `--network`.
@@ -91,12 +90,12 @@ struct Setup {
     funder_rpc: String,
     simple: alloy::primitives::Address,
     medical: alloy::primitives::Address,
-    pids: Vec<(String, u32)>,
-    /// (node, container, its engine), on the docker runtime.
-    containers: Option<Vec<(String, String, bollard::Docker)>>,
     drain: Duration,
     seed: u64,
-    created: Option<State>,
+    /// The medchain network driven (`None` with `--rpc`).
+    state: Option<State>,
+    /// Whether this run brought the network up (and tears it down).
+    created: bool,
 }
 
 /// Runs the benchmark.
@@ -115,62 +114,66 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
         None => local(opts, &scenario).await?,
     };
     let result = drive(opts, &scenario, &setup).await;
-    if let Some(state) = setup.created {
-        if !opts.keep {
-            if !opts.quiet {
-                eprintln!(
-                    "tearing down network {} (brought up for this run; --keep keeps it)",
-                    setup.network
-                );
-            }
-            down::down(state, true).await?;
+    if let (true, Some(state)) = (setup.created && !opts.keep, setup.state) {
+        if !opts.quiet {
+            eprintln!(
+                "tearing down network {} (brought up for this run; --keep keeps it)",
+                setup.network
+            );
         }
+        lifecycle::teardown(state).await?;
     }
     let report = result?;
     let comparison = baseline.map(|b| baseline::compare(&report, &b, opts.max_regression));
     Ok(BenchOutcome { report, comparison })
 }
 
+/// A medchain network: the running one, or one brought up for this run;
+/// contracts deployed; load aimed at the scenario's target nodes.
 async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup> {
-    let name = match &opts.network {
-        Some(n) => n.clone(),
-        None => up::load_topology(&opts.file)?.network,
+    let running = lifecycle::load_or_up(&Want {
+        home: opts.home.clone(),
+        network: opts.network.clone(),
+        file: opts.file.clone(),
+        runtime: opts.runtime,
+        quiet: opts.quiet,
+    })
+    .await?;
+    let mut state = running.state;
+    lifecycle::ensure_contracts(&mut state).await?;
+    let chosen = targets(opts, scenario, &state)?;
+    let topo = &state.plan.topology;
+    let drain = match topo.consensus {
+        Consensus::Clique => Duration::from_secs((20 * topo.block_period).max(30)),
+        Consensus::Ethash => Duration::from_secs(180),
     };
-    let running = match State::load(&opts.home, &name) {
-        Ok(s) if !s.plan.nodes.is_empty() => {
-            let alive = status::alive(&s).await.unwrap_or_default();
-            (!alive.is_empty() && alive.iter().all(|a| *a)).then_some(s)
-        }
-        _ => None,
-    };
-    let (mut state, created) = match running {
-        Some(s) => (s, false),
-        None => {
-            if opts.network.is_some() && !State::path(&opts.home, &name).exists() {
-                let _ = network::select(&opts.home, Some(&name), &opts.file)?;
-            }
-            let outcome = up::up(&up::UpOptions {
-                file: opts.file.clone(),
-                home: opts.home.clone(),
-                dry_run: false,
-                seed: None,
-                geth: None,
-                quiet: opts.quiet,
-                no_deploy: false,
-                runtime: opts.runtime,
-            })
-            .await?;
-            match outcome {
-                up::UpOutcome::Running { state, .. } => (*state, true),
-                up::UpOutcome::Planned(_) => unreachable!("not a dry run"),
-            }
-        }
-    };
-    if !state.contracts.contains_key(MEDICAL_KEY) || !state.contracts.contains_key(SIMPLE_KEY) {
-        deploy::deploy(&mut state, &[Which::Medical, Which::Simple]).await?;
-    }
+    Ok(Setup {
+        network: topo.network.clone(),
+        consensus: topo.consensus.to_string(),
+        chain_id: topo.chain_id,
+        targets: chosen.iter().map(|n| n.rpc_url()).collect(),
+        ws: chosen[0].ws_url(),
+        observer_http: chosen[0].rpc_url(),
+        funder: state.plan.accounts[0].signer(),
+        funder_rpc: chosen[0].rpc_url(),
+        simple: state.contracts[SIMPLE_KEY],
+        medical: state.contracts[MEDICAL_KEY],
+        drain,
+        seed: state.plan.seed,
+        created: running.created,
+        state: Some(state),
+    })
+}
+
+/// The nodes that receive load (`target:`); members fall back to every
+/// node when the network has none.
+fn targets<'a>(
+    opts: &BenchOptions,
+    scenario: &Scenario,
+    state: &'a State,
+) -> Result<Vec<&'a NodePlan>, InputError> {
     let nodes = &state.plan.nodes;
-    let chosen: Vec<_> = match &scenario.target {
+    Ok(match &scenario.target {
         Target::All => nodes.iter().collect(),
         Target::Sealers => nodes.iter().filter(|n| n.role == Role::Sealer).collect(),
         Target::Members => {
@@ -193,53 +196,10 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
                         .map(|n| n.name.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
-                ))
-                .into());
+                )));
             }
             n
         }
-    };
-    let topo = &state.plan.topology;
-    let drain = match topo.consensus {
-        Consensus::Clique => Duration::from_secs((20 * topo.block_period).max(30)),
-        Consensus::Ethash => Duration::from_secs(180),
-    };
-    Ok(Setup {
-        network: topo.network.clone(),
-        consensus: topo.consensus.to_string(),
-        chain_id: topo.chain_id,
-        targets: chosen.iter().map(|n| n.rpc_url()).collect(),
-        ws: chosen[0].ws_url(),
-        observer_http: chosen[0].rpc_url(),
-        funder: state.plan.accounts[0].signer(),
-        funder_rpc: chosen[0].rpc_url(),
-        simple: state.contracts[SIMPLE_KEY],
-        medical: state.contracts[MEDICAL_KEY],
-        pids: nodes
-            .iter()
-            .filter_map(|n| state.pids.get(&n.name).map(|p| (n.name.clone(), *p)))
-            .collect(),
-        containers: match state.kind() {
-            Kind::Docker => {
-                let rt = DockerRuntime::connect(&state.plan.topology).await?;
-                Some(
-                    nodes
-                        .iter()
-                        .map(|n| {
-                            (
-                                n.name.clone(),
-                                container_plan::container_name(&state.plan, n),
-                                rt.engine(&state.plan, &n.hospital).clone(),
-                            )
-                        })
-                        .collect(),
-                )
-            }
-            Kind::Process => None,
-        },
-        drain,
-        seed: state.plan.seed,
-        created: created.then_some(state),
     })
 }
 
@@ -274,20 +234,89 @@ async fn external(opts: &BenchOptions, url: &str) -> anyhow::Result<Setup> {
         funder,
         simple: deployed[SIMPLE_KEY],
         medical: deployed[MEDICAL_KEY],
-        pids: vec![],
-        containers: None,
         drain: Duration::from_secs(120),
         seed: rand::random(),
-        created: None,
+        state: None,
+        created: false,
     })
 }
 
+/// Runs every round against `setup`, with the block observer and the
+/// resource monitors alongside, and assembles the report.
 async fn drive(
     opts: &BenchOptions,
     scenario: &Scenario,
     setup: &Setup,
 ) -> anyhow::Result<BenchReport> {
+    let say = |m: String| {
+        if !opts.quiet {
+            eprintln!("{m}");
+        }
+    };
+    say(format!(
+        "bench {}: {} rounds, {} workers → {}",
+        scenario.name,
+        scenario.rounds.len(),
+        scenario.workers,
+        setup.targets.join(", ")
+    ));
     let tag: u64 = rand::random::<u64>() >> 16;
+    let (env, workers) = prepare_workers(scenario, setup, tag).await?;
+    let fleets = prepare_fleets(scenario, setup, tag, &say).await?;
+
+    let tracker = Tracker::new(scenario.confirmations);
+    let stop = Arc::new(Notify::new());
+    let observer = tokio::spawn(observer::run(
+        tracker.clone(),
+        setup.ws.clone(),
+        setup.observer_http.clone(),
+        stop.clone(),
+    ));
+    let monitors = Monitors::start(setup).await;
+    let interrupt = Interrupt::install();
+    let mut engine = Engine {
+        chain_id: setup.chain_id,
+        workers,
+        tracker: tracker.clone(),
+        env,
+        drain: setup.drain,
+        cancel: interrupt.cancel.clone(),
+        cancelled: interrupt.cancelled.clone(),
+        fleets,
+    };
+    let (rounds, failure) = run_rounds(opts, scenario, &mut engine, &observer, &say).await;
+    stop.notify_waiters();
+    let partial = interrupt.finish();
+    observer.abort();
+    let (driver, nodes) = monitors.finish().await;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(BenchReport {
+        schema: SCHEMA,
+        network: setup.network.clone(),
+        scenario: scenario.name.clone(),
+        consensus: setup.consensus.clone(),
+        runtime: setup
+            .state
+            .as_ref()
+            .map(|s| s.kind().to_string())
+            .unwrap_or_default(),
+        rounds,
+        resources: nodes,
+        driver,
+        partial,
+    })
+}
+
+/// The run's worker keys (derived from the network's seed and a per-run
+/// tag, so runs never share accounts), funded and, for the medical
+/// contract, registered; and the environment the workloads read.
+async fn prepare_workers(
+    scenario: &Scenario,
+    setup: &Setup,
+    tag: u64,
+) -> anyhow::Result<(Env, Vec<Worker>)> {
     let keys: Vec<PrivateKeySigner> = (0..scenario.workers)
         .map(|w| keys::derive(setup.seed, &format!("bench/{tag:x}/{w}")).signer())
         .collect();
@@ -301,18 +330,6 @@ async fn drive(
         emr_transfers: 0,
         next_sequence: vec![1; keys.len()],
     };
-    let say = |m: String| {
-        if !opts.quiet {
-            eprintln!("{m}");
-        }
-    };
-    say(format!(
-        "bench {}: {} rounds, {} workers → {}",
-        scenario.name,
-        scenario.rounds.len(),
-        scenario.workers,
-        setup.targets.join(", ")
-    ));
     let medical = (scenario.contract == ContractKind::Medical).then_some((setup.medical, &env));
     let workers = setup_workers(
         &setup.funder,
@@ -323,160 +340,170 @@ async fn drive(
     )
     .await?;
     env.next_sequence = vec![1; workers.len()];
-    let mut fleets = std::collections::HashMap::new();
+    Ok((env, workers))
+}
+
+/// Sets up the simulated ESP32 fleet of every `device-fleet` round (funded
+/// and registered before the first round starts), by round label.
+async fn prepare_fleets(
+    scenario: &Scenario,
+    setup: &Setup,
+    tag: u64,
+    say: &impl Fn(String),
+) -> anyhow::Result<HashMap<String, Fleet>> {
+    let mut fleets = HashMap::new();
     for round in &scenario.rounds {
-        if let scenario::Workload::DeviceFleet { devices, .. } = round.workload {
-            say(format!(
-                "round {}: setting up {devices} simulated devices (fund + register)",
-                round.label
-            ));
-            let fleet = fleet::setup(
-                &fleet::SetupInputs {
-                    funder: &setup.funder,
-                    funder_rpc: &setup.funder_rpc,
-                    chain_id: setup.chain_id,
-                    medical: setup.medical,
-                    targets: &setup.targets,
-                    seed: setup.seed,
-                    tag,
-                },
-                &round.label,
-                devices,
-            )
-            .await?;
-            say(format!(
-                "round {}: {devices} devices ready in {:.1} s",
-                round.label, fleet.setup_s
-            ));
-            fleets.insert(round.label.clone(), fleet);
-        }
+        let scenario::Workload::DeviceFleet { devices, .. } = round.workload else {
+            continue;
+        };
+        say(format!(
+            "round {}: setting up {devices} simulated devices (fund + register)",
+            round.label
+        ));
+        let inputs = fleet::SetupInputs {
+            funder: &setup.funder,
+            funder_rpc: &setup.funder_rpc,
+            chain_id: setup.chain_id,
+            medical: setup.medical,
+            targets: &setup.targets,
+            seed: setup.seed,
+            tag,
+        };
+        let fleet = fleet::setup(&inputs, &round.label, devices).await?;
+        say(format!(
+            "round {}: {devices} devices ready in {:.1} s",
+            round.label, fleet.setup_s
+        ));
+        fleets.insert(round.label.clone(), fleet);
     }
+    Ok(fleets)
+}
 
-    let tracker = Tracker::new(scenario.confirmations);
-    let stop = Arc::new(Notify::new());
-    let observer = tokio::spawn(observer::run(
-        tracker.clone(),
-        setup.ws.clone(),
-        setup.observer_http.clone(),
-        stop.clone(),
-    ));
-
-    let docker_monitor = setup
-        .containers
-        .as_ref()
-        .map(|targets| DockerMonitor::start(targets.clone()));
-    let mut targets = setup.pids.clone();
-    targets.push(resources::self_usage_target());
-    let monitor = Arc::new(std::sync::Mutex::new(ProcessMonitor::new(targets)));
-    let monitor_stop = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let (m, s) = (monitor.clone(), monitor_stop.clone());
-        tokio::spawn(async move {
-            // Bounded by the run: stops when the flag is set.
-            while !s.load(Ordering::Relaxed) {
-                if let Ok(mut g) = m.lock() {
-                    g.sample();
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        })
-    };
-
-    let cancel = Arc::new(Notify::new());
-    let cancelled = Arc::new(AtomicBool::new(false));
-    let ctrlc = {
-        let (c, f) = (cancel.clone(), cancelled.clone());
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                f.store(true, Ordering::Relaxed);
-                c.notify_waiters();
-            }
-        })
-    };
-
-    let mut engine = Engine {
-        chain_id: setup.chain_id,
-        workers,
-        tracker: tracker.clone(),
-        env,
-        drain: setup.drain,
-        cancel: cancel.clone(),
-        cancelled: cancelled.clone(),
-        fleets,
-    };
+/// Runs the rounds in order until one fails, Ctrl-C, or the observer
+/// stops; returns the rounds that completed and the failure, if any.
+async fn run_rounds(
+    opts: &BenchOptions,
+    scenario: &Scenario,
+    engine: &mut Engine,
+    observer: &tokio::task::JoinHandle<anyhow::Result<()>>,
+    say: &impl Fn(String),
+) -> (Vec<RoundResult>, Option<anyhow::Error>) {
     let mut rounds = Vec::new();
-    let mut failure = None;
     for round in &scenario.rounds {
-        if cancelled.load(Ordering::Relaxed) {
+        if engine.cancelled.load(Ordering::Relaxed) {
             break;
         }
         if observer.is_finished() {
-            failure = Some(anyhow!(
-                "the block observer stopped; is the node's WebSocket endpoint up?"
-            ));
-            break;
+            let e = anyhow!("the block observer stopped; is the node's WebSocket endpoint up?");
+            return (rounds, Some(e));
         }
-        let bar = if opts.quiet {
-            ProgressBar::hidden()
-        } else {
-            let b = ProgressBar::new(match round.length {
-                scenario::Length::Count(n) => n,
-                scenario::Length::Seconds(_) => 0,
-            });
-            b.set_style(
-                ProgressStyle::with_template("{spinner} round {msg} [{elapsed}] {pos}/{len}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            b.set_message(format!("{} ({})", round.label, round.workload.op()));
-            b
-        };
+        let bar = round_bar(opts.quiet, round);
         let progress = |sent: u64, _total: u64| bar.set_position(sent);
-        match engine.run_round(round, &progress).await {
+        let result = engine.run_round(round, &progress).await;
+        bar.finish_and_clear();
+        match result {
             Ok(r) => {
-                bar.finish_and_clear();
                 say(format!(
                     "round {}: {} succ, {} fail, {:.1} TPS, avg latency {:.2} s",
                     r.label, r.succ, r.fail, r.throughput_tps, r.avg_latency_s
                 ));
                 rounds.push(r);
             }
-            Err(e) => {
-                bar.finish_and_clear();
-                failure = Some(e);
-                break;
-            }
+            Err(e) => return (rounds, Some(e)),
         }
     }
-    stop.notify_waiters();
-    monitor_stop.store(true, Ordering::Relaxed);
-    let _ = sampler.await;
-    ctrlc.abort();
-    observer.abort();
-    let usage = monitor.lock().map(|m| m.finish()).unwrap_or_default();
-    let (driver, mut nodes): (Vec<_>, Vec<_>) = usage
-        .into_iter()
-        .partition(|u| u.node == resources::self_usage_target().0);
-    if let Some(m) = docker_monitor {
-        nodes.extend(m.finish().await);
+    (rounds, None)
+}
+
+/// A round's progress bar (hidden with `--quiet`).
+fn round_bar(quiet: bool, round: &Round) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
     }
-    if let Some(e) = failure {
-        return Err(e);
+    let b = ProgressBar::new(match round.length {
+        scenario::Length::Count(n) => n,
+        scenario::Length::Seconds(_) => 0,
+    });
+    b.set_style(
+        ProgressStyle::with_template("{spinner} round {msg} [{elapsed}] {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    b.set_message(format!("{} ({})", round.label, round.workload.op()));
+    b
+}
+
+/// The driver's own resource use and the nodes', sampled while the rounds
+/// run (the nodes' through their runtime).
+struct Monitors {
+    driver: SampledProcesses,
+    nodes: NodeMonitor,
+}
+
+impl Monitors {
+    /// Starts both; a runtime that cannot be reached leaves the node rows
+    /// out with a warning rather than failing the run.
+    async fn start(setup: &Setup) -> Self {
+        let driver = SampledProcesses::start(vec![resources::self_usage_target()]);
+        let nodes = match &setup.state {
+            None => NodeMonitor::None,
+            Some(state) => match state.connect_runtime().await {
+                Ok(rt) => {
+                    let handles: Vec<_> = state
+                        .plan
+                        .nodes
+                        .iter()
+                        .filter_map(|n| state.handle(&n.name).map(|h| (n, h)))
+                        .collect();
+                    rt.start_monitor(&state.plan, &handles)
+                }
+                Err(e) => {
+                    eprintln!("warning: no node resource figures: {e:#}");
+                    NodeMonitor::None
+                }
+            },
+        };
+        Self { driver, nodes }
     }
-    Ok(BenchReport {
-        schema: SCHEMA,
-        network: setup.network.clone(),
-        scenario: scenario.name.clone(),
-        consensus: setup.consensus.clone(),
-        runtime: if setup.containers.is_some() {
-            "docker".into()
-        } else if setup.pids.is_empty() {
-            String::new()
-        } else {
-            "process".into()
-        },
-        rounds,
-        resources: nodes,
-        driver: driver.into_iter().next(),
-        partial: cancelled.load(Ordering::Relaxed),
-    })
+
+    /// Stops sampling: the driver's row and one row per node.
+    async fn finish(self) -> (Option<ResourceUsage>, Vec<ResourceUsage>) {
+        let driver = self.driver.finish().await.into_iter().next();
+        (driver, self.nodes.finish().await)
+    }
+}
+
+/// Ctrl-C during the rounds: sets the flag and wakes the engine, which
+/// ends the round early and keeps what was measured.
+struct Interrupt {
+    cancel: Arc<Notify>,
+    cancelled: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Interrupt {
+    /// Starts listening for Ctrl-C.
+    fn install() -> Self {
+        let cancel = Arc::new(Notify::new());
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let task = {
+            let (c, f) = (cancel.clone(), cancelled.clone());
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    f.store(true, Ordering::Relaxed);
+                    c.notify_waiters();
+                }
+            })
+        };
+        Self {
+            cancel,
+            cancelled,
+            task,
+        }
+    }
+
+    /// Stops listening; whether Ctrl-C was pressed.
+    fn finish(self) -> bool {
+        self.task.abort();
+        self.cancelled.load(Ordering::Relaxed)
+    }
 }

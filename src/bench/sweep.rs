@@ -203,7 +203,7 @@ pub async fn run(opts: &BenchOptions, file: &Path) -> anyhow::Result<Vec<(Point,
             );
         }
         let point_opts = BenchOptions {
-            file: topo.clone(),
+            file: Some(topo.clone()),
             network: None,
             keep: false,
             baseline: None,

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 
-use super::up::{load_topology, write_files};
+use super::files::{load_topology, write_files};
 use crate::geth;
 use crate::plan::{self, Plan, PlanInputs, Role};
 use crate::ports;

@@ -1,11 +1,17 @@
 //! Orchestration of a network's life over a runtime: `up`, `status`,
-//! `down`, `logs` and `accounts`. Each reads or writes the network's
-//! [`State`](crate::state::State) and nothing else.
+//! `down`, `logs` and `accounts`, and the [`lifecycle`] API other commands
+//! use to get a running network. Each reads or writes the network's
+//! [`State`](crate::state::State) and nothing else; the runtime comes from
+//! [`State::connect_runtime`](crate::state::State::connect_runtime) or
+//! [`runtime::connect`](crate::runtime::connect).
 
 pub mod accounts;
 pub mod compose;
+mod converge;
 pub mod deploy;
 pub mod down;
+pub mod files;
+pub mod lifecycle;
 pub mod logs;
 pub mod status;
 pub mod up;

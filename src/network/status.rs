@@ -9,10 +9,7 @@ use serde_json::Value;
 
 use crate::plan::Role;
 use crate::rpc::{parse_hex_u64, Rpc};
-use crate::runtime::container_plan;
-use crate::runtime::docker::DockerRuntime;
-use crate::runtime::process::ProcessRuntime;
-use crate::runtime::{Handle, Kind, Runtime};
+use crate::runtime::{AnyRuntime, Handle, Runtime};
 use crate::state::State;
 
 /// One node's live status (`status --json` → `nodes[]`).
@@ -75,12 +72,16 @@ pub struct NetworkStatus {
 /// Queries every node of `state`. On Docker, an engine that does not
 /// answer shows every node as down (with a warning).
 pub async fn status(state: &State) -> NetworkStatus {
-    let alive = match alive(state).await {
-        Ok(a) => a,
+    let rt = match state.connect_runtime().await {
+        Ok(rt) => Some(rt),
         Err(e) => {
             eprintln!("warning: {e:#}");
-            vec![false; state.plan.nodes.len()]
+            None
         }
+    };
+    let alive = match &rt {
+        Some(rt) => liveness(rt, state).await,
+        None => vec![false; state.plan.nodes.len()],
     };
     let mut nodes = Vec::new();
     let mut rpcs = Vec::new();
@@ -89,8 +90,10 @@ pub async fn status(state: &State) -> NetworkStatus {
             Some(Handle::Pid(p)) => Some(p),
             _ => None,
         };
-        let container = (alive && state.kind() == Kind::Docker)
-            .then(|| container_plan::container_name(&state.plan, n));
+        let container = rt
+            .as_ref()
+            .filter(|_| alive)
+            .and_then(|rt| rt.container_name(&state.plan, n));
         let rpc = Rpc::new(&n.rpc_url()).ok();
         let mut s = NodeStatus {
             name: n.name.clone(),
@@ -166,7 +169,7 @@ pub async fn status(state: &State) -> NetworkStatus {
     NetworkStatus {
         network: state.plan.topology.network.clone(),
         consensus: state.plan.topology.consensus.to_string(),
-        runtime: state.runtime.clone(),
+        runtime: state.runtime.to_string(),
         chain_id: state.plan.topology.chain_id,
         nodes,
         contracts,
@@ -178,14 +181,11 @@ pub async fn status(state: &State) -> NetworkStatus {
 /// Whether each node of `state` runs, in plan order, asked of the runtime
 /// that runs it; an error when that is a Docker engine that does not answer.
 pub async fn alive(state: &State) -> anyhow::Result<Vec<bool>> {
-    Ok(match state.kind() {
-        Kind::Process => liveness(&ProcessRuntime, state).await,
-        Kind::Docker => liveness(&DockerRuntime::connect(&state.plan.topology).await?, state).await,
-    })
+    Ok(liveness(&state.connect_runtime().await?, state).await)
 }
 
 /// Whether each node of `state` runs on `rt`, in plan order.
-pub async fn liveness(rt: &impl Runtime, state: &State) -> Vec<bool> {
+pub async fn liveness(rt: &AnyRuntime, state: &State) -> Vec<bool> {
     let mut out = Vec::new();
     for n in &state.plan.nodes {
         out.push(match state.handle(&n.name) {

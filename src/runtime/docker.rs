@@ -36,7 +36,8 @@ use bollard::Docker;
 use futures::StreamExt;
 
 use super::container_plan as cp;
-use super::{image, Handle, Kind, Runtime};
+use super::docker_stats::DockerMonitor;
+use super::{image, Handle, Kind, NodeMonitor, Runtime};
 use crate::plan::{NodePlan, Plan};
 use crate::topology::Topology;
 
@@ -602,5 +603,54 @@ impl Runtime for DockerRuntime {
     async fn log_tail(&self, plan: &Plan, node: &NodePlan, lines: usize) -> String {
         let docker = self.engine(plan, &node.hospital);
         Self::container_log(docker, &cp::container_name(plan, node), lines).await
+    }
+
+    async fn print_log(&self, plan: &Plan, node: &NodePlan, follow: bool) -> anyhow::Result<()> {
+        let docker = self.engine(plan, &node.hospital);
+        print_container_log(docker, &cp::container_name(plan, node), follow).await
+    }
+
+    fn container_name(&self, plan: &Plan, node: &NodePlan) -> Option<String> {
+        Some(cp::container_name(plan, node))
+    }
+
+    fn start_monitor(&self, plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> NodeMonitor {
+        let targets = nodes
+            .iter()
+            .map(|(n, _)| {
+                (
+                    n.name.clone(),
+                    cp::container_name(plan, n),
+                    self.engine(plan, &n.hospital).clone(),
+                )
+            })
+            .collect();
+        NodeMonitor::Containers(DockerMonitor::start(targets))
+    }
+}
+
+/// A container's output through the Docker API, to stdout; with `follow`,
+/// until Ctrl-C or the container ends.
+async fn print_container_log(docker: &Docker, name: &str, follow: bool) -> anyhow::Result<()> {
+    use std::io::Write;
+    let opts = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .follow(follow)
+        .build();
+    let mut stream = docker.logs(name, Some(opts));
+    let mut out = std::io::stdout();
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            item = stream.next() => match item {
+                Some(Ok(chunk)) => {
+                    out.write_all(&chunk.into_bytes())?;
+                    out.flush()?;
+                }
+                Some(Err(e)) => return Err(e).with_context(|| format!("reading the logs of container {name}")),
+                None => return Ok(()),
+            },
+        }
     }
 }

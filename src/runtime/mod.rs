@@ -5,13 +5,20 @@
 //!
 //! Two runtimes exist: [`process::ProcessRuntime`] (geth as local child
 //! processes) and [`docker::DockerRuntime`] (one container per node,
-//! through the Docker Engine API). Callers pick one with [`Kind`] and are
-//! generic over the trait.
+//! through the Docker Engine API). Callers get one from [`connect`] as an
+//! [`AnyRuntime`] and use only the trait: this folder is the only place
+//! that knows which backend runs a network.
 
+mod any;
 pub mod container_plan;
 pub mod docker;
+pub mod docker_stats;
 pub mod image;
+pub mod monitor;
 pub mod process;
+
+pub use any::{connect, default_kind, AnyRuntime};
+pub use monitor::NodeMonitor;
 
 use std::fmt;
 use std::path::Path;
@@ -20,6 +27,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{NodePlan, Plan};
+use monitor::NodeMonitor as Monitor;
 
 /// A handle to a started node that a later invocation can find again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +39,7 @@ pub enum Handle {
 }
 
 /// Which runtime runs a network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// geth as local processes.
@@ -58,6 +66,14 @@ impl Kind {
         } else {
             Kind::Process
         }
+    }
+
+    /// Reads the `runtime` field of a state file of any version: older
+    /// files hold a free string, which [`from_state`](Self::from_state)
+    /// maps, so existing networks keep working after an upgrade.
+    pub fn deserialize_legacy<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Kind::from_state(&s))
     }
 }
 
@@ -96,4 +112,15 @@ pub trait Runtime {
 
     /// The last `lines` lines of a node's output, for error messages.
     async fn log_tail(&self, plan: &Plan, node: &NodePlan, lines: usize) -> String;
+
+    /// Writes a node's whole output to stdout; with `follow`, keeps
+    /// writing new output until Ctrl-C (or the node's container ends).
+    async fn print_log(&self, plan: &Plan, node: &NodePlan, follow: bool) -> anyhow::Result<()>;
+
+    /// The container a node runs in, for display (`None`: not a container).
+    fn container_name(&self, plan: &Plan, node: &NodePlan) -> Option<String>;
+
+    /// Starts sampling the resource use of `nodes` (each with its handle)
+    /// until [`NodeMonitor::finish`](monitor::NodeMonitor::finish).
+    fn start_monitor(&self, plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> Monitor;
 }

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use super::{Handle, Runtime};
+use super::{Handle, NodeMonitor, Runtime};
+use crate::bench::resources::SampledProcesses;
 use crate::plan::{NodePlan, Plan};
 
 /// Runs nodes as local processes.
@@ -166,6 +167,63 @@ impl Runtime for ProcessRuntime {
 
     async fn log_tail(&self, _plan: &Plan, node: &NodePlan, lines: usize) -> String {
         log_tail(&node.log, lines)
+    }
+
+    async fn print_log(&self, _plan: &Plan, node: &NodePlan, follow: bool) -> anyhow::Result<()> {
+        print_file(&node.log, follow).await
+    }
+
+    fn container_name(&self, _plan: &Plan, _node: &NodePlan) -> Option<String> {
+        None
+    }
+
+    fn start_monitor(&self, _plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> NodeMonitor {
+        let pids: Vec<(String, u32)> = nodes
+            .iter()
+            .filter_map(|(n, h)| match h {
+                Handle::Pid(p) => Some((n.name.clone(), *p)),
+                Handle::Container(_) => None,
+            })
+            .collect();
+        if pids.is_empty() {
+            NodeMonitor::None
+        } else {
+            NodeMonitor::Processes(SampledProcesses::start(pids))
+        }
+    }
+}
+
+/// Writes the file at `path` to stdout; with `follow`, polls it four times
+/// a second for new bytes (starting over when it was truncated) until
+/// Ctrl-C.
+async fn print_file(path: &Path, follow: bool) -> anyhow::Result<()> {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut out = std::io::stdout();
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf)?;
+    out.write_all(&buf)?;
+    if !follow {
+        return Ok(());
+    }
+    let mut pos = f.stream_position()?;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+        let len = std::fs::metadata(path)?.len();
+        if len < pos {
+            pos = 0; // truncated
+        }
+        if len > pos {
+            f.seek(SeekFrom::Start(pos))?;
+            buf.clear();
+            f.read_to_end(&mut buf)?;
+            out.write_all(&buf)?;
+            out.flush()?;
+            pos = len;
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Per-container resource monitor for the docker runtime, from the Docker
 //! stats API — the counterpart of Caliper's docker monitor and of
-//! [`ProcessMonitor`](super::resources::ProcessMonitor) for processes.
+//! [`ProcessMonitor`](crate::bench::resources::ProcessMonitor) for processes.
 //!
 //! One stats stream per container (the engine sends a sample about once a
 //! second). Per sample:

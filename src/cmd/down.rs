@@ -1,0 +1,31 @@
+//! `medchain down`: stop the network, keeping or purging its data.
+
+use clap::Args;
+
+use crate::cli::Global;
+use crate::network::down;
+use crate::outln;
+
+/// Flags of `medchain down`.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Also delete the network's datadirs, keys and logs.
+    #[arg(long)]
+    pub purge: bool,
+}
+
+/// Stops every node and says what was kept.
+pub async fn execute(args: DownArgs, g: &Global) -> anyhow::Result<()> {
+    let state = super::load(g)?;
+    let name = state.plan.topology.network.clone();
+    let n = down::down(state, args.purge).await?;
+    outln!(
+        "network {name}: stopped {n} node(s){}",
+        if args.purge {
+            ", data purged"
+        } else {
+            "; data kept (`medchain up` resumes)"
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! `medchain logs <node> [-f]`: a node's geth log.
+
+use clap::Args;
+
+use crate::cli::Global;
+use crate::network::logs;
+
+/// Flags of `medchain logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Node name, e.g. guadalajara-sealer-0.
+    pub node: String,
+    /// Keep printing new lines until Ctrl-C.
+    #[arg(short = 'f', long = "follow")]
+    pub follow: bool,
+}
+
+/// Prints (and with `-f` follows) the node's log.
+pub async fn execute(args: LogsArgs, g: &Global) -> anyhow::Result<()> {
+    logs::logs(&super::load(g)?, &args.node, args.follow).await
+}

@@ -1,0 +1,85 @@
+//! One module per subcommand: its clap arguments (each flag's doc comment
+//! is its help), their conversion into the library's options (with the
+//! validation that belongs to arguments), `execute`, and its output.
+//! [`crate::cli`] holds only the top-level parser and the dispatch.
+//!
+//! Output goes through [`outln!`](crate::outln) / [`out!`](crate::out),
+//! which turn a closed stdout (`medchain status | head -1`) into an error
+//! that `main` ends on quietly with exit 0, instead of `println!`'s panic.
+
+pub mod accounts;
+pub mod authorize;
+pub mod bench;
+pub mod compose;
+pub mod deploy;
+pub mod device;
+pub mod down;
+pub mod geth;
+pub mod image;
+pub mod logs;
+pub mod records;
+pub mod status;
+pub mod tx;
+pub mod up;
+
+use std::path::Path;
+
+use crate::cli::Global;
+use crate::network::{self, lifecycle::DEFAULT_FILE};
+use crate::runtime::Kind;
+use crate::state::State;
+
+/// Writes a line to stdout; an error (a closed pipe) returns from the
+/// calling function.
+#[macro_export]
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($t)*)?;
+    }};
+}
+
+/// Writes to stdout without a newline; an error (a closed pipe) returns
+/// from the calling function.
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($t)*)?;
+    }};
+}
+
+/// Whether `err` was caused by writing to a closed pipe: the reader went
+/// away (`| head`), which is not a failure of the command.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The state of the network a command acts on: `--network`, else the one
+/// `./medchain.yaml` names when it has state, else the only one running
+/// under `--home`.
+pub fn load(g: &Global) -> anyhow::Result<State> {
+    let name = network::select(&g.home, g.network.as_deref(), Path::new(DEFAULT_FILE))?;
+    State::load(&g.home, &name)
+}
+
+/// `--runtime` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RuntimeArg {
+    /// geth as local processes.
+    Process,
+    /// One Docker container per node.
+    Docker,
+}
+
+impl From<RuntimeArg> for Kind {
+    fn from(r: RuntimeArg) -> Kind {
+        match r {
+            RuntimeArg::Process => Kind::Process,
+            RuntimeArg::Docker => Kind::Docker,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! `medchain up`: start the network described by the topology file.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::RuntimeArg;
+use crate::cli::Global;
+use crate::network::lifecycle::DEFAULT_FILE;
+use crate::network::up::{self, UpOptions, UpOutcome};
+use crate::outln;
+
+/// Flags of `medchain up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Topology file.
+    #[arg(short = 'f', long = "file", default_value = DEFAULT_FILE)]
+    pub file: PathBuf,
+    /// Runtime for the nodes (default: docker when an engine answers, else process).
+    #[arg(long, value_enum, env = "MEDCHAIN_RUNTIME")]
+    pub runtime: Option<RuntimeArg>,
+    /// Print the full plan (nodes, ports, geth arguments, peering) and start nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seed for deterministic keys, for reproducible experiments.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// geth binary to use instead of the pinned, provisioned one.
+    #[arg(long)]
+    pub geth: Option<PathBuf>,
+    /// Do not deploy the contracts.
+    #[arg(long)]
+    pub no_deploy: bool,
+    /// Print nothing but the final summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl UpArgs {
+    /// The library's options for these flags.
+    pub fn into_options(self, g: &Global) -> UpOptions {
+        UpOptions {
+            file: self.file,
+            home: g.home.clone(),
+            dry_run: self.dry_run,
+            seed: self.seed,
+            geth: self.geth,
+            quiet: self.quiet,
+            no_deploy: self.no_deploy,
+            runtime: self.runtime.map(Into::into),
+        }
+    }
+}
+
+/// Brings the network up and prints the plan (dry run) or the summary.
+pub async fn execute(args: UpArgs, g: &Global) -> anyhow::Result<()> {
+    match up::up(&args.into_options(g)).await? {
+        UpOutcome::Planned(plan) => outln!("{plan}"),
+        UpOutcome::Running {
+            state,
+            elapsed,
+            converged,
+            height,
+            already,
+        } => outln!(
+            "{}",
+            up::summary(&state, elapsed, converged, height, already)
+        ),
+    }
+    Ok(())
+}

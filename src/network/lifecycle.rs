@@ -1,0 +1,124 @@
+//! A network's life as other commands need it, over whichever runtime runs
+//! it: find a running network or bring one up, make sure the contracts are
+//! deployed, stop every node, tear down. `bench` (and any later command
+//! that needs a network) uses this instead of repeating `up` and `down`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
+use crate::runtime::{AnyRuntime, Kind, Runtime};
+use crate::state::State;
+
+use super::{deploy, down, select, status, up};
+
+/// Stops every node recorded in `state`, all at once, and forgets their
+/// handles.
+pub async fn stop_all(rt: &AnyRuntime, state: &mut State) {
+    let stops = state.plan.nodes.iter().filter_map(|n| {
+        state.handle(&n.name).map(|h| async move {
+            if let Err(e) = rt.stop(n, &h, Duration::from_secs(20)).await {
+                eprintln!("warning: {e:#}");
+            }
+        })
+    });
+    futures::future::join_all(stops).await;
+    state.clear_handles();
+}
+
+/// Which network a command that needs one running should use, and how to
+/// bring it up when it is not running.
+#[derive(Debug, Clone)]
+pub struct Want {
+    /// `$MEDCHAIN_HOME`.
+    pub home: PathBuf,
+    /// `--network`, if given.
+    pub network: Option<String>,
+    /// `-f FILE`, if given: the topology to use (and to bring up).
+    pub file: Option<PathBuf>,
+    /// Runtime for a network brought up here (`None`: the default).
+    pub runtime: Option<Kind>,
+    /// No progress lines.
+    pub quiet: bool,
+}
+
+/// A running network and whether this invocation brought it up (and so
+/// should tear it down).
+pub struct Running {
+    /// Its state.
+    pub state: State,
+    /// Brought up by this invocation.
+    pub created: bool,
+}
+
+/// The topology file used when neither `--network` nor `-f` is given.
+pub const DEFAULT_FILE: &str = "medchain.yaml";
+
+/// The network `want` names, running: `--network`; else `-f`'s network;
+/// else the one [`select`] finds under `--home` (the only one running);
+/// else `./medchain.yaml`'s. When its nodes do not all run, it is brought
+/// up from the topology file (and `created` is set).
+pub async fn load_or_up(want: &Want) -> anyhow::Result<Running> {
+    let file = want
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE));
+    let name = match (&want.network, &want.file) {
+        (Some(n), _) => select(&want.home, Some(n), &file)?,
+        (None, Some(f)) => super::files::load_topology(f)?.network,
+        (None, None) => match select(&want.home, None, &file) {
+            Ok(n) => n,
+            Err(e) if !file.exists() => return Err(e.into()),
+            Err(_) => super::files::load_topology(&file)?.network,
+        },
+    };
+    if let Ok(state) = State::load(&want.home, &name) {
+        if all_alive(&state).await {
+            return Ok(Running {
+                state,
+                created: false,
+            });
+        }
+    }
+    let outcome = up::up(&up::UpOptions {
+        file,
+        home: want.home.clone(),
+        dry_run: false,
+        seed: None,
+        geth: None,
+        quiet: want.quiet,
+        no_deploy: false,
+        runtime: want.runtime,
+    })
+    .await?;
+    match outcome {
+        up::UpOutcome::Running { state, .. } => Ok(Running {
+            state: *state,
+            created: true,
+        }),
+        up::UpOutcome::Planned(_) => anyhow::bail!("`up` planned instead of starting"),
+    }
+}
+
+/// Whether the network has nodes and every one of them runs.
+pub async fn all_alive(state: &State) -> bool {
+    if state.plan.nodes.is_empty() {
+        return false;
+    }
+    let alive = status::alive(state).await.unwrap_or_default();
+    !alive.is_empty() && alive.iter().all(|a| *a)
+}
+
+/// Deploys MedicalRecords and Simple unless both are recorded.
+pub async fn ensure_contracts(state: &mut State) -> anyhow::Result<()> {
+    if !state.contracts.contains_key(MEDICAL_KEY) || !state.contracts.contains_key(SIMPLE_KEY) {
+        deploy::deploy(state, &[Which::Medical, Which::Simple]).await?;
+    }
+    Ok(())
+}
+
+/// Stops every node and deletes the network's data (a network brought up
+/// for one run).
+pub async fn teardown(state: State) -> anyhow::Result<()> {
+    down::down(state, true).await.map(|_| ())
+}
