@@ -19,11 +19,13 @@ pub mod up;
 use std::path::Path;
 
 use crate::error::InputError;
-use crate::state::list_networks;
+use crate::state::{list_networks, State};
 use crate::topology;
 
 /// Which network a command acts on: `--network`, else the one named by the
-/// topology file when it exists, else the only network under `home`.
+/// topology file when it has state, else the only network under `home`,
+/// else the only one of them whose state records running nodes. With
+/// several candidates the error lists them.
 pub fn select(home: &Path, explicit: Option<&str>, file: &Path) -> Result<String, InputError> {
     if let Some(n) = explicit {
         if !topology::is_valid_name(n) {
@@ -41,6 +43,14 @@ pub fn select(home: &Path, explicit: Option<&str>, file: &Path) -> Result<String
         }
     }
     let known = list_networks(home);
+    let running: Vec<String> = known
+        .iter()
+        .filter(|n| State::load(home, n).is_ok_and(|s| s.started() > 0))
+        .cloned()
+        .collect();
+    if let ([_, _, ..], [one]) = (known.as_slice(), running.as_slice()) {
+        return Ok(one.clone());
+    }
     match known.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(InputError::new(format!(
@@ -48,9 +58,14 @@ pub fn select(home: &Path, explicit: Option<&str>, file: &Path) -> Result<String
             home.display()
         ))),
         many => Err(InputError::new(format!(
-            "several networks in {} ({}); pass --network NAME",
+            "several networks in {} ({}; running: {}); pass --network NAME",
             home.display(),
-            many.join(", ")
+            many.join(", "),
+            if running.is_empty() {
+                "none".to_string()
+            } else {
+                running.join(", ")
+            }
         ))),
     }
 }
