@@ -427,7 +427,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
                     "{hash:?}: expected a 32-byte transaction hash (0x…)"
                 ))
             })?;
-            let info = txinfo::explain(&records::client_rpc(&state), h).await?;
+            let info = txinfo::explain(&state.client_rpc(), h).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&info)?);
             } else {
