@@ -7,9 +7,11 @@
 
 use std::collections::BTreeMap;
 
+use alloy::contract::{CallBuilder, CallDecoder};
 use alloy::network::EthereumWallet;
 use alloy::primitives::{keccak256, Address, B256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{anyhow, Context};
 
@@ -89,10 +91,10 @@ pub fn revert_reason(err: &alloy::contract::Error) -> Option<String> {
 
 /// Waits for the receipt of `hash` by polling (bounded by `timeout`).
 pub async fn wait_receipt(
-    provider: &DynProvider,
+    provider: &impl Provider,
     hash: B256,
     timeout: std::time::Duration,
-) -> anyhow::Result<alloy::rpc::types::TransactionReceipt> {
+) -> anyhow::Result<TransactionReceipt> {
     let deadline = std::time::Instant::now() + timeout;
     loop {
         if let Some(r) = provider.get_transaction_receipt(hash).await? {
@@ -110,6 +112,51 @@ pub async fn wait_receipt(
 
 /// How long a CLI transaction may take to be mined.
 pub const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The error of a contract call or send that failed, naming it `what`:
+/// `"<what> reverted: <reason>"` when the node gave a revert reason, else
+/// `"<what>: <error>"`.
+pub fn reverted(what: &str, e: alloy::contract::Error) -> anyhow::Error {
+    match revert_reason(&e) {
+        Some(r) => anyhow!("{what} reverted: {r}"),
+        None => anyhow!("{what}: {e}"),
+    }
+}
+
+/// Sends `call`, waits for its receipt and fails when it reverted: the one
+/// way a CLI command makes a single state change. A call the node refuses
+/// at send time (its gas estimate runs the call, so a failing `require`
+/// shows here) fails with the revert reason ([`reverted`]); a call mined
+/// with status 0 fails as [`confirm`] says.
+pub async fn transact<P: Provider, D: CallDecoder>(
+    call: &CallBuilder<P, D>,
+    what: &str,
+) -> anyhow::Result<TransactionReceipt> {
+    let pending = call.send().await.map_err(|e| reverted(what, e))?;
+    confirm(&call.provider, *pending.tx_hash(), what).await
+}
+
+/// The second half of [`transact`], for transactions sent in a batch and
+/// awaited together: waits for the receipt of `hash` (bounded by
+/// [`RECEIPT_TIMEOUT`]) and fails, naming `what`, when the transaction was
+/// mined with status 0. A receipt carries no revert reason, so the error
+/// names the block and points at `medchain tx`, which decodes the call.
+pub async fn confirm(
+    provider: &impl Provider,
+    hash: B256,
+    what: &str,
+) -> anyhow::Result<TransactionReceipt> {
+    let receipt = wait_receipt(provider, hash, RECEIPT_TIMEOUT)
+        .await
+        .with_context(|| format!("waiting for {what}"))?;
+    if !receipt.status() {
+        return Err(anyhow!(
+            "{what} reverted in block {} (tx {hash:#x}); run `medchain tx {hash:#x}` for details",
+            receipt.block_number.unwrap_or_default()
+        ));
+    }
+    Ok(receipt)
+}
 
 /// Deploys the requested contracts from `deployer` and, for MedicalRecords,
 /// registers every hospital account with its name. Transactions of one step
@@ -136,15 +183,7 @@ pub async fn deploy(
     }
     let mut out = BTreeMap::new();
     for (w, p) in pending {
-        let receipt = wait_receipt(&provider, p, RECEIPT_TIMEOUT)
-            .await
-            .with_context(|| format!("waiting for the {w:?} deployment"))?;
-        if !receipt.status() {
-            return Err(anyhow!(
-                "the {w:?} deployment reverted (tx {})",
-                receipt.transaction_hash
-            ));
-        }
+        let receipt = confirm(&provider, p, &format!("the {w:?} deployment")).await?;
         let addr = receipt
             .contract_address
             .ok_or_else(|| anyhow!("the {w:?} deployment receipt has no contract address"))?;
@@ -174,12 +213,7 @@ pub async fn deploy(
             sent.push((name, *p.tx_hash()));
         }
         for (name, p) in sent {
-            let r = wait_receipt(&provider, p, RECEIPT_TIMEOUT)
-                .await
-                .with_context(|| format!("registering hospital {name}"))?;
-            if !r.status() {
-                return Err(anyhow!("registering hospital {name} reverted"));
-            }
+            confirm(&provider, p, &format!("registering hospital {name}")).await?;
         }
     }
     Ok(out)

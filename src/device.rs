@@ -18,18 +18,16 @@ use std::path::{Path, PathBuf};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::contract::{
-    patient_id, revert_reason, signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT,
-};
+use crate::contract::{confirm, patient_id, reverted, signing_provider, MedicalRecords};
 use crate::error::InputError;
 use crate::keys::{self, KeyPair};
 use crate::plan::Role;
-use crate::records;
 use crate::state::State;
+use crate::table::Table;
 
 /// Most devices one `provision` call handles.
 pub const MAX_DEVICES: u64 = 1000;
@@ -370,13 +368,6 @@ pub fn merge_index(index: &mut DeviceIndex, entries: Vec<IndexEntry>) {
         .sort_by(|a, b| (&a.hospital, a.index).cmp(&(&b.hospital, b.index)));
 }
 
-fn reverted(what: &str, e: alloy::contract::Error) -> anyhow::Error {
-    match revert_reason(&e) {
-        Some(r) => anyhow!("{what} reverted: {r}"),
-        None => anyhow!("{what}: {e}"),
-    }
-}
-
 /// What the chain already has for a device.
 struct Survey {
     patient: B256,
@@ -385,6 +376,8 @@ struct Survey {
     balance: U256,
 }
 
+/// Reads what the chain has for one planned device: its registration, its
+/// read access and its balance.
 async fn survey(
     c: &MedicalRecords::MedicalRecordsInstance<DynProvider>,
     d: &DevicePlan,
@@ -413,14 +406,33 @@ async fn survey(
     })
 }
 
-/// Provisions the devices of `req` on the running network: registers,
-/// authorizes and funds what is not yet, writes the config files and the
-/// index. Safe to re-run.
-pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<Outcome> {
-    let plans = plan_devices(state, req)?;
-    let mr = records::medical_address(state)?;
-    let url = plans[0].rpc_url.clone();
-    let admin = records::admin_key(state);
+/// The accounts and connections provisioning sends with.
+struct Senders {
+    /// The admin account: it funds the devices.
+    admin: PrivateKeySigner,
+    /// The admin's provider: reads the chain, funds, and waits for receipts.
+    admin_p: DynProvider,
+    /// The contract as the admin sees it (for the surveys).
+    reader: MedicalRecords::MedicalRecordsInstance<DynProvider>,
+    /// The contract as the registrar, who registers and authorizes.
+    writer: MedicalRecords::MedicalRecordsInstance<DynProvider>,
+    /// The registrar's address.
+    registrar: Address,
+    /// `hospital` or `admin`.
+    role: &'static str,
+}
+
+/// Connects to `url` and picks the registrar. A hospital account sends its
+/// own registrations, so the chain shows which hospital added a device; a
+/// network whose contract predates the hospital (it is not registered there)
+/// falls back to the admin.
+async fn senders(
+    state: &State,
+    req: &ProvisionRequest,
+    mr: Address,
+    url: &str,
+) -> anyhow::Result<Senders> {
+    let admin = state.admin_key();
     let hospital: PrivateKeySigner = state
         .plan
         .hospital_keys
@@ -428,7 +440,7 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
         .find(|(n, _)| *n == req.hospital)
         .map(|(_, k)| k.signer())
         .expect("plan_devices checked the hospital");
-    let admin_p = signing_provider(&url, &admin)?;
+    let admin_p = signing_provider(url, &admin)?;
     let reader = MedicalRecords::new(mr, admin_p.clone());
     let is_hospital = reader
         .isHospital(hospital.address())
@@ -436,25 +448,30 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
         .await
         .map_err(|e| reverted("isHospital()", e))
         .with_context(|| format!("asking {url} about the contract at {mr:#x}"))?;
-    // A hospital account sends its own registrations; a network whose
-    // contract predates the hospital falls back to the admin.
     let (registrar, registrar_p, role) = if is_hospital {
-        let p = signing_provider(&url, &hospital)?;
+        let p = signing_provider(url, &hospital)?;
         (hospital.address(), p, "hospital")
     } else {
         (admin.address(), admin_p.clone(), "admin")
     };
-    let writer = MedicalRecords::new(mr, registrar_p.clone());
+    Ok(Senders {
+        admin,
+        admin_p,
+        reader,
+        writer: MedicalRecords::new(mr, registrar_p),
+        registrar,
+        role,
+    })
+}
 
-    let surveys: Vec<Survey> = futures::stream::iter(plans.iter())
-        .map(|d| survey(&reader, d))
-        .buffered(16)
-        .try_collect()
-        .await?;
-
+/// Refuses the request when a planned device is already registered for
+/// another patient: the contract never rebinds a device, so its
+/// transactions would only revert. Every such device is listed at once,
+/// before anything is sent.
+fn check_conflicts(plans: &[DevicePlan], surveys: &[Survey]) -> Result<(), InputError> {
     let conflicts: Vec<String> = plans
         .iter()
-        .zip(&surveys)
+        .zip(surveys)
         .filter(|(d, s)| s.active && s.patient != d.patient)
         .map(|(d, s)| {
             format!(
@@ -463,76 +480,110 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
             )
         })
         .collect();
-    if !conflicts.is_empty() {
-        let mut e = InputError::new(format!(
-            "--ssn: {} device(s) already registered for another patient; a registered device's patient cannot change (revoke it with MedicalRecords.revokeDevice first, or keep its earlier --ssn)",
-            conflicts.len()
-        ));
-        e.details = conflicts;
-        return Err(e.into());
+    if conflicts.is_empty() {
+        return Ok(());
     }
+    let mut e = InputError::new(format!(
+        "--ssn: {} device(s) already registered for another patient; a registered device's patient cannot change (revoke it with MedicalRecords.revokeDevice first, or keep its earlier --ssn)",
+        conflicts.len()
+    ));
+    e.details = conflicts;
+    Err(e)
+}
 
-    let mut done: Vec<(bool, bool, bool)> = vec![(false, false, false); plans.len()];
-    let fund = U256::from(FUND_WEI);
+/// What this run changed on chain for one device.
+#[derive(Debug, Clone, Copy, Default)]
+struct Done {
+    registered: bool,
+    authorized: bool,
+    funded: bool,
+}
+
+/// Brings the chain up to the plan, [`BATCH`] devices at a time: a batch's
+/// transactions are sent together and then each is confirmed, so a batch
+/// costs a few blocks rather than a block per transaction, and a revert
+/// stops the run before the next batch.
+async fn apply(plans: &[DevicePlan], surveys: &[Survey], s: &Senders) -> anyhow::Result<Vec<Done>> {
+    let mut done = vec![Done::default(); plans.len()];
     for (chunk_no, chunk) in plans.chunks(BATCH).enumerate() {
         let base = chunk_no * BATCH;
-        let mut sent: Vec<(String, B256)> = Vec::new();
-        for (k, d) in chunk.iter().enumerate() {
-            let s = &surveys[base + k];
-            let a = d.key.address;
-            if !s.active {
-                let p = writer
-                    .registerDevice(a, d.patient)
-                    .send()
-                    .await
-                    .map_err(|e| reverted("registerDevice", e))
-                    .with_context(|| format!("registering {} ({a:#x})", d.device_id))?;
-                sent.push((format!("registerDevice for {}", d.device_id), *p.tx_hash()));
-                done[base + k].0 = true;
-            }
-            if !s.authorized {
-                let p = writer
-                    .authorizeUser(a)
-                    .send()
-                    .await
-                    .map_err(|e| reverted("authorizeUser", e))
-                    .with_context(|| format!("authorizing {} ({a:#x})", d.device_id))?;
-                sent.push((format!("authorizeUser for {}", d.device_id), *p.tx_hash()));
-                done[base + k].1 = true;
-            }
-        }
-        for (k, d) in chunk.iter().enumerate() {
-            if surveys[base + k].balance < U256::from(MIN_BALANCE_WEI) {
-                let tx = alloy::rpc::types::TransactionRequest::default()
-                    .to(d.key.address)
-                    .value(fund);
-                let p = admin_p.send_transaction(tx).await.with_context(|| {
-                    format!(
-                        "funding {} from the admin account {:#x} (does it hold 10 ETH per device?)",
-                        d.device_id,
-                        admin.address()
-                    )
-                })?;
-                sent.push((format!("funding {}", d.device_id), *p.tx_hash()));
-                done[base + k].2 = true;
-            }
-        }
+        let end = base + chunk.len();
+        let sent = send_batch(chunk, &surveys[base..end], &mut done[base..end], s).await?;
         for (what, hash) in sent {
-            let r = wait_receipt(&admin_p, hash, RECEIPT_TIMEOUT)
-                .await
-                .with_context(|| format!("waiting for {what}"))?;
-            if !r.status() {
-                return Err(anyhow!(
-                    "{what} reverted in block {} (tx {hash:#x}); run `medchain tx {hash:#x}` for details",
-                    r.block_number.unwrap_or_default()
-                ));
-            }
+            confirm(&s.admin_p, hash, &what).await?;
         }
     }
+    Ok(done)
+}
 
+/// Sends what one batch of devices lacks: `registerDevice` and
+/// `authorizeUser` from the registrar, device by device, then the funding
+/// of every device below [`MIN_BALANCE_WEI`] from the admin. Marks each
+/// step in `done` and returns the transactions, labelled, to confirm.
+async fn send_batch(
+    chunk: &[DevicePlan],
+    surveys: &[Survey],
+    done: &mut [Done],
+    s: &Senders,
+) -> anyhow::Result<Vec<(String, B256)>> {
+    let mut sent: Vec<(String, B256)> = Vec::new();
+    for ((d, sv), done) in chunk.iter().zip(surveys).zip(done.iter_mut()) {
+        let a = d.key.address;
+        if !sv.active {
+            let p = s
+                .writer
+                .registerDevice(a, d.patient)
+                .send()
+                .await
+                .map_err(|e| reverted("registerDevice", e))
+                .with_context(|| format!("registering {} ({a:#x})", d.device_id))?;
+            sent.push((format!("registerDevice for {}", d.device_id), *p.tx_hash()));
+            done.registered = true;
+        }
+        if !sv.authorized {
+            let p = s
+                .writer
+                .authorizeUser(a)
+                .send()
+                .await
+                .map_err(|e| reverted("authorizeUser", e))
+                .with_context(|| format!("authorizing {} ({a:#x})", d.device_id))?;
+            sent.push((format!("authorizeUser for {}", d.device_id), *p.tx_hash()));
+            done.authorized = true;
+        }
+    }
+    for ((d, sv), done) in chunk.iter().zip(surveys).zip(done.iter_mut()) {
+        if sv.balance < U256::from(MIN_BALANCE_WEI) {
+            let tx = alloy::rpc::types::TransactionRequest::default()
+                .to(d.key.address)
+                .value(U256::from(FUND_WEI));
+            let p = s.admin_p.send_transaction(tx).await.with_context(|| {
+                format!(
+                    "funding {} from the admin account {:#x} (does it hold 10 ETH per device?)",
+                    d.device_id,
+                    s.admin.address()
+                )
+            })?;
+            sent.push((format!("funding {}", d.device_id), *p.tx_hash()));
+            done.funded = true;
+        }
+    }
+    Ok(sent)
+}
+
+/// Writes each device's config file (0600: it holds the device's key) and
+/// returns the devices as the outcome lists them and as the index records
+/// them, in plan order.
+fn write_configs(
+    state: &State,
+    req: &ProvisionRequest,
+    mr: Address,
+    plans: &[DevicePlan],
+    done: Vec<Done>,
+) -> anyhow::Result<(Vec<Provisioned>, Vec<IndexEntry>)> {
     let mut devices = Vec::with_capacity(plans.len());
     let mut entries = Vec::with_capacity(plans.len());
-    for (d, (registered, authorized, funded)) in plans.iter().zip(done) {
+    for (d, done) in plans.iter().zip(done) {
         let config = device_config(state, mr, d);
         keys::write_private(
             &d.config_path,
@@ -554,31 +605,57 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
             patient: d.patient,
             ssn: d.synthetic.then(|| d.ssn.clone()),
             config: d.config_path.clone(),
-            registered,
-            authorized,
-            funded,
+            registered: done.registered,
+            authorized: done.authorized,
+            funded: done.funded,
         });
     }
+    Ok((devices, entries))
+}
+
+/// Merges `entries` into the network's device index and rewrites it
+/// atomically (a temporary file renamed over it); returns its path.
+fn save_index(state: &State, entries: Vec<IndexEntry>) -> anyhow::Result<PathBuf> {
     let index = index_path(state);
     let mut idx = load_index(&index)?;
     merge_index(&mut idx, entries);
     let tmp = index.with_extension("json.tmp");
     keys::write_private(&tmp, serde_json::to_string_pretty(&idx)?.as_bytes())?;
     std::fs::rename(&tmp, &index).with_context(|| format!("writing {}", index.display()))?;
+    Ok(index)
+}
 
+/// Provisions the devices of `req` on the running network: registers,
+/// authorizes and funds what is not yet, writes the config files and the
+/// index. Safe to re-run.
+pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<Outcome> {
+    let plans = plan_devices(state, req)?;
+    let mr = state.medical_address()?;
+    let url = plans[0].rpc_url.clone();
+    let s = senders(state, req, mr, &url).await?;
+    let surveys: Vec<Survey> = futures::stream::iter(plans.iter())
+        .map(|d| survey(&s.reader, d))
+        .buffered(16)
+        .try_collect()
+        .await?;
+    check_conflicts(&plans, &surveys)?;
+    let done = apply(&plans, &surveys, &s).await?;
+    let (devices, entries) = write_configs(state, req, mr, &plans, done)?;
+    let index = save_index(state, entries)?;
     Ok(Outcome {
         network: state.plan.topology.network.clone(),
         hospital: req.hospital.clone(),
         rpc_url: url,
-        registrar,
-        registrar_role: role.to_string(),
+        registrar: s.registrar,
+        registrar_role: s.role.to_string(),
         synthetic_patients: req.patients == Patients::Synthetic,
         devices,
         index,
     })
 }
 
-/// The outcome as text: a summary, a note on synthetic patients, a table.
+/// The outcome as text: a summary, a note on synthetic patients, a table of
+/// the devices and a closing line on where their keys and index are.
 pub fn table(o: &Outcome) -> String {
     let mut out = String::new();
     let new = o
@@ -612,43 +689,52 @@ pub fn table(o: &Outcome) -> String {
             "no --ssn given: devices are bound to SYNTHETIC test patients {first} … {last} (device i → 000-00-<i>); pass --ssn to bind real patients"
         );
     }
-    let _ = writeln!(
-        out,
-        "{:<24} {:<42} {:<66} {:<28} CONFIG",
-        "DEVICE", "ADDRESS", "PATIENT", "THIS RUN"
-    );
-    for d in &o.devices {
-        let mut did: Vec<&str> = Vec::new();
-        if d.registered {
-            did.push("registered");
-        }
-        if d.authorized {
-            did.push("authorized");
-        }
-        if d.funded {
-            did.push("funded");
-        }
-        let did = if did.is_empty() {
-            "already done".to_string()
-        } else {
-            did.join(",")
-        };
-        let _ = writeln!(
-            out,
-            "{:<24} {:<42} {:<66} {:<28} {}",
-            d.device_id,
-            d.address.to_checksum(None),
-            format!("{:#x}", d.patient),
-            did,
-            d.config.display()
-        );
-    }
+    let t = Table {
+        title: String::new(),
+        headers: ["DEVICE", "ADDRESS", "PATIENT", "THIS RUN", "CONFIG"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+        rows: o
+            .devices
+            .iter()
+            .map(|d| {
+                vec![
+                    d.device_id.clone(),
+                    d.address.to_checksum(None),
+                    format!("{:#x}", d.patient),
+                    this_run(d),
+                    d.config.display().to_string(),
+                ]
+            })
+            .collect(),
+        note: None,
+    };
+    out.push_str(&t.render_plain(&[]));
     let _ = write!(
         out,
         "config files hold the devices' private keys (0600); index: {}",
         o.index.display()
     );
     out
+}
+
+/// The THIS RUN cell: the steps this run took for a device, or
+/// `already done`.
+fn this_run(d: &Provisioned) -> String {
+    let did: Vec<&str> = [
+        (d.registered, "registered"),
+        (d.authorized, "authorized"),
+        (d.funded, "funded"),
+    ]
+    .into_iter()
+    .filter_map(|(yes, step)| yes.then_some(step))
+    .collect();
+    if did.is_empty() {
+        "already done".to_string()
+    } else {
+        did.join(",")
+    }
 }
 
 #[cfg(test)]
@@ -804,6 +890,44 @@ mod tests {
             );
         }
         assert_eq!(parser.matches("require_string(config, \"").count() + 1, 6);
+    }
+
+    #[test]
+    fn table_keeps_the_summary_lines_around_aligned_columns() {
+        let d = |id: &str, new: bool| Provisioned {
+            device_id: id.into(),
+            address: Address::ZERO,
+            patient: B256::ZERO,
+            ssn: Some("000-00-0001".into()),
+            config: PathBuf::from(format!("/d/{id}.json")),
+            registered: new,
+            authorized: new,
+            funded: false,
+        };
+        let o = Outcome {
+            network: "n".into(),
+            hospital: "a".into(),
+            rpc_url: "http://x".into(),
+            registrar: Address::ZERO,
+            registrar_role: "hospital".into(),
+            synthetic_patients: true,
+            devices: vec![d("a-device-1", true), d("a-device-10", false)],
+            index: PathBuf::from("/d/index.json"),
+        };
+        let out = table(&o);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("network n, hospital a: 2 device(s), 1 changed"));
+        assert!(lines[1].contains("SYNTHETIC"));
+        let cols = |l: &str| l.find("0x").unwrap();
+        assert_eq!(lines[2].find("ADDRESS"), Some(cols(lines[3])));
+        assert_eq!(cols(lines[3]), cols(lines[4]));
+        assert!(lines[3].contains("registered,authorized"), "{out}");
+        assert!(lines[4].contains("already done"), "{out}");
+        assert_eq!(
+            lines[5],
+            "config files hold the devices' private keys (0600); index: /d/index.json"
+        );
+        assert!(!out.ends_with('\n'));
     }
 
     #[test]

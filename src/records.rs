@@ -9,15 +9,14 @@
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
-use anyhow::{anyhow, Context};
 
 use crate::contract::{
-    patient_id, revert_reason, signing_provider, wait_receipt, MedicalRecords, MEDICAL_KEY,
-    RECEIPT_TIMEOUT,
+    patient_id, reverted, signing_provider, transact, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT,
 };
 use crate::error::InputError;
 use crate::keys;
 use crate::state::State;
+use crate::table::Table;
 
 /// Who a patient is on the command line.
 #[derive(Debug, Clone)]
@@ -62,22 +61,6 @@ pub struct Added {
     pub gas_used: u64,
 }
 
-/// The MedicalRecords address, or an input error saying how to deploy.
-pub fn medical_address(state: &State) -> anyhow::Result<Address> {
-    state.contracts.get(MEDICAL_KEY).copied().ok_or_else(|| {
-        InputError::new(format!(
-            "network {} has no MedicalRecords contract; run `medchain deploy --contract medical`",
-            state.plan.topology.network
-        ))
-        .into()
-    })
-}
-
-/// The admin (deployer) key: the first test account.
-pub fn admin_key(state: &State) -> PrivateKeySigner {
-    state.plan.accounts[0].signer()
-}
-
 /// Parses a hex private key given on the command line.
 pub fn parse_key(hex_key: &str) -> Result<PrivateKeySigner, InputError> {
     hex_key
@@ -94,23 +77,6 @@ pub fn resolve_patient(state: &State, p: &PatientRef) -> B256 {
     }
 }
 
-/// The client RPC endpoint: the first member node, else the first node.
-pub fn client_rpc(state: &State) -> String {
-    let nodes = &state.plan.nodes;
-    nodes
-        .iter()
-        .find(|n| n.role == crate::plan::Role::Member)
-        .unwrap_or(&nodes[0])
-        .rpc_url()
-}
-
-fn reverted(what: &str, e: alloy::contract::Error) -> anyhow::Error {
-    match revert_reason(&e) {
-        Some(r) => anyhow!("{what} reverted: {r}"),
-        None => anyhow!("{what}: {e}"),
-    }
-}
-
 /// Stores one reading for a patient, as `device` or as the CLI device.
 pub async fn add(
     state: &State,
@@ -118,10 +84,10 @@ pub async fn add(
     reading: Reading,
     device: Option<PrivateKeySigner>,
 ) -> anyhow::Result<Added> {
-    let url = client_rpc(state);
-    let mr = medical_address(state)?;
+    let url = state.client_rpc();
+    let mr = state.medical_address()?;
     let patient = resolve_patient(state, patient);
-    let admin = admin_key(state);
+    let admin = state.admin_key();
     let device = match device {
         Some(d) => d,
         None => {
@@ -130,8 +96,7 @@ pub async fn add(
             d
         }
     };
-    let provider = signing_provider(&url, &device)?;
-    let c = MedicalRecords::new(mr, provider.clone());
+    let c = MedicalRecords::new(mr, signing_provider(&url, &device)?);
     let info = c
         .devices(device.address())
         .call()
@@ -156,19 +121,7 @@ pub async fn add(
         .call()
         .await
         .map_err(|e| reverted("addMedicalRecord", e))?;
-    let pending = call
-        .send()
-        .await
-        .map_err(|e| reverted("addMedicalRecord", e))?;
-    let receipt = wait_receipt(&provider, *pending.tx_hash(), RECEIPT_TIMEOUT)
-        .await
-        .context("waiting for the addMedicalRecord receipt")?;
-    if !receipt.status() {
-        return Err(anyhow!(
-            "addMedicalRecord reverted in block (tx {})",
-            receipt.transaction_hash
-        ));
-    }
+    let receipt = transact(&call, "addMedicalRecord").await?;
     Ok(Added {
         patient,
         device: device.address(),
@@ -181,6 +134,11 @@ pub async fn add(
 }
 
 /// Registers and funds the CLI device for `patient` if it is not yet.
+///
+/// Deliberately not [`transact`]: a receipt with status 0 is not an error
+/// here. A `registerDevice` that loses a race with another registration of
+/// the same device reverts ("already registered") although the device ends
+/// up registered; if it is unusable, `add` fails with the contract's reason.
 async fn ensure_cli_device(
     url: &str,
     mr: Address,
@@ -221,10 +179,10 @@ pub async fn get(
     limit: u64,
     reader: Option<PrivateKeySigner>,
 ) -> anyhow::Result<(u64, Vec<MedicalRecords::Record>)> {
-    let url = client_rpc(state);
-    let mr = medical_address(state)?;
+    let url = state.client_rpc();
+    let mr = state.medical_address()?;
     let patient = resolve_patient(state, patient);
-    let reader = reader.unwrap_or_else(|| admin_key(state));
+    let reader = reader.unwrap_or_else(|| state.admin_key());
     let c = MedicalRecords::new(mr, signing_provider(&url, &reader)?);
     let total = c
         .medicalRecordCount(patient)
@@ -243,9 +201,9 @@ pub async fn get(
 
 /// Grants (or with `revoke`, removes) global read access, as admin.
 pub async fn authorize(state: &State, user: Address, revoke: bool) -> anyhow::Result<B256> {
-    let url = client_rpc(state);
-    let provider = signing_provider(&url, &admin_key(state))?;
-    let c = MedicalRecords::new(medical_address(state)?, provider.clone());
+    let url = state.client_rpc();
+    let provider = signing_provider(&url, &state.admin_key())?;
+    let c = MedicalRecords::new(state.medical_address()?, provider);
     let call = if revoke {
         c.revokeUser(user).clear_decoder()
     } else {
@@ -257,20 +215,13 @@ pub async fn authorize(state: &State, user: Address, revoke: bool) -> anyhow::Re
         "authorizeUser"
     };
     call.call().await.map_err(|e| reverted(what, e))?;
-    let pending = call.send().await.map_err(|e| reverted(what, e))?;
-    let r = wait_receipt(&provider, *pending.tx_hash(), RECEIPT_TIMEOUT).await?;
-    if !r.status() {
-        return Err(anyhow!("{what} reverted (tx {})", r.transaction_hash));
-    }
-    Ok(r.transaction_hash)
+    Ok(transact(&call, what).await?.transaction_hash)
 }
 
-/// Records as a text table.
+/// Records as a text table: a summary line, then one row per record with
+/// the numbers right-aligned.
 pub fn table(total: u64, offset: u64, records: &[MedicalRecords::Record]) -> String {
-    use std::fmt::Write;
-    let mut out = format!(
-        "{total} record(s); showing {} from offset {offset}\n{:>5} {:>4} {:>5} {:>7} {:>7} {:>8} {:>10} {:>12}  {}\n",
-        records.len(),
+    let headers = [
         "ID",
         "HR",
         "SPO2",
@@ -279,22 +230,67 @@ pub fn table(total: u64, offset: u64, records: &[MedicalRecords::Record]) -> Str
         "TEMP °C",
         "SEQ",
         "DEVICE TIME",
-        "DEVICE"
-    );
-    for (i, r) in records.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "{:>5} {:>4} {:>5} {:>7} {:>7} {:>8.2} {:>10} {:>12}  {:#x}",
-            offset + i as u64,
-            r.heartRate,
-            r.spo2,
-            r.systolic,
-            r.diastolic,
-            f64::from(r.temperatureCentiC) / 100.0,
-            r.sequence,
-            r.deviceTimestamp,
-            r.device
+        "DEVICE",
+    ];
+    let rows = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            vec![
+                (offset + i as u64).to_string(),
+                r.heartRate.to_string(),
+                r.spo2.to_string(),
+                r.systolic.to_string(),
+                r.diastolic.to_string(),
+                format!("{:.2}", f64::from(r.temperatureCentiC) / 100.0),
+                r.sequence.to_string(),
+                r.deviceTimestamp.to_string(),
+                format!("{:#x}", r.device),
+            ]
+        })
+        .collect();
+    let t = Table {
+        title: String::new(),
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        rows,
+        note: None,
+    };
+    format!(
+        "{total} record(s); showing {} from offset {offset}\n{}",
+        records.len(),
+        t.render_plain(&[0, 1, 2, 3, 4, 5, 6, 7])
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_keeps_the_summary_and_right_aligns_the_numbers() {
+        let r = MedicalRecords::Record {
+            heartRate: 72,
+            spo2: 98,
+            systolic: 120,
+            diastolic: 80,
+            temperatureCentiC: 3750,
+            deviceTimestamp: 1_700_000_000_000,
+            sequence: 7,
+            device: Address::repeat_byte(0xab),
+            blockTimestamp: 0,
+        };
+        let out = table(12, 10, &[r]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "12 record(s); showing 1 from offset 10");
+        assert_eq!(lines.len(), 3, "{out}");
+        assert!(
+            lines[1].starts_with("ID  HR  SPO2  SYS  DIA  TEMP °C  SEQ"),
+            "{out}"
         );
+        assert!(
+            lines[2].starts_with("10  72    98  120   80    37.50    7"),
+            "{out}"
+        );
+        assert!(lines[2].ends_with(&format!("{:#x}", Address::repeat_byte(0xab))));
     }
-    out
 }

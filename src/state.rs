@@ -149,3 +149,37 @@ pub fn list_networks(home: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// How to reach a network from its state: the endpoint, key and contract
+/// address that CLI commands (`records`, `authorize`, `tx`, `deploy`,
+/// `device provision`) talk to.
+impl State {
+    /// The client RPC endpoint: the first member node, else the first node.
+    pub fn client_rpc(&self) -> String {
+        let nodes = &self.plan.nodes;
+        nodes
+            .iter()
+            .find(|n| n.role == crate::plan::Role::Member)
+            .unwrap_or(&nodes[0])
+            .rpc_url()
+    }
+
+    /// The admin (deployer) key: the first test account.
+    pub fn admin_key(&self) -> alloy::signers::local::PrivateKeySigner {
+        self.plan.accounts[0].signer()
+    }
+
+    /// The MedicalRecords address, or an input error saying how to deploy.
+    pub fn medical_address(&self) -> anyhow::Result<Address> {
+        self.contracts
+            .get(crate::contract::MEDICAL_KEY)
+            .copied()
+            .ok_or_else(|| {
+                InputError::new(format!(
+                    "network {} has no MedicalRecords contract; run `medchain deploy --contract medical`",
+                    self.plan.topology.network
+                ))
+                .into()
+            })
+    }
+}

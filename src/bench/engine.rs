@@ -21,7 +21,7 @@ use super::result::{ChainFigures, LatencyBucket, RoundResult};
 use super::scenario::{Length, Round, Workload};
 use super::signer::TxSigner;
 use super::workload::{self, Env};
-use crate::contract::{signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
+use crate::contract::{confirm, signing_provider, MedicalRecords};
 use crate::rpc::Rpc;
 
 /// Fee cap of benchmark transactions: far above any base fee these chains
@@ -112,10 +112,7 @@ pub async fn setup_workers(
         }
     }
     for h in hashes {
-        let r = wait_receipt(&provider, h, RECEIPT_TIMEOUT).await?;
-        if !r.status() {
-            return Err(anyhow!("worker setup transaction {h:#x} reverted"));
-        }
+        confirm(&provider, h, "a worker setup transaction").await?;
     }
     let mut workers = Vec::new();
     for (index, signer) in keys.into_iter().enumerate() {

@@ -27,7 +27,7 @@ use futures::StreamExt;
 use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::{watch, Notify};
 
 use super::engine::{nonce_error, sign, sign_value};
@@ -38,7 +38,7 @@ use super::scenario::Length;
 use super::signer::TxSigner;
 use super::tracking::unix_ms;
 use super::workload::{add_record_input, Call, ADD_RECORD_GAS};
-use crate::contract::{signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
+use crate::contract::{confirm, signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
 use crate::keys;
 use crate::rpc::{parse_hex_u64, Rpc};
 
@@ -170,11 +170,9 @@ pub async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow::Result
                 hashes.push(hash);
             }
         }
-        check_receipts(&provider, &rpc, &hashes)
-            .await
-            .with_context(|| {
-                format!("setting up the device fleet of round {round} from {from:#x}")
-            })?;
+        check_receipts(&provider, &hashes).await.with_context(|| {
+            format!("setting up the device fleet of round {round} from {from:#x}")
+        })?;
     }
     let seed = u64::from_be_bytes(
         keccak256(format!("{}/{:x}/fleet/{round}", inp.seed, inp.tag))[..8]
@@ -192,7 +190,6 @@ pub async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow::Result
 /// others are mined by then) and requires every receipt's success.
 async fn check_receipts(
     provider: &alloy::providers::DynProvider,
-    rpc: &Rpc,
     hashes: &[B256],
 ) -> anyhow::Result<()> {
     let Some(last) = hashes.last() else {
@@ -200,23 +197,10 @@ async fn check_receipts(
     };
     wait_receipt(provider, *last, RECEIPT_TIMEOUT).await?;
     let mut receipts = futures::stream::iter(hashes)
-        .map(|h| async move {
-            let r: anyhow::Result<Value> = rpc.call("eth_getTransactionReceipt", json!([h])).await;
-            (h, r)
-        })
+        .map(|h| confirm(provider, *h, "a fleet setup transaction"))
         .buffer_unordered(RECEIPT_READS);
-    while let Some((h, r)) = receipts.next().await {
-        let r = r?;
-        if r["status"].as_str() != Some("0x1") {
-            return Err(anyhow!(
-                "transaction {h:#x} {}; run `medchain tx {h:#x}` for details",
-                if r.is_null() {
-                    "was not mined"
-                } else {
-                    "reverted"
-                }
-            ));
-        }
+    while let Some(r) = receipts.next().await {
+        r?;
     }
     Ok(())
 }

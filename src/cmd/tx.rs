@@ -5,7 +5,7 @@ use clap::Args;
 
 use crate::cli::Global;
 use crate::error::InputError;
-use crate::{out, outln, records, txinfo};
+use crate::{out, outln, txinfo};
 
 /// Flags of `medchain tx`.
 #[derive(Debug, Args)]
@@ -26,7 +26,7 @@ pub async fn execute(args: TxArgs, g: &Global) -> anyhow::Result<()> {
             args.hash
         ))
     })?;
-    let info = txinfo::explain(&records::client_rpc(&state), h).await?;
+    let info = txinfo::explain(&state.client_rpc(), h).await?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&info)?);
     } else {

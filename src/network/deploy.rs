@@ -2,7 +2,6 @@
 //! addresses in its state (`status --json` → `contracts`).
 
 use crate::contract::{self, Which};
-use crate::records::{admin_key, client_rpc};
 use crate::state::State;
 
 /// Deploys `which` from the admin account (the first test account),
@@ -16,7 +15,7 @@ pub async fn deploy(state: &mut State, which: &[Which]) -> anyhow::Result<()> {
         .map(|(n, k)| (n.clone(), k.address))
         .collect();
     let deployed =
-        contract::deploy(&client_rpc(state), &admin_key(state), which, &hospitals).await?;
+        contract::deploy(&state.client_rpc(), &state.admin_key(), which, &hospitals).await?;
     state.contracts.extend(deployed);
     state.save()
 }
