@@ -65,7 +65,7 @@ pub enum Command {
     /// Provision ESP32 devices: wallets, registration, read access, gas, firmware config files.
     Device {
         #[command(subcommand)]
-        command: crate::device::DeviceCommand,
+        command: cmd::device::DeviceCommand,
     },
     /// Manage the pinned geth binaries.
     Geth {

@@ -44,34 +44,6 @@ const FUND_WEI: u128 = 10_000_000_000_000_000_000;
 /// Schema version of `devices/index.json`.
 pub const INDEX_SCHEMA: u32 = 1;
 
-/// `medchain device …`.
-#[derive(Debug, clap::Subcommand)]
-pub enum DeviceCommand {
-    /// Create, register, authorize and fund a hospital's ESP32 devices and write their config files.
-    Provision(ProvisionArgs),
-}
-
-/// Flags of `medchain device provision`.
-#[derive(Debug, clap::Args)]
-pub struct ProvisionArgs {
-    /// Hospital (a `name` in the topology) the devices belong to; its account registers them.
-    #[arg(long)]
-    pub hospital: String,
-    /// Number of devices, 1 to 1000 (default: one per --ssn, else 1).
-    #[arg(long)]
-    pub count: Option<u64>,
-    /// Patient SSN to bind devices to: once for all devices or once per device
-    /// (repeat the flag). Default: synthetic test patients 000-00-0001, 000-00-0002, …
-    #[arg(long = "ssn", value_name = "SSN")]
-    pub ssn: Vec<String>,
-    /// Directory for the config files (default: $MEDCHAIN_HOME/<network>/devices).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
 /// Which patients the devices are bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Patients {
@@ -94,17 +66,24 @@ pub struct ProvisionRequest {
     pub out: Option<PathBuf>,
 }
 
-impl ProvisionArgs {
-    /// Checks the flags and turns them into a request.
-    pub fn into_request(self) -> Result<ProvisionRequest, InputError> {
-        let ssns: Vec<String> = self.ssn.iter().map(|s| s.trim().to_string()).collect();
+impl ProvisionRequest {
+    /// Checks what `device provision` was given (flag names in the
+    /// messages) and turns it into a request: `count` defaults to one per
+    /// SSN, else 1; SSNs are given once for every device or once per device.
+    pub fn new(
+        hospital: &str,
+        count: Option<u64>,
+        ssn: &[String],
+        out: Option<PathBuf>,
+    ) -> Result<ProvisionRequest, InputError> {
+        let ssns: Vec<String> = ssn.iter().map(|s| s.trim().to_string()).collect();
         if let Some(i) = ssns.iter().position(|s| s.is_empty()) {
             return Err(InputError::new(format!(
                 "--ssn #{}: must not be empty; give the patient's SSN, e.g. 123-45-6789",
                 i + 1
             )));
         }
-        let count = self.count.unwrap_or(ssns.len().max(1) as u64);
+        let count = count.unwrap_or(ssns.len().max(1) as u64);
         if !(1..=MAX_DEVICES).contains(&count) {
             return Err(InputError::new(format!(
                 "--count {count}: expected 1 to {MAX_DEVICES} devices; provision more in several calls"
@@ -116,20 +95,20 @@ impl ProvisionArgs {
                 ssns.len()
             )));
         }
-        if self.hospital.trim().is_empty() {
+        if hospital.trim().is_empty() {
             return Err(InputError::new(
                 "--hospital: must not be empty; pass a hospital name from the topology",
             ));
         }
         Ok(ProvisionRequest {
-            hospital: self.hospital.trim().to_string(),
+            hospital: hospital.trim().to_string(),
             count,
             patients: if ssns.is_empty() {
                 Patients::Synthetic
             } else {
                 Patients::Given(ssns)
             },
-            out: self.out,
+            out,
         })
     }
 }
@@ -775,14 +754,18 @@ mod tests {
 
     const TOPO: &str = "network: n\nhospitals:\n  - {name: a, sealers: 1, members: 1}\n  - {name: b, sealers: 1, members: 0}\n";
 
-    fn args(hospital: &str, count: Option<u64>, ssn: &[&str]) -> ProvisionArgs {
-        ProvisionArgs {
-            hospital: hospital.into(),
-            count,
-            ssn: ssn.iter().map(|s| s.to_string()).collect(),
-            out: None,
-            json: false,
+    /// What `device provision --hospital H [--count N] [--ssn S]…` asks.
+    struct Args(Result<ProvisionRequest, InputError>);
+
+    impl Args {
+        fn into_request(self) -> Result<ProvisionRequest, InputError> {
+            self.0
         }
+    }
+
+    fn args(hospital: &str, count: Option<u64>, ssn: &[&str]) -> Args {
+        let ssn: Vec<String> = ssn.iter().map(|s| s.to_string()).collect();
+        Args(ProvisionRequest::new(hospital, count, &ssn, None))
     }
 
     #[test]
