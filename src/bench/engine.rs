@@ -7,8 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::consensus::TxEip1559;
-use alloy::primitives::{Address, TxKind, U256};
+use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{anyhow, Context};
 use serde_json::json;
@@ -19,16 +18,11 @@ use super::observer::{RoundStats, Tracker};
 use super::rate::{Decision, Feedback, Pacer};
 use super::result::{ChainFigures, LatencyBucket, RoundResult};
 use super::scenario::{Length, Round, Workload};
-use super::signer::TxSigner;
+use super::signer::{nonce_error, sign, TxSigner};
 use super::workload::{self, Env};
 use crate::contract::{signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
 use crate::rpc::Rpc;
 
-/// Fee cap of benchmark transactions: far above any base fee these chains
-/// reach, so a rising base fee never strands a transaction.
-pub const MAX_FEE_WEI: u128 = 100_000_000_000;
-/// Tip of benchmark transactions (nodes run with `--miner.gasprice 1`).
-pub const TIP_WEI: u128 = 1;
 /// Ether each worker receives.
 pub const WORKER_FUNDS_ETH: u64 = 10_000;
 /// Jobs each worker may hold ahead of their send time.
@@ -135,47 +129,6 @@ pub async fn setup_workers(
         });
     }
     Ok(workers)
-}
-
-/// Signs `call` as an EIP-1559 transaction; returns its hash and raw bytes.
-pub fn sign(
-    signer: &TxSigner,
-    chain_id: u64,
-    nonce: u64,
-    call: &workload::Call,
-) -> anyhow::Result<(alloy::primitives::B256, Vec<u8>)> {
-    sign_value(signer, chain_id, nonce, call, U256::ZERO)
-}
-
-/// Signs `call` carrying `value` wei (a plain transfer when the calldata
-/// is empty), with the benchmark's fees.
-pub fn sign_value(
-    signer: &TxSigner,
-    chain_id: u64,
-    nonce: u64,
-    call: &workload::Call,
-    value: U256,
-) -> anyhow::Result<(alloy::primitives::B256, Vec<u8>)> {
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: call.gas,
-        max_fee_per_gas: MAX_FEE_WEI,
-        max_priority_fee_per_gas: TIP_WEI,
-        to: TxKind::Call(call.to),
-        value,
-        access_list: Default::default(),
-        input: call.input.clone(),
-    };
-    Ok(signer.sign_eip1559(&tx))
-}
-
-/// Whether a submission error means our local nonce is behind the chain.
-pub(crate) fn nonce_error(e: &anyhow::Error) -> bool {
-    let s = e.to_string();
-    s.contains("nonce too low")
-        || s.contains("already known")
-        || s.contains("replacement transaction underpriced")
 }
 
 async fn worker_task(

@@ -30,12 +30,11 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use tokio::sync::{watch, Notify};
 
-use super::engine::{nonce_error, sign, sign_value};
 use super::fresh_http::{CallError, FreshHttp};
 use super::observer::Tracker;
 use super::result::FleetFigures;
 use super::scenario::Length;
-use super::signer::TxSigner;
+use super::signer::{nonce_error, sign, sign_value, TxSigner};
 use super::tracking::unix_ms;
 use super::workload::{add_record_input, Call, ADD_RECORD_GAS};
 use crate::contract::{signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
