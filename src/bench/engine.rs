@@ -14,9 +14,9 @@ use serde_json::json;
 use tokio::sync::{mpsc, Notify};
 
 use super::fleet::{self, Fleet};
-use super::observer::{RoundStats, Tracker};
+use super::observer::Tracker;
 use super::rate::{Decision, Feedback, Pacer};
-use super::result::{ChainFigures, LatencyBucket, RoundResult};
+use super::result::{summarize, RoundResult, RoundStats};
 use super::scenario::{Length, Round, Workload};
 use super::signer::{nonce_error, sign, TxSigner};
 use super::workload::{self, Env};
@@ -354,137 +354,5 @@ impl Engine {
             .await;
         }
         self.tracker.end_round()
-    }
-}
-
-/// Turns a round's raw figures into its report row.
-pub fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> RoundResult {
-    let secs = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
-        (Some(a), Some(b)) if b > a => (b - a).as_secs_f64(),
-        _ => 0.0,
-    };
-    let fail = s.failures.rejected + s.failures.reverted + s.failures.timed_out;
-    let send_span = secs(s.first_submit, s.last_submit);
-    let span = secs(s.first_submit, s.last_commit);
-    let lat = |q: f64| {
-        if s.succ > 0 {
-            s.hist.value_at_quantile(q) as f64 / 1e6
-        } else {
-            0.0
-        }
-    };
-    let read = round.workload.is_read();
-
-    let mut chain = ChainFigures::default();
-    let window: Vec<_> = if read {
-        s.blocks.clone()
-    } else {
-        // From the first block after the round began to the last block
-        // holding one of ours.
-        let last = s.blocks.iter().rposition(|b| b.ours > 0);
-        match last {
-            Some(l) => s.blocks[..=l]
-                .iter()
-                .filter(|b| b.number > s.start_head)
-                .cloned()
-                .collect(),
-            None => Vec::new(),
-        }
-    };
-    let mut onchain_tps = 0.0;
-    if let (Some(first), Some(last)) = (window.first(), window.last()) {
-        let n = window.len() as f64;
-        chain.first_block = first.number;
-        chain.last_block = last.number;
-        chain.blocks = window.len() as u64;
-        chain.transactions = window.iter().map(|b| b.txs).sum();
-        chain.txs_per_block = chain.transactions as f64 / n;
-        chain.gas_used_avg = window.iter().map(|b| b.gas_used as f64).sum::<f64>() / n;
-        chain.gas_limit = last.gas_limit;
-        chain.gas_utilization = if last.gas_limit > 0 {
-            chain.gas_used_avg / last.gas_limit as f64
-        } else {
-            0.0
-        };
-        chain.uncles = window.iter().map(|b| b.uncles).sum();
-        // The chain's window opens at the parent of the first block: the
-        // head when the round began.
-        let parent_ts = s
-            .timestamps
-            .get(&first.number.saturating_sub(1))
-            .copied()
-            .unwrap_or(first.timestamp);
-        let chain_span = last.timestamp.saturating_sub(parent_ts) as f64;
-        if chain.blocks > 0 {
-            chain.block_interval_avg_s = chain_span / chain.blocks as f64;
-        }
-        let ours: u64 = window.iter().map(|b| b.ours).sum();
-        if !read && chain_span > 0.0 {
-            onchain_tps = ours as f64 / chain_span;
-        }
-    }
-
-    let mut histogram = Vec::new();
-    if s.succ > 0 {
-        let mut prev = 0u64;
-        for v in s.hist.iter_log(10_000, 2.0) {
-            let upper = v.value_iterated_to();
-            let count = v.count_since_last_iteration();
-            if count > 0 || upper > prev {
-                histogram.push(LatencyBucket {
-                    le_s: upper as f64 / 1e6,
-                    count,
-                });
-            }
-            prev = upper;
-            if histogram.len() > 40 {
-                break;
-            }
-        }
-    }
-
-    RoundResult {
-        label: round.label.clone(),
-        op: round.workload.op().to_string(),
-        succ: s.succ,
-        fail,
-        send_rate_tps: if send_span > 0.0 {
-            (s.sent as f64 - 1.0).max(0.0) / send_span
-        } else {
-            0.0
-        },
-        max_latency_s: if s.succ > 0 {
-            s.hist.max() as f64 / 1e6
-        } else {
-            0.0
-        },
-        min_latency_s: if s.succ > 0 {
-            s.hist.min() as f64 / 1e6
-        } else {
-            0.0
-        },
-        avg_latency_s: if s.succ > 0 { s.hist.mean() / 1e6 } else { 0.0 },
-        p50_latency_s: lat(0.50),
-        p95_latency_s: lat(0.95),
-        p99_latency_s: lat(0.99),
-        throughput_tps: if span > 0.0 {
-            s.succ as f64 / span
-        } else {
-            0.0
-        },
-        onchain_tps,
-        duration_s: (s
-            .last_commit
-            .unwrap_or(s.start)
-            .max(s.last_submit.unwrap_or(s.start))
-            - s.start)
-            .as_secs_f64(),
-        failures: s.failures.clone(),
-        chain,
-        knee_tps: knee,
-        timeline: s.time_points(),
-        latency_histogram: histogram,
-        fleet: None,
-        tracked_devices: s.tracked.clone(),
     }
 }
