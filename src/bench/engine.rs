@@ -194,6 +194,23 @@ async fn worker_task(
     w
 }
 
+/// A round's bounds: its transaction count (none for a timed round) and
+/// how long it may send (a count-bounded round still stops after an hour).
+fn bounds(length: Length) -> (Option<u64>, Duration) {
+    let total = match length {
+        Length::Count(n) => Some(n),
+        Length::Seconds(_) => None,
+    };
+    let limit = match length {
+        Length::Seconds(d) => Duration::from_secs_f64(d),
+        Length::Count(_) => Duration::from_secs(3600),
+    };
+    (total, limit)
+}
+
+/// A worker's queue: transaction indices with their send times.
+type Jobs = mpsc::Sender<(u64, Instant)>;
+
 impl Engine {
     /// Runs one round to completion (or Ctrl-C) and returns its figures.
     pub async fn run_round(
@@ -215,6 +232,33 @@ impl Engine {
         let start = Instant::now();
         self.tracker.begin_round(start);
         let env = Arc::new(self.env.clone());
+        let (senders, handles) = self.spawn_workers(&round.workload, &env);
+        let mut pacer = Pacer::new(&round.rate, round.length);
+        let index = self
+            .pace(round, &mut pacer, start, &senders, &env, on_progress)
+            .await;
+        // Closing the queues lets each worker finish what it holds.
+        drop(senders);
+        for h in handles {
+            self.workers
+                .push(h.await.map_err(|e| anyhow!("worker task failed: {e}"))?);
+        }
+        self.workers.sort_by_key(|w| w.index);
+        let (total, _) = bounds(round.length);
+        on_progress(index, total.unwrap_or(index));
+        let stats = self.drain_and_end().await;
+        workload::after_round(&round.workload, index, &mut self.env);
+        Ok(summarize(round, &stats, pacer.knee()))
+    }
+
+    /// Hands every worker to its own task, fed through a bounded queue
+    /// (signing ahead of the send time at most [`LOOKAHEAD`] jobs); the
+    /// tasks give the workers back when their queues close.
+    fn spawn_workers(
+        &mut self,
+        workload: &Workload,
+        env: &Arc<Env>,
+    ) -> (Vec<Jobs>, Vec<tokio::task::JoinHandle<Worker>>) {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for w in self.workers.drain(..) {
@@ -223,23 +267,29 @@ impl Engine {
             handles.push(tokio::spawn(worker_task(
                 w,
                 rx,
-                round.workload.clone(),
+                workload.clone(),
                 env.clone(),
                 self.chain_id,
                 self.tracker.clone(),
             )));
         }
+        (senders, handles)
+    }
 
-        let mut pacer = Pacer::new(&round.rate, round.length);
-        let total = match round.length {
-            Length::Count(n) => Some(n),
-            Length::Seconds(_) => None,
-        };
-        let limit = match round.length {
-            Length::Seconds(d) => Duration::from_secs_f64(d),
-            // A count-bounded round still stops after an hour.
-            Length::Count(_) => Duration::from_secs(3600),
-        };
+    /// Hands out transaction indices, each with its send time, to the
+    /// workers that must send them, as `pacer` decides from the tracker's
+    /// counts; stops at the round's count or duration, when the pacer
+    /// stops, or on Ctrl-C. Returns how many were handed out.
+    async fn pace(
+        &self,
+        round: &Round,
+        pacer: &mut Pacer,
+        start: Instant,
+        senders: &[Jobs],
+        env: &Env,
+        on_progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> u64 {
+        let (total, limit) = bounds(round.length);
         let mut index = 0u64;
         'pace: while total.is_none_or(|n| index < n)
             && !self.cancelled.load(std::sync::atomic::Ordering::Relaxed)
@@ -260,7 +310,7 @@ impl Engine {
                     if t >= limit {
                         break;
                     }
-                    let w = workload::worker_for(&round.workload, index, &env);
+                    let w = workload::worker_for(&round.workload, index, env);
                     tokio::select! {
                         r = senders[w].send((index, start + t)) => if r.is_err() { break 'pace; },
                         _ = self.cancel.notified() => break 'pace,
@@ -280,16 +330,7 @@ impl Engine {
                 Decision::Stop => break,
             }
         }
-        drop(senders);
-        for h in handles {
-            self.workers
-                .push(h.await.map_err(|e| anyhow!("worker task failed: {e}"))?);
-        }
-        self.workers.sort_by_key(|w| w.index);
-        on_progress(index, total.unwrap_or(index));
-        let stats = self.drain_and_end().await;
-        workload::after_round(&round.workload, index, &mut self.env);
-        Ok(summarize(round, &stats, pacer.knee()))
+        index
     }
 
     /// A `device-fleet` round: the round's fleet (set up before the first
