@@ -7,28 +7,22 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::consensus::TxEip1559;
-use alloy::primitives::{Address, TxKind, U256};
+use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{anyhow, Context};
 use serde_json::json;
 use tokio::sync::{mpsc, Notify};
 
 use super::fleet::{self, Fleet};
-use super::observer::{RoundStats, Tracker};
+use super::observer::Tracker;
 use super::rate::{Decision, Feedback, Pacer};
-use super::result::{ChainFigures, LatencyBucket, RoundResult};
+use super::result::{summarize, RoundResult, RoundStats};
 use super::scenario::{Length, Round, Workload};
-use super::signer::TxSigner;
+use super::signer::{nonce_error, sign, TxSigner};
 use super::workload::{self, Env};
 use crate::contract::{confirm, signing_provider, MedicalRecords};
 use crate::rpc::Rpc;
 
-/// Fee cap of benchmark transactions: far above any base fee these chains
-/// reach, so a rising base fee never strands a transaction.
-pub const MAX_FEE_WEI: u128 = 100_000_000_000;
-/// Tip of benchmark transactions (nodes run with `--miner.gasprice 1`).
-pub const TIP_WEI: u128 = 1;
 /// Ether each worker receives.
 pub const WORKER_FUNDS_ETH: u64 = 10_000;
 /// Jobs each worker may hold ahead of their send time.
@@ -134,47 +128,6 @@ pub async fn setup_workers(
     Ok(workers)
 }
 
-/// Signs `call` as an EIP-1559 transaction; returns its hash and raw bytes.
-pub fn sign(
-    signer: &TxSigner,
-    chain_id: u64,
-    nonce: u64,
-    call: &workload::Call,
-) -> anyhow::Result<(alloy::primitives::B256, Vec<u8>)> {
-    sign_value(signer, chain_id, nonce, call, U256::ZERO)
-}
-
-/// Signs `call` carrying `value` wei (a plain transfer when the calldata
-/// is empty), with the benchmark's fees.
-pub fn sign_value(
-    signer: &TxSigner,
-    chain_id: u64,
-    nonce: u64,
-    call: &workload::Call,
-    value: U256,
-) -> anyhow::Result<(alloy::primitives::B256, Vec<u8>)> {
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: call.gas,
-        max_fee_per_gas: MAX_FEE_WEI,
-        max_priority_fee_per_gas: TIP_WEI,
-        to: TxKind::Call(call.to),
-        value,
-        access_list: Default::default(),
-        input: call.input.clone(),
-    };
-    Ok(signer.sign_eip1559(&tx))
-}
-
-/// Whether a submission error means our local nonce is behind the chain.
-pub(crate) fn nonce_error(e: &anyhow::Error) -> bool {
-    let s = e.to_string();
-    s.contains("nonce too low")
-        || s.contains("already known")
-        || s.contains("replacement transaction underpriced")
-}
-
 async fn worker_task(
     mut w: Worker,
     mut rx: mpsc::Receiver<(u64, Instant)>,
@@ -238,6 +191,23 @@ async fn worker_task(
     w
 }
 
+/// A round's bounds: its transaction count (none for a timed round) and
+/// how long it may send (a count-bounded round still stops after an hour).
+fn bounds(length: Length) -> (Option<u64>, Duration) {
+    let total = match length {
+        Length::Count(n) => Some(n),
+        Length::Seconds(_) => None,
+    };
+    let limit = match length {
+        Length::Seconds(d) => Duration::from_secs_f64(d),
+        Length::Count(_) => Duration::from_secs(3600),
+    };
+    (total, limit)
+}
+
+/// A worker's queue: transaction indices with their send times.
+type Jobs = mpsc::Sender<(u64, Instant)>;
+
 impl Engine {
     /// Runs one round to completion (or Ctrl-C) and returns its figures.
     pub async fn run_round(
@@ -259,6 +229,33 @@ impl Engine {
         let start = Instant::now();
         self.tracker.begin_round(start);
         let env = Arc::new(self.env.clone());
+        let (senders, handles) = self.spawn_workers(&round.workload, &env);
+        let mut pacer = Pacer::new(&round.rate, round.length);
+        let index = self
+            .pace(round, &mut pacer, start, &senders, &env, on_progress)
+            .await;
+        // Closing the queues lets each worker finish what it holds.
+        drop(senders);
+        for h in handles {
+            self.workers
+                .push(h.await.map_err(|e| anyhow!("worker task failed: {e}"))?);
+        }
+        self.workers.sort_by_key(|w| w.index);
+        let (total, _) = bounds(round.length);
+        on_progress(index, total.unwrap_or(index));
+        let stats = self.drain_and_end().await;
+        workload::after_round(&round.workload, index, &mut self.env);
+        Ok(summarize(round, &stats, pacer.knee()))
+    }
+
+    /// Hands every worker to its own task, fed through a bounded queue
+    /// (signing ahead of the send time at most [`LOOKAHEAD`] jobs); the
+    /// tasks give the workers back when their queues close.
+    fn spawn_workers(
+        &mut self,
+        workload: &Workload,
+        env: &Arc<Env>,
+    ) -> (Vec<Jobs>, Vec<tokio::task::JoinHandle<Worker>>) {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for w in self.workers.drain(..) {
@@ -267,23 +264,29 @@ impl Engine {
             handles.push(tokio::spawn(worker_task(
                 w,
                 rx,
-                round.workload.clone(),
+                workload.clone(),
                 env.clone(),
                 self.chain_id,
                 self.tracker.clone(),
             )));
         }
+        (senders, handles)
+    }
 
-        let mut pacer = Pacer::new(&round.rate, round.length);
-        let total = match round.length {
-            Length::Count(n) => Some(n),
-            Length::Seconds(_) => None,
-        };
-        let limit = match round.length {
-            Length::Seconds(d) => Duration::from_secs_f64(d),
-            // A count-bounded round still stops after an hour.
-            Length::Count(_) => Duration::from_secs(3600),
-        };
+    /// Hands out transaction indices, each with its send time, to the
+    /// workers that must send them, as `pacer` decides from the tracker's
+    /// counts; stops at the round's count or duration, when the pacer
+    /// stops, or on Ctrl-C. Returns how many were handed out.
+    async fn pace(
+        &self,
+        round: &Round,
+        pacer: &mut Pacer,
+        start: Instant,
+        senders: &[Jobs],
+        env: &Env,
+        on_progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> u64 {
+        let (total, limit) = bounds(round.length);
         let mut index = 0u64;
         'pace: while total.is_none_or(|n| index < n)
             && !self.cancelled.load(std::sync::atomic::Ordering::Relaxed)
@@ -304,7 +307,7 @@ impl Engine {
                     if t >= limit {
                         break;
                     }
-                    let w = workload::worker_for(&round.workload, index, &env);
+                    let w = workload::worker_for(&round.workload, index, env);
                     tokio::select! {
                         r = senders[w].send((index, start + t)) => if r.is_err() { break 'pace; },
                         _ = self.cancel.notified() => break 'pace,
@@ -324,16 +327,7 @@ impl Engine {
                 Decision::Stop => break,
             }
         }
-        drop(senders);
-        for h in handles {
-            self.workers
-                .push(h.await.map_err(|e| anyhow!("worker task failed: {e}"))?);
-        }
-        self.workers.sort_by_key(|w| w.index);
-        on_progress(index, total.unwrap_or(index));
-        let stats = self.drain_and_end().await;
-        workload::after_round(&round.workload, index, &mut self.env);
-        Ok(summarize(round, &stats, pacer.knee()))
+        index
     }
 
     /// A `device-fleet` round: the round's fleet (set up before the first
@@ -398,137 +392,5 @@ impl Engine {
             .await;
         }
         self.tracker.end_round()
-    }
-}
-
-/// Turns a round's raw figures into its report row.
-pub fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> RoundResult {
-    let secs = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
-        (Some(a), Some(b)) if b > a => (b - a).as_secs_f64(),
-        _ => 0.0,
-    };
-    let fail = s.failures.rejected + s.failures.reverted + s.failures.timed_out;
-    let send_span = secs(s.first_submit, s.last_submit);
-    let span = secs(s.first_submit, s.last_commit);
-    let lat = |q: f64| {
-        if s.succ > 0 {
-            s.hist.value_at_quantile(q) as f64 / 1e6
-        } else {
-            0.0
-        }
-    };
-    let read = round.workload.is_read();
-
-    let mut chain = ChainFigures::default();
-    let window: Vec<_> = if read {
-        s.blocks.clone()
-    } else {
-        // From the first block after the round began to the last block
-        // holding one of ours.
-        let last = s.blocks.iter().rposition(|b| b.ours > 0);
-        match last {
-            Some(l) => s.blocks[..=l]
-                .iter()
-                .filter(|b| b.number > s.start_head)
-                .cloned()
-                .collect(),
-            None => Vec::new(),
-        }
-    };
-    let mut onchain_tps = 0.0;
-    if let (Some(first), Some(last)) = (window.first(), window.last()) {
-        let n = window.len() as f64;
-        chain.first_block = first.number;
-        chain.last_block = last.number;
-        chain.blocks = window.len() as u64;
-        chain.transactions = window.iter().map(|b| b.txs).sum();
-        chain.txs_per_block = chain.transactions as f64 / n;
-        chain.gas_used_avg = window.iter().map(|b| b.gas_used as f64).sum::<f64>() / n;
-        chain.gas_limit = last.gas_limit;
-        chain.gas_utilization = if last.gas_limit > 0 {
-            chain.gas_used_avg / last.gas_limit as f64
-        } else {
-            0.0
-        };
-        chain.uncles = window.iter().map(|b| b.uncles).sum();
-        // The chain's window opens at the parent of the first block: the
-        // head when the round began.
-        let parent_ts = s
-            .timestamps
-            .get(&first.number.saturating_sub(1))
-            .copied()
-            .unwrap_or(first.timestamp);
-        let chain_span = last.timestamp.saturating_sub(parent_ts) as f64;
-        if chain.blocks > 0 {
-            chain.block_interval_avg_s = chain_span / chain.blocks as f64;
-        }
-        let ours: u64 = window.iter().map(|b| b.ours).sum();
-        if !read && chain_span > 0.0 {
-            onchain_tps = ours as f64 / chain_span;
-        }
-    }
-
-    let mut histogram = Vec::new();
-    if s.succ > 0 {
-        let mut prev = 0u64;
-        for v in s.hist.iter_log(10_000, 2.0) {
-            let upper = v.value_iterated_to();
-            let count = v.count_since_last_iteration();
-            if count > 0 || upper > prev {
-                histogram.push(LatencyBucket {
-                    le_s: upper as f64 / 1e6,
-                    count,
-                });
-            }
-            prev = upper;
-            if histogram.len() > 40 {
-                break;
-            }
-        }
-    }
-
-    RoundResult {
-        label: round.label.clone(),
-        op: round.workload.op().to_string(),
-        succ: s.succ,
-        fail,
-        send_rate_tps: if send_span > 0.0 {
-            (s.sent as f64 - 1.0).max(0.0) / send_span
-        } else {
-            0.0
-        },
-        max_latency_s: if s.succ > 0 {
-            s.hist.max() as f64 / 1e6
-        } else {
-            0.0
-        },
-        min_latency_s: if s.succ > 0 {
-            s.hist.min() as f64 / 1e6
-        } else {
-            0.0
-        },
-        avg_latency_s: if s.succ > 0 { s.hist.mean() / 1e6 } else { 0.0 },
-        p50_latency_s: lat(0.50),
-        p95_latency_s: lat(0.95),
-        p99_latency_s: lat(0.99),
-        throughput_tps: if span > 0.0 {
-            s.succ as f64 / span
-        } else {
-            0.0
-        },
-        onchain_tps,
-        duration_s: (s
-            .last_commit
-            .unwrap_or(s.start)
-            .max(s.last_submit.unwrap_or(s.start))
-            - s.start)
-            .as_secs_f64(),
-        failures: s.failures.clone(),
-        chain,
-        knee_tps: knee,
-        timeline: s.time_points(),
-        latency_histogram: histogram,
-        fleet: None,
-        tracked_devices: s.tracked.clone(),
     }
 }

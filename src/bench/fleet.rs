@@ -30,12 +30,11 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use tokio::sync::{watch, Notify};
 
-use super::engine::{nonce_error, sign, sign_value};
 use super::fresh_http::{CallError, FreshHttp};
 use super::observer::Tracker;
 use super::result::FleetFigures;
 use super::scenario::Length;
-use super::signer::TxSigner;
+use super::signer::{nonce_error, sign, sign_value, TxSigner};
 use super::tracking::unix_ms;
 use super::workload::{add_record_input, Call, ADD_RECORD_GAS};
 use crate::contract::{confirm, signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
@@ -295,6 +294,34 @@ struct Shared {
 }
 
 impl Shared {
+    /// Counters for a round that started at `start` and sends for
+    /// `window`, or until `budget` readings are claimed (`tx_number`).
+    fn new(
+        ctx: Context,
+        start: Instant,
+        window: Duration,
+        budget: Option<u64>,
+    ) -> anyhow::Result<Arc<Self>> {
+        let (stop, _) = watch::channel(false);
+        let http = FreshHttp::new()?;
+        Ok(Arc::new(Self {
+            ctx,
+            http,
+            start,
+            start_unix_ms: unix_ms(),
+            end: start + window,
+            budget: budget.map(AtomicU64::new),
+            stop,
+            stopped_at: Mutex::new(None),
+            due: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
+            late: AtomicU64::new(0),
+            lag_ms: Mutex::new(
+                Histogram::new_with_bounds(1, 3_600_000, 2).expect("valid histogram bounds"),
+            ),
+        }))
+    }
+
     /// Stops every device; readings due from `at` on are not due.
     fn halt(&self, at: Instant) {
         let mut s = self.stopped_at.lock().unwrap_or_else(|p| p.into_inner());
@@ -313,6 +340,9 @@ impl Shared {
     }
 }
 
+/// A device task's result: the device (nonce, sequence) and its clock.
+type DeviceHandle = tokio::task::JoinHandle<(FleetDevice, DeviceClock)>;
+
 /// Runs the fleet for one round (from `start`, which the caller gave the
 /// tracker) and returns its figures. Bounded by the round's length (an
 /// hour at most for `tx_number`), Ctrl-C, and each request's timeout.
@@ -327,24 +357,7 @@ pub async fn drive(
         Length::Seconds(d) => (Duration::from_secs_f64(d), None),
         Length::Count(n) => (Duration::from_secs(3600), Some(n)),
     };
-    let (stop, _) = watch::channel(false);
-    let http = FreshHttp::new()?;
-    let shared = Arc::new(Shared {
-        ctx,
-        http,
-        start,
-        start_unix_ms: unix_ms(),
-        end: start + window,
-        budget: budget.map(AtomicU64::new),
-        stop,
-        stopped_at: Mutex::new(None),
-        due: AtomicU64::new(0),
-        sent: AtomicU64::new(0),
-        late: AtomicU64::new(0),
-        lag_ms: Mutex::new(
-            Histogram::new_with_bounds(1, 3_600_000, 2).expect("valid histogram bounds"),
-        ),
-    });
+    let shared = Shared::new(ctx, start, window, budget)?;
     let handles: Vec<_> = std::mem::take(&mut fleet.devices)
         .into_iter()
         .map(|d| {
@@ -352,23 +365,8 @@ pub async fn drive(
             tokio::spawn(device_task(d, clock, shared.clone()))
         })
         .collect();
-    let mut all = futures::future::join_all(handles);
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
     let total = budget.unwrap_or(0);
-    // Bounded: the devices stop at the window's end (or when told); the
-    // last request times out after REQUEST_TIMEOUT.
-    let results = loop {
-        tokio::select! {
-            r = &mut all => break r,
-            _ = shared.ctx.cancel.notified() => shared.halt(Instant::now()),
-            _ = tick.tick() => {
-                on_progress(shared.sent.load(Ordering::Relaxed), total);
-                if shared.ctx.cancelled.load(Ordering::Relaxed) {
-                    shared.halt(Instant::now());
-                }
-            }
-        }
-    };
+    let results = supervise(&shared, handles, total, on_progress).await;
     let stopped = shared
         .stopped_at
         .lock()
@@ -384,18 +382,49 @@ pub async fn drive(
     fleet.devices.sort_by_key(|d| d.index);
     let sent = shared.sent.load(Ordering::Relaxed);
     on_progress(sent, total.max(sent));
+    Ok(figures(fleet, spec, &shared, unsent))
+}
+
+/// Waits for every device task, reporting progress each second and
+/// stopping the fleet on Ctrl-C. Bounded: the devices stop at the window's
+/// end (or when told); the last request times out after REQUEST_TIMEOUT.
+async fn supervise(
+    shared: &Shared,
+    handles: Vec<DeviceHandle>,
+    total: u64,
+    on_progress: &(dyn Fn(u64, u64) + Sync),
+) -> Vec<Result<(FleetDevice, DeviceClock), tokio::task::JoinError>> {
+    let mut all = futures::future::join_all(handles);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            r = &mut all => break r,
+            _ = shared.ctx.cancel.notified() => shared.halt(Instant::now()),
+            _ = tick.tick() => {
+                on_progress(shared.sent.load(Ordering::Relaxed), total);
+                if shared.ctx.cancelled.load(Ordering::Relaxed) {
+                    shared.halt(Instant::now());
+                }
+            }
+        }
+    }
+}
+
+/// The round's fleet figures from the devices' counters; `unsent` is the
+/// readings that fell due before the fleet stopped but were never sent.
+fn figures(fleet: &Fleet, spec: &Schedule, shared: &Shared, unsent: u64) -> FleetFigures {
     let lag = shared.lag_ms.lock().map(|h| h.clone()).ok();
     let q = |p: f64| {
         lag.as_ref()
             .map_or(0.0, |h| h.value_at_quantile(p) as f64 / 1e3)
     };
-    Ok(FleetFigures {
+    FleetFigures {
         devices: fleet.devices.len() as u64,
         interval_s: spec.interval.as_secs_f64(),
         jitter: spec.jitter,
         due_rate_tps: fleet.devices.len() as f64 / spec.interval.as_secs_f64(),
         readings_due: shared.due.load(Ordering::Relaxed) + unsent,
-        readings_sent: sent,
+        readings_sent: shared.sent.load(Ordering::Relaxed),
         readings_late: shared.late.load(Ordering::Relaxed),
         readings_unsent: unsent,
         send_lag_p50_s: q(0.5),
@@ -403,7 +432,7 @@ pub async fn drive(
         send_lag_max_s: lag.as_ref().map_or(0.0, |h| h.max() as f64 / 1e3),
         connections: shared.http.connections(),
         setup_s: fleet.setup_s,
-    })
+    }
 }
 
 /// One device: reading after reading until the window closes or the fleet
@@ -414,7 +443,6 @@ async fn device_task(
     sh: Arc<Shared>,
 ) -> (FleetDevice, DeviceClock) {
     let mut stop = sh.stop.subscribe();
-    let address = d.signer.address();
     // When the device's previous request returned.
     let mut returned: Option<Instant> = None;
     loop {
@@ -457,29 +485,7 @@ async fn device_task(
         };
         sh.ctx.tracker.submit(hash, Instant::now());
         sh.sent.fetch_add(1, Ordering::Relaxed);
-        let sent = sh
-            .http
-            .call(
-                &d.url,
-                "eth_sendRawTransaction",
-                json!([format!("0x{}", hex::encode(&raw))]),
-            )
-            .await;
-        let accepted = match sent {
-            Ok(_) => true,
-            Err(CallError::Node(m)) => {
-                if nonce_error(&anyhow!(m)) {
-                    if let Some(n) = pending_nonce(&sh.http, &d.url, address).await {
-                        d.nonce = n;
-                    }
-                }
-                false
-            }
-            // No answer: the node took it if our pending nonce moved past it.
-            Err(CallError::Transport(_)) => pending_nonce(&sh.http, &d.url, address)
-                .await
-                .is_some_and(|n| n > d.nonce),
-        };
+        let accepted = send_reading(&mut d, &raw, &sh).await;
         if accepted {
             d.nonce += 1;
             d.sequence += 1;
@@ -489,6 +495,37 @@ async fn device_task(
         returned = Some(Instant::now());
     }
     (d, clock)
+}
+
+/// Sends a signed reading over a new connection and tells whether the node
+/// took it. On a nonce error the device resyncs its nonce from the node;
+/// when no answer came, the node took it if the device's pending nonce
+/// moved past it.
+async fn send_reading(d: &mut FleetDevice, raw: &[u8], sh: &Shared) -> bool {
+    let address = d.signer.address();
+    let sent = sh
+        .http
+        .call(
+            &d.url,
+            "eth_sendRawTransaction",
+            json!([format!("0x{}", hex::encode(raw))]),
+        )
+        .await;
+    match sent {
+        Ok(_) => true,
+        Err(CallError::Node(m)) => {
+            if nonce_error(&anyhow!(m)) {
+                if let Some(n) = pending_nonce(&sh.http, &d.url, address).await {
+                    d.nonce = n;
+                }
+            }
+            false
+        }
+        // No answer: the node took it if our pending nonce moved past it.
+        Err(CallError::Transport(_)) => pending_nonce(&sh.http, &d.url, address)
+            .await
+            .is_some_and(|n| n > d.nonce),
+    }
 }
 
 /// The node's pending nonce for `address`, over a new connection.

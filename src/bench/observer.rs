@@ -11,122 +11,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use alloy::primitives::{Address, B256};
 use alloy::providers::{Provider, ProviderBuilder, WsConnect};
 use futures::StreamExt;
-use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
-use super::result::{Failures, TimePoint, TrackedDevice};
+use super::result::{BlockInfo, RoundStats};
 use super::tracking::{find_tracked, unix_ms, DeviceLedger, Observation, TrackedTx};
 use crate::rpc::{parse_hex_u64, Rpc};
-
-/// A block as the observer saw it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BlockInfo {
-    /// Number.
-    pub number: u64,
-    /// Timestamp (seconds).
-    pub timestamp: u64,
-    /// Transactions in the block.
-    pub txs: u64,
-    /// Of which ours (submitted in the current round).
-    pub ours: u64,
-    /// Gas used.
-    pub gas_used: u64,
-    /// Gas limit.
-    pub gas_limit: u64,
-    /// Uncles referenced.
-    pub uncles: u64,
-}
-
-/// Figures of the round under way.
-#[derive(Debug)]
-pub struct RoundStats {
-    /// Round start.
-    pub start: Instant,
-    /// Latencies of successes, microseconds.
-    pub hist: Histogram<u64>,
-    /// Successes.
-    pub succ: u64,
-    /// Failures by class.
-    pub failures: Failures,
-    /// Submitted.
-    pub sent: u64,
-    /// First submission.
-    pub first_submit: Option<Instant>,
-    /// Last submission.
-    pub last_submit: Option<Instant>,
-    /// Last commit (or read completion).
-    pub last_commit: Option<Instant>,
-    /// Per-second series: submitted, committed, latency sum.
-    pub timeline: Vec<(u64, u64, f64)>,
-    /// Blocks seen while the round ran.
-    pub blocks: Vec<BlockInfo>,
-    /// Timestamps of every block seen (and of a few before the round).
-    pub timestamps: BTreeMap<u64, u64>,
-    /// The head when the round began: the chain's window opens there.
-    pub start_head: u64,
-    /// Tracked real devices (`track_devices`), in the listed order.
-    pub tracked: Vec<TrackedDevice>,
-}
-
-impl RoundStats {
-    fn new(start: Instant) -> Self {
-        Self {
-            start,
-            hist: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
-            succ: 0,
-            failures: Failures::default(),
-            sent: 0,
-            first_submit: None,
-            last_submit: None,
-            last_commit: None,
-            timeline: Vec::new(),
-            blocks: Vec::new(),
-            timestamps: BTreeMap::new(),
-            start_head: 0,
-            tracked: Vec::new(),
-        }
-    }
-
-    fn slot(&mut self, at: Instant) -> &mut (u64, u64, f64) {
-        let i = at.saturating_duration_since(self.start).as_secs() as usize;
-        // Bounded: a round lasts at most an hour plus its drain deadline.
-        let i = i.min(7200);
-        if self.timeline.len() <= i {
-            self.timeline.resize(i + 1, (0, 0, 0.0));
-        }
-        &mut self.timeline[i]
-    }
-
-    /// Records a success with `latency`, finished at `at`.
-    pub fn success(&mut self, latency: Duration, at: Instant) {
-        self.succ += 1;
-        let _ = self.hist.record((latency.as_micros() as u64).max(1));
-        self.last_commit = Some(self.last_commit.map_or(at, |l| l.max(at)));
-        let s = self.slot(at);
-        s.1 += 1;
-        s.2 += latency.as_secs_f64();
-    }
-
-    /// The per-second series.
-    pub fn time_points(&self) -> Vec<TimePoint> {
-        self.timeline
-            .iter()
-            .enumerate()
-            .map(|(i, (sub, com, lat))| TimePoint {
-                t_s: i as f64,
-                submitted: *sub,
-                committed: *com,
-                avg_latency_s: if *com > 0 { lat / *com as f64 } else { 0.0 },
-            })
-            .collect()
-    }
-}
 
 struct Inner {
     pending: HashMap<B256, Instant>,
@@ -233,14 +128,7 @@ impl Tracker {
     pub fn submit(&self, hash: B256, at: Instant) {
         let mut g = self.lock();
         g.pending.insert(hash, at);
-        Self::count_submit(&mut g.stats, at);
-    }
-
-    fn count_submit(s: &mut RoundStats, at: Instant) {
-        s.sent += 1;
-        s.first_submit.get_or_insert(at);
-        s.last_submit = Some(at);
-        s.slot(at).0 += 1;
+        g.stats.submitted(at);
     }
 
     /// The node refused a submitted transaction.
@@ -256,7 +144,7 @@ impl Tracker {
     pub fn read_done(&self, start: Instant, ok: bool) {
         let now = Instant::now();
         let mut g = self.lock();
-        Self::count_submit(&mut g.stats, start);
+        g.stats.submitted(start);
         if ok {
             g.stats.success(now - start, now);
         } else {
@@ -488,6 +376,8 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::result::Failures;
+    use std::time::Duration;
 
     fn block(n: u64, txs: &[B256]) -> Value {
         json!({

@@ -2,8 +2,19 @@
 //! plus percentiles and on-chain figures, per-node resource use, and the
 //! time series the HTML report charts. Serialised as the `bench --json`
 //! contract (schema 1); fields may be added, never renamed or removed.
+//!
+//! Also the raw figures the observer collects while a round runs
+//! ([`RoundStats`]) and [`summarize`], which turns them into the round's
+//! report row: the figures live next to the row they become, so neither
+//! the engine nor the observer has to know how the other computes.
 
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+
+use super::scenario::Round;
 
 /// Schema version of the bench JSON.
 pub const SCHEMA: u32 = 1;
@@ -238,4 +249,454 @@ pub struct BenchReport {
     /// Whether the run was cut short (Ctrl-C); the rounds hold what ran.
     #[serde(default)]
     pub partial: bool,
+}
+
+/// A block as the observer saw it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlockInfo {
+    /// Number.
+    pub number: u64,
+    /// Timestamp (seconds).
+    pub timestamp: u64,
+    /// Transactions in the block.
+    pub txs: u64,
+    /// Of which ours (submitted in the current round).
+    pub ours: u64,
+    /// Gas used.
+    pub gas_used: u64,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Uncles referenced.
+    pub uncles: u64,
+}
+
+/// Raw figures of the round under way, as the observer collects them.
+#[derive(Debug)]
+pub struct RoundStats {
+    /// Round start.
+    pub start: Instant,
+    /// Latencies of successes, microseconds.
+    pub hist: Histogram<u64>,
+    /// Successes.
+    pub succ: u64,
+    /// Failures by class.
+    pub failures: Failures,
+    /// Submitted.
+    pub sent: u64,
+    /// First submission.
+    pub first_submit: Option<Instant>,
+    /// Last submission.
+    pub last_submit: Option<Instant>,
+    /// Last commit (or read completion).
+    pub last_commit: Option<Instant>,
+    /// Per-second series: submitted, committed, latency sum.
+    pub timeline: Vec<(u64, u64, f64)>,
+    /// Blocks seen while the round ran.
+    pub blocks: Vec<BlockInfo>,
+    /// Timestamps of every block seen (and of a few before the round).
+    pub timestamps: BTreeMap<u64, u64>,
+    /// The head when the round began: the chain's window opens there.
+    pub start_head: u64,
+    /// Tracked real devices (`track_devices`), in the listed order.
+    pub tracked: Vec<TrackedDevice>,
+}
+
+impl RoundStats {
+    /// Empty figures of a round that started at `start`.
+    pub fn new(start: Instant) -> Self {
+        Self {
+            start,
+            hist: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
+            succ: 0,
+            failures: Failures::default(),
+            sent: 0,
+            first_submit: None,
+            last_submit: None,
+            last_commit: None,
+            timeline: Vec::new(),
+            blocks: Vec::new(),
+            timestamps: BTreeMap::new(),
+            start_head: 0,
+            tracked: Vec::new(),
+        }
+    }
+
+    fn slot(&mut self, at: Instant) -> &mut (u64, u64, f64) {
+        let i = at.saturating_duration_since(self.start).as_secs() as usize;
+        // Bounded: a round lasts at most an hour plus its drain deadline.
+        let i = i.min(7200);
+        if self.timeline.len() <= i {
+            self.timeline.resize(i + 1, (0, 0, 0.0));
+        }
+        &mut self.timeline[i]
+    }
+
+    /// Records a submission at `at` (a transaction sent, or a read started).
+    pub fn submitted(&mut self, at: Instant) {
+        self.sent += 1;
+        self.first_submit.get_or_insert(at);
+        self.last_submit = Some(at);
+        self.slot(at).0 += 1;
+    }
+
+    /// Records a success with `latency`, finished at `at`.
+    pub fn success(&mut self, latency: Duration, at: Instant) {
+        self.succ += 1;
+        let _ = self.hist.record((latency.as_micros() as u64).max(1));
+        self.last_commit = Some(self.last_commit.map_or(at, |l| l.max(at)));
+        let s = self.slot(at);
+        s.1 += 1;
+        s.2 += latency.as_secs_f64();
+    }
+
+    /// The per-second series.
+    pub fn time_points(&self) -> Vec<TimePoint> {
+        self.timeline
+            .iter()
+            .enumerate()
+            .map(|(i, (sub, com, lat))| TimePoint {
+                t_s: i as f64,
+                submitted: *sub,
+                committed: *com,
+                avg_latency_s: if *com > 0 { lat / *com as f64 } else { 0.0 },
+            })
+            .collect()
+    }
+}
+
+/// Seconds from `a` to `b`; 0 unless both are known and `b` is later.
+fn span_s(a: Option<Instant>, b: Option<Instant>) -> f64 {
+    match (a, b) {
+        (Some(a), Some(b)) if b > a => (b - a).as_secs_f64(),
+        _ => 0.0,
+    }
+}
+
+/// Turns a round's raw figures into its report row.
+pub fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> RoundResult {
+    let fail = s.failures.rejected + s.failures.reverted + s.failures.timed_out;
+    let send_span = span_s(s.first_submit, s.last_submit);
+    let span = span_s(s.first_submit, s.last_commit);
+    let lat = |q: f64| {
+        if s.succ > 0 {
+            s.hist.value_at_quantile(q) as f64 / 1e6
+        } else {
+            0.0
+        }
+    };
+    let read = round.workload.is_read();
+    let window = chain_window(s, read);
+    let (chain, onchain_tps) = chain_figures(&window, &s.timestamps, read);
+
+    RoundResult {
+        label: round.label.clone(),
+        op: round.workload.op().to_string(),
+        succ: s.succ,
+        fail,
+        send_rate_tps: if send_span > 0.0 {
+            (s.sent as f64 - 1.0).max(0.0) / send_span
+        } else {
+            0.0
+        },
+        max_latency_s: if s.succ > 0 {
+            s.hist.max() as f64 / 1e6
+        } else {
+            0.0
+        },
+        min_latency_s: if s.succ > 0 {
+            s.hist.min() as f64 / 1e6
+        } else {
+            0.0
+        },
+        avg_latency_s: if s.succ > 0 { s.hist.mean() / 1e6 } else { 0.0 },
+        p50_latency_s: lat(0.50),
+        p95_latency_s: lat(0.95),
+        p99_latency_s: lat(0.99),
+        throughput_tps: if span > 0.0 {
+            s.succ as f64 / span
+        } else {
+            0.0
+        },
+        onchain_tps,
+        duration_s: (s
+            .last_commit
+            .unwrap_or(s.start)
+            .max(s.last_submit.unwrap_or(s.start))
+            - s.start)
+            .as_secs_f64(),
+        failures: s.failures.clone(),
+        chain,
+        knee_tps: knee,
+        timeline: s.time_points(),
+        latency_histogram: latency_histogram(s),
+        fleet: None,
+        tracked_devices: s.tracked.clone(),
+    }
+}
+
+/// The blocks a round's chain figures cover. A read round puts nothing on
+/// chain, so it covers every block seen; a write round covers the first
+/// block after the round began to the last block holding one of ours (none
+/// when no block held one).
+fn chain_window(s: &RoundStats, read: bool) -> Vec<BlockInfo> {
+    if read {
+        return s.blocks.clone();
+    }
+    let last = s.blocks.iter().rposition(|b| b.ours > 0);
+    match last {
+        Some(l) => s.blocks[..=l]
+            .iter()
+            .filter(|b| b.number > s.start_head)
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The chain's own figures over `window`, and our transactions per second
+/// by the chain's clock (0 for reads). `timestamps` holds the blocks' times
+/// by number: the chain's window opens at the parent of the first block,
+/// the head when the round began.
+fn chain_figures(
+    window: &[BlockInfo],
+    timestamps: &BTreeMap<u64, u64>,
+    read: bool,
+) -> (ChainFigures, f64) {
+    let mut chain = ChainFigures::default();
+    let mut onchain_tps = 0.0;
+    let (Some(first), Some(last)) = (window.first(), window.last()) else {
+        return (chain, onchain_tps);
+    };
+    let n = window.len() as f64;
+    chain.first_block = first.number;
+    chain.last_block = last.number;
+    chain.blocks = window.len() as u64;
+    chain.transactions = window.iter().map(|b| b.txs).sum();
+    chain.txs_per_block = chain.transactions as f64 / n;
+    chain.gas_used_avg = window.iter().map(|b| b.gas_used as f64).sum::<f64>() / n;
+    chain.gas_limit = last.gas_limit;
+    chain.gas_utilization = if last.gas_limit > 0 {
+        chain.gas_used_avg / last.gas_limit as f64
+    } else {
+        0.0
+    };
+    chain.uncles = window.iter().map(|b| b.uncles).sum();
+    let parent_ts = timestamps
+        .get(&first.number.saturating_sub(1))
+        .copied()
+        .unwrap_or(first.timestamp);
+    let chain_span = last.timestamp.saturating_sub(parent_ts) as f64;
+    if chain.blocks > 0 {
+        chain.block_interval_avg_s = chain_span / chain.blocks as f64;
+    }
+    let ours: u64 = window.iter().map(|b| b.ours).sum();
+    if !read && chain_span > 0.0 {
+        onchain_tps = ours as f64 / chain_span;
+    }
+    (chain, onchain_tps)
+}
+
+/// The latency distribution for the report's chart: buckets doubling from
+/// 10 ms, the empty ones between filled ones kept, at most 41 buckets;
+/// none without a success.
+fn latency_histogram(s: &RoundStats) -> Vec<LatencyBucket> {
+    let mut histogram = Vec::new();
+    if s.succ == 0 {
+        return histogram;
+    }
+    let mut prev = 0u64;
+    for v in s.hist.iter_log(10_000, 2.0) {
+        let upper = v.value_iterated_to();
+        let count = v.count_since_last_iteration();
+        if count > 0 || upper > prev {
+            histogram.push(LatencyBucket {
+                le_s: upper as f64 / 1e6,
+                count,
+            });
+        }
+        prev = upper;
+        if histogram.len() > 40 {
+            break;
+        }
+    }
+    histogram
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::scenario::{Length, Rate, Workload};
+
+    fn round(workload: Workload) -> Round {
+        Round {
+            label: "r1".into(),
+            length: Length::Count(101),
+            rate: Rate::FixedRate { tps: 50.0 },
+            workload,
+            track_devices: Vec::new(),
+        }
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn block(number: u64, txs: u64, ours: u64, gas_used: u64, uncles: u64) -> BlockInfo {
+        BlockInfo {
+            number,
+            timestamp: 1000 + 2 * (number - 10),
+            txs,
+            ours,
+            gas_used,
+            gas_limit: 10_000_000,
+            uncles,
+        }
+    }
+
+    /// 101 sends 20 ms apart from 0.5 s after the start (a 2 s send
+    /// window); 100 successes with latencies 10 ms, 20 ms, …, 1000 ms, the
+    /// last committed 5 s after the start; 6 failures; blocks 10 (the head at the start) to 13, ours in
+    /// 11 and 12.
+    fn write_round_stats(start: Instant) -> RoundStats {
+        let mut s = RoundStats::new(start);
+        for i in 0..=100 {
+            s.submitted(start + ms(500 + 20 * i));
+        }
+        for i in 1..=100 {
+            s.success(ms(10 * i), start + ms(4000 + 10 * i));
+        }
+        s.failures = Failures {
+            rejected: 1,
+            reverted: 2,
+            timed_out: 3,
+        };
+        s.start_head = 10;
+        s.blocks = vec![
+            block(10, 7, 0, 500_000, 0),
+            block(11, 50, 40, 1_000_000, 0),
+            block(12, 60, 60, 3_000_000, 1),
+            block(13, 5, 0, 100_000, 0),
+        ];
+        s.timestamps = s.blocks.iter().map(|b| (b.number, b.timestamp)).collect();
+        s
+    }
+
+    fn close(got: f64, want: f64, what: &str) {
+        // Histogram values are exact to 3 significant digits.
+        assert!(
+            (got - want).abs() <= want.abs() * 2e-3 + 1e-9,
+            "{what}: got {got}, want {want}"
+        );
+    }
+
+    #[test]
+    fn a_write_round_is_summarized_from_its_raw_figures() {
+        let start = Instant::now();
+        let r = summarize(
+            &round(Workload::Transfer { amount: 1 }),
+            &write_round_stats(start),
+            Some(42.0),
+        );
+        assert_eq!((r.label.as_str(), r.op.as_str()), ("r1", "transfer"));
+        assert_eq!((r.succ, r.fail), (100, 6));
+        // 100 gaps over the 2 s from first to last send.
+        close(r.send_rate_tps, 50.0, "send rate");
+        // 100 successes over the 4.5 s from first send to last commit.
+        close(r.throughput_tps, 100.0 / 4.5, "throughput");
+        close(r.duration_s, 5.0, "duration");
+        close(r.min_latency_s, 0.010, "min");
+        close(r.max_latency_s, 1.000, "max");
+        close(r.avg_latency_s, 0.505, "avg");
+        close(r.p50_latency_s, 0.500, "p50");
+        close(r.p95_latency_s, 0.950, "p95");
+        close(r.p99_latency_s, 0.990, "p99");
+        assert_eq!(r.knee_tps, Some(42.0));
+        assert_eq!(r.failures.timed_out, 3);
+        assert_eq!(r.fleet, None);
+    }
+
+    #[test]
+    fn a_write_rounds_chain_window_runs_from_after_the_start_head_to_our_last_block() {
+        let r = summarize(
+            &round(Workload::Transfer { amount: 1 }),
+            &write_round_stats(Instant::now()),
+            None,
+        );
+        let c = &r.chain;
+        assert_eq!((c.first_block, c.last_block, c.blocks), (11, 12, 2));
+        assert_eq!(c.transactions, 110);
+        close(c.txs_per_block, 55.0, "txs per block");
+        close(c.gas_used_avg, 2_000_000.0, "gas used");
+        assert_eq!(c.gas_limit, 10_000_000);
+        close(c.gas_utilization, 0.2, "gas utilization");
+        assert_eq!(c.uncles, 1);
+        // From block 10's timestamp (1000, the parent of the first) to
+        // block 12's (1004): 4 s for 2 blocks and our 100 transactions.
+        close(c.block_interval_avg_s, 2.0, "block interval");
+        close(r.onchain_tps, 25.0, "on-chain tps");
+    }
+
+    #[test]
+    fn a_read_round_covers_every_block_and_has_no_on_chain_rate() {
+        let r = summarize(
+            &round(Workload::Query),
+            &write_round_stats(Instant::now()),
+            None,
+        );
+        assert_eq!(r.op, "query");
+        let c = &r.chain;
+        assert_eq!((c.first_block, c.last_block, c.blocks), (10, 13, 4));
+        assert_eq!(c.transactions, 122);
+        // Block 9 is unknown: the window opens at block 10's own timestamp.
+        close(c.block_interval_avg_s, 6.0 / 4.0, "block interval");
+        assert_eq!(r.onchain_tps, 0.0);
+    }
+
+    #[test]
+    fn the_latency_histogram_holds_every_success_in_doubling_buckets() {
+        let r = summarize(
+            &round(Workload::Transfer { amount: 1 }),
+            &write_round_stats(Instant::now()),
+            None,
+        );
+        let h = &r.latency_histogram;
+        assert_eq!(h.iter().map(|b| b.count).sum::<u64>(), 100);
+        // Bounds 10 ms × 2^k (less 1 µs); a latency on a bound falls in
+        // the bucket above it: 10 ms in the second, 20 ms and 30 ms in the
+        // third, …, 640 ms to 1000 ms in the last.
+        close(h[0].le_s, 0.01, "first bucket");
+        let counts: Vec<u64> = h.iter().map(|b| b.count).collect();
+        assert_eq!(counts, [0, 1, 2, 4, 8, 16, 32, 37]);
+        for w in h.windows(2) {
+            close(w[1].le_s, 2.0 * w[0].le_s, "bucket bound");
+        }
+        assert_eq!(r.timeline.iter().map(|p| p.submitted).sum::<u64>(), 101);
+        assert_eq!(r.timeline.iter().map(|p| p.committed).sum::<u64>(), 100);
+    }
+
+    #[test]
+    fn a_round_without_successes_or_blocks_reports_zeros() {
+        let start = Instant::now();
+        let mut s = RoundStats::new(start);
+        s.submitted(start + ms(300));
+        s.failures.rejected = 1;
+        let r = summarize(&round(Workload::Transfer { amount: 1 }), &s, None);
+        assert_eq!((r.succ, r.fail), (0, 1));
+        assert_eq!(r.send_rate_tps, 0.0, "one send spans no time");
+        assert_eq!(r.throughput_tps, 0.0);
+        for l in [
+            r.min_latency_s,
+            r.max_latency_s,
+            r.avg_latency_s,
+            r.p50_latency_s,
+            r.p95_latency_s,
+            r.p99_latency_s,
+        ] {
+            assert_eq!(l, 0.0);
+        }
+        assert!(r.latency_histogram.is_empty());
+        assert_eq!(r.chain, ChainFigures::default());
+        assert_eq!(r.onchain_tps, 0.0);
+        close(r.duration_s, 0.3, "duration runs to the last send");
+    }
 }

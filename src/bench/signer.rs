@@ -5,14 +5,27 @@
 //! same core (benches/signing.rs, docs/performance.md). The output is byte-identical
 //! to alloy's: both use RFC 6979 nonces and low-s signatures. Everything
 //! outside the hot path keeps using alloy's `PrivateKeySigner`.
+//!
+//! The benchmark's transaction shape (EIP-1559 with fixed fees, [`sign`],
+//! [`sign_value`]) and the check for a stale local nonce ([`nonce_error`])
+//! live here too, so both senders (the engine's workers and the fleet's
+//! devices) depend on this module rather than on each other.
 
 use std::sync::OnceLock;
 
 use alloy::consensus::transaction::RlpEcdsaEncodableTx;
 use alloy::consensus::{SignableTransaction, TxEip1559};
-use alloy::primitives::{keccak256, Address, Signature, B256};
+use alloy::primitives::{keccak256, Address, Signature, TxKind, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use secp256k1::{Message, Secp256k1, SecretKey, SignOnly};
+
+use super::workload::Call;
+
+/// Fee cap of benchmark transactions: far above any base fee these chains
+/// reach, so a rising base fee never strands a transaction.
+pub const MAX_FEE_WEI: u128 = 100_000_000_000;
+/// Tip of benchmark transactions (nodes run with `--miner.gasprice 1`).
+pub const TIP_WEI: u128 = 1;
 
 /// One signing context for the whole process, created and randomized
 /// against side channels once: rerandomizing costs about as much as a
@@ -89,13 +102,54 @@ impl TxSigner {
     }
 }
 
+/// Signs `call` as an EIP-1559 transaction; returns its hash and raw bytes.
+pub fn sign(
+    signer: &TxSigner,
+    chain_id: u64,
+    nonce: u64,
+    call: &Call,
+) -> anyhow::Result<(B256, Vec<u8>)> {
+    sign_value(signer, chain_id, nonce, call, U256::ZERO)
+}
+
+/// Signs `call` carrying `value` wei (a plain transfer when the calldata
+/// is empty), with the benchmark's fees.
+pub fn sign_value(
+    signer: &TxSigner,
+    chain_id: u64,
+    nonce: u64,
+    call: &Call,
+    value: U256,
+) -> anyhow::Result<(B256, Vec<u8>)> {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: call.gas,
+        max_fee_per_gas: MAX_FEE_WEI,
+        max_priority_fee_per_gas: TIP_WEI,
+        to: TxKind::Call(call.to),
+        value,
+        access_list: Default::default(),
+        input: call.input.clone(),
+    };
+    Ok(signer.sign_eip1559(&tx))
+}
+
+/// Whether a submission error means our local nonce is behind the chain.
+pub(crate) fn nonce_error(e: &anyhow::Error) -> bool {
+    let s = e.to_string();
+    s.contains("nonce too low")
+        || s.contains("already known")
+        || s.contains("replacement transaction underpriced")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use alloy::consensus::TxEnvelope;
     use alloy::eips::{Decodable2718, Encodable2718};
     use alloy::network::TxSignerSync;
-    use alloy::primitives::{address, Bytes, TxKind, U256};
+    use alloy::primitives::{address, Bytes};
 
     fn tx(nonce: u64, input: &[u8]) -> TxEip1559 {
         TxEip1559 {
@@ -150,5 +204,44 @@ mod tests {
         let alloy = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x42)).unwrap();
         let shown = format!("{:?}", TxSigner::from(alloy));
         assert!(!shown.contains("4242"), "{shown}");
+    }
+
+    #[test]
+    fn sign_value_uses_the_benchmark_fees_and_the_calls_fields() {
+        let alloy = PrivateKeySigner::from_bytes(&B256::repeat_byte(7)).unwrap();
+        let call = Call {
+            to: address!("0x5FbDB2315678afecb367f032d93F642f64180aa3"),
+            input: Bytes::from_static(&[1, 2, 3]),
+            gas: 123_456,
+            read: false,
+        };
+        let value = U256::from(5u64);
+        let (hash, raw) = sign_value(&TxSigner::from(&alloy), 1337, 9, &call, value).unwrap();
+        let env = TxEnvelope::decode_2718(&mut &raw[..]).unwrap();
+        assert_eq!(*env.tx_hash(), hash);
+        let t = env.as_eip1559().unwrap().tx();
+        assert_eq!((t.chain_id, t.nonce, t.gas_limit), (1337, 9, 123_456));
+        assert_eq!(
+            (t.max_fee_per_gas, t.max_priority_fee_per_gas),
+            (MAX_FEE_WEI, TIP_WEI)
+        );
+        assert_eq!((t.to, t.value), (TxKind::Call(call.to), value));
+        assert_eq!(t.input, call.input);
+        let plain = sign(&TxSigner::from(&alloy), 1337, 9, &call).unwrap().1;
+        let t = TxEnvelope::decode_2718(&mut &plain[..]).unwrap();
+        assert_eq!(t.as_eip1559().unwrap().tx().value, U256::ZERO);
+    }
+
+    #[test]
+    fn nonce_errors_are_told_from_other_refusals() {
+        for m in [
+            "nonce too low: next nonce 5, tx nonce 4",
+            "already known",
+            "replacement transaction underpriced",
+        ] {
+            assert!(nonce_error(&anyhow::anyhow!("{m}")), "{m}");
+        }
+        assert!(!nonce_error(&anyhow::anyhow!("insufficient funds for gas")));
+        assert!(!nonce_error(&anyhow::anyhow!("txpool is full")));
     }
 }

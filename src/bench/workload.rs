@@ -89,56 +89,40 @@ fn emr_transfer(index: u64, env: &Env) -> (u64, u64) {
 /// worker's device sequence for `add-record`.
 pub fn call(workload: &Workload, index: u64, w: usize, env: &Env, sequence: u64) -> Call {
     let opened = env.opened_accounts.max(1);
-    let (to, input, gas, read): (Address, Vec<u8>, u64, bool) = match workload {
+    match workload {
         Workload::Open {
             accounts,
             initial_amount,
-        } => (
-            env.simple,
+        } => simple(
+            env,
             Simple::openCall {
                 acc_id: env.account(index % accounts),
                 amount: I256::try_from(*initial_amount).unwrap_or(I256::ZERO),
             }
             .abi_encode(),
-            100_000,
             false,
         ),
-        Workload::Query => (
-            env.simple,
+        Workload::Query => simple(
+            env,
             Simple::queryCall {
                 acc_id: env.account(index % opened),
             }
             .abi_encode(),
-            100_000,
             true,
         ),
-        Workload::Transfer { amount } => (
-            env.simple,
+        Workload::Transfer { amount } => simple(
+            env,
             Simple::transferCall {
                 acc_from: env.account(index % opened),
                 acc_to: env.account((index + 1) % opened),
                 amount: I256::try_from(*amount).unwrap_or(I256::ZERO),
             }
             .abi_encode(),
-            100_000,
             false,
         ),
-        Workload::OpenEmr => {
-            let k = env.opened_emrs + index;
-            (
-                env.medical,
-                MedicalRecords::openEmrCall {
-                    patient: env.emr_patient(k),
-                    contentHash: keccak256(k.to_be_bytes()),
-                    hospital: env.workers[w],
-                }
-                .abi_encode(),
-                200_000,
-                false,
-            )
-        }
-        Workload::QueryEmr => (
-            env.medical,
+        Workload::OpenEmr => open_emr(index, w, env),
+        Workload::QueryEmr => medical(
+            env,
             MedicalRecords::queryEmrCall {
                 patient: env.emr_patient(index % env.opened_emrs.max(1)),
             }
@@ -146,22 +130,9 @@ pub fn call(workload: &Workload, index: u64, w: usize, env: &Env, sequence: u64)
             100_000,
             true,
         ),
-        Workload::TransferEmr => {
-            let (emr, _) = emr_transfer(index, env);
-            let next = (w + 1) % env.workers.len();
-            (
-                env.medical,
-                MedicalRecords::transferEmrCall {
-                    patient: env.emr_patient(emr),
-                    toHospital: env.workers[next],
-                }
-                .abi_encode(),
-                150_000,
-                false,
-            )
-        }
-        Workload::AddRecord => (
-            env.medical,
+        Workload::TransferEmr => transfer_emr(index, w, env),
+        Workload::AddRecord => medical(
+            env,
             add_record_input(
                 env.device_patient(w),
                 index,
@@ -173,9 +144,9 @@ pub fn call(workload: &Workload, index: u64, w: usize, env: &Env, sequence: u64)
         ),
         // A fleet round is driven by `bench::fleet`, not by this engine's
         // workers; a read of nothing if one ever asks.
-        Workload::DeviceFleet { .. } => (env.medical, Vec::new(), 21_000, true),
-        Workload::GetRecords { limit } => (
-            env.medical,
+        Workload::DeviceFleet { .. } => medical(env, Vec::new(), 21_000, true),
+        Workload::GetRecords { limit } => medical(
+            env,
             MedicalRecords::getMedicalRecordsCall {
                 patient: env.device_patient(w),
                 offset: U256::ZERO,
@@ -185,13 +156,61 @@ pub fn call(workload: &Workload, index: u64, w: usize, env: &Env, sequence: u64)
             5_000_000,
             true,
         ),
-    };
+    }
+}
+
+/// A call to Simple: every op there fits in 100 000 gas.
+fn simple(env: &Env, input: Vec<u8>, read: bool) -> Call {
     Call {
-        to,
+        to: env.simple,
+        input: input.into(),
+        gas: 100_000,
+        read,
+    }
+}
+
+/// A call to MedicalRecords with a gas limit fixed per op.
+fn medical(env: &Env, input: Vec<u8>, gas: u64, read: bool) -> Call {
+    Call {
+        to: env.medical,
         input: input.into(),
         gas,
         read,
     }
+}
+
+/// `open-emr` transaction `index`: opens the next EMR (a fresh patient)
+/// with worker `w` as its custodian.
+fn open_emr(index: u64, w: usize, env: &Env) -> Call {
+    let k = env.opened_emrs + index;
+    medical(
+        env,
+        MedicalRecords::openEmrCall {
+            patient: env.emr_patient(k),
+            contentHash: keccak256(k.to_be_bytes()),
+            hospital: env.workers[w],
+        }
+        .abi_encode(),
+        200_000,
+        false,
+    )
+}
+
+/// `transfer-emr` transaction `index`: worker `w`, the EMR's custodian
+/// (see [`worker_for`]), hands it to the next worker.
+fn transfer_emr(index: u64, w: usize, env: &Env) -> Call {
+    let (emr, _) = emr_transfer(index, env);
+    let next = (w + 1) % env.workers.len();
+    medical(
+        env,
+        MedicalRecords::transferEmrCall {
+            patient: env.emr_patient(emr),
+            toHospital: env.workers[next],
+        }
+        .abi_encode(),
+        150_000,
+        false,
+    )
 }
 
 /// Gas limit of one `addMedicalRecord` (a patient's first record costs
