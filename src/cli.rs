@@ -2,11 +2,9 @@
 //! subcommand, each dispatched in one line to its module under
 //! [`crate::cmd`], which holds its flags, validation and output.
 
-use std::path::PathBuf;
+use clap::{Parser, Subcommand};
 
-use clap::{Args, Parser, Subcommand};
-
-use crate::cmd;
+use crate::cmd::{self, Global};
 use crate::error::InputError;
 
 /// Bring a private multi-hospital Ethereum network online and measure it.
@@ -17,23 +15,6 @@ pub struct Cli {
     pub global: Global,
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Options every command takes.
-#[derive(Debug, Args)]
-pub struct Global {
-    /// Directory holding every network's state, keys, datadirs and logs.
-    #[arg(
-        long,
-        global = true,
-        env = "MEDCHAIN_HOME",
-        default_value = ".medchain",
-        help_heading = "Global"
-    )]
-    pub home: PathBuf,
-    /// Network to act on (default: the one in ./medchain.yaml, else the only one running in --home).
-    #[arg(long, global = true, help_heading = "Global")]
-    pub network: Option<String>,
 }
 
 /// The commands.

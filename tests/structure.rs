@@ -159,7 +159,11 @@ fn imports(
     let parent = if is_mod_rs {
         module.to_string()
     } else {
-        module.rsplit_once("::").map(|x| x.0).unwrap_or("").to_string()
+        module
+            .rsplit_once("::")
+            .map(|x| x.0)
+            .unwrap_or("")
+            .to_string()
     };
     let mut out = BTreeSet::new();
     for l in lines {

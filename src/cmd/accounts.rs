@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::cli::Global;
+use super::Global;
 use crate::network::accounts;
 use crate::outln;
 

@@ -3,7 +3,7 @@
 use alloy::primitives::Address;
 use clap::Args;
 
-use crate::cli::Global;
+use super::Global;
 use crate::error::InputError;
 use crate::outln;
 use crate::records;

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::Global;
 use super::RuntimeArg;
 use crate::bench::{self, run::BenchOptions};
-use crate::cli::Global;
 use crate::error::InputError;
 use crate::{out, outln};
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::Global;
+use super::Global;
 use crate::network::compose;
 use crate::network::lifecycle::DEFAULT_FILE;
 use crate::outln;

@@ -2,7 +2,7 @@
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::Global;
+use super::Global;
 use crate::contract::Which;
 use crate::network::deploy;
 use crate::outln;

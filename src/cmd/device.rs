@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::Global;
+use super::Global;
 use crate::device::{self, ProvisionRequest};
 use crate::error::InputError;
 use crate::outln;

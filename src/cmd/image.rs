@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use crate::geth;
 use crate::outln;
-use crate::runtime::image;
+use crate::runtime::{self, image};
 
 /// `medchain image …`.
 #[derive(Debug, Subcommand)]
@@ -22,7 +22,7 @@ pub async fn execute(cmd: ImageCommand) -> anyhow::Result<()> {
     let ImageCommand::Build { version } = cmd;
     for v in super::geth::versions(version.as_deref())? {
         let (path, _) = geth::resolve(v, None, &|m| eprintln!("{m}"))?;
-        let tag = image::build_local(v, &path).await?;
+        let tag = runtime::build_local_image(v, &path).await?;
         outln!(
             "image {tag}: FROM scratch + {} (sha256 {})",
             path.display(),

@@ -22,12 +22,30 @@ pub mod status;
 pub mod tx;
 pub mod up;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::Global;
+use clap::Args;
+
 use crate::network::{self, lifecycle::DEFAULT_FILE};
 use crate::runtime::Kind;
 use crate::state::State;
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Directory holding every network's state, keys, datadirs and logs.
+    #[arg(
+        long,
+        global = true,
+        env = "MEDCHAIN_HOME",
+        default_value = ".medchain",
+        help_heading = "Global"
+    )]
+    pub home: PathBuf,
+    /// Network to act on (default: the one in ./medchain.yaml, else the only one running in --home).
+    #[arg(long, global = true, help_heading = "Global")]
+    pub network: Option<String>,
+}
 
 /// Writes a line to stdout; an error (a closed pipe) returns from the
 /// calling function.

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 
-use crate::cli::Global;
+use super::Global;
 use crate::error::InputError;
 use crate::records::{self, PatientRef, Reading};
 use crate::{out, outln};

@@ -3,7 +3,7 @@
 use alloy::primitives::B256;
 use clap::Args;
 
-use crate::cli::Global;
+use super::Global;
 use crate::error::InputError;
 use crate::{out, outln, txinfo};
 

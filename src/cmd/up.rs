@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::Global;
 use super::RuntimeArg;
-use crate::cli::Global;
 use crate::network::lifecycle::DEFAULT_FILE;
 use crate::network::up::{self, UpOptions, UpOutcome};
 use crate::outln;

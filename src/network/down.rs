@@ -3,11 +3,11 @@
 //! too (and, on Docker, its volumes).
 
 use std::fs;
+use std::time::Duration;
 
 use anyhow::Context;
 
-use super::lifecycle::stop_all;
-use crate::runtime::Runtime;
+use crate::runtime::{AnyRuntime, Runtime};
 use crate::state::State;
 
 /// Stops the network and, with `purge`, deletes its data. Returns the
@@ -24,4 +24,18 @@ pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
         state.save()?;
     }
     Ok(was)
+}
+
+/// Stops every node recorded in `state`, all at once, and forgets their
+/// handles.
+pub async fn stop_all(rt: &AnyRuntime, state: &mut State) {
+    let stops = state.plan.nodes.iter().filter_map(|n| {
+        state.handle(&n.name).map(|h| async move {
+            if let Err(e) = rt.stop(n, &h, Duration::from_secs(20)).await {
+                eprintln!("warning: {e:#}");
+            }
+        })
+    });
+    futures::future::join_all(stops).await;
+    state.clear_handles();
 }

@@ -4,27 +4,12 @@
 //! that needs a network) uses this instead of repeating `up` and `down`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
-use crate::runtime::{AnyRuntime, Kind, Runtime};
+use crate::runtime::Kind;
 use crate::state::State;
 
 use super::{deploy, down, select, status, up};
-
-/// Stops every node recorded in `state`, all at once, and forgets their
-/// handles.
-pub async fn stop_all(rt: &AnyRuntime, state: &mut State) {
-    let stops = state.plan.nodes.iter().filter_map(|n| {
-        state.handle(&n.name).map(|h| async move {
-            if let Err(e) = rt.stop(n, &h, Duration::from_secs(20)).await {
-                eprintln!("warning: {e:#}");
-            }
-        })
-    });
-    futures::future::join_all(stops).await;
-    state.clear_handles();
-}
 
 /// Which network a command that needs one running should use, and how to
 /// bring it up when it is not running.

@@ -13,8 +13,8 @@ use std::time::Duration;
 use anyhow::{anyhow, Context};
 
 use super::converge::prepare_start_and_converge;
+use super::down::stop_all;
 use super::files::{ensure_dag, load_topology, write_files};
-use super::lifecycle::stop_all;
 use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
 use crate::geth;

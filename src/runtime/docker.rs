@@ -38,6 +38,7 @@ use futures::StreamExt;
 use super::container_plan as cp;
 use super::docker_stats::DockerMonitor;
 use super::{image, Handle, Kind, NodeMonitor, Runtime};
+use crate::geth::GethVersion;
 use crate::plan::{NodePlan, Plan};
 use crate::topology::Topology;
 
@@ -79,6 +80,13 @@ pub async fn connect_engine(host: Option<&str>) -> anyhow::Result<Docker> {
         ),
     };
     Ok(d)
+}
+
+/// Builds `medchain/geth:v<version>` on the local engine (DOCKER_HOST,
+/// else the default socket). Returns the tag.
+pub async fn build_local_image(v: GethVersion, geth: &Path) -> anyhow::Result<String> {
+    let docker = connect_engine(None).await?;
+    image::build(&docker, v, geth).await
 }
 
 /// Runs nodes as Docker containers.

@@ -85,13 +85,6 @@ pub async fn present(docker: &Docker, image: &str) -> anyhow::Result<bool> {
     }
 }
 
-/// Builds `medchain/geth:v<version>` on the local engine (DOCKER_HOST,
-/// else the default socket). Returns the tag.
-pub async fn build_local(v: GethVersion, geth: &Path) -> anyhow::Result<String> {
-    let docker = super::docker::connect_engine(None).await?;
-    build(&docker, v, geth).await
-}
-
 /// Builds `medchain/geth:v<version>` from a static geth binary, offline.
 /// Returns the tag.
 pub async fn build(docker: &Docker, v: GethVersion, geth: &Path) -> anyhow::Result<String> {

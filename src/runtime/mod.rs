@@ -18,6 +18,7 @@ pub mod monitor;
 pub mod process;
 
 pub use any::{connect, default_kind, AnyRuntime};
+pub use docker::build_local_image;
 pub use monitor::NodeMonitor;
 
 use std::fmt;
