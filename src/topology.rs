@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::InputError;
+use crate::error::{InputError, Problems};
 
 /// Most nodes one network may have on one machine: each geth needs roughly
 /// 150–300 MB and four ports, and a 2-core machine cannot seal with more.
@@ -149,6 +149,65 @@ impl Topology {
     }
 }
 
+/// The default of every topology key: what a key the file leaves out means.
+/// The parser takes each default from [`DEFAULTS`] and nowhere else, and a
+/// unit test holds the key table in docs/topology.md to it. Keys without a
+/// field here have no value by default and are settled later: `seed`
+/// (drawn at `up`), `image`, `hospitals[].image`, `hospitals[].docker_host`
+/// and `hospitals[].advertise` (resolved by the runtime).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    /// `network`.
+    pub network: &'static str,
+    /// `chain_id`.
+    pub chain_id: u64,
+    /// `consensus`.
+    pub consensus: Consensus,
+    /// `block_period` (clique), seconds.
+    pub block_period: u64,
+    /// `difficulty` (ethash).
+    pub difficulty: u128,
+    /// `gas_limit`.
+    pub gas_limit: u64,
+    /// `peering`.
+    pub peering: Peering,
+    /// `accounts`.
+    pub accounts: u64,
+    /// `account_balance_eth`.
+    pub account_balance_eth: u64,
+    /// `hospitals[].name` is this prefix followed by the hospital's index;
+    /// a file without `hospitals` gets one hospital with every default.
+    pub hospital_name_prefix: &'static str,
+    /// `hospitals[].sealers`.
+    pub sealers: u64,
+    /// `hospitals[].members`.
+    pub members: u64,
+}
+
+/// The topology defaults: an empty file is a one-hospital Clique network
+/// with one sealer and one member.
+pub const DEFAULTS: Defaults = Defaults {
+    network: "medchain",
+    chain_id: 1337,
+    consensus: Consensus::Clique,
+    block_period: 2,
+    difficulty: 0x200,
+    gas_limit: 30_000_000,
+    peering: Peering::Mesh,
+    accounts: 10,
+    account_balance_eth: 1_000_000,
+    hospital_name_prefix: "hospital-",
+    sealers: 1,
+    members: 1,
+};
+
+impl Defaults {
+    /// The name hospital `i` gets when the file gives it none.
+    pub fn hospital_name(&self, i: usize) -> String {
+        format!("{}{i}", self.hospital_name_prefix)
+    }
+}
+
 /// The file as written: every key optional so defaults can apply, unknown
 /// keys refused.
 #[derive(Debug, Default, Deserialize)]
@@ -168,7 +227,7 @@ struct RawTopology {
     image: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawHospital {
     name: Option<String>,
@@ -210,8 +269,9 @@ impl<'de> Deserialize<'de> for Difficulty {
     }
 }
 
-/// Parses `0x`-prefixed hex or plain decimal.
-fn parse_quantity(s: &str) -> Option<u128> {
+/// Parses `0x`-prefixed hex or plain decimal (difficulties in topology and
+/// sweep files).
+pub(crate) fn parse_quantity(s: &str) -> Option<u128> {
     let s = s.trim();
     if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         u128::from_str_radix(hex, 16).ok()
@@ -219,31 +279,6 @@ fn parse_quantity(s: &str) -> Option<u128> {
         s.parse().ok()
     }
 }
-
-/// Top-level keys, for did-you-mean hints.
-const TOP_KEYS: &[&str] = &[
-    "network",
-    "chain_id",
-    "consensus",
-    "block_period",
-    "difficulty",
-    "gas_limit",
-    "peering",
-    "accounts",
-    "account_balance_eth",
-    "hospitals",
-    "seed",
-    "image",
-];
-/// Keys of one hospital, for did-you-mean hints.
-const HOSPITAL_KEYS: &[&str] = &[
-    "name",
-    "sealers",
-    "members",
-    "image",
-    "docker_host",
-    "advertise",
-];
 
 /// Whether `name` is a safe network, hospital or node name: it becomes a path
 /// and a process argument, so only `[a-z0-9][a-z0-9-]{0,30}` passes.
@@ -287,220 +322,28 @@ fn check_docker_host(host: &str) -> Result<(), String> {
 /// Parses and validates a topology file's text. `file` names the file in
 /// messages.
 pub fn parse(text: &str, file: &str) -> Result<Topology, InputError> {
-    let raw: RawTopology = if text.trim().is_empty() {
-        RawTopology::default()
-    } else {
-        serde_yaml::from_str(text).map_err(|e| yaml_error(&e, file))?
-    };
+    let raw: RawTopology = crate::error::from_yaml(text, file, &[])?;
     validate(raw, file)
 }
 
-/// Turns a serde_yaml error into one clear line: file:line:column, the field
-/// path, the cause and, for an unknown key, the closest known key.
-fn yaml_error(e: &serde_yaml::Error, file: &str) -> InputError {
-    let (loc, core) = crate::error::yaml_location(e, file);
-    let core = core.as_str();
-    let mut line = format!("{loc}: {core}");
-    if let Some(unknown) = unknown_field(core) {
-        let known = if core.contains("`sealers`") {
-            HOSPITAL_KEYS
-        } else {
-            TOP_KEYS
-        };
-        match did_you_mean(unknown, known) {
-            Some(hint) => line = format!("{loc}: unknown key `{unknown}`; did you mean `{hint}`?"),
-            None => {
-                line = format!(
-                    "{loc}: unknown key `{unknown}`; expected one of {}",
-                    known.join(", ")
-                )
-            }
-        }
-    } else if core.contains("unknown variant") {
-        line.push_str("; fix the value");
-    } else {
-        line.push_str("; fix the file's syntax or the value's type");
-    }
-    InputError::new(line)
-}
-
-/// Extracts `x` from serde's "unknown field `x`, expected …".
-fn unknown_field(msg: &str) -> Option<&str> {
-    let rest = &msg[msg.find("unknown field `")? + "unknown field `".len()..];
-    Some(&rest[..rest.find('`')?])
-}
-
-/// The known key closest to `unknown`, when it is close enough to be a typo.
-fn did_you_mean<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
-    known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(unknown, k), *k))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k)
-}
-
-/// Applies defaults and checks every rule; the first problem found becomes
-/// the headline, later ones become details.
+/// Applies [`DEFAULTS`] and checks every rule, collecting every problem
+/// rather than stopping at the first: the first found becomes the headline,
+/// later ones details. Keys are checked in the order the reference lists
+/// them, then the rules that span hospitals.
 fn validate(raw: RawTopology, file: &str) -> Result<Topology, InputError> {
-    let mut problems: Vec<String> = Vec::new();
-    let mut bad = |field: &str, msg: String| problems.push(format!("{file}: {field}: {msg}"));
-
-    let network = raw.network.unwrap_or_else(|| "medchain".to_string());
-    if !is_valid_name(&network) {
-        bad(
-            "network",
-            format!(
-                "{network:?} is not a valid name: expected 1-31 of a-z, 0-9 and '-', starting with a letter or digit; rename it"
-            ),
-        );
-    }
-
-    let chain_id = raw.chain_id.unwrap_or(1337);
-    if chain_id == 0 {
-        bad(
-            "chain_id",
-            "0 is not a valid chain id (EIP-155 needs a positive id); use e.g. 1337".into(),
-        );
-    } else if chain_id > (1u64 << 53) {
-        bad(
-            "chain_id",
-            format!("{chain_id} is too large for wallets and JSON clients; use at most 2^53"),
-        );
-    }
-
-    let consensus = raw.consensus.unwrap_or(Consensus::Clique);
-    if consensus == Consensus::Ethash && raw.block_period.is_some() {
-        bad(
-            "block_period",
-            "applies only to consensus: clique (ethash block times follow difficulty); remove it or set consensus: clique".into(),
-        );
-    }
-    if consensus == Consensus::Clique && raw.difficulty.is_some() {
-        bad(
-            "difficulty",
-            "applies only to consensus: ethash; remove it or set consensus: ethash".into(),
-        );
-    }
-    let block_period = raw.block_period.unwrap_or(2);
-    if !(1..=3600).contains(&block_period) {
-        bad(
-            "block_period",
-            format!("{block_period} is out of range: expected 1 to 3600 seconds (0 would seal only on demand)"),
-        );
-    }
-    let difficulty = match raw.difficulty {
-        None => 0x200,
-        Some(Difficulty(Ok(d))) if d > 0 && d <= u64::MAX as u128 => d,
-        Some(Difficulty(Ok(d))) => {
-            bad(
-                "difficulty",
-                format!(
-                    "{d} is out of range: expected 1 to 2^64-1, e.g. \"0x200\" (the paper's value)"
-                ),
-            );
-            0x200
-        }
-        Some(Difficulty(Err(s))) => {
-            bad(
-                "difficulty",
-                format!(
-                    "{s:?} is not a number: expected a positive integer or hex such as \"0x200\""
-                ),
-            );
-            0x200
-        }
-    };
-
-    let gas_limit = raw.gas_limit.unwrap_or(30_000_000);
-    if gas_limit < MIN_GAS_LIMIT {
-        bad(
-            "gas_limit",
-            format!(
-                "{gas_limit} cannot fit a single transfer ({MIN_GAS_LIMIT} gas); use e.g. 30000000"
-            ),
-        );
-    } else if gas_limit > MAX_GAS_LIMIT {
-        bad(
-            "gas_limit",
-            format!("{gas_limit} is absurdly large: expected at most {MAX_GAS_LIMIT}; use e.g. 30000000"),
-        );
-    }
-
-    let accounts = raw.accounts.unwrap_or(10);
-    if !(1..=MAX_ACCOUNTS).contains(&accounts) {
-        bad(
-            "accounts",
-            format!("{accounts} is out of range: expected 1 to {MAX_ACCOUNTS}"),
-        );
-    }
-    let account_balance_eth = raw.account_balance_eth.unwrap_or(1_000_000);
-    if account_balance_eth == 0 || account_balance_eth > 1_000_000_000_000 {
-        bad(
-            "account_balance_eth",
-            format!("{account_balance_eth} is out of range: expected 1 to 10^12 ether"),
-        );
-    }
-
-    let raw_hospitals = raw.hospitals.unwrap_or_else(|| {
-        vec![RawHospital {
-            name: None,
-            sealers: None,
-            members: None,
-            image: None,
-            docker_host: None,
-            advertise: None,
-        }]
-    });
-    if raw_hospitals.is_empty() {
-        bad(
-            "hospitals",
-            "the list is empty: add at least one hospital, e.g. `- name: guadalajara`".into(),
-        );
-    }
-    let mut hospitals = Vec::new();
-    for (i, h) in raw_hospitals.into_iter().enumerate() {
-        let name = h.name.unwrap_or_else(|| format!("hospital-{i}"));
-        let field = format!("hospitals[{i}]");
-        if !is_valid_name(&name) {
-            bad(
-                &format!("{field}.name"),
-                format!("{name:?} is not a valid name: expected 1-31 of a-z, 0-9 and '-', starting with a letter or digit; rename it"),
-            );
-        } else if hospitals.iter().any(|o: &Hospital| o.name == name) {
-            bad(
-                &format!("{field}.name"),
-                format!("{name:?} is used by two hospitals; give each hospital its own name"),
-            );
-        }
-        let sealers = h.sealers.unwrap_or(1);
-        let members = h.members.unwrap_or(1);
-        if sealers.saturating_add(members) == 0 {
-            bad(
-                &field,
-                format!("hospital {name:?} has no nodes: set sealers or members to at least 1"),
-            );
-        }
-        if let Some(image) = &h.image {
-            if let Err(why) = check_image(image) {
-                bad(&format!("{field}.image"), why);
-            }
-        }
-        if let Some(host) = &h.docker_host {
-            if let Err(why) = check_docker_host(host) {
-                bad(&format!("{field}.docker_host"), why);
-            }
-        }
-        hospitals.push(Hospital {
-            name,
-            sealers,
-            members,
-            image: h.image,
-            docker_host: h.docker_host,
-            advertise: h.advertise,
-        });
-    }
-
+    let mut p = Problems::new(file);
+    let network = raw.network.unwrap_or_else(|| DEFAULTS.network.to_string());
+    let chain_id = raw.chain_id.unwrap_or(DEFAULTS.chain_id);
+    check_identity(&network, chain_id, &mut p);
+    let (consensus, block_period, difficulty) =
+        check_consensus(raw.consensus, raw.block_period, raw.difficulty, &mut p);
+    let gas_limit = raw.gas_limit.unwrap_or(DEFAULTS.gas_limit);
+    let accounts = raw.accounts.unwrap_or(DEFAULTS.accounts);
+    let account_balance_eth = raw
+        .account_balance_eth
+        .unwrap_or(DEFAULTS.account_balance_eth);
+    check_limits(gas_limit, accounts, account_balance_eth, &mut p);
+    let hospitals = check_hospitals(raw.hospitals, &mut p);
     let topo = Topology {
         network,
         chain_id,
@@ -508,7 +351,7 @@ fn validate(raw: RawTopology, file: &str) -> Result<Topology, InputError> {
         block_period,
         difficulty,
         gas_limit,
-        peering: raw.peering.unwrap_or(Peering::Mesh),
+        peering: raw.peering.unwrap_or(DEFAULTS.peering),
         accounts,
         account_balance_eth,
         hospitals,
@@ -517,58 +360,232 @@ fn validate(raw: RawTopology, file: &str) -> Result<Topology, InputError> {
     };
     if let Some(image) = &topo.image {
         if let Err(why) = check_image(image) {
-            bad("image", why);
+            p.add("image", why);
         }
     }
+    check_addresses(&topo, &mut p);
+    check_size(&topo, &mut p);
+    p.finish(topo)
+}
+
+/// What identifies the network: its name (a path and a label) and its chain
+/// id (what wallets sign for).
+fn check_identity(network: &str, chain_id: u64, p: &mut Problems) {
+    if !is_valid_name(network) {
+        p.add(
+            "network",
+            format!(
+                "{network:?} is not a valid name: expected 1-31 of a-z, 0-9 and '-', starting with a letter or digit; rename it"
+            ),
+        );
+    }
+    if chain_id == 0 {
+        p.add(
+            "chain_id",
+            "0 is not a valid chain id (EIP-155 needs a positive id); use e.g. 1337",
+        );
+    } else if chain_id > (1u64 << 53) {
+        p.add(
+            "chain_id",
+            format!("{chain_id} is too large for wallets and JSON clients; use at most 2^53"),
+        );
+    }
+}
+
+/// The consensus engine and the keys that belong to it: `block_period`
+/// only means something to Clique and `difficulty` only to ethash, so a
+/// key given for the other engine is refused rather than silently ignored.
+/// Returns the engine, period and difficulty with defaults applied (the
+/// default stands in for a value that was refused).
+fn check_consensus(
+    consensus: Option<Consensus>,
+    block_period: Option<u64>,
+    difficulty: Option<Difficulty>,
+    p: &mut Problems,
+) -> (Consensus, u64, u128) {
+    let consensus = consensus.unwrap_or(DEFAULTS.consensus);
+    if consensus == Consensus::Ethash && block_period.is_some() {
+        p.add(
+            "block_period",
+            "applies only to consensus: clique (ethash block times follow difficulty); remove it or set consensus: clique",
+        );
+    }
+    if consensus == Consensus::Clique && difficulty.is_some() {
+        p.add(
+            "difficulty",
+            "applies only to consensus: ethash; remove it or set consensus: ethash",
+        );
+    }
+    let block_period = block_period.unwrap_or(DEFAULTS.block_period);
+    if !(1..=3600).contains(&block_period) {
+        p.add(
+            "block_period",
+            format!("{block_period} is out of range: expected 1 to 3600 seconds (0 would seal only on demand)"),
+        );
+    }
+    let difficulty = match difficulty {
+        None => DEFAULTS.difficulty,
+        Some(Difficulty(Ok(d))) if d > 0 && d <= u64::MAX as u128 => d,
+        Some(Difficulty(Ok(d))) => {
+            p.add(
+                "difficulty",
+                format!(
+                    "{d} is out of range: expected 1 to 2^64-1, e.g. \"0x200\" (the paper's value)"
+                ),
+            );
+            DEFAULTS.difficulty
+        }
+        Some(Difficulty(Err(s))) => {
+            p.add(
+                "difficulty",
+                format!(
+                    "{s:?} is not a number: expected a positive integer or hex such as \"0x200\""
+                ),
+            );
+            DEFAULTS.difficulty
+        }
+    };
+    (consensus, block_period, difficulty)
+}
+
+/// The chain's quantities: a block must fit one transfer without being
+/// absurd, and the prefunded accounts must exist and hold something.
+fn check_limits(gas_limit: u64, accounts: u64, account_balance_eth: u64, p: &mut Problems) {
+    if gas_limit < MIN_GAS_LIMIT {
+        p.add(
+            "gas_limit",
+            format!(
+                "{gas_limit} cannot fit a single transfer ({MIN_GAS_LIMIT} gas); use e.g. 30000000"
+            ),
+        );
+    } else if gas_limit > MAX_GAS_LIMIT {
+        p.add(
+            "gas_limit",
+            format!("{gas_limit} is absurdly large: expected at most {MAX_GAS_LIMIT}; use e.g. 30000000"),
+        );
+    }
+    if !(1..=MAX_ACCOUNTS).contains(&accounts) {
+        p.add(
+            "accounts",
+            format!("{accounts} is out of range: expected 1 to {MAX_ACCOUNTS}"),
+        );
+    }
+    if account_balance_eth == 0 || account_balance_eth > 1_000_000_000_000 {
+        p.add(
+            "account_balance_eth",
+            format!("{account_balance_eth} is out of range: expected 1 to 10^12 ether"),
+        );
+    }
+}
+
+/// The `hospitals` list, each hospital checked on its own: no list means
+/// one default hospital, an empty list is a mistake.
+fn check_hospitals(raw: Option<Vec<RawHospital>>, p: &mut Problems) -> Vec<Hospital> {
+    let raw = raw.unwrap_or_else(|| vec![RawHospital::default()]);
+    if raw.is_empty() {
+        p.add(
+            "hospitals",
+            "the list is empty: add at least one hospital, e.g. `- name: guadalajara`",
+        );
+    }
+    let mut hospitals: Vec<Hospital> = Vec::with_capacity(raw.len());
+    for (i, h) in raw.into_iter().enumerate() {
+        let hospital = check_hospital(i, h, &hospitals, p);
+        hospitals.push(hospital);
+    }
+    hospitals
+}
+
+/// Hospital `i` with defaults applied: a safe name no earlier hospital
+/// uses, at least one node, and well-formed Docker settings.
+fn check_hospital(i: usize, h: RawHospital, earlier: &[Hospital], p: &mut Problems) -> Hospital {
+    let field = format!("hospitals[{i}]");
+    let name = h.name.unwrap_or_else(|| DEFAULTS.hospital_name(i));
+    if !is_valid_name(&name) {
+        p.add(
+            &format!("{field}.name"),
+            format!("{name:?} is not a valid name: expected 1-31 of a-z, 0-9 and '-', starting with a letter or digit; rename it"),
+        );
+    } else if earlier.iter().any(|o| o.name == name) {
+        p.add(
+            &format!("{field}.name"),
+            format!("{name:?} is used by two hospitals; give each hospital its own name"),
+        );
+    }
+    let sealers = h.sealers.unwrap_or(DEFAULTS.sealers);
+    let members = h.members.unwrap_or(DEFAULTS.members);
+    if sealers.saturating_add(members) == 0 {
+        p.add(
+            &field,
+            format!("hospital {name:?} has no nodes: set sealers or members to at least 1"),
+        );
+    }
+    if let Some(Err(why)) = h.image.as_deref().map(check_image) {
+        p.add(&format!("{field}.image"), why);
+    }
+    if let Some(Err(why)) = h.docker_host.as_deref().map(check_docker_host) {
+        p.add(&format!("{field}.docker_host"), why);
+    }
+    Hospital {
+        name,
+        sealers,
+        members,
+        image: h.image,
+        docker_host: h.docker_host,
+        advertise: h.advertise,
+    }
+}
+
+/// Once hospitals run on several Docker engines their nodes dial each other
+/// across hosts, so every hospital needs an address the others can reach
+/// (given with `advertise` or taken from a `tcp://` `docker_host`).
+fn check_addresses(topo: &Topology, p: &mut Problems) {
     let engines: std::collections::BTreeSet<Option<&str>> = topo
         .hospitals
         .iter()
         .map(|h| h.docker_host.as_deref())
         .collect();
-    if engines.len() > 1 {
-        for (i, h) in topo.hospitals.iter().enumerate() {
-            match h.address() {
-                Some(a) if !a.contains(char::is_whitespace) && !a.contains('/') => {}
-                Some(a) => bad(
-                    &format!("hospitals[{i}].advertise"),
-                    format!("{a:?} is not a host address: expected an IP or DNS name, e.g. 10.0.0.5"),
+    if engines.len() <= 1 {
+        return;
+    }
+    for (i, h) in topo.hospitals.iter().enumerate() {
+        match h.address() {
+            Some(a) if !a.contains(char::is_whitespace) && !a.contains('/') => {}
+            Some(a) => p.add(
+                &format!("hospitals[{i}].advertise"),
+                format!("{a:?} is not a host address: expected an IP or DNS name, e.g. 10.0.0.5"),
+            ),
+            None => p.add(
+                &format!("hospitals[{i}].advertise"),
+                format!(
+                    "hospital {:?} needs an address other hospitals can reach it at, because hospitals run on several Docker engines: set `advertise: <IP or DNS name of its Docker host>`",
+                    h.name
                 ),
-                None => bad(
-                    &format!("hospitals[{i}].advertise"),
-                    format!(
-                        "hospital {:?} needs an address other hospitals can reach it at, because hospitals run on several Docker engines: set `advertise: <IP or DNS name of its Docker host>`",
-                        h.name
-                    ),
-                ),
-            }
+            ),
         }
     }
+}
+
+/// The network as a whole: someone must seal, and the machine must be able
+/// to run every node.
+fn check_size(topo: &Topology, p: &mut Problems) {
     if !topo.hospitals.is_empty() && topo.sealer_count() == 0 {
-        bad(
+        p.add(
             "hospitals[*].sealers",
             format!(
                 "no hospital has a sealer, so no {} would ever produce a block; give at least one hospital `sealers: 1`",
-                if consensus == Consensus::Clique { "signer" } else { "miner" }
+                if topo.consensus == Consensus::Clique { "signer" } else { "miner" }
             ),
         );
     }
     if topo.node_count() > MAX_NODES {
-        bad(
+        p.add(
             "hospitals",
             format!(
                 "{} nodes is more than this machine can run (at most {MAX_NODES}); lower sealers/members",
                 topo.node_count()
             ),
         );
-    }
-
-    if problems.is_empty() {
-        Ok(topo)
-    } else {
-        let mut it = problems.into_iter();
-        let mut err = InputError::new(it.next().unwrap_or_default());
-        err.details = it.collect();
-        Err(err)
     }
 }
 
@@ -693,5 +710,170 @@ mod tests {
     fn broken_yaml_reports_position() {
         let e = err("network: [a\n");
         assert!(e.starts_with("t.yaml:"), "{e}");
+    }
+
+    #[test]
+    fn every_problem_in_a_file_is_reported() {
+        let e = parse(
+            "network: Bad Name\nchain_id: 0\nconsensus: ethash\nblock_period: 5\nhospitals:\n  - {name: a, sealers: 0, members: 0}\n  - {name: a, image: \"x y\"}\n",
+            "t.yaml",
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .starts_with("t.yaml: network: \"Bad Name\" is not a valid name"),
+            "{e}"
+        );
+        let details = e.details.join("\n");
+        for (field, words) in [
+            ("chain_id", "not a valid chain id"),
+            ("block_period", "applies only to consensus: clique"),
+            ("hospitals[0]", "has no nodes"),
+            ("hospitals[1].name", "used by two hospitals"),
+            ("hospitals[1].image", "not an image reference"),
+        ] {
+            assert!(
+                details.contains(&format!("t.yaml: {field}: ")) && details.contains(words),
+                "{field}: {e}"
+            );
+        }
+        assert_eq!(e.details.len(), 5, "{e}");
+    }
+
+    #[test]
+    fn an_empty_file_gets_exactly_the_defaults() {
+        let t = parse("", "t.yaml").unwrap();
+        let d = DEFAULTS;
+        assert_eq!(
+            (t.network.as_str(), t.chain_id, t.consensus, t.block_period),
+            (d.network, d.chain_id, d.consensus, d.block_period)
+        );
+        assert_eq!(
+            (t.difficulty, t.gas_limit, t.peering),
+            (d.difficulty, d.gas_limit, d.peering)
+        );
+        assert_eq!(
+            (t.accounts, t.account_balance_eth),
+            (d.accounts, d.account_balance_eth)
+        );
+        assert_eq!(
+            t.hospitals,
+            vec![Hospital {
+                name: d.hospital_name(0),
+                sealers: d.sealers,
+                members: d.members,
+                image: None,
+                docker_host: None,
+                advertise: None,
+            }]
+        );
+        assert_eq!((t.seed, t.image), (None, None));
+    }
+
+    /// docs/topology.md's key table as (key, default) pairs, backticks and
+    /// quotes stripped.
+    fn doc_defaults() -> Vec<(String, String)> {
+        include_str!("../docs/topology.md")
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let strip = |c: &str| c.replace(['`', '"'], "");
+                (strip(cells[1]), strip(cells.get(2).copied().unwrap_or("")))
+            })
+            .collect()
+    }
+
+    /// Every key the parser accepts, named as the reference names them
+    /// (`hospitals[].name`), from serde's own list of the raw structs' keys.
+    fn accepted_keys() -> Vec<String> {
+        let list = |text: &str| -> Vec<String> {
+            let e = serde_yaml::from_str::<RawTopology>(text)
+                .unwrap_err()
+                .to_string();
+            let u = crate::error::UnknownKey::parse(&e).expect("an unknown-key error");
+            u.expected.iter().map(|k| k.to_string()).collect()
+        };
+        let mut keys = list("not_a_key: 1\n");
+        keys.extend(
+            list("hospitals: [{not_a_key: 1}]\n")
+                .into_iter()
+                .map(|k| format!("hospitals[].{k}")),
+        );
+        keys
+    }
+
+    #[test]
+    fn docs_key_table_matches_the_defaults() {
+        // Destructured so a new default cannot be left out of this test.
+        let Defaults {
+            network,
+            chain_id,
+            consensus,
+            block_period,
+            difficulty,
+            gas_limit,
+            peering,
+            accounts,
+            account_balance_eth,
+            hospital_name_prefix,
+            sealers,
+            members,
+        } = DEFAULTS;
+        // Keys whose default is a value, written as the table writes it;
+        // the others (seed, image, ...) default to "not set".
+        let expected: Vec<(&str, String)> = vec![
+            ("network", network.to_string()),
+            ("chain_id", chain_id.to_string()),
+            ("consensus", consensus.to_string()),
+            ("block_period", block_period.to_string()),
+            ("difficulty", format!("{difficulty:#x}")),
+            ("gas_limit", gas_limit.to_string()),
+            ("peering", peering.to_string()),
+            ("accounts", accounts.to_string()),
+            ("account_balance_eth", account_balance_eth.to_string()),
+            (
+                "hospitals",
+                format!("one hospital {}", DEFAULTS.hospital_name(0)),
+            ),
+            ("hospitals[].name", format!("{hospital_name_prefix}<i>")),
+            ("hospitals[].sealers", sealers.to_string()),
+            ("hospitals[].members", members.to_string()),
+        ];
+        let doc = doc_defaults();
+        let accepted = accepted_keys();
+        let mut wrong = Vec::new();
+        for key in &accepted {
+            if !doc.iter().any(|(k, _)| k == key) {
+                wrong.push(format!(
+                    "`{key}` is a topology key but has no row in the table"
+                ));
+            }
+        }
+        for (key, _) in &doc {
+            if !accepted.contains(key) {
+                wrong.push(format!(
+                    "`{key}` has a row but the parser refuses it as unknown"
+                ));
+            }
+        }
+        for (key, want) in &expected {
+            assert!(
+                accepted.iter().any(|k| k == key),
+                "test lists unknown key {key}"
+            );
+            if let Some((_, got)) = doc.iter().find(|(k, _)| k == key) {
+                if got != want {
+                    wrong.push(format!(
+                        "`{key}` is documented with default {got:?} but topology::DEFAULTS gives {want:?}"
+                    ));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "docs/topology.md's key table is out of step with topology::DEFAULTS:\n  {}",
+            wrong.join("\n  ")
+        );
     }
 }

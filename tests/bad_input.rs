@@ -198,3 +198,58 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     };
     assert_eq!(enodes(&r.stdout), enodes(&again.stdout));
 }
+
+/// A file with several mistakes reports them all at once: the first on the
+/// `error:` line, each further one on its own indented line, each naming
+/// the file and the field. Nothing starts and nothing is written.
+#[test]
+fn every_mistake_in_a_file_is_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write(
+        "medchain.yaml",
+        "chain_id: 0\nhospitals:\n  - {name: a, sealers: 1, members: 0}\n  - {name: a}\n",
+    );
+    write(
+        "scenario.yaml",
+        "workers: 0\nrounds:\n  - {label: a, tx_number: 0, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n",
+    );
+    write("sweep.yaml", "clique: {signers: [0], block_period: [99]}\n");
+    let cases: &[(&[&str], [&str; 2])] = &[
+        (
+            &["up", "--dry-run"],
+            [
+                "error: medchain.yaml: chain_id: 0 is not a valid chain id",
+                "  medchain.yaml: hospitals[1].name: \"a\" is used by two hospitals",
+            ],
+        ),
+        (
+            &["bench", "scenario.yaml"],
+            [
+                "error: scenario.yaml: workers: 0 is out of range",
+                "  scenario.yaml: rounds[0].tx_number: 0 is out of range",
+            ],
+        ),
+        (
+            &["bench", "scenario.yaml", "--sweep", "sweep.yaml"],
+            [
+                "error: sweep.yaml: clique.signers[0]: 0 is out of range",
+                "  sweep.yaml: clique.block_period[0]: 99 is out of range",
+            ],
+        ),
+    ];
+    for (args, want) in cases {
+        let r = medchain(dir.path(), &home, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {}", r.stderr);
+        for (line, w) in lines.iter().zip(want) {
+            assert!(
+                line.starts_with(w),
+                "{args:?}: {line:?} should start with {w:?}"
+            );
+        }
+        assert!(!home.exists(), "{args:?} created the home");
+    }
+}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use alloy::primitives::Address;
 
-use crate::error::InputError;
+use crate::error::{InputError, Problems};
 
 /// Which deployed contract the scenario drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,28 +115,6 @@ pub enum Workload {
     },
 }
 
-fn default_accounts() -> u64 {
-    1000
-}
-fn default_initial_amount() -> i64 {
-    1_000_000
-}
-fn default_amount() -> i64 {
-    1
-}
-fn default_page() -> u64 {
-    10
-}
-fn default_devices() -> u64 {
-    200
-}
-fn default_interval() -> f64 {
-    5.0
-}
-fn default_jitter() -> f64 {
-    0.1
-}
-
 impl Workload {
     /// The op's name as written in scenario files.
     pub fn op(&self) -> &'static str {
@@ -233,7 +211,7 @@ pub struct Scenario {
     pub rounds: Vec<Round>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
     name: Option<String>,
@@ -271,200 +249,111 @@ pub const INTERVAL_RANGE_S: (f64, f64) = (0.1, 3600.0);
 /// Most real devices one round may track.
 pub const MAX_TRACKED: usize = 1000;
 
-/// Parses and validates a scenario file's text.
-pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
-    let raw: RawScenario = serde_yaml::from_str(text).map_err(|e| {
-        let (loc, core) = crate::error::yaml_location(&e, file);
-        let hint = if core.contains("unknown variant") && core.contains("op") || core.contains("`open`") {
-            "; ops: open, query, transfer (simple); open-emr, query-emr, transfer-emr, add-record, get-records, device-fleet (medical)"
-        } else if core.contains("fixed-rate") {
-            "; rate types: fixed-rate {tps}, linear-rate {start_tps, end_tps}, fixed-load {in_flight}, maximum-rate {start_tps, step_tps, step_s}"
-        } else {
-            ""
-        };
-        InputError::new(format!("{loc}: {core}{hint}"))
-    })?;
-    let bad = |field: &str, msg: String| InputError::new(format!("{file}: {field}: {msg}"));
+/// The default of every scenario key: what a key the file leaves out means.
+/// The parser (and serde, for the workload fields) takes each default from
+/// [`DEFAULTS`] and nowhere else. `rounds` and each round's length, rate
+/// and workload op have no default: a scenario must say what it measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defaults {
+    /// `name`.
+    pub name: &'static str,
+    /// `description`.
+    pub description: &'static str,
+    /// `contract` when no round's op implies one.
+    pub contract: ContractKind,
+    /// `workers`.
+    pub workers: u64,
+    /// `target`.
+    pub target: Target,
+    /// `confirmations`.
+    pub confirmations: u64,
+    /// `rounds[].label` is this prefix followed by the round's index.
+    pub label_prefix: &'static str,
+    /// `workload.accounts` of `open`.
+    pub open_accounts: u64,
+    /// `workload.initial_amount` of `open`.
+    pub open_initial_amount: i64,
+    /// `workload.amount` of `transfer`.
+    pub transfer_amount: i64,
+    /// `workload.limit` of `get-records`.
+    pub get_records_limit: u64,
+    /// `workload.devices` of `device-fleet`.
+    pub fleet_devices: u64,
+    /// `workload.interval_s` of `device-fleet`.
+    pub fleet_interval_s: f64,
+    /// `workload.jitter` of `device-fleet`.
+    pub fleet_jitter: f64,
+}
 
-    let name = raw.name.unwrap_or_else(|| "scenario".into());
-    let workers = raw.workers.unwrap_or(4);
-    if !(1..=MAX_WORKERS).contains(&workers) {
-        return Err(bad(
-            "workers",
-            format!("{workers} is out of range: expected 1 to {MAX_WORKERS}"),
-        ));
-    }
-    let confirmations = raw.confirmations.unwrap_or(1);
-    if !(1..=64).contains(&confirmations) {
-        return Err(bad(
-            "confirmations",
-            format!("{confirmations} is out of range: expected 1 (included) to 64"),
-        ));
-    }
-    let target = match raw.target.as_deref().unwrap_or("members") {
-        "members" => Target::Members,
-        "sealers" => Target::Sealers,
-        "all" => Target::All,
-        n if crate::topology::is_valid_name(n) => Target::Node(n.to_string()),
-        n => {
-            return Err(bad(
-                "target",
-                format!("{n:?}: expected members, sealers, all or a node name"),
-            ))
-        }
-    };
-    let raw_rounds = raw.rounds.ok_or_else(|| {
-        bad(
-            "rounds",
-            "missing: a scenario needs at least one round (label, tx_number or tx_duration, rate, workload)".into(),
-        )
-    })?;
-    if raw_rounds.is_empty() {
-        return Err(bad(
-            "rounds",
-            "the list is empty: add at least one round".into(),
-        ));
-    }
-    let mut rounds = Vec::new();
+/// The scenario defaults.
+pub const DEFAULTS: Defaults = Defaults {
+    name: "scenario",
+    description: "",
+    contract: ContractKind::Simple,
+    workers: 4,
+    target: Target::Members,
+    confirmations: 1,
+    label_prefix: "round-",
+    open_accounts: 1000,
+    open_initial_amount: 1_000_000,
+    transfer_amount: 1,
+    get_records_limit: 10,
+    fleet_devices: 200,
+    fleet_interval_s: 5.0,
+    fleet_jitter: 0.1,
+};
+
+// serde's `default = "…"` wants functions; each reads DEFAULTS.
+fn default_accounts() -> u64 {
+    DEFAULTS.open_accounts
+}
+fn default_initial_amount() -> i64 {
+    DEFAULTS.open_initial_amount
+}
+fn default_amount() -> i64 {
+    DEFAULTS.transfer_amount
+}
+fn default_page() -> u64 {
+    DEFAULTS.get_records_limit
+}
+fn default_devices() -> u64 {
+    DEFAULTS.fleet_devices
+}
+fn default_interval() -> f64 {
+    DEFAULTS.fleet_interval_s
+}
+fn default_jitter() -> f64 {
+    DEFAULTS.fleet_jitter
+}
+
+/// Advice for YAML errors that name a value list: an unknown op or rate
+/// type gets every op (grouped by contract) or every rate type with its
+/// fields.
+const YAML_HINTS: &[(&str, &str)] = &[
+    (
+        "`open`",
+        "ops: open, query, transfer (simple); open-emr, query-emr, transfer-emr, add-record, get-records, device-fleet (medical)",
+    ),
+    (
+        "`fixed-rate`",
+        "rate types: fixed-rate {tps}, linear-rate {start_tps, end_tps}, fixed-load {in_flight}, maximum-rate {start_tps, step_tps, step_s}",
+    ),
+];
+
+/// Parses and validates a scenario file's text, reporting every problem
+/// found (the first as the headline, the others as details).
+pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
+    let raw: RawScenario = crate::error::from_yaml(text, file, YAML_HINTS)?;
+    let mut p = Problems::new(file);
+    let (workers, confirmations, target) = check_settings(&raw, &mut p);
     let mut contract = raw.contract;
-    for (i, r) in raw_rounds.into_iter().enumerate() {
-        let f = |k: &str| format!("rounds[{i}].{k}");
-        let label = r.label.unwrap_or_else(|| format!("round-{i}"));
-        if label.trim().is_empty() || label.len() > 64 {
-            return Err(bad(&f("label"), "expected 1 to 64 characters".into()));
-        }
-        if rounds.iter().any(|x: &Round| x.label == label) {
-            return Err(bad(
-                &f("label"),
-                format!("{label:?} is used twice; labels identify rounds in reports and baselines"),
-            ));
-        }
-        let length = match (r.tx_number, r.tx_duration) {
-            (Some(_), Some(_)) => {
-                return Err(bad(
-                    &format!("rounds[{i}]"),
-                    "has both tx_number and tx_duration: give exactly one".into(),
-                ))
-            }
-            (None, None) => {
-                return Err(bad(
-                    &format!("rounds[{i}]"),
-                    "has neither tx_number nor tx_duration: give exactly one".into(),
-                ))
-            }
-            (Some(n), None) if n == 0 || n > MAX_TX_NUMBER => {
-                return Err(bad(&f("tx_number"), format!("{n} is out of range: expected 1 to {MAX_TX_NUMBER}")))
-            }
-            (Some(n), None) => Length::Count(n),
-            (None, Some(d)) if !(d > 0.0 && d <= MAX_DURATION_S) => {
-                return Err(bad(
-                    &f("tx_duration"),
-                    format!("{d} is out of range: expected more than 0 and at most {MAX_DURATION_S} seconds"),
-                ))
-            }
-            (None, Some(d)) => Length::Seconds(d),
-        };
-        let workload = r
-            .workload
-            .ok_or_else(|| bad(&f("workload"), "missing: e.g. { op: transfer }".into()))?;
-        let rate = match (&workload, r.rate) {
-            (Workload::DeviceFleet { .. }, Some(_)) => {
-                return Err(bad(
-                    &f("rate"),
-                    "a device-fleet round has no rate controller: its devices set the rate (devices ÷ interval_s readings per second); remove rate".into(),
-                ))
-            }
-            (Workload::DeviceFleet { devices, interval_s, jitter }, None) => {
-                check_fleet(*devices, *interval_s, *jitter).map_err(|(k, m)| bad(&f(k), m))?;
-                Rate::FixedRate {
-                    tps: *devices as f64 / interval_s,
-                }
-            }
-            (_, Some(rate)) => rate,
-            (_, None) => {
-                return Err(bad(
-                    &f("rate"),
-                    "missing: e.g. { type: fixed-rate, tps: 50 }".into(),
-                ))
-            }
-        };
-        check_rate(&rate).map_err(|m| bad(&f("rate"), m))?;
-        let track_devices = parse_tracked(r.track_devices.unwrap_or_default())
-            .map_err(|(k, m)| bad(&format!("{}{k}", f("track_devices")), m))?;
-        match &workload {
-            Workload::Open {
-                accounts,
-                initial_amount,
-            } => {
-                if *accounts == 0 || *accounts > 10_000_000 {
-                    return Err(bad(
-                        &f("workload.accounts"),
-                        format!("{accounts} is out of range: expected 1 to 10000000"),
-                    ));
-                }
-                if *initial_amount < 0 {
-                    return Err(bad(
-                        &f("workload.initial_amount"),
-                        "must not be negative".into(),
-                    ));
-                }
-            }
-            Workload::Transfer { amount } if *amount < 0 => {
-                return Err(bad(&f("workload.amount"), "must not be negative".into()))
-            }
-            Workload::GetRecords { limit } if *limit == 0 || *limit > 1000 => {
-                return Err(bad(
-                    &f("workload.limit"),
-                    format!("{limit} is out of range: expected 1 to 1000"),
-                ))
-            }
-            _ => {}
-        }
-        let c = workload.contract();
-        match contract {
-            None => contract = Some(c),
-            Some(expected) if expected != c => {
-                return Err(bad(
-                    &f("workload.op"),
-                    format!(
-                        "{} runs on the {} contract but the scenario drives {}; use ops of one contract{}",
-                        workload.op(),
-                        name_of(c),
-                        name_of(expected),
-                        if matches!(workload, Workload::DeviceFleet { .. }) {
-                            " (set contract: medical for a device fleet)"
-                        } else {
-                            ""
-                        }
-                    ),
-                ))
-            }
-            _ => {}
-        }
-        if workload.is_read() && matches!(rate, Rate::FixedLoad { .. }) {
-            return Err(bad(
-                &f("rate"),
-                "fixed-load keeps transactions unconfirmed; reads have nothing to confirm: use fixed-rate".into(),
-            ));
-        }
-        if !track_devices.is_empty() && contract != Some(ContractKind::Medical) {
-            return Err(bad(
-                &f("track_devices"),
-                "devices write to MedicalRecords: tracking them needs contract: medical".into(),
-            ));
-        }
-        rounds.push(Round {
-            label,
-            length,
-            rate,
-            workload,
-            track_devices,
-        });
-    }
-    Ok(Scenario {
-        name,
-        description: raw.description.unwrap_or_default(),
-        contract: contract.unwrap_or(ContractKind::Simple),
+    let rounds = check_rounds(raw.rounds, &mut contract, &mut p);
+    p.finish(Scenario {
+        name: raw.name.unwrap_or_else(|| DEFAULTS.name.into()),
+        description: raw
+            .description
+            .unwrap_or_else(|| DEFAULTS.description.into()),
+        contract: contract.unwrap_or(DEFAULTS.contract),
         workers,
         target,
         confirmations,
@@ -472,6 +361,278 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
     })
 }
 
+/// The scenario-wide keys with defaults applied: `workers`,
+/// `confirmations` and `target`.
+fn check_settings(raw: &RawScenario, p: &mut Problems) -> (u64, u64, Target) {
+    let workers = raw.workers.unwrap_or(DEFAULTS.workers);
+    if !(1..=MAX_WORKERS).contains(&workers) {
+        p.add(
+            "workers",
+            format!("{workers} is out of range: expected 1 to {MAX_WORKERS}"),
+        );
+    }
+    let confirmations = raw.confirmations.unwrap_or(DEFAULTS.confirmations);
+    if !(1..=64).contains(&confirmations) {
+        p.add(
+            "confirmations",
+            format!("{confirmations} is out of range: expected 1 (included) to 64"),
+        );
+    }
+    let target = match raw.target.as_deref() {
+        None => DEFAULTS.target,
+        Some("members") => Target::Members,
+        Some("sealers") => Target::Sealers,
+        Some("all") => Target::All,
+        Some(n) if crate::topology::is_valid_name(n) => Target::Node(n.to_string()),
+        Some(n) => {
+            p.add(
+                "target",
+                format!("{n:?}: expected members, sealers, all or a node name"),
+            );
+            DEFAULTS.target
+        }
+    };
+    (workers, confirmations, target)
+}
+
+/// The `rounds` list: required and not empty, each round checked on its
+/// own. `contract` is the scenario's contract, set by the first round when
+/// the file does not name it.
+fn check_rounds(
+    raw: Option<Vec<RawRound>>,
+    contract: &mut Option<ContractKind>,
+    p: &mut Problems,
+) -> Vec<Round> {
+    let Some(raw) = raw else {
+        p.add(
+            "rounds",
+            "missing: a scenario needs at least one round (label, tx_number or tx_duration, rate, workload)",
+        );
+        return Vec::new();
+    };
+    if raw.is_empty() {
+        p.add("rounds", "the list is empty: add at least one round");
+    }
+    let mut labels = Vec::with_capacity(raw.len());
+    raw.into_iter()
+        .enumerate()
+        .filter_map(|(i, r)| check_round(i, r, &mut labels, contract, p))
+        .collect()
+}
+
+/// Round `i` with defaults applied, or `None` when a required part is
+/// missing or wrong (the problem is recorded). Every part is checked even
+/// after one fails, so all of a round's mistakes are reported together.
+fn check_round(
+    i: usize,
+    r: RawRound,
+    labels: &mut Vec<String>,
+    contract: &mut Option<ContractKind>,
+    p: &mut Problems,
+) -> Option<Round> {
+    let label = check_label(i, r.label, labels, p);
+    let length = check_length(i, r.tx_number, r.tx_duration, p);
+    match &r.workload {
+        Some(w) => {
+            check_workload(i, w, p);
+            check_contract(i, w, contract, p);
+        }
+        None => p.add(
+            &format!("rounds[{i}].workload"),
+            "missing: e.g. { op: transfer }",
+        ),
+    }
+    let rate = check_round_rate(i, r.workload.as_ref(), r.rate, p);
+    let tracked = r.track_devices.unwrap_or_default();
+    let track_devices = parse_tracked(i, &tracked, p);
+    if !tracked.is_empty() && *contract != Some(ContractKind::Medical) {
+        p.add(
+            &format!("rounds[{i}].track_devices"),
+            "devices write to MedicalRecords: tracking them needs contract: medical",
+        );
+    }
+    Some(Round {
+        label,
+        length: length?,
+        rate: rate?,
+        workload: r.workload?,
+        track_devices,
+    })
+}
+
+/// A round's label: 1 to 64 characters and unique, since labels identify
+/// rounds in reports and baselines. `labels` holds the earlier rounds'.
+fn check_label(
+    i: usize,
+    label: Option<String>,
+    labels: &mut Vec<String>,
+    p: &mut Problems,
+) -> String {
+    let label = label.unwrap_or_else(|| format!("{}{i}", DEFAULTS.label_prefix));
+    let field = format!("rounds[{i}].label");
+    if label.trim().is_empty() || label.len() > 64 {
+        p.add(&field, "expected 1 to 64 characters");
+    } else if labels.contains(&label) {
+        p.add(
+            &field,
+            format!("{label:?} is used twice; labels identify rounds in reports and baselines"),
+        );
+    }
+    labels.push(label.clone());
+    label
+}
+
+/// A round's length: exactly one of `tx_number` and `tx_duration`, within
+/// bounds that keep memory and time finite.
+fn check_length(
+    i: usize,
+    tx_number: Option<u64>,
+    tx_duration: Option<f64>,
+    p: &mut Problems,
+) -> Option<Length> {
+    let f = |k: &str| format!("rounds[{i}].{k}");
+    match (tx_number, tx_duration) {
+        (Some(_), Some(_)) => p.add(
+            &format!("rounds[{i}]"),
+            "has both tx_number and tx_duration: give exactly one",
+        ),
+        (None, None) => p.add(
+            &format!("rounds[{i}]"),
+            "has neither tx_number nor tx_duration: give exactly one",
+        ),
+        (Some(n), None) if n == 0 || n > MAX_TX_NUMBER => p.add(
+            &f("tx_number"),
+            format!("{n} is out of range: expected 1 to {MAX_TX_NUMBER}"),
+        ),
+        (Some(n), None) => return Some(Length::Count(n)),
+        (None, Some(d)) if !(d > 0.0 && d <= MAX_DURATION_S) => p.add(
+            &f("tx_duration"),
+            format!(
+                "{d} is out of range: expected more than 0 and at most {MAX_DURATION_S} seconds"
+            ),
+        ),
+        (None, Some(d)) => return Some(Length::Seconds(d)),
+    }
+    None
+}
+
+/// The values of a round's workload that serde cannot bound by type.
+fn check_workload(i: usize, workload: &Workload, p: &mut Problems) {
+    let f = |k: &str| format!("rounds[{i}].workload.{k}");
+    match workload {
+        Workload::Open {
+            accounts,
+            initial_amount,
+        } => {
+            if *accounts == 0 || *accounts > 10_000_000 {
+                p.add(
+                    &f("accounts"),
+                    format!("{accounts} is out of range: expected 1 to 10000000"),
+                );
+            }
+            if *initial_amount < 0 {
+                p.add(&f("initial_amount"), "must not be negative");
+            }
+        }
+        Workload::Transfer { amount } if *amount < 0 => {
+            p.add(&f("amount"), "must not be negative");
+        }
+        Workload::GetRecords { limit } if *limit == 0 || *limit > 1000 => p.add(
+            &f("limit"),
+            format!("{limit} is out of range: expected 1 to 1000"),
+        ),
+        Workload::DeviceFleet {
+            devices,
+            interval_s,
+            jitter,
+        } => {
+            for (k, m) in check_fleet(*devices, *interval_s, *jitter) {
+                p.add(&f(k), m);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One scenario drives one contract: the first op (or `contract:`) sets
+/// it, and an op of the other contract is refused.
+fn check_contract(
+    i: usize,
+    workload: &Workload,
+    contract: &mut Option<ContractKind>,
+    p: &mut Problems,
+) {
+    let c = workload.contract();
+    match *contract {
+        None => *contract = Some(c),
+        Some(expected) if expected != c => p.add(
+            &format!("rounds[{i}].workload.op"),
+            format!(
+                "{} runs on the {} contract but the scenario drives {}; use ops of one contract{}",
+                workload.op(),
+                name_of(c),
+                name_of(expected),
+                if matches!(workload, Workload::DeviceFleet { .. }) {
+                    " (set contract: medical for a device fleet)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        _ => {}
+    }
+}
+
+/// A round's rate controller: required unless the workload is a device
+/// fleet, whose devices imply the rate (`devices ÷ interval_s`) so a rate
+/// there is refused. Reads cannot use fixed-load (nothing to confirm).
+fn check_round_rate(
+    i: usize,
+    workload: Option<&Workload>,
+    rate: Option<Rate>,
+    p: &mut Problems,
+) -> Option<Rate> {
+    let field = format!("rounds[{i}].rate");
+    match (workload, rate) {
+        (Some(Workload::DeviceFleet { .. }), Some(_)) => {
+            p.add(
+                &field,
+                "a device-fleet round has no rate controller: its devices set the rate (devices ÷ interval_s readings per second); remove rate",
+            );
+            None
+        }
+        // The fleet's own checks bound the implied rate within MAX_TPS.
+        (
+            Some(Workload::DeviceFleet {
+                devices,
+                interval_s,
+                ..
+            }),
+            None,
+        ) => Some(Rate::FixedRate {
+            tps: *devices as f64 / interval_s,
+        }),
+        (Some(_), None) => {
+            p.add(&field, "missing: e.g. { type: fixed-rate, tps: 50 }");
+            None
+        }
+        (w, Some(rate)) => {
+            for m in check_rate(&rate) {
+                p.add(&field, m);
+            }
+            if w.is_some_and(Workload::is_read) && matches!(rate, Rate::FixedLoad { .. }) {
+                p.add(
+                    &field,
+                    "fixed-load keeps transactions unconfirmed; reads have nothing to confirm: use fixed-rate",
+                );
+            }
+            Some(rate)
+        }
+        (None, None) => None,
+    }
+}
+
+/// A contract's name as scenario files write it.
 fn name_of(c: ContractKind) -> &'static str {
     match c {
         ContractKind::Simple => "simple",
@@ -479,100 +640,100 @@ fn name_of(c: ContractKind) -> &'static str {
     }
 }
 
-/// Checks a fleet's fields; the error names the field under the round.
-fn check_fleet(devices: u64, interval_s: f64, jitter: f64) -> Result<(), (&'static str, String)> {
+/// Checks a fleet's fields; each problem names its field under the round.
+fn check_fleet(devices: u64, interval_s: f64, jitter: f64) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
     if !(1..=MAX_FLEET).contains(&devices) {
-        return Err((
-            "workload.devices",
+        out.push((
+            "devices",
             format!("{devices} is out of range: expected 1 to {MAX_FLEET} simulated devices"),
         ));
     }
     let (lo, hi) = INTERVAL_RANGE_S;
     if !(interval_s.is_finite() && (lo..=hi).contains(&interval_s)) {
-        return Err((
-            "workload.interval_s",
+        out.push((
+            "interval_s",
             format!("{interval_s} is out of range: expected {lo} to {hi} seconds between one device's readings"),
         ));
     }
     if !(jitter.is_finite() && (0.0..=0.5).contains(&jitter)) {
-        return Err((
-            "workload.jitter",
+        out.push((
+            "jitter",
             format!("{jitter} is out of range: expected a fraction of interval_s from 0 to 0.5"),
         ));
     }
-    Ok(())
+    out
 }
 
-/// Parses `track_devices`: 0x addresses, each once. The error's key is the
-/// suffix after `track_devices` (`[2]`, or empty for the whole list).
-fn parse_tracked(list: Vec<String>) -> Result<Vec<Address>, (String, String)> {
+/// Parses round `i`'s `track_devices`: 0x addresses, each once. Every bad
+/// or repeated entry is recorded as `rounds[i].track_devices[k]`.
+fn parse_tracked(i: usize, list: &[String], p: &mut Problems) -> Vec<Address> {
+    let field = format!("rounds[{i}].track_devices");
     if list.len() > MAX_TRACKED {
-        return Err((
-            String::new(),
+        p.add(
+            &field,
             format!(
                 "{} devices: expected at most {MAX_TRACKED}; split them over rounds",
                 list.len()
             ),
-        ));
+        );
+        return Vec::new();
     }
     let mut out: Vec<Address> = Vec::with_capacity(list.len());
     for (k, text) in list.iter().enumerate() {
         let t = text.trim();
-        let a: Address = t
+        let parsed = t
             .strip_prefix("0x")
             .filter(|h| h.len() == 40)
-            .and_then(|_| t.parse().ok())
-            .ok_or_else(|| {
-                (
-                    format!("[{k}]"),
-                    format!("{t:?} is not an address: expected 0x and 40 hex digits, e.g. from `medchain device provision --json`"),
-                )
-            })?;
-        if out.contains(&a) {
-            return Err((
-                format!("[{k}]"),
+            .and_then(|_| t.parse::<Address>().ok());
+        match parsed {
+            None => p.add(
+                &format!("{field}[{k}]"),
+                format!("{t:?} is not an address: expected 0x and 40 hex digits, e.g. from `medchain device provision --json`"),
+            ),
+            Some(a) if out.contains(&a) => p.add(
+                &format!("{field}[{k}]"),
                 format!("{t} is listed twice: list each device once"),
-            ));
+            ),
+            Some(a) => out.push(a),
         }
-        out.push(a);
     }
-    Ok(out)
+    out
 }
 
-fn check_rate(rate: &Rate) -> Result<(), String> {
-    let tps_ok = |v: f64, k: &str| {
-        if v.is_finite() && v > 0.0 && v <= MAX_TPS {
-            Ok(())
-        } else {
-            Err(format!(
-                "{k} {v} is out of range: expected more than 0 and at most {MAX_TPS}"
-            ))
-        }
+/// Every problem with a rate controller's values, each naming its field.
+fn check_rate(rate: &Rate) -> Vec<String> {
+    let tps = |v: f64, k: &str| {
+        (!(v.is_finite() && v > 0.0 && v <= MAX_TPS))
+            .then(|| format!("{k} {v} is out of range: expected more than 0 and at most {MAX_TPS}"))
     };
     match rate {
-        Rate::FixedRate { tps } => tps_ok(*tps, "tps"),
+        Rate::FixedRate { tps: v } => tps(*v, "tps").into_iter().collect(),
         Rate::LinearRate { start_tps, end_tps } => {
-            tps_ok(*start_tps, "start_tps")?;
-            tps_ok(*end_tps, "end_tps")
+            [tps(*start_tps, "start_tps"), tps(*end_tps, "end_tps")]
+                .into_iter()
+                .flatten()
+                .collect()
         }
-        Rate::FixedLoad { in_flight } if *in_flight == 0 || *in_flight > 100_000 => Err(format!(
+        Rate::FixedLoad { in_flight } if *in_flight == 0 || *in_flight > 100_000 => vec![format!(
             "in_flight {in_flight} is out of range: expected 1 to 100000"
-        )),
-        Rate::FixedLoad { .. } => Ok(()),
+        )],
+        Rate::FixedLoad { .. } => Vec::new(),
         Rate::MaximumRate {
             start_tps,
             step_tps,
             step_s,
         } => {
-            tps_ok(*start_tps, "start_tps")?;
-            tps_ok(*step_tps, "step_tps")?;
-            if *step_s >= 1.0 && *step_s <= 600.0 {
-                Ok(())
-            } else {
-                Err(format!(
-                    "step_s {step_s} is out of range: expected 1 to 600 seconds"
-                ))
-            }
+            let step = (!(*step_s >= 1.0 && *step_s <= 600.0))
+                .then(|| format!("step_s {step_s} is out of range: expected 1 to 600 seconds"));
+            [
+                tps(*start_tps, "start_tps"),
+                tps(*step_tps, "step_tps"),
+                step,
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
         }
     }
 }
@@ -662,7 +823,7 @@ rounds:
         assert!(err("name: x\n").contains("rounds: missing"));
         assert!(err("rounds: []\n").contains("rounds: the list is empty"));
         assert!(err("workers: 0\nrounds: []\n").contains("workers: 0"));
-        assert!(err("roundz: []\n").contains("unknown field `roundz`"));
+        assert!(err("roundz: []\n").contains("unknown key `roundz`"));
     }
 
     #[test]
@@ -725,7 +886,7 @@ rounds:
         assert!(e.contains("rounds[0].workload.jitter"), "{e}");
         let e = fleet("{ op: device-fleet, devise: 20 }");
         assert!(
-            e.contains("unknown field `devise`") && e.contains("devices"),
+            e.contains("unknown key `devise`") && e.contains("devices"),
             "{e}"
         );
         let e = err("contract: simple\nrounds:\n  - {label: f, tx_duration: 10, workload: {op: device-fleet}}\n");
@@ -781,5 +942,110 @@ rounds:
     fn duplicate_labels_are_refused() {
         let e = err("rounds:\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: open}}\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n");
         assert!(e.contains("used twice"), "{e}");
+    }
+
+    /// All problems of a parse, headline first.
+    fn problems(text: &str) -> Vec<String> {
+        let e = parse(text, "s.yaml").unwrap_err();
+        std::iter::once(e.message).chain(e.details).collect()
+    }
+
+    #[test]
+    fn every_problem_in_a_scenario_is_reported() {
+        let all = problems(
+            "workers: 0\ntarget: \"Not A Node\"\nrounds:\n  - {label: a, tx_number: 1, tx_duration: 2, rate: {type: fixed-rate, tps: -5}, workload: {op: query}}\n  - {label: a, tx_number: 1, rate: {type: linear-rate, start_tps: 0, end_tps: 1000000}}\n  - {label: c, tx_duration: 5, workload: {op: open, accounts: 0, initial_amount: -1}, rate: {type: fixed-rate, tps: 1}, track_devices: [\"0x12\", \"x\"]}\n",
+        );
+        let want = [
+            "s.yaml: workers: 0 is out of range",
+            "s.yaml: target: \"Not A Node\": expected members",
+            "s.yaml: rounds[0]: has both tx_number and tx_duration",
+            "s.yaml: rounds[0].rate: tps -5 is out of range",
+            "s.yaml: rounds[1].label: \"a\" is used twice",
+            "s.yaml: rounds[1].workload: missing",
+            "s.yaml: rounds[1].rate: start_tps 0 is out of range",
+            "s.yaml: rounds[1].rate: end_tps 1000000 is out of range",
+            "s.yaml: rounds[2].workload.accounts: 0 is out of range",
+            "s.yaml: rounds[2].workload.initial_amount: must not be negative",
+            "s.yaml: rounds[2].track_devices[0]: \"0x12\" is not an address",
+            "s.yaml: rounds[2].track_devices[1]: \"x\" is not an address",
+            "s.yaml: rounds[2].track_devices: devices write to MedicalRecords",
+        ];
+        assert_eq!(all.len(), want.len(), "{all:#?}");
+        for (got, want) in all.iter().zip(want) {
+            assert!(got.starts_with(want), "{got:?} should start with {want:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_fleet_reports_each_field_once_and_no_implied_rate() {
+        let all = problems(&format!(
+            "{FLEET}    workload: {{ op: device-fleet, devices: 0, interval_s: 0, jitter: 0.9 }}\n"
+        ));
+        let fields: Vec<&str> = all
+            .iter()
+            .map(|l| l.split(": ").nth(1).unwrap_or_default())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "rounds[0].workload.devices",
+                "rounds[0].workload.interval_s",
+                "rounds[0].workload.jitter"
+            ],
+            "{all:#?}"
+        );
+        let all = problems(
+            "rounds:\n  - {label: m, tx_duration: 5, rate: {type: maximum-rate, start_tps: 0, step_tps: 0, step_s: 0}, workload: {op: transfer, amount: -1}}\n",
+        );
+        assert_eq!(all.len(), 4, "{all:#?}");
+        assert!(all[0].contains("rounds[0].workload.amount"), "{all:#?}");
+        assert!(all[3].contains("rounds[0].rate: step_s 0"), "{all:#?}");
+    }
+
+    #[test]
+    fn absent_keys_take_the_defaults_record() {
+        let s = parse(
+            "rounds:\n  - {tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: open}}\n  - {tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: transfer}}\n",
+            "s.yaml",
+        )
+        .unwrap();
+        let d = DEFAULTS;
+        assert_eq!(
+            (s.name.as_str(), s.description.as_str()),
+            (d.name, d.description)
+        );
+        assert_eq!((s.workers, s.confirmations), (d.workers, d.confirmations));
+        assert_eq!((s.target, s.contract), (d.target, d.contract));
+        assert_eq!(s.rounds[1].label, format!("{}1", d.label_prefix));
+        assert_eq!(
+            s.rounds[0].workload,
+            Workload::Open {
+                accounts: d.open_accounts,
+                initial_amount: d.open_initial_amount
+            }
+        );
+        assert_eq!(
+            s.rounds[1].workload,
+            Workload::Transfer {
+                amount: d.transfer_amount
+            }
+        );
+        // A blank file has every default and so lacks only its rounds.
+        assert_eq!(problems(""), ["s.yaml: rounds: missing: a scenario needs at least one round (label, tx_number or tx_duration, rate, workload)"]);
+    }
+
+    #[test]
+    fn yaml_errors_list_the_ops_or_rate_types() {
+        let e = err("rounds:\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: explode}}\n");
+        assert!(e.starts_with("s.yaml:2:"), "{e}");
+        assert!(
+            e.contains("unknown variant `explode`")
+                && e.contains("; ops: open, query, transfer (simple)"),
+            "{e}"
+        );
+        let e = err(
+            "rounds:\n  - {label: a, tx_number: 1, rate: {type: warp}, workload: {op: query}}\n",
+        );
+        assert!(e.contains("; rate types: fixed-rate {tps}"), "{e}");
     }
 }

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::result::BenchReport;
 use super::run::{bench, BenchOptions};
-use crate::error::InputError;
+use crate::error::{InputError, Problems};
+use crate::table::Table;
 
 /// One network configuration of a sweep.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +43,7 @@ pub struct Sweep {
     pub points: Vec<Point>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
     name: Option<String>,
@@ -65,94 +66,129 @@ struct RawEthash {
     difficulty: Vec<String>,
 }
 
-/// Parses a sweep file.
+/// The default of every sweep key: what a key the file leaves out means.
+/// The parser takes each default from [`DEFAULTS`] and nowhere else. The
+/// `clique` and `ethash` sections have none: a section lists both of its
+/// dimensions, and a sweep needs at least one section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    /// `name`.
+    pub name: &'static str,
+    /// `hospitals`.
+    pub hospitals: u64,
+}
+
+/// The sweep defaults.
+pub const DEFAULTS: Defaults = Defaults {
+    name: "sweep",
+    hospitals: 2,
+};
+
+/// Parses a sweep file, reporting every problem found (the first as the
+/// headline, the others as details).
 pub fn parse(text: &str, file: &str) -> Result<Sweep, InputError> {
-    let raw: Raw = serde_yaml::from_str(text).map_err(|e| {
-        let (loc, cause) = crate::error::yaml_location(&e, file);
-        InputError::new(format!("{loc}: {cause}"))
-    })?;
-    let bad = |f: &str, m: String| InputError::new(format!("{file}: {f}: {m}"));
-    let name = raw.name.unwrap_or_else(|| "sweep".into());
+    let raw: Raw = crate::error::from_yaml(text, file, &[])?;
+    let mut p = Problems::new(file);
+    let name = raw.name.unwrap_or_else(|| DEFAULTS.name.into());
     if !crate::topology::is_valid_name(&name) || name.len() > 20 {
-        return Err(bad(
+        p.add(
             "name",
             format!("{name:?}: expected up to 20 of a-z, 0-9, '-'"),
-        ));
+        );
     }
-    let hospitals = raw.hospitals.unwrap_or(2);
+    let hospitals = raw.hospitals.unwrap_or(DEFAULTS.hospitals);
     if !(1..=8).contains(&hospitals) {
-        return Err(bad(
+        p.add(
             "hospitals",
             format!("{hospitals} is out of range: expected 1 to 8"),
-        ));
+        );
     }
     let mut points = Vec::new();
-    if let Some(c) = raw.clique {
-        for s in &c.signers {
-            if !(1..=16).contains(s) {
-                return Err(bad(
-                    "clique.signers",
-                    format!("{s} is out of range: expected 1 to 16"),
-                ));
-            }
-            for p in &c.block_period {
-                if !(1..=60).contains(p) {
-                    return Err(bad(
-                        "clique.block_period",
-                        format!("{p} is out of range: expected 1 to 60"),
-                    ));
-                }
-                points.push(Point {
-                    consensus: "clique".into(),
-                    sealers: *s,
-                    block_period: Some(*p),
-                    difficulty: None,
-                });
-            }
-        }
+    if let Some(c) = &raw.clique {
+        points.extend(clique_points(c, &mut p));
     }
-    if let Some(e) = raw.ethash {
-        for m in &e.miners {
-            if !(1..=8).contains(m) {
-                return Err(bad(
-                    "ethash.miners",
-                    format!("{m} is out of range: expected 1 to 8"),
-                ));
-            }
-            for d in &e.difficulty {
-                let v = u128::from_str_radix(
-                    d.trim_start_matches("0x"),
-                    if d.starts_with("0x") { 16 } else { 10 },
-                )
-                .ok()
-                .filter(|v| *v > 0)
-                .ok_or_else(|| {
-                    bad(
-                        "ethash.difficulty",
-                        format!("{d:?}: expected a positive number such as \"0x200\""),
-                    )
-                })?;
-                points.push(Point {
-                    consensus: "ethash".into(),
-                    sealers: *m,
-                    block_period: None,
-                    difficulty: Some(v),
-                });
-            }
-        }
+    if let Some(e) = &raw.ethash {
+        points.extend(ethash_points(e, &mut p));
     }
     if points.is_empty() {
-        return Err(bad(
+        p.add(
             "clique/ethash",
-            "no points: give clique {signers, block_period} and/or ethash {miners, difficulty}"
-                .into(),
-        ));
+            "no points: give clique {signers, block_period} and/or ethash {miners, difficulty}",
+        );
     }
-    Ok(Sweep {
+    p.finish(Sweep {
         name,
         hospitals,
         points,
     })
+}
+
+/// The Clique points: every signer count × every block period, each value
+/// checked once.
+fn clique_points(c: &RawClique, p: &mut Problems) -> Vec<Point> {
+    for (k, s) in c.signers.iter().enumerate() {
+        if !(1..=16).contains(s) {
+            p.add(
+                &format!("clique.signers[{k}]"),
+                format!("{s} is out of range: expected 1 to 16"),
+            );
+        }
+    }
+    for (k, b) in c.block_period.iter().enumerate() {
+        if !(1..=60).contains(b) {
+            p.add(
+                &format!("clique.block_period[{k}]"),
+                format!("{b} is out of range: expected 1 to 60"),
+            );
+        }
+    }
+    let mut points = Vec::new();
+    for s in &c.signers {
+        for b in &c.block_period {
+            points.push(Point {
+                consensus: "clique".into(),
+                sealers: *s,
+                block_period: Some(*b),
+                difficulty: None,
+            });
+        }
+    }
+    points
+}
+
+/// The ethash points: every miner count × every genesis difficulty, each
+/// value checked once (difficulties as a topology file takes them).
+fn ethash_points(e: &RawEthash, p: &mut Problems) -> Vec<Point> {
+    for (k, m) in e.miners.iter().enumerate() {
+        if !(1..=8).contains(m) {
+            p.add(
+                &format!("ethash.miners[{k}]"),
+                format!("{m} is out of range: expected 1 to 8"),
+            );
+        }
+    }
+    let mut difficulties = Vec::new();
+    for (k, d) in e.difficulty.iter().enumerate() {
+        match crate::topology::parse_quantity(d).filter(|v| *v > 0 && *v <= u64::MAX as u128) {
+            Some(v) => difficulties.push(v),
+            None => p.add(
+                &format!("ethash.difficulty[{k}]"),
+                format!("{d:?}: expected a positive number up to 2^64-1 such as \"0x200\""),
+            ),
+        }
+    }
+    let mut points = Vec::new();
+    for m in &e.miners {
+        for d in &difficulties {
+            points.push(Point {
+                consensus: "ethash".into(),
+                sealers: *m,
+                block_period: None,
+                difficulty: Some(*d),
+            });
+        }
+    }
+    points
 }
 
 /// The topology of point `i`: sealers spread round-robin over the
@@ -218,33 +254,89 @@ pub async fn run(opts: &BenchOptions, file: &Path) -> anyhow::Result<Vec<(Point,
     Ok(rows)
 }
 
-/// The sweep's results as a Markdown table (one row per point × round).
-pub fn table(rows: &[(Point, BenchReport)]) -> String {
-    let mut out = String::from(
-        "| consensus | sealers | period (s) | difficulty | round | succ | fail | send TPS | throughput TPS | on-chain TPS | avg latency (s) | p95 latency (s) | block interval (s) | uncles |\n\
-         | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
-    );
+/// The sweep's results as a [`Table`]: one row per point × round, with
+/// Caliper's figures and the chain's own.
+pub fn results(rows: &[(Point, BenchReport)]) -> Table {
+    let headers = [
+        "consensus",
+        "sealers",
+        "period (s)",
+        "difficulty",
+        "round",
+        "succ",
+        "fail",
+        "send TPS",
+        "throughput TPS",
+        "on-chain TPS",
+        "avg latency (s)",
+        "p95 latency (s)",
+        "block interval (s)",
+        "uncles",
+    ];
+    let mut cells = Vec::new();
     for (p, r) in rows {
         for round in &r.rounds {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {} |",
-                p.consensus,
-                p.sealers,
-                p.block_period.map(|b| b.to_string()).unwrap_or_else(|| "-".into()),
-                p.difficulty.map(|d| format!("{d:#x}")).unwrap_or_else(|| "-".into()),
-                round.label,
-                round.succ,
-                round.fail,
-                round.send_rate_tps,
-                round.throughput_tps,
-                round.onchain_tps,
-                round.avg_latency_s,
-                round.p95_latency_s,
-                round.chain.block_interval_avg_s,
-                round.chain.uncles
-            );
+            cells.push(vec![
+                p.consensus.clone(),
+                p.sealers.to_string(),
+                p.block_period.map_or_else(|| "-".into(), |b| b.to_string()),
+                p.difficulty
+                    .map_or_else(|| "-".into(), |d| format!("{d:#x}")),
+                round.label.clone(),
+                round.succ.to_string(),
+                round.fail.to_string(),
+                format!("{:.1}", round.send_rate_tps),
+                format!("{:.1}", round.throughput_tps),
+                format!("{:.1}", round.onchain_tps),
+                format!("{:.2}", round.avg_latency_s),
+                format!("{:.2}", round.p95_latency_s),
+                format!("{:.2}", round.chain.block_interval_avg_s),
+                round.chain.uncles.to_string(),
+            ]);
         }
+    }
+    Table {
+        title: "Sweep results".into(),
+        headers: headers.map(String::from).to_vec(),
+        rows: cells,
+        note: None,
+    }
+}
+
+/// Columns of [`results`] that hold numbers (right-aligned): all but
+/// consensus and round.
+const NUMERIC: &[usize] = &[1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+
+/// The sweep's results as a Markdown table, the form docs/experiments.md
+/// records them in, so a run pastes straight into the study's notes.
+pub fn table(rows: &[(Point, BenchReport)]) -> String {
+    markdown(&results(rows), NUMERIC)
+}
+
+/// Draws a [`Table`] as a GitHub Markdown table: header, a `---` rule
+/// (`---:` for the `right` columns) and one line per row, no padding. A
+/// `|` in a cell is escaped and control characters become spaces, so a
+/// round label cannot break the table. Title and note are not drawn.
+fn markdown(t: &Table, right: &[usize]) -> String {
+    let line = |cells: &[String]| {
+        let mut s = String::from("|");
+        for cell in cells {
+            let cell: String = cell
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            let _ = write!(s, " {} |", cell.replace('|', "\\|"));
+        }
+        s.push('\n');
+        s
+    };
+    let rule: Vec<String> = (0..t.headers.len())
+        .map(|i| if right.contains(&i) { "---:" } else { "---" }.to_string())
+        .collect();
+    let mut out = line(&t.headers);
+    out.push_str(&line(&rule));
+    for row in &t.rows {
+        out.push_str(&line(row));
     }
     out
 }
@@ -285,5 +377,92 @@ mod tests {
             .unwrap_err()
             .message
             .contains("ethash.difficulty"));
+    }
+
+    #[test]
+    fn every_problem_in_a_sweep_is_reported() {
+        let e = parse(
+            "name: Bad Name\nhospitals: 9\nclique: {signers: [0, 2, 17], block_period: [0]}\nethash: {miners: [9], difficulty: [\"zz\", \"0x200\", \"0x0\"]}\n",
+            "s.yaml",
+        )
+        .unwrap_err();
+        let all: Vec<String> = std::iter::once(e.message).chain(e.details).collect();
+        let want = [
+            "s.yaml: name: \"Bad Name\"",
+            "s.yaml: hospitals: 9 is out of range",
+            "s.yaml: clique.signers[0]: 0 is out of range",
+            "s.yaml: clique.signers[2]: 17 is out of range",
+            "s.yaml: clique.block_period[0]: 0 is out of range",
+            "s.yaml: ethash.miners[0]: 9 is out of range",
+            "s.yaml: ethash.difficulty[0]: \"zz\": expected a positive number",
+            "s.yaml: ethash.difficulty[2]: \"0x0\": expected a positive number",
+        ];
+        assert_eq!(all.len(), want.len(), "{all:#?}");
+        for (got, want) in all.iter().zip(want) {
+            assert!(got.starts_with(want), "{got:?} should start with {want:?}");
+        }
+        // Absent keys take the defaults record; a blank file lacks only points.
+        let e = parse("", "s.yaml").unwrap_err();
+        assert!(
+            e.message.starts_with("s.yaml: clique/ethash: no points"),
+            "{e}"
+        );
+        assert!(e.details.is_empty(), "{e}");
+        let s = parse("clique: {signers: [1], block_period: [1]}\n", "s").unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.hospitals),
+            (DEFAULTS.name, DEFAULTS.hospitals)
+        );
+        let e = parse("clique: {signers: [1]}\n", "s").unwrap_err().message;
+        assert!(
+            e.starts_with("s:1:9: clique: missing field `block_period`; add it"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn results_print_as_the_markdown_table_the_experiments_doc_records() {
+        let round = |label: &str| crate::bench::result::RoundResult {
+            label: label.into(),
+            succ: 400,
+            send_rate_tps: 40.0,
+            throughput_tps: 36.25,
+            onchain_tps: 36.4,
+            avg_latency_s: 1.555,
+            p95_latency_s: 2.0,
+            chain: crate::bench::result::ChainFigures {
+                block_interval_avg_s: 1.0,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let report = BenchReport {
+            rounds: vec![round("open"), round("a|b\nc")],
+            ..Default::default()
+        };
+        let point = Point {
+            consensus: "clique".into(),
+            sealers: 1,
+            block_period: Some(1),
+            difficulty: None,
+        };
+        let out = table(&[(point, report)]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4, "{out}");
+        let doc = include_str!("../../docs/experiments.md");
+        for head in &lines[..2] {
+            assert!(
+                doc.lines().any(|l| l == *head),
+                "docs/experiments.md lacks {head}"
+            );
+        }
+        assert_eq!(
+            lines[2],
+            "| clique | 1 | 1 | - | open | 400 | 0 | 40.0 | 36.2 | 36.4 | 1.55 | 2.00 | 1.00 | 0 |"
+        );
+        assert!(lines[3].contains("| a\\|b c |"), "{out}");
+        let t = results(&[]);
+        assert_eq!(t.headers.len(), 14);
+        assert!(t.rows.is_empty());
     }
 }
