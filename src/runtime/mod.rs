@@ -125,3 +125,31 @@ pub trait Runtime {
     /// until [`NodeMonitor::finish`](monitor::NodeMonitor::finish).
     fn start_monitor(&self, plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> Monitor;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Recorded {
+        #[serde(deserialize_with = "Kind::deserialize_legacy")]
+        runtime: Kind,
+    }
+
+    fn read(json: &str) -> Kind {
+        serde_json::from_str::<Recorded>(json).unwrap().runtime
+    }
+
+    #[test]
+    fn state_files_of_every_version_name_their_runtime() {
+        assert_eq!(read(r#"{"runtime":"docker"}"#), Kind::Docker);
+        assert_eq!(read(r#"{"runtime":"process"}"#), Kind::Process);
+        // Before the docker runtime, files held only "process" (or older
+        // free strings): all of those were local processes.
+        assert_eq!(read(r#"{"runtime":""}"#), Kind::Process);
+        assert_eq!(
+            serde_json::to_string(&Kind::Docker).unwrap(),
+            r#""docker""#
+        );
+    }
+}
