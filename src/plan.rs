@@ -168,38 +168,7 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
     let dir = inputs.home.join(&topo.network);
     let geth = GethVersion::for_consensus(topo.consensus);
     let seed = inputs.seed;
-
-    let mut nodes = Vec::new();
-    for h in &topo.hospitals {
-        for (role, count) in [(Role::Sealer, h.sealers), (Role::Member, h.members)] {
-            for index in 0..count {
-                let name = format!("{}-{role}-{index}", h.name);
-                let ports = inputs.ports[nodes.len()];
-                let node_dir = dir.join("nodes").join(&name);
-                // On Clique every node has an unlocked account: sealers sign
-                // with it, members need it to be marked synced (see
-                // GethVersion::members_start_miner_once).
-                let password_file =
-                    (topo.consensus == Consensus::Clique).then(|| node_dir.join("password"));
-                let mut node = NodePlan {
-                    node_key: keys::derive(seed, &format!("node/{name}")),
-                    account: keys::derive(seed, &format!("account/{name}")),
-                    datadir: node_dir.join("data"),
-                    log: node_dir.join("geth.log"),
-                    name,
-                    hospital: h.name.clone(),
-                    role,
-                    index,
-                    ports,
-                    password_file,
-                    args: Vec::new(),
-                };
-                node.args = geth_args(topo, &node, &ArgLayout::process(&node, &inputs.dag_dir));
-                nodes.push(node);
-            }
-        }
-    }
-
+    let nodes = plan_nodes(topo, inputs, &dir);
     let accounts: Vec<KeyPair> = (0..topo.accounts)
         .map(|i| keys::derive(seed, &format!("dev/{i}")))
         .collect();
@@ -213,24 +182,7 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
             )
         })
         .collect();
-    let wei = U256::from(topo.account_balance_eth) * U256::from(10u64).pow(U256::from(18u64));
-    let mut alloc: Vec<Prefund> = accounts
-        .iter()
-        .map(|k| Prefund {
-            address: k.address,
-            wei,
-        })
-        .collect();
-    alloc.extend(
-        nodes
-            .iter()
-            .map(|n| n.account.address)
-            .chain(hospital_keys.iter().map(|(_, k)| k.address))
-            .map(|address| Prefund {
-                address,
-                wei: U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64)),
-            }),
-    );
+    let alloc = prefunds(topo, &accounts, &nodes, &hospital_keys);
     let signers: Vec<Address> = nodes
         .iter()
         .filter(|n| n.role == Role::Sealer)
@@ -251,6 +203,85 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
         hospital_keys,
         patient_salt: keys::derive(seed, "patient-salt").secret,
     }
+}
+
+/// Every node, hospital by hospital, sealers before members, each with the
+/// next port set of `inputs` and its files under `dir/nodes/<name>`.
+fn plan_nodes(topo: &Topology, inputs: &PlanInputs, dir: &Path) -> Vec<NodePlan> {
+    let mut nodes = Vec::new();
+    for h in &topo.hospitals {
+        for (role, count) in [(Role::Sealer, h.sealers), (Role::Member, h.members)] {
+            for index in 0..count {
+                let ports = inputs.ports[nodes.len()];
+                nodes.push(plan_node(topo, inputs, dir, &h.name, role, index, ports));
+            }
+        }
+    }
+    nodes
+}
+
+/// One node: its name, keys derived from the seed and that name, its
+/// directories, and its geth arguments as a local process runs it.
+fn plan_node(
+    topo: &Topology,
+    inputs: &PlanInputs,
+    dir: &Path,
+    hospital: &str,
+    role: Role,
+    index: u64,
+    ports: NodePorts,
+) -> NodePlan {
+    let seed = inputs.seed;
+    let name = format!("{hospital}-{role}-{index}");
+    let node_dir = dir.join("nodes").join(&name);
+    // On Clique every node has an unlocked account: sealers sign
+    // with it, members need it to be marked synced (see
+    // GethVersion::members_start_miner_once).
+    let password_file = (topo.consensus == Consensus::Clique).then(|| node_dir.join("password"));
+    let mut node = NodePlan {
+        node_key: keys::derive(seed, &format!("node/{name}")),
+        account: keys::derive(seed, &format!("account/{name}")),
+        datadir: node_dir.join("data"),
+        log: node_dir.join("geth.log"),
+        name,
+        hospital: hospital.to_string(),
+        role,
+        index,
+        ports,
+        password_file,
+        args: Vec::new(),
+    };
+    node.args = geth_args(topo, &node, &ArgLayout::process(&node, &inputs.dag_dir));
+    node
+}
+
+/// The genesis allocation: each test account gets the topology's balance,
+/// each node's and each hospital's account 1000 ether.
+fn prefunds(
+    topo: &Topology,
+    accounts: &[KeyPair],
+    nodes: &[NodePlan],
+    hospital_keys: &[(String, KeyPair)],
+) -> Vec<Prefund> {
+    let wei = U256::from(topo.account_balance_eth) * U256::from(10u64).pow(U256::from(18u64));
+    let mut alloc: Vec<Prefund> = accounts
+        .iter()
+        .map(|k| Prefund {
+            address: k.address,
+            wei,
+        })
+        .collect();
+    alloc.extend(
+        nodes
+            .iter()
+            .map(|n| n.account.address)
+            .chain(hospital_keys.iter().map(|(_, k)| k.address))
+            .map(|address| Prefund {
+                address,
+                wei: U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64)),
+            }),
+    );
+    alloc
 }
 
 /// Where a node's files are and which addresses it uses, as the geth

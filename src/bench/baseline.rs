@@ -64,10 +64,23 @@ pub fn compare(
     } else {
         0.0
     };
+    let (rounds_ok, rows) = diff_rows(current, baseline, limit);
+    let (ok, notes) = remarks(current, baseline, limit, rounds_ok);
+    let mut lines = diff_table(rows);
+    lines.extend(notes);
+    Comparison { ok, lines }
+}
+
+/// The diff table's rows, baseline rounds first (each metric judged
+/// against `limit_pct`, or MISSING), then rounds only `current` has (NEW);
+/// and whether every baseline round is present and within the limit.
+fn diff_rows(
+    current: &BenchReport,
+    baseline: &BenchReport,
+    limit_pct: f64,
+) -> (bool, Vec<Vec<String>>) {
     let mut ok = true;
     let mut rows = Vec::new();
-    let mut remarks = Vec::new();
-
     for base in &baseline.rounds {
         match current.rounds.iter().find(|r| r.label == base.label) {
             None => {
@@ -76,7 +89,7 @@ pub fn compare(
             }
             Some(cur) => {
                 for (metric, better, b, c) in metrics(base, cur) {
-                    let (change, passed) = judge(b, c, better, limit);
+                    let (change, passed) = judge(b, c, better, limit_pct);
                     ok &= passed;
                     rows.push(row(
                         &base.label,
@@ -95,35 +108,53 @@ pub fn compare(
             rows.push(row(&cur.label, "round", "absent", "present", "", NEW));
         }
     }
+    (ok, rows)
+}
 
+/// The lines printed below the table: run-level failures and notes (an
+/// interrupted run, differing scenario or consensus), then the verdict.
+/// Returns the gate's final outcome: `rounds_ok` unless the current run
+/// was interrupted, which alone fails it.
+fn remarks(
+    current: &BenchReport,
+    baseline: &BenchReport,
+    limit_pct: f64,
+    rounds_ok: bool,
+) -> (bool, Vec<String>) {
+    let mut ok = rounds_ok;
+    let mut out = Vec::new();
     if current.partial {
         ok = false;
-        remarks.push(
+        out.push(
             "FAIL: the current run was interrupted; a partial run cannot pass the gate."
                 .to_string(),
         );
     }
     if baseline.partial {
-        remarks.push("note: the baseline run was interrupted; consider refreshing it.".to_string());
+        out.push("note: the baseline run was interrupted; consider refreshing it.".to_string());
     }
     if current.scenario != baseline.scenario {
-        remarks.push(format!(
+        out.push(format!(
             "note: scenario differs (baseline {:?}, current {:?}); rounds are matched by label.",
             baseline.scenario, current.scenario
         ));
     }
     if current.consensus != baseline.consensus {
-        remarks.push(format!(
+        out.push(format!(
             "note: consensus differs (baseline {:?}, current {:?}).",
             baseline.consensus, current.consensus
         ));
     }
-    remarks.push(format!(
+    out.push(format!(
         "{}: throughput may fall and p95 latency may rise by at most {}%.",
         if ok { "PASS" } else { "REGRESSION" },
-        crate::bench::report::num_trimmed(limit)
+        crate::bench::report::num_trimmed(limit_pct)
     ));
+    (ok, out)
+}
 
+/// The diff table rendered as ASCII, one printable line each.
+fn diff_table(rows: Vec<Vec<String>>) -> Vec<String> {
     let table = Table {
         title: "Baseline comparison".to_string(),
         headers: [
@@ -135,9 +166,7 @@ pub fn compare(
         rows,
         note: None,
     };
-    let mut lines: Vec<String> = table.render_ascii().lines().map(str::to_string).collect();
-    lines.extend(remarks);
-    Comparison { ok, lines }
+    table.render_ascii().lines().map(str::to_string).collect()
 }
 
 /// The metrics the gate holds a round to.

@@ -137,73 +137,28 @@ fn peering_script(plan: &Plan, i: usize) -> String {
     js.join("; ")
 }
 
-/// The compose file's text.
+/// The compose file's text: per node an init service and the node's
+/// service, then per node with something to do a peering service, and the
+/// networks and volumes they use, below a header saying how to run it.
 pub fn render(plan: &Plan) -> String {
     let mut services = Map::new();
     let mut volumes = Map::new();
-    let healthy: Map<String, Value> = plan
-        .nodes
-        .iter()
-        .map(|n| (n.name.clone(), json!({"condition": "service_healthy"})))
-        .collect();
-    let default_image = cp::configured_image(plan, &plan.nodes[0])
-        .map(str::to_string)
-        .unwrap_or_else(|| image::local_tag(plan.geth));
+    let default_image = default_image(plan);
     for (i, n) in plan.nodes.iter().enumerate() {
         let img = cp::configured_image(plan, n)
             .map(str::to_string)
             .unwrap_or_else(|| default_image.clone());
         let volume = cp::volume_name(plan, n);
-        let node_dir = n.datadir.parent().unwrap_or(&n.datadir);
-        let mounts = vec![
-            json!(format!("{volume}:{}", cp::DATA_DIR)),
-            json!(format!("{}:{CONFIG_DIR}:ro", rel(plan, node_dir))),
-            json!("./genesis.json:/genesis.json:ro"),
-        ];
+        let mounts = node_mounts(plan, n, &volume);
         volumes.insert(
             volume.clone(),
             json!({"labels": cp::labels(plan, Some(n), None)}),
         );
         let init = format!("{}-init", n.name);
-        services.insert(
-            init.clone(),
-            json!({
-                "image": img,
-                "entrypoint": [cp::GETH_BIN],
-                "command": ["init", "--datadir", cp::DATA_DIR, "/genesis.json"],
-                "volumes": mounts,
-                "network_mode": "none",
-                "labels": cp::labels(plan, Some(n), Some("init")),
-            }),
-        );
-        let networks: Map<String, Value> = cp::networks_of(plan, i)
-            .into_iter()
-            .map(|net| (net, json!({"aliases": [n.name]})))
-            .collect();
-        let ports: Vec<Value> = cp::published_ports(plan, i)
-            .into_iter()
-            .map(|(ip, p)| json!(format!("{ip}:{p}:{p}")))
-            .collect();
-        let test = cp::health_check(n);
-        services.insert(
-            n.name.clone(),
-            json!({
-                "image": img,
-                "container_name": cp::container_name(plan, n),
-                "hostname": n.name,
-                "entrypoint": [cp::GETH_BIN],
-                "command": joined(&compose_args(plan, n)),
-                "volumes": mounts,
-                "networks": networks,
-                "ports": ports,
-                "stop_signal": "SIGINT",
-                "stop_grace_period": "20s",
-                "labels": cp::labels(plan, Some(n), None),
-                "healthcheck": {"test": test, "interval": "5s", "timeout": "10s", "retries": 12},
-                "depends_on": {init: {"condition": "service_completed_successfully"}},
-            }),
-        );
+        services.insert(init.clone(), init_service(plan, n, &img, &mounts));
+        services.insert(n.name.clone(), node_service(plan, i, &img, &mounts, &init));
     }
+    let healthy = all_healthy(plan);
     for (i, n) in plan.nodes.iter().enumerate() {
         let script = peering_script(plan, i);
         if script.is_empty() {
@@ -211,17 +166,114 @@ pub fn render(plan: &Plan) -> String {
         }
         services.insert(
             format!("peer-{}", n.name),
-            json!({
-                "image": default_image,
-                "entrypoint": [cp::GETH_BIN],
-                "command": ["attach", "--exec", script, format!("http://{}:{}", n.name, n.ports.http)],
-                "networks": cp::networks_of(plan, i),
-                "labels": cp::labels(plan, Some(n), Some("peering")),
-                "depends_on": healthy,
-            }),
+            peering_service(plan, i, &script, &default_image, &healthy),
         );
     }
-    let networks: Map<String, Value> = cp::all_networks(plan)
+    let doc = json!({
+        "services": services,
+        "networks": compose_networks(plan),
+        "volumes": volumes,
+    });
+    header(plan) + &serde_yaml::to_string(&doc).unwrap_or_default()
+}
+
+/// The image of services that name none of their own (peering steps, and
+/// nodes without a configured image): the first node's configured image,
+/// else medchain's local build tag.
+fn default_image(plan: &Plan) -> String {
+    cp::configured_image(plan, &plan.nodes[0])
+        .map(str::to_string)
+        .unwrap_or_else(|| image::local_tag(plan.geth))
+}
+
+/// A node's mounts, shared by its init and node services: its named
+/// `volume` as the datadir, its exported files read-only at
+/// [`CONFIG_DIR`], and the genesis.
+fn node_mounts(plan: &Plan, n: &plan::NodePlan, volume: &str) -> Vec<Value> {
+    let node_dir = n.datadir.parent().unwrap_or(&n.datadir);
+    vec![
+        json!(format!("{volume}:{}", cp::DATA_DIR)),
+        json!(format!("{}:{CONFIG_DIR}:ro", rel(plan, node_dir))),
+        json!("./genesis.json:/genesis.json:ro"),
+    ]
+}
+
+/// The one-shot `geth init` service of node `n`, without a network.
+fn init_service(plan: &Plan, n: &plan::NodePlan, img: &str, mounts: &[Value]) -> Value {
+    json!({
+        "image": img,
+        "entrypoint": [cp::GETH_BIN],
+        "command": ["init", "--datadir", cp::DATA_DIR, "/genesis.json"],
+        "volumes": mounts,
+        "network_mode": "none",
+        "labels": cp::labels(plan, Some(n), Some("init")),
+    })
+}
+
+/// Node `i`'s service: as the docker runtime runs it (arguments, networks
+/// with the node's name as alias, loopback ports, labels, health check),
+/// started once its `init` service has completed.
+fn node_service(plan: &Plan, i: usize, img: &str, mounts: &[Value], init: &str) -> Value {
+    let n = &plan.nodes[i];
+    let networks: Map<String, Value> = cp::networks_of(plan, i)
+        .into_iter()
+        .map(|net| (net, json!({"aliases": [n.name]})))
+        .collect();
+    let ports: Vec<Value> = cp::published_ports(plan, i)
+        .into_iter()
+        .map(|(ip, p)| json!(format!("{ip}:{p}:{p}")))
+        .collect();
+    let test = cp::health_check(n);
+    json!({
+        "image": img,
+        "container_name": cp::container_name(plan, n),
+        "hostname": n.name,
+        "entrypoint": [cp::GETH_BIN],
+        "command": joined(&compose_args(plan, n)),
+        "volumes": mounts,
+        "networks": networks,
+        "ports": ports,
+        "stop_signal": "SIGINT",
+        "stop_grace_period": "20s",
+        "labels": cp::labels(plan, Some(n), None),
+        "healthcheck": {"test": test, "interval": "5s", "timeout": "10s", "retries": 12},
+        "depends_on": {init: {"condition": "service_completed_successfully"}},
+    })
+}
+
+/// `depends_on` of the peering steps: every node's service healthy, so
+/// every peer they add is listening.
+fn all_healthy(plan: &Plan) -> Map<String, Value> {
+    plan.nodes
+        .iter()
+        .map(|n| (n.name.clone(), json!({"condition": "service_healthy"})))
+        .collect()
+}
+
+/// Node `i`'s one-shot peering step: `geth attach` to the node over its
+/// networks, running `script` (see [`peering_script`]).
+fn peering_service(
+    plan: &Plan,
+    i: usize,
+    script: &str,
+    img: &str,
+    healthy: &Map<String, Value>,
+) -> Value {
+    let n = &plan.nodes[i];
+    json!({
+        "image": img,
+        "entrypoint": [cp::GETH_BIN],
+        "command": ["attach", "--exec", script, format!("http://{}:{}", n.name, n.ports.http)],
+        "networks": cp::networks_of(plan, i),
+        "labels": cp::labels(plan, Some(n), Some("peering")),
+        "depends_on": healthy,
+    })
+}
+
+/// The compose file's `networks`: every network of the plan, under its
+/// own name (not prefixed by the project) and labelled as medchain's.
+fn compose_networks(plan: &Plan) -> Map<String, Value> {
+    cp::all_networks(plan)
         .into_iter()
         .map(|net| {
             (
@@ -229,19 +281,17 @@ pub fn render(plan: &Plan) -> String {
                 json!({"name": net, "labels": cp::labels(plan, None, None)}),
             )
         })
-        .collect();
-    let doc = json!({
-        "services": services,
-        "networks": networks,
-        "volumes": volumes,
-    });
-    let header = format!(
+        .collect()
+}
+
+/// The comment lines at the top of the compose file.
+fn header(plan: &Plan) -> String {
+    format!(
         "# medchain network {} — generated by `medchain compose`; run: docker compose up -d\n\
          # Images are never pulled by medchain: build {} offline with `medchain image build`.\n",
         plan.topology.network,
         image::local_tag(plan.geth)
-    );
-    header + &serde_yaml::to_string(&doc).unwrap_or_default()
+    )
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::plan::Role;
+use crate::plan::{NodePlan, Role};
 use crate::rpc::{parse_hex_u64, Rpc};
 use crate::runtime::{AnyRuntime, Handle, Runtime};
 use crate::state::State;
@@ -86,79 +86,130 @@ pub async fn status(state: &State) -> NetworkStatus {
     let mut nodes = Vec::new();
     let mut rpcs = Vec::new();
     for (n, alive) in state.plan.nodes.iter().zip(alive) {
-        let pid = match state.handle(&n.name) {
-            Some(Handle::Pid(p)) => Some(p),
-            _ => None,
-        };
-        let container = rt
-            .as_ref()
-            .filter(|_| alive)
-            .and_then(|rt| rt.container_name(&state.plan, n));
-        let rpc = Rpc::new(&n.rpc_url()).ok();
-        let mut s = NodeStatus {
-            name: n.name.clone(),
-            hospital: n.hospital.clone(),
-            role: n.role,
-            rpc: n.rpc_url(),
-            ws: n.ws_url(),
-            enode: n.enode(),
-            block: None,
-            head: None,
-            peers: None,
-            txpool_pending: None,
-            txpool_queued: None,
-            up: false,
-            pid: if alive { pid } else { None },
-            container,
-            disagrees: false,
-        };
-        if let (true, Some(r)) = (alive, &rpc) {
-            if let Ok(b) = r.block_number().await {
-                s.up = true;
-                s.block = Some(b);
-                s.head = r.block_hash(b).await.ok().flatten();
-                s.peers = r
-                    .call::<String>("net_peerCount", Value::Array(vec![]))
-                    .await
-                    .ok()
-                    .and_then(|h| parse_hex_u64(&h).ok());
-                if let Ok(pool) = r.call::<Value>("txpool_status", Value::Array(vec![])).await {
-                    s.txpool_pending = pool["pending"].as_str().and_then(|h| parse_hex_u64(h).ok());
-                    s.txpool_queued = pool["queued"].as_str().and_then(|h| parse_hex_u64(h).ok());
-                }
-            }
-        }
+        let (s, rpc) = node_status(state, rt.as_ref(), n, alive).await;
         rpcs.push(rpc);
         nodes.push(s);
     }
-
     let common = nodes.iter().filter_map(|n| n.block).min();
+    let agree = match common {
+        Some(h) => {
+            let hashes = hashes_at(&nodes, &rpcs, h).await;
+            mark_disagreements(&mut nodes, &hashes)
+        }
+        None => true,
+    };
+    NetworkStatus {
+        network: state.plan.topology.network.clone(),
+        consensus: state.plan.topology.consensus.to_string(),
+        runtime: state.runtime.to_string(),
+        chain_id: state.plan.topology.chain_id,
+        nodes,
+        contracts: contracts(state),
+        common_height: common,
+        agree,
+    }
+}
+
+/// One node's status, and its RPC client for the hash check. A node the
+/// runtime reports running (`alive`) is asked over RPC; it counts as up
+/// once it answers with its block number, and a later query that fails
+/// only leaves that field empty.
+async fn node_status(
+    state: &State,
+    rt: Option<&AnyRuntime>,
+    n: &NodePlan,
+    alive: bool,
+) -> (NodeStatus, Option<Rpc>) {
+    let pid = match state.handle(&n.name) {
+        Some(Handle::Pid(p)) => Some(p),
+        _ => None,
+    };
+    let container = rt
+        .filter(|_| alive)
+        .and_then(|rt| rt.container_name(&state.plan, n));
+    let rpc = Rpc::new(&n.rpc_url()).ok();
+    let mut s = NodeStatus {
+        name: n.name.clone(),
+        hospital: n.hospital.clone(),
+        role: n.role,
+        rpc: n.rpc_url(),
+        ws: n.ws_url(),
+        enode: n.enode(),
+        block: None,
+        head: None,
+        peers: None,
+        txpool_pending: None,
+        txpool_queued: None,
+        up: false,
+        pid: if alive { pid } else { None },
+        container,
+        disagrees: false,
+    };
+    if let (true, Some(r)) = (alive, &rpc) {
+        query(&mut s, r).await;
+    }
+    (s, rpc)
+}
+
+/// Fills `s` from the node's RPC `r`: block, head, peers and txpool,
+/// marking it up when it reports its block number.
+async fn query(s: &mut NodeStatus, r: &Rpc) {
+    let Ok(b) = r.block_number().await else {
+        return;
+    };
+    s.up = true;
+    s.block = Some(b);
+    s.head = r.block_hash(b).await.ok().flatten();
+    s.peers = r
+        .call::<String>("net_peerCount", Value::Array(vec![]))
+        .await
+        .ok()
+        .and_then(|h| parse_hex_u64(&h).ok());
+    if let Ok(pool) = r.call::<Value>("txpool_status", Value::Array(vec![])).await {
+        s.txpool_pending = pool["pending"].as_str().and_then(|h| parse_hex_u64(h).ok());
+        s.txpool_queued = pool["queued"].as_str().and_then(|h| parse_hex_u64(h).ok());
+    }
+}
+
+/// Each node's block hash at `height`, in node order; `None` for a node
+/// that is down or does not answer.
+async fn hashes_at(nodes: &[NodeStatus], rpcs: &[Option<Rpc>], height: u64) -> Vec<Option<String>> {
+    let mut hashes = Vec::new();
+    for (n, r) in nodes.iter().zip(rpcs) {
+        let hash = match (n.up, r) {
+            (true, Some(r)) => r.block_hash(height).await.ok().flatten(),
+            _ => None,
+        };
+        hashes.push(hash);
+    }
+    hashes
+}
+
+/// Marks every up node whose hash (`hashes`, in node order) is not the
+/// majority's as disagreeing; returns whether none does. On a tie the
+/// greatest hash counts as the majority; an up node without a hash
+/// disagrees unless no node has one.
+fn mark_disagreements(nodes: &mut [NodeStatus], hashes: &[Option<String>]) -> bool {
+    let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
+    for x in hashes.iter().flatten() {
+        *counts.entry(x).or_default() += 1;
+    }
+    let majority = counts
+        .iter()
+        .max_by_key(|(_, c)| **c)
+        .map(|(h, _)| (*h).clone());
     let mut agree = true;
-    if let Some(h) = common {
-        let mut hashes: Vec<Option<String>> = Vec::new();
-        for (n, r) in nodes.iter().zip(&rpcs) {
-            let hash = match (n.up, r) {
-                (true, Some(r)) => r.block_hash(h).await.ok().flatten(),
-                _ => None,
-            };
-            hashes.push(hash);
-        }
-        let mut counts: BTreeMap<&String, usize> = BTreeMap::new();
-        for x in hashes.iter().flatten() {
-            *counts.entry(x).or_default() += 1;
-        }
-        let majority = counts
-            .iter()
-            .max_by_key(|(_, c)| **c)
-            .map(|(h, _)| (*h).clone());
-        for (n, hash) in nodes.iter_mut().zip(&hashes) {
-            if n.up && hash.as_ref() != majority.as_ref() {
-                n.disagrees = true;
-                agree = false;
-            }
+    for (n, hash) in nodes.iter_mut().zip(hashes) {
+        if n.up && hash.as_ref() != majority.as_ref() {
+            n.disagrees = true;
+            agree = false;
         }
     }
+    agree
+}
 
+/// The deployed contracts' addresses by name, `None` when not deployed.
+fn contracts(state: &State) -> BTreeMap<String, Option<String>> {
     let mut contracts = BTreeMap::new();
     for key in ["medical_records", "simple"] {
         contracts.insert(
@@ -166,16 +217,7 @@ pub async fn status(state: &State) -> NetworkStatus {
             state.contracts.get(key).map(|a| format!("{a:#x}")),
         );
     }
-    NetworkStatus {
-        network: state.plan.topology.network.clone(),
-        consensus: state.plan.topology.consensus.to_string(),
-        runtime: state.runtime.to_string(),
-        chain_id: state.plan.topology.chain_id,
-        nodes,
-        contracts,
-        common_height: common,
-        agree,
-    }
+    contracts
 }
 
 /// Whether each node of `state` runs, in plan order, asked of the runtime
@@ -253,4 +295,73 @@ pub fn table(s: &NetworkStatus) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, up: bool) -> NodeStatus {
+        NodeStatus {
+            name: name.into(),
+            hospital: "h".into(),
+            role: Role::Member,
+            rpc: String::new(),
+            ws: String::new(),
+            enode: String::new(),
+            block: None,
+            head: None,
+            peers: None,
+            txpool_pending: None,
+            txpool_queued: None,
+            up,
+            pid: None,
+            container: None,
+            disagrees: false,
+        }
+    }
+
+    fn hashes(h: &[Option<&str>]) -> Vec<Option<String>> {
+        h.iter().map(|h| h.map(str::to_string)).collect()
+    }
+
+    fn disagreeing(nodes: &[NodeStatus]) -> Vec<&str> {
+        nodes
+            .iter()
+            .filter(|n| n.disagrees)
+            .map(|n| n.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn the_minority_hash_and_an_up_node_without_one_disagree() {
+        let mut nodes = vec![
+            node("a", true),
+            node("b", true),
+            node("c", true),
+            node("d", true),
+        ];
+        let h = hashes(&[Some("0x1"), Some("0x2"), Some("0x1"), None]);
+        assert!(!mark_disagreements(&mut nodes, &h));
+        assert_eq!(disagreeing(&nodes), ["b", "d"]);
+    }
+
+    #[test]
+    fn a_tie_goes_to_the_greatest_hash_and_down_nodes_never_disagree() {
+        let mut nodes = vec![node("a", true), node("b", true), node("c", false)];
+        let h = hashes(&[Some("0x1"), Some("0x2"), None]);
+        assert!(!mark_disagreements(&mut nodes, &h));
+        assert_eq!(disagreeing(&nodes), ["a"]);
+    }
+
+    #[test]
+    fn agreement_when_all_match_or_none_has_a_hash() {
+        let mut nodes = vec![node("a", true), node("b", true)];
+        assert!(mark_disagreements(
+            &mut nodes,
+            &hashes(&[Some("0x1"), Some("0x1")])
+        ));
+        assert!(mark_disagreements(&mut nodes, &hashes(&[None, None])));
+        assert!(disagreeing(&nodes).is_empty());
+    }
 }

@@ -225,19 +225,11 @@ impl DockerRuntime {
             vec![format!("{}={}", cp::LABEL_NETWORK, plan.topology.network)],
         )])
     }
-}
 
-fn hash_map(m: BTreeMap<String, String>) -> HashMap<String, String> {
-    m.into_iter().collect()
-}
-
-impl Runtime for DockerRuntime {
-    fn name(&self) -> &'static str {
-        "docker"
-    }
-
-    async fn prepare(&self, plan: &Plan, geth: &Path) -> anyhow::Result<()> {
-        // Images: resolved once per engine and configured reference.
+    /// Chooses each node's image (never pulling, see [`image::resolve`]),
+    /// resolving each engine and configured reference once, and records
+    /// the choice for `init` and `start`.
+    async fn choose_images(&self, plan: &Plan, geth: &Path) -> anyhow::Result<()> {
         let say = |m: String| eprintln!("  {m}");
         let mut resolved: BTreeMap<(Option<&str>, Option<&str>), String> = BTreeMap::new();
         let mut chosen: BTreeMap<String, String> = BTreeMap::new();
@@ -261,54 +253,76 @@ impl Runtime for DockerRuntime {
             .images
             .lock()
             .map_err(|_| anyhow!("image table poisoned"))? = chosen;
+        Ok(())
+    }
 
-        // Networks: each hospital's on its engine; the backbone on every
-        // engine that has a node on it.
-        for (docker, hospitals) in self.engines(plan) {
-            let mut wanted: Vec<String> = hospitals
-                .iter()
-                .map(|h| cp::hospital_network(plan, h))
-                .collect();
-            let backbone = (0..plan.nodes.len()).any(|i| {
-                cp::on_backbone(plan, i) && hospitals.contains(&plan.nodes[i].hospital.as_str())
-            });
-            if backbone {
-                wanted.push(cp::backbone_network(plan));
-            }
-            let existing: Vec<String> = docker
-                .list_networks(Some(
-                    ListNetworksOptionsBuilder::default()
-                        .filters(&Self::label_filter(plan))
-                        .build(),
-                ))
-                .await
-                .context("listing Docker networks")?
-                .into_iter()
-                .filter_map(|n| n.name)
-                .collect();
-            for name in wanted.into_iter().filter(|n| !existing.contains(n)) {
-                let mut labels = cp::labels(plan, None, None);
-                if let Some(h) = hospitals
-                    .iter()
-                    .find(|h| cp::hospital_network(plan, h) == name)
-                {
-                    labels.insert(cp::LABEL_HOSPITAL.into(), h.to_string());
-                }
-                docker
-                    .create_network(NetworkCreateRequest {
-                        name: name.clone(),
-                        driver: Some("bridge".into()),
-                        labels: Some(hash_map(labels)),
-                        ..Default::default()
-                    })
-                    .await
-                    .with_context(|| {
-                        format!("creating Docker network {name} (does a network of that name exist without medchain's label? remove it)")
-                    })?;
-            }
+    /// Creates on `docker` the networks of the `hospitals` it runs that do
+    /// not exist yet: each hospital's, and the backbone when one of their
+    /// nodes is on it.
+    async fn create_networks(
+        docker: &Docker,
+        plan: &Plan,
+        hospitals: &[&str],
+    ) -> anyhow::Result<()> {
+        let mut wanted: Vec<String> = hospitals
+            .iter()
+            .map(|h| cp::hospital_network(plan, h))
+            .collect();
+        let backbone = (0..plan.nodes.len()).any(|i| {
+            cp::on_backbone(plan, i) && hospitals.contains(&plan.nodes[i].hospital.as_str())
+        });
+        if backbone {
+            wanted.push(cp::backbone_network(plan));
         }
+        let existing: Vec<String> = docker
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default()
+                    .filters(&Self::label_filter(plan))
+                    .build(),
+            ))
+            .await
+            .context("listing Docker networks")?
+            .into_iter()
+            .filter_map(|n| n.name)
+            .collect();
+        for name in wanted.into_iter().filter(|n| !existing.contains(n)) {
+            Self::create_network(docker, plan, hospitals, name).await?;
+        }
+        Ok(())
+    }
 
-        // One named volume per node (creating an existing one is a no-op).
+    /// Creates network `name`, labelled as the plan's and, when it is one
+    /// of `hospitals`' own, with that hospital.
+    async fn create_network(
+        docker: &Docker,
+        plan: &Plan,
+        hospitals: &[&str],
+        name: String,
+    ) -> anyhow::Result<()> {
+        let mut labels = cp::labels(plan, None, None);
+        if let Some(h) = hospitals
+            .iter()
+            .find(|h| cp::hospital_network(plan, h) == name)
+        {
+            labels.insert(cp::LABEL_HOSPITAL.into(), h.to_string());
+        }
+        docker
+            .create_network(NetworkCreateRequest {
+                name: name.clone(),
+                driver: Some("bridge".into()),
+                labels: Some(hash_map(labels)),
+                ..Default::default()
+            })
+            .await
+            .with_context(|| {
+                format!("creating Docker network {name} (does a network of that name exist without medchain's label? remove it)")
+            })?;
+        Ok(())
+    }
+
+    /// One named volume per node on its engine (creating an existing one
+    /// is a no-op).
+    async fn create_volumes(&self, plan: &Plan) -> anyhow::Result<()> {
         for node in &plan.nodes {
             let docker = self.engine(plan, &node.hospital);
             docker
@@ -321,6 +335,107 @@ impl Runtime for DockerRuntime {
                 .with_context(|| format!("creating volume {}", cp::volume_name(plan, node)))?;
         }
         Ok(())
+    }
+}
+
+fn hash_map(m: BTreeMap<String, String>) -> HashMap<String, String> {
+    m.into_iter().collect()
+}
+
+/// The container of node `i` (`networks` being its networks, from
+/// [`cp::networks_of`]): geth with the node's arguments, its volume (and
+/// the DAG read-only when it mines), RPC published as
+/// [`cp::published_ports`] says, a health check, and attached to its
+/// first network; `start` connects the others.
+fn node_container(
+    plan: &Plan,
+    i: usize,
+    image: String,
+    networks: &[String],
+) -> ContainerCreateBody {
+    let node = &plan.nodes[i];
+    let (exposed, port_bindings) = port_config(plan, i);
+    ContainerCreateBody {
+        image: Some(image),
+        entrypoint: Some(vec![cp::GETH_BIN.into()]),
+        cmd: Some(cp::container_args(plan, node)),
+        hostname: Some(node.name.clone()),
+        labels: Some(hash_map(cp::labels(plan, Some(node), None))),
+        exposed_ports: Some(exposed),
+        stop_signal: Some("SIGINT".into()),
+        stop_timeout: Some(20),
+        healthcheck: Some(HealthConfig {
+            test: Some(cp::health_check(node)),
+            interval: Some(30_000_000_000),
+            timeout: Some(10_000_000_000),
+            retries: Some(3),
+            start_period: Some(5_000_000_000),
+            ..Default::default()
+        }),
+        host_config: Some(HostConfig {
+            binds: Some(binds(plan, node)),
+            port_bindings: Some(port_bindings),
+            network_mode: Some(networks[0].clone()),
+            ..Default::default()
+        }),
+        networking_config: Some(bollard::models::NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(networks[0].clone(), endpoint(node))])),
+        }),
+        ..Default::default()
+    }
+}
+
+/// A node container's mounts: its volume as the datadir, and the shared
+/// DAG directory read-only when the node needs one.
+fn binds(plan: &Plan, node: &NodePlan) -> Vec<String> {
+    let mut binds = vec![format!("{}:{}", cp::volume_name(plan, node), cp::DATA_DIR)];
+    if cp::needs_dag(plan, node) {
+        if let Some(dag) = &plan.dag_dir {
+            binds.push(format!("{}:{}:ro", dag.display(), cp::DAG_DIR));
+        }
+    }
+    binds
+}
+
+/// Node `i`'s exposed ports (`<port>/tcp`) and their host bindings, from
+/// [`cp::published_ports`].
+fn port_config(plan: &Plan, i: usize) -> (Vec<String>, HashMap<String, Option<Vec<PortBinding>>>) {
+    let mut port_bindings = HashMap::new();
+    let mut exposed = Vec::new();
+    for (ip, port) in cp::published_ports(plan, i) {
+        let key = format!("{port}/tcp");
+        exposed.push(key.clone());
+        port_bindings.insert(
+            key,
+            Some(vec![PortBinding {
+                host_ip: Some(ip),
+                host_port: Some(port.to_string()),
+            }]),
+        );
+    }
+    (exposed, port_bindings)
+}
+
+/// A node container's settings on each of its networks: reachable by the
+/// node's name.
+fn endpoint(node: &NodePlan) -> EndpointSettings {
+    EndpointSettings {
+        aliases: Some(vec![node.name.clone()]),
+        ..Default::default()
+    }
+}
+
+impl Runtime for DockerRuntime {
+    fn name(&self) -> &'static str {
+        "docker"
+    }
+
+    async fn prepare(&self, plan: &Plan, geth: &Path) -> anyhow::Result<()> {
+        self.choose_images(plan, geth).await?;
+        for (docker, hospitals) in self.engines(plan) {
+            Self::create_networks(docker, plan, &hospitals).await?;
+        }
+        self.create_volumes(plan).await
     }
 
     async fn init(&self, _geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<()> {
@@ -402,62 +517,7 @@ impl Runtime for DockerRuntime {
             .position(|n| n.name == node.name)
             .ok_or_else(|| anyhow!("{} is not in the plan", node.name))?;
         let networks = cp::networks_of(plan, i);
-        let mut binds = vec![format!("{}:{}", cp::volume_name(plan, node), cp::DATA_DIR)];
-        if cp::needs_dag(plan, node) {
-            if let Some(dag) = &plan.dag_dir {
-                binds.push(format!("{}:{}:ro", dag.display(), cp::DAG_DIR));
-            }
-        }
-        let mut port_bindings = HashMap::new();
-        let mut exposed = Vec::new();
-        for (ip, port) in cp::published_ports(plan, i) {
-            let key = format!("{port}/tcp");
-            exposed.push(key.clone());
-            port_bindings.insert(
-                key,
-                Some(vec![PortBinding {
-                    host_ip: Some(ip),
-                    host_port: Some(port.to_string()),
-                }]),
-            );
-        }
-        let endpoint = |net: &str| {
-            (
-                net.to_string(),
-                EndpointSettings {
-                    aliases: Some(vec![node.name.clone()]),
-                    ..Default::default()
-                },
-            )
-        };
-        let body = ContainerCreateBody {
-            image: Some(self.image_of(node)?),
-            entrypoint: Some(vec![cp::GETH_BIN.into()]),
-            cmd: Some(cp::container_args(plan, node)),
-            hostname: Some(node.name.clone()),
-            labels: Some(hash_map(cp::labels(plan, Some(node), None))),
-            exposed_ports: Some(exposed),
-            stop_signal: Some("SIGINT".into()),
-            stop_timeout: Some(20),
-            healthcheck: Some(HealthConfig {
-                test: Some(cp::health_check(node)),
-                interval: Some(30_000_000_000),
-                timeout: Some(10_000_000_000),
-                retries: Some(3),
-                start_period: Some(5_000_000_000),
-                ..Default::default()
-            }),
-            host_config: Some(HostConfig {
-                binds: Some(binds),
-                port_bindings: Some(port_bindings),
-                network_mode: Some(networks[0].clone()),
-                ..Default::default()
-            }),
-            networking_config: Some(bollard::models::NetworkingConfig {
-                endpoints_config: Some(HashMap::from([endpoint(&networks[0])])),
-            }),
-            ..Default::default()
-        };
+        let body = node_container(plan, i, self.image_of(node)?, &networks);
         let created = docker
             .create_container(
                 Some(CreateContainerOptionsBuilder::default().name(&name).build()),
@@ -466,13 +526,12 @@ impl Runtime for DockerRuntime {
             .await
             .with_context(|| format!("creating container {name}"))?;
         for net in &networks[1..] {
-            let (_, settings) = endpoint(net);
             docker
                 .connect_network(
                     net,
                     NetworkConnectRequest {
                         container: created.id.clone(),
-                        endpoint_config: Some(settings),
+                        endpoint_config: Some(endpoint(node)),
                     },
                 )
                 .await
