@@ -32,14 +32,15 @@ alloy::sol!(
 );
 
 /// The committed MedicalRecords artifact (ABI, bytecode, compiler metadata).
-pub const MEDICAL_RECORDS_ARTIFACT: &str = include_str!("../contracts/out/MedicalRecords.json");
+pub(crate) const MEDICAL_RECORDS_ARTIFACT: &str =
+    include_str!("../contracts/out/MedicalRecords.json");
 /// The committed Simple artifact.
-pub const SIMPLE_ARTIFACT: &str = include_str!("../contracts/out/Simple.json");
+pub(crate) const SIMPLE_ARTIFACT: &str = include_str!("../contracts/out/Simple.json");
 
 /// State-file key of the MedicalRecords address.
-pub const MEDICAL_KEY: &str = "medical_records";
+pub(crate) const MEDICAL_KEY: &str = "medical_records";
 /// State-file key of the Simple address.
-pub const SIMPLE_KEY: &str = "simple";
+pub(crate) const SIMPLE_KEY: &str = "simple";
 
 /// Which contract to deploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +112,7 @@ pub async fn wait_receipt(
 }
 
 /// How long a CLI transaction may take to be mined.
-pub const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+pub(crate) const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The error of a contract call or send that failed, naming it `what`:
 /// `"<what> reverted: <reason>"` when the node gave a revert reason, else
@@ -128,7 +129,7 @@ pub fn reverted(what: &str, e: alloy::contract::Error) -> anyhow::Error {
 /// at send time (its gas estimate runs the call, so a failing `require`
 /// shows here) fails with the revert reason ([`reverted`]); a call mined
 /// with status 0 fails as [`confirm`] says.
-pub async fn transact<P: Provider, D: CallDecoder>(
+pub(crate) async fn transact<P: Provider, D: CallDecoder>(
     call: &CallBuilder<P, D>,
     what: &str,
 ) -> anyhow::Result<TransactionReceipt> {
@@ -141,7 +142,7 @@ pub async fn transact<P: Provider, D: CallDecoder>(
 /// [`RECEIPT_TIMEOUT`]) and fails, naming `what`, when the transaction was
 /// mined with status 0. A receipt carries no revert reason, so the error
 /// names the block and points at `medchain tx`, which decodes the call.
-pub async fn confirm(
+pub(crate) async fn confirm(
     provider: &impl Provider,
     hash: B256,
     what: &str,

@@ -30,7 +30,7 @@ use crate::state::State;
 use crate::table::Table;
 
 /// Most devices one `provision` call handles.
-pub const MAX_DEVICES: u64 = 1000;
+pub(crate) const MAX_DEVICES: u64 = 1000;
 
 /// Devices whose transactions are sent together before waiting for receipts.
 const BATCH: usize = 100;
@@ -42,7 +42,7 @@ const MIN_BALANCE_WEI: u128 = 1_000_000_000_000_000_000;
 const FUND_WEI: u128 = 10_000_000_000_000_000_000;
 
 /// Schema version of `devices/index.json`.
-pub const INDEX_SCHEMA: u32 = 1;
+pub(crate) const INDEX_SCHEMA: u32 = 1;
 
 /// Which patients the devices are bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +115,7 @@ impl ProvisionRequest {
 
 /// The synthetic SSN of device `index` (1-based): `000-00-0001`. The 000 area
 /// number is never issued, so these never name a real person.
-pub fn synthetic_ssn(index: u64) -> String {
+pub(crate) fn synthetic_ssn(index: u64) -> String {
     format!("000-00-{index:04}")
 }
 
@@ -126,7 +126,7 @@ pub fn device_id(hospital: &str, index: u64) -> String {
 }
 
 /// The label a device key derives from: `device/<hospital>/<index>`.
-pub fn key_label(hospital: &str, index: u64) -> String {
+pub(crate) fn key_label(hospital: &str, index: u64) -> String {
     format!("device/{hospital}/{index}")
 }
 
@@ -153,7 +153,7 @@ pub struct DevicePlan {
 
 /// The RPC endpoint for a hospital's devices: its first member node, else its
 /// first node. `None` for a hospital the network does not have.
-pub fn hospital_rpc(state: &State, hospital: &str) -> Option<String> {
+pub(crate) fn hospital_rpc(state: &State, hospital: &str) -> Option<String> {
     let mine = || state.plan.nodes.iter().filter(|n| n.hospital == hospital);
     mine()
         .find(|n| n.role == Role::Member)
@@ -162,17 +162,20 @@ pub fn hospital_rpc(state: &State, hospital: &str) -> Option<String> {
 }
 
 /// Where config files go by default, and where the index lives.
-pub fn devices_dir(state: &State) -> PathBuf {
+pub(crate) fn devices_dir(state: &State) -> PathBuf {
     state.plan.dir.join("devices")
 }
 
 /// Path of the network's device index.
-pub fn index_path(state: &State) -> PathBuf {
+pub(crate) fn index_path(state: &State) -> PathBuf {
     devices_dir(state).join("index.json")
 }
 
 /// Plans the devices of a request: keys, patients, files, endpoint. Pure.
-pub fn plan_devices(state: &State, req: &ProvisionRequest) -> Result<Vec<DevicePlan>, InputError> {
+pub(crate) fn plan_devices(
+    state: &State,
+    req: &ProvisionRequest,
+) -> Result<Vec<DevicePlan>, InputError> {
     let hospitals: Vec<&str> = state
         .plan
         .hospital_keys
@@ -231,7 +234,7 @@ pub struct DeviceConfig {
 }
 
 /// The config file contents for one planned device.
-pub fn device_config(state: &State, contract: Address, d: &DevicePlan) -> DeviceConfig {
+pub(crate) fn device_config(state: &State, contract: Address, d: &DevicePlan) -> DeviceConfig {
     DeviceConfig {
         rpc_url: d.rpc_url.clone(),
         chain_id: state.plan.topology.chain_id,
@@ -314,7 +317,7 @@ pub struct DeviceIndex {
 }
 
 /// Reads a device index; a missing file is an empty index.
-pub fn load_index(path: &Path) -> anyhow::Result<DeviceIndex> {
+pub(crate) fn load_index(path: &Path) -> anyhow::Result<DeviceIndex> {
     match std::fs::read_to_string(path) {
         Ok(text) => serde_json::from_str(&text).with_context(|| {
             format!(
@@ -331,7 +334,7 @@ pub fn load_index(path: &Path) -> anyhow::Result<DeviceIndex> {
 }
 
 /// Adds or replaces entries (by device id), keeping the index sorted.
-pub fn merge_index(index: &mut DeviceIndex, entries: Vec<IndexEntry>) {
+pub(crate) fn merge_index(index: &mut DeviceIndex, entries: Vec<IndexEntry>) {
     for e in entries {
         match index
             .devices

@@ -56,7 +56,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 /// Splits a serde_yaml error into `file:line:column` (or just `file`) and
 /// its cause without serde_yaml's trailing " at line L column C", so every
 /// parser leads its message with the location.
-pub fn yaml_location(e: &serde_yaml::Error, file: &str) -> (String, String) {
+pub(crate) fn yaml_location(e: &serde_yaml::Error, file: &str) -> (String, String) {
     let loc = e
         .location()
         .map(|l| format!("{file}:{}:{}", l.line(), l.column()))
@@ -73,7 +73,7 @@ pub fn yaml_location(e: &serde_yaml::Error, file: &str) -> (String, String) {
 /// of" list so the hint always matches the struct that refused it. `hints`
 /// are `(needle, advice)` pairs: the first whose needle occurs in the cause
 /// replaces the generic advice (e.g. the list of a scenario's ops).
-pub fn yaml_error(e: &serde_yaml::Error, file: &str, hints: &[(&str, &str)]) -> InputError {
+pub(crate) fn yaml_error(e: &serde_yaml::Error, file: &str, hints: &[(&str, &str)]) -> InputError {
     let (loc, cause) = yaml_location(e, file);
     if let Some(u) = UnknownKey::parse(&cause) {
         let advice = match did_you_mean(u.key, &u.expected) {
@@ -104,7 +104,7 @@ pub fn yaml_error(e: &serde_yaml::Error, file: &str, hints: &[(&str, &str)]) -> 
 /// optional), mapping a YAML error with [`yaml_error`]. A blank file is the
 /// raw form's default (no key given), so defaults apply to it as to any
 /// absent key.
-pub fn from_yaml<T>(text: &str, file: &str, hints: &[(&str, &str)]) -> Result<T, InputError>
+pub(crate) fn from_yaml<T>(text: &str, file: &str, hints: &[(&str, &str)]) -> Result<T, InputError>
 where
     T: serde::de::DeserializeOwned + Default,
 {

@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use crate::topology::{Consensus, Topology};
 
 /// The Clique template, as shipped in `genesis/clique.json`.
-pub const CLIQUE_TEMPLATE: &str = include_str!("../genesis/clique.json");
+pub(crate) const CLIQUE_TEMPLATE: &str = include_str!("../genesis/clique.json");
 /// The ethash template, as shipped in `genesis/ethash.json`.
-pub const ETHASH_TEMPLATE: &str = include_str!("../genesis/ethash.json");
+pub(crate) const ETHASH_TEMPLATE: &str = include_str!("../genesis/ethash.json");
 
 /// One prefunded account in the genesis `alloc`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct Prefund {
 
 /// Renders the genesis document for `topo`, with `signers` as the Clique
 /// signer set (ignored for ethash) and `alloc` as prefunded accounts.
-pub fn render(topo: &Topology, signers: &[Address], alloc: &[Prefund]) -> Value {
+pub(crate) fn render(topo: &Topology, signers: &[Address], alloc: &[Prefund]) -> Value {
     let template = match topo.consensus {
         Consensus::Clique => CLIQUE_TEMPLATE,
         Consensus::Ethash => ETHASH_TEMPLATE,
@@ -60,7 +60,7 @@ pub fn render(topo: &Topology, signers: &[Address], alloc: &[Prefund]) -> Value 
 
 /// Clique's genesis extraData: 32 vanity bytes, the signer addresses in
 /// ascending order, then 65 zero bytes for the (absent) seal.
-pub fn clique_extra_data(signers: &[Address]) -> String {
+pub(crate) fn clique_extra_data(signers: &[Address]) -> String {
     let mut sorted = signers.to_vec();
     sorted.sort();
     let mut out = vec![0u8; 32];

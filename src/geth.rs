@@ -28,14 +28,14 @@ pub enum GethVersion {
 
 /// Go toolchain the pinned releases are built with; the newest Go no longer
 /// links these geth versions.
-pub const GO_TOOLCHAIN: &str = "go1.21.13";
+pub(crate) const GO_TOOLCHAIN: &str = "go1.21.13";
 
 impl GethVersion {
     /// Every pinned release.
-    pub const ALL: [GethVersion; 2] = [GethVersion::V1_13_15, GethVersion::V1_11_6];
+    pub(crate) const ALL: [GethVersion; 2] = [GethVersion::V1_13_15, GethVersion::V1_11_6];
 
     /// The release that runs `consensus`.
-    pub fn for_consensus(consensus: Consensus) -> Self {
+    pub(crate) fn for_consensus(consensus: Consensus) -> Self {
         match consensus {
             Consensus::Clique => GethVersion::V1_13_15,
             Consensus::Ethash => GethVersion::V1_11_6,
@@ -66,12 +66,12 @@ impl GethVersion {
     /// `miner_start` marks the node synced. An account outside Clique's
     /// signer set cannot seal, so this starts no sealing. v1.11 in full sync
     /// mode imports propagated blocks at once.
-    pub fn members_start_miner_once(self) -> bool {
+    pub(crate) fn members_start_miner_once(self) -> bool {
         matches!(self, GethVersion::V1_13_15)
     }
 
     /// Parameters for `miner_start`: v1.11 takes a thread count, v1.13 none.
-    pub fn miner_start_params(self) -> serde_json::Value {
+    pub(crate) fn miner_start_params(self) -> serde_json::Value {
         match self {
             GethVersion::V1_13_15 => serde_json::json!([]),
             GethVersion::V1_11_6 => serde_json::json!([1]),
@@ -87,7 +87,7 @@ impl std::fmt::Display for GethVersion {
 
 /// Where medchain caches heavy builds: `$MEDCHAIN_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/medchain`, else `~/.cache/medchain`.
-pub fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("MEDCHAIN_CACHE_DIR") {
         return PathBuf::from(d);
     }
@@ -99,7 +99,7 @@ pub fn cache_dir() -> PathBuf {
 }
 
 /// The cached binary's path for `version`.
-pub fn cached_path(version: GethVersion) -> PathBuf {
+pub(crate) fn cached_path(version: GethVersion) -> PathBuf {
     cache_dir()
         .join("geth")
         .join(version.to_string())
@@ -107,13 +107,13 @@ pub fn cached_path(version: GethVersion) -> PathBuf {
 }
 
 /// The shared ethash DAG directory, so PoW networks never build one per node.
-pub fn dag_dir() -> PathBuf {
+pub(crate) fn dag_dir() -> PathBuf {
     cache_dir().join("ethash")
 }
 
 /// The version a geth binary reports, e.g. `1.13.15`, or `None` if it does
 /// not run.
-pub fn binary_version(path: &Path) -> Option<String> {
+pub(crate) fn binary_version(path: &Path) -> Option<String> {
     let out = Command::new(path).arg("version").output().ok()?;
     if !out.status.success() {
         return None;
@@ -139,7 +139,7 @@ pub enum Source {
 
 /// Finds (or builds) the geth binary for `version`. `explicit` is a path the
 /// user gave; `on_build` is told before a long Go build starts.
-pub fn resolve(
+pub(crate) fn resolve(
     version: GethVersion,
     explicit: Option<&Path>,
     on_build: &dyn Fn(&str),
@@ -212,7 +212,7 @@ pub fn build(version: GethVersion) -> anyhow::Result<PathBuf> {
 }
 
 /// The first executable named `name` on PATH.
-pub fn find_on_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join(name))

@@ -36,7 +36,7 @@ impl KeyPair {
 }
 
 /// Derives the key for `label` from `seed`. Deterministic and pure.
-pub fn derive(seed: u64, label: &str) -> KeyPair {
+pub(crate) fn derive(seed: u64, label: &str) -> KeyPair {
     let mut counter = 0u32;
     loop {
         let mut input = Vec::with_capacity(8 + label.len() + 4);
@@ -61,7 +61,7 @@ pub fn derive(seed: u64, label: &str) -> KeyPair {
 
 /// A password for a node's keystore, derived like the keys so a resumed
 /// network unlocks with the same file.
-pub fn password(seed: u64, node: &str) -> String {
+pub(crate) fn password(seed: u64, node: &str) -> String {
     let mut input = seed.to_be_bytes().to_vec();
     input.extend_from_slice(b"password/");
     input.extend_from_slice(node.as_bytes());
@@ -69,7 +69,7 @@ pub fn password(seed: u64, node: &str) -> String {
 }
 
 /// Writes `contents` to `path` readable only by the owner (0600).
-pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -87,7 +87,12 @@ pub fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 
 /// Writes a geth-compatible V3 keystore for `key` into `dir`, encrypted with
 /// `password`, unless one for that address is already there.
-pub fn write_keystore(dir: &Path, key: &KeyPair, password: &str, seed: u64) -> anyhow::Result<()> {
+pub(crate) fn write_keystore(
+    dir: &Path,
+    key: &KeyPair,
+    password: &str,
+    seed: u64,
+) -> anyhow::Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let name = format!("medchain-{}", hex::encode(key.address));
     let path = dir.join(&name);

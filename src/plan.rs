@@ -154,7 +154,7 @@ fn apis(consensus: Consensus) -> &'static str {
 }
 
 /// Number of nodes a topology plans, so callers can allocate ports first.
-pub fn node_count(topo: &Topology) -> usize {
+pub(crate) fn node_count(topo: &Topology) -> usize {
     topo.node_count() as usize
 }
 
@@ -320,7 +320,7 @@ impl ArgLayout {
 /// geth's arguments for one node: RPC on the layout's address, no
 /// discovery, syncing in full, and sealing set up but not started (peering
 /// comes first, then `miner_start`, so no sealer builds a lonely fork).
-pub fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) -> Vec<String> {
+pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) -> Vec<String> {
     let mut a: Vec<String> = Vec::new();
     let mut push = |k: &str, v: String| {
         a.push(k.to_string());
@@ -392,7 +392,7 @@ pub fn edges(pattern: Peering, nodes: &[NodePlan]) -> Vec<Edge> {
 }
 
 /// Whether node `i` is the first node of its hospital.
-pub fn is_gateway(nodes: &[NodePlan], i: usize) -> bool {
+pub(crate) fn is_gateway(nodes: &[NodePlan], i: usize) -> bool {
     nodes.iter().position(|n| n.hospital == nodes[i].hospital) == Some(i)
 }
 

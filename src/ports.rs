@@ -10,11 +10,11 @@ use anyhow::bail;
 use crate::plan::NodePorts;
 
 /// First port tried for HTTP/WS JSON-RPC (then upward).
-pub const RPC_BASE: u16 = 8545;
+pub(crate) const RPC_BASE: u16 = 8545;
 /// First port tried for devp2p.
-pub const P2P_BASE: u16 = 30303;
+pub(crate) const P2P_BASE: u16 = 30303;
 /// First port tried for geth's engine API.
-pub const AUTH_BASE: u16 = 18551;
+pub(crate) const AUTH_BASE: u16 = 18551;
 
 /// Whether `port` can be bound on 127.0.0.1 (TCP) and, for devp2p, on all
 /// interfaces as geth does.
@@ -30,7 +30,7 @@ fn is_free(port: u16, all_interfaces: bool) -> bool {
 
 /// Whether every port of `sets` can be bound now (a resumed network keeps
 /// its endpoints when nothing else took them).
-pub fn all_free(sets: &[NodePorts]) -> bool {
+pub(crate) fn all_free(sets: &[NodePorts]) -> bool {
     sets.iter().all(|p| {
         is_free(p.http, false)
             && is_free(p.ws, false)
@@ -41,7 +41,7 @@ pub fn all_free(sets: &[NodePorts]) -> bool {
 
 /// Allocates ports by scanning upward from the bases, skipping ports in use
 /// and ports in `avoid` (e.g. another network's recorded ports).
-pub fn allocate(count: usize, avoid: &BTreeSet<u16>) -> anyhow::Result<Vec<NodePorts>> {
+pub(crate) fn allocate(count: usize, avoid: &BTreeSet<u16>) -> anyhow::Result<Vec<NodePorts>> {
     let mut taken: BTreeSet<u16> = avoid.clone();
     let next = |base: u16, all: bool, taken: &mut BTreeSet<u16>| -> anyhow::Result<u16> {
         let mut p = base;

@@ -62,7 +62,7 @@ pub struct Added {
 }
 
 /// Parses a hex private key given on the command line.
-pub fn parse_key(hex_key: &str) -> Result<PrivateKeySigner, InputError> {
+pub(crate) fn parse_key(hex_key: &str) -> Result<PrivateKeySigner, InputError> {
     hex_key
         .trim()
         .parse::<PrivateKeySigner>()
@@ -70,7 +70,7 @@ pub fn parse_key(hex_key: &str) -> Result<PrivateKeySigner, InputError> {
 }
 
 /// Resolves a patient reference to its id.
-pub fn resolve_patient(state: &State, p: &PatientRef) -> B256 {
+pub(crate) fn resolve_patient(state: &State, p: &PatientRef) -> B256 {
     match p {
         PatientRef::Ssn(ssn) => patient_id(state.plan.patient_salt, ssn),
         PatientRef::Id(id) => *id,

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Default time one call may take.
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A JSON-RPC endpoint.
 #[derive(Clone, Debug)]
@@ -55,13 +55,13 @@ impl Rpc {
     }
 
     /// Current block number.
-    pub async fn block_number(&self) -> anyhow::Result<u64> {
+    pub(crate) async fn block_number(&self) -> anyhow::Result<u64> {
         let hex: String = self.call("eth_blockNumber", Value::Array(vec![])).await?;
         parse_hex_u64(&hex)
     }
 
     /// Hash of the block at `number`, if the node has it.
-    pub async fn block_hash(&self, number: u64) -> anyhow::Result<Option<String>> {
+    pub(crate) async fn block_hash(&self, number: u64) -> anyhow::Result<Option<String>> {
         let block: Option<Value> = self
             .call(
                 "eth_getBlockByNumber",
@@ -73,7 +73,7 @@ impl Rpc {
 
     /// Public keys (hex, as in enode URLs) of connected peers. geth's `id`
     /// field is a hash of the key, so the `enode` URL is read instead.
-    pub async fn peer_keys(&self) -> anyhow::Result<Vec<String>> {
+    pub(crate) async fn peer_keys(&self) -> anyhow::Result<Vec<String>> {
         let peers: Vec<Value> = self.call("admin_peers", Value::Array(vec![])).await?;
         Ok(peers
             .iter()
@@ -83,13 +83,13 @@ impl Rpc {
 }
 
 /// The public key part of `enode://<key>@host:port`.
-pub fn enode_key(enode: &str) -> Option<String> {
+pub(crate) fn enode_key(enode: &str) -> Option<String> {
     let rest = enode.strip_prefix("enode://")?;
     Some(rest.split('@').next()?.to_ascii_lowercase())
 }
 
 /// Parses a JSON-RPC quantity such as `0x1a`.
-pub fn parse_hex_u64(s: &str) -> anyhow::Result<u64> {
+pub(crate) fn parse_hex_u64(s: &str) -> anyhow::Result<u64> {
     u64::from_str_radix(s.trim_start_matches("0x"), 16)
         .with_context(|| format!("{s:?} is not a hex quantity"))
 }

@@ -18,7 +18,7 @@ use crate::plan::Plan;
 use crate::runtime::{self, AnyRuntime, Handle, Kind};
 
 /// Current schema version of `state.json`.
-pub const SCHEMA: u32 = 1;
+pub(crate) const SCHEMA: u32 = 1;
 
 /// A network's recorded state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,12 +86,12 @@ impl State {
     }
 
     /// Connects the runtime that runs this network.
-    pub async fn connect_runtime(&self) -> anyhow::Result<AnyRuntime> {
+    pub(crate) async fn connect_runtime(&self) -> anyhow::Result<AnyRuntime> {
         runtime::connect(self.runtime, &self.plan.topology).await
     }
 
     /// The recorded handle of a node, if it was started.
-    pub fn handle(&self, node: &str) -> Option<Handle> {
+    pub(crate) fn handle(&self, node: &str) -> Option<Handle> {
         self.pids.get(node).map(|p| Handle::Pid(*p)).or_else(|| {
             self.containers
                 .get(node)
@@ -100,7 +100,7 @@ impl State {
     }
 
     /// Records a started node's handle.
-    pub fn set_handle(&mut self, node: &str, handle: Handle) {
+    pub(crate) fn set_handle(&mut self, node: &str, handle: Handle) {
         match handle {
             Handle::Pid(p) => {
                 self.pids.insert(node.to_string(), p);
@@ -112,7 +112,7 @@ impl State {
     }
 
     /// Forgets every node's handle (after stopping them).
-    pub fn clear_handles(&mut self) {
+    pub(crate) fn clear_handles(&mut self) {
         self.pids.clear();
         self.containers.clear();
     }
@@ -124,7 +124,7 @@ impl State {
 
     /// Writes the state file atomically, readable only by the owner (it
     /// holds private keys of test accounts).
-    pub fn save(&self) -> anyhow::Result<()> {
+    pub(crate) fn save(&self) -> anyhow::Result<()> {
         let path = Self::path(
             self.plan.dir.parent().unwrap_or(Path::new(".")),
             &self.plan.topology.network,
@@ -155,7 +155,7 @@ pub fn list_networks(home: &Path) -> Vec<String> {
 /// `device provision`) talk to.
 impl State {
     /// The client RPC endpoint: the first member node, else the first node.
-    pub fn client_rpc(&self) -> String {
+    pub(crate) fn client_rpc(&self) -> String {
         let nodes = &self.plan.nodes;
         nodes
             .iter()
@@ -165,12 +165,12 @@ impl State {
     }
 
     /// The admin (deployer) key: the first test account.
-    pub fn admin_key(&self) -> alloy::signers::local::PrivateKeySigner {
+    pub(crate) fn admin_key(&self) -> alloy::signers::local::PrivateKeySigner {
         self.plan.accounts[0].signer()
     }
 
     /// The MedicalRecords address, or an input error saying how to deploy.
-    pub fn medical_address(&self) -> anyhow::Result<Address> {
+    pub(crate) fn medical_address(&self) -> anyhow::Result<Address> {
         self.contracts
             .get(crate::contract::MEDICAL_KEY)
             .copied()

@@ -24,7 +24,7 @@ impl Table {
     /// border Caliper uses: `+---+` top and bottom, `|` between cells, a
     /// `|---|` rule under the header and between rows, cells left-aligned
     /// with one space of padding.
-    pub fn render_ascii(&self) -> String {
+    pub(crate) fn render_ascii(&self) -> String {
         let cols = self.headers.len();
         let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
         for row in &self.rows {
@@ -77,7 +77,7 @@ impl Table {
     /// `right` are right-aligned (numbers). No title, no borders: the form
     /// of `status` and `device provision` output. The last column is not
     /// padded, so lines carry no trailing spaces.
-    pub fn render_plain(&self, right: &[usize]) -> String {
+    pub(crate) fn render_plain(&self, right: &[usize]) -> String {
         let cols = self.headers.len();
         let mut widths: Vec<usize> = self.headers.iter().map(|h| width(h)).collect();
         for row in &self.rows {

@@ -14,13 +14,13 @@ use crate::error::{InputError, Problems};
 
 /// Most nodes one network may have on one machine: each geth needs roughly
 /// 150–300 MB and four ports, and a 2-core machine cannot seal with more.
-pub const MAX_NODES: u64 = 64;
+pub(crate) const MAX_NODES: u64 = 64;
 /// Gas one plain value transfer costs; a block must fit at least one.
-pub const MIN_GAS_LIMIT: u64 = 21_000;
+pub(crate) const MIN_GAS_LIMIT: u64 = 21_000;
 /// Above this no geth of ours produces blocks in a sensible time.
-pub const MAX_GAS_LIMIT: u64 = 1_000_000_000;
+pub(crate) const MAX_GAS_LIMIT: u64 = 1_000_000_000;
 /// Most prefunded test accounts a network gets.
-pub const MAX_ACCOUNTS: u64 = 10_000;
+pub(crate) const MAX_ACCOUNTS: u64 = 10_000;
 
 /// Consensus engine, which also selects the pinned geth release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,14 +135,14 @@ pub struct Topology {
 
 impl Topology {
     /// Total number of nodes across hospitals.
-    pub fn node_count(&self) -> u64 {
+    pub(crate) fn node_count(&self) -> u64 {
         self.hospitals.iter().fold(0u64, |n, h| {
             n.saturating_add(h.sealers).saturating_add(h.members)
         })
     }
 
     /// Total number of sealers across hospitals.
-    pub fn sealer_count(&self) -> u64 {
+    pub(crate) fn sealer_count(&self) -> u64 {
         self.hospitals
             .iter()
             .fold(0u64, |n, h| n.saturating_add(h.sealers))
@@ -186,7 +186,7 @@ pub struct Defaults {
 
 /// The topology defaults: an empty file is a one-hospital Clique network
 /// with one sealer and one member.
-pub const DEFAULTS: Defaults = Defaults {
+pub(crate) const DEFAULTS: Defaults = Defaults {
     network: "medchain",
     chain_id: 1337,
     consensus: Consensus::Clique,
@@ -203,7 +203,7 @@ pub const DEFAULTS: Defaults = Defaults {
 
 impl Defaults {
     /// The name hospital `i` gets when the file gives it none.
-    pub fn hospital_name(&self, i: usize) -> String {
+    pub(crate) fn hospital_name(&self, i: usize) -> String {
         format!("{}{i}", self.hospital_name_prefix)
     }
 }
@@ -282,7 +282,7 @@ pub(crate) fn parse_quantity(s: &str) -> Option<u128> {
 
 /// Whether `name` is a safe network, hospital or node name: it becomes a path
 /// and a process argument, so only `[a-z0-9][a-z0-9-]{0,30}` passes.
-pub fn is_valid_name(name: &str) -> bool {
+pub(crate) fn is_valid_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
         && b.len() <= 31

@@ -73,7 +73,7 @@ pub fn show(v: &DynSolValue) -> String {
 }
 
 /// Decodes calldata against the known ABIs.
-pub fn decode_call(input: &[u8], to: Option<Address>) -> String {
+pub(crate) fn decode_call(input: &[u8], to: Option<Address>) -> String {
     let abis = abis();
     if to.is_none() {
         for (name, _) in &abis {
@@ -151,7 +151,7 @@ pub fn decode_log(log: &alloy::primitives::Log) -> DecodedEvent {
 }
 
 /// Fetches and explains `hash` from `url`.
-pub async fn explain(url: &str, hash: B256) -> anyhow::Result<TxInfo> {
+pub(crate) async fn explain(url: &str, hash: B256) -> anyhow::Result<TxInfo> {
     let provider = ProviderBuilder::new().connect_http(url.parse().context("RPC URL")?);
     let tx = provider
         .get_transaction_by_hash(hash)

@@ -203,9 +203,7 @@ fn imports(
             } else if head == "crate" {
                 String::new()
             } else if let Some(h) = head.strip_prefix("super") {
-                format!("{parent}{h}")
-                    .trim_end_matches("::")
-                    .to_string()
+                format!("{parent}{h}").trim_end_matches("::").to_string()
             } else {
                 continue;
             };

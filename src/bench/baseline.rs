@@ -37,7 +37,7 @@ const NEW: &str = "NEW";
 /// rounds are millisecond round trips, where a few milliseconds of
 /// scheduling noise is a large percentage and no regression; write rounds'
 /// latencies are block periods (seconds), which this floor does not mask.
-pub const LATENCY_NOISE_FLOOR_S: f64 = 0.05;
+pub(crate) const LATENCY_NOISE_FLOOR_S: f64 = 0.05;
 
 /// Which way a metric is better.
 #[derive(Clone, Copy)]

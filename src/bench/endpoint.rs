@@ -48,7 +48,7 @@ pub fn parse(flag: &str, url: &str, schemes: &[&str]) -> Result<String, InputErr
 /// The WebSocket URL assumed when `--ws` is not given: the HTTP URL with
 /// `ws://` (`wss://`), which is right when the node serves both on one
 /// port (geth with `--ws.port` equal to `--http.port`).
-pub fn default_ws(http: &str) -> String {
+pub(crate) fn default_ws(http: &str) -> String {
     http.replacen("http://", "ws://", 1)
         .replacen("https://", "wss://", 1)
 }
@@ -56,7 +56,7 @@ pub fn default_ws(http: &str) -> String {
 /// Connects to the WebSocket endpoint the block observer will subscribe
 /// on, and disconnects; `given` says whether the user passed `--ws`, so the
 /// error can say what to do.
-pub async fn check_ws(ws: &str, given: bool) -> anyhow::Result<()> {
+pub(crate) async fn check_ws(ws: &str, given: bool) -> anyhow::Result<()> {
     let hint = if given {
         "is the node serving WebSocket JSON-RPC there?"
     } else {

@@ -24,7 +24,7 @@ use crate::contract::{confirm, signing_provider, MedicalRecords};
 use crate::rpc::Rpc;
 
 /// Ether each worker receives.
-pub const WORKER_FUNDS_ETH: u64 = 10_000;
+pub(crate) const WORKER_FUNDS_ETH: u64 = 10_000;
 /// Jobs each worker may hold ahead of their send time.
 const LOOKAHEAD: usize = 64;
 
@@ -66,7 +66,7 @@ pub struct Engine {
 
 /// Creates `n` worker keys, funds them from `funder` and, for medical
 /// scenarios, registers each as hospital, authorized reader and device.
-pub async fn setup_workers(
+pub(crate) async fn setup_workers(
     funder: &PrivateKeySigner,
     funder_rpc: &str,
     targets: &[String],
@@ -210,7 +210,7 @@ type Jobs = mpsc::Sender<(u64, Instant)>;
 
 impl Engine {
     /// Runs one round to completion (or Ctrl-C) and returns its figures.
-    pub async fn run_round(
+    pub(crate) async fn run_round(
         &mut self,
         round: &Round,
         on_progress: &(dyn Fn(u64, u64) + Sync),

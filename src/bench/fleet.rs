@@ -43,7 +43,7 @@ use crate::rpc::{parse_hex_u64, Rpc};
 
 /// Ether each simulated device receives (gas for far more readings than
 /// an hour-long round sends at the fee cap).
-pub const DEVICE_FUNDS_WEI: u128 = 10_000_000_000_000_000_000;
+pub(crate) const DEVICE_FUNDS_WEI: u128 = 10_000_000_000_000_000_000;
 /// Setup transactions sent before waiting for their receipts: below geth's
 /// pool limits and a few blocks' worth of gas.
 const SETUP_BATCH: usize = 1000;
@@ -81,7 +81,7 @@ pub struct Fleet {
 }
 
 /// The label a fleet device's key derives from.
-pub fn key_label(tag: u64, round: &str, device: u64) -> String {
+pub(crate) fn key_label(tag: u64, round: &str, device: u64) -> String {
     format!("bench/{tag:x}/fleet/{round}/{device}")
 }
 
@@ -111,7 +111,7 @@ pub struct SetupInputs<'a> {
 /// Creates `n` devices for round `round`, funds each and registers it for
 /// its own patient: every transaction of a batch is signed locally and sent
 /// at once, then the batch's receipts are checked.
-pub async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow::Result<Fleet> {
+pub(crate) async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow::Result<Fleet> {
     let began = Instant::now();
     if inp.targets.is_empty() {
         return Err(anyhow!("no node to send the fleet's readings to"));
@@ -242,7 +242,7 @@ impl DeviceClock {
 
     /// Readings due before `end` from here on (advancing past them), at
     /// most `max`.
-    pub fn due_before(&mut self, end: Duration, max: u64) -> u64 {
+    pub(crate) fn due_before(&mut self, end: Duration, max: u64) -> u64 {
         let mut n = 0;
         while self.next < end && n < max {
             n += 1;
@@ -346,7 +346,7 @@ type DeviceHandle = tokio::task::JoinHandle<(FleetDevice, DeviceClock)>;
 /// Runs the fleet for one round (from `start`, which the caller gave the
 /// tracker) and returns its figures. Bounded by the round's length (an
 /// hour at most for `tx_number`), Ctrl-C, and each request's timeout.
-pub async fn drive(
+pub(crate) async fn drive(
     fleet: &mut Fleet,
     spec: &Schedule,
     start: Instant,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 /// Longest one request may take (connect, send, answer).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

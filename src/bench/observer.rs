@@ -81,7 +81,7 @@ impl Tracker {
     }
 
     /// Starts a new round's figures; anything still pending is dropped.
-    pub fn begin_round(&self, start: Instant) {
+    pub(crate) fn begin_round(&self, start: Instant) {
         let mut g = self.lock();
         g.pending.clear();
         g.included.clear();
@@ -104,13 +104,13 @@ impl Tracker {
 
     /// Whether any device is tracked (blocks are then read with their
     /// transactions' bodies).
-    pub fn tracking(&self) -> bool {
+    pub(crate) fn tracking(&self) -> bool {
         !self.lock().tracked.is_empty()
     }
 
     /// Ends the round: counts what is still unconfirmed as timed out and
     /// hands over the figures.
-    pub fn end_round(&self) -> RoundStats {
+    pub(crate) fn end_round(&self) -> RoundStats {
         let mut g = self.lock();
         g.stats.tracked = g.tracked.iter().map(DeviceLedger::summary).collect();
         let left = g.pending.len() as u64
@@ -125,14 +125,14 @@ impl Tracker {
 
     /// A transaction is about to be sent (registered before sending, so
     /// the observer can never see it first).
-    pub fn submit(&self, hash: B256, at: Instant) {
+    pub(crate) fn submit(&self, hash: B256, at: Instant) {
         let mut g = self.lock();
         g.pending.insert(hash, at);
         g.stats.submitted(at);
     }
 
     /// The node refused a submitted transaction.
-    pub fn reject(&self, hash: B256) {
+    pub(crate) fn reject(&self, hash: B256) {
         let mut g = self.lock();
         g.pending.remove(&hash);
         g.stats.failures.rejected += 1;
@@ -141,7 +141,7 @@ impl Tracker {
     }
 
     /// A read finished (started at `start`).
-    pub fn read_done(&self, start: Instant, ok: bool) {
+    pub(crate) fn read_done(&self, start: Instant, ok: bool) {
         let now = Instant::now();
         let mut g = self.lock();
         g.stats.submitted(start);

@@ -62,7 +62,7 @@ impl Pacer {
     }
 
     /// `maximum-rate`: the send rate after which throughput stopped rising.
-    pub fn knee(&self) -> Option<f64> {
+    pub(crate) fn knee(&self) -> Option<f64> {
         self.knee
     }
 

@@ -31,10 +31,10 @@ use std::time::{Duration, Instant};
 use crate::bench::result::ResourceUsage;
 
 /// Shortest wall time a CPU% figure is computed over.
-pub const MIN_CPU_WINDOW: Duration = Duration::from_millis(100);
+pub(crate) const MIN_CPU_WINDOW: Duration = Duration::from_millis(100);
 
 /// Name of the driver's own row.
-pub const DRIVER_NAME: &str = "medchain (driver)";
+pub(crate) const DRIVER_NAME: &str = "medchain (driver)";
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -218,7 +218,7 @@ impl SampledProcesses {
 }
 
 /// The driver's own monitor target: `("medchain (driver)", own pid)`.
-pub fn self_usage_target() -> (String, u32) {
+pub(crate) fn self_usage_target() -> (String, u32) {
     (DRIVER_NAME.to_string(), std::process::id())
 }
 

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::scenario::Round;
 
 /// Schema version of the bench JSON.
-pub const SCHEMA: u32 = 1;
+pub(crate) const SCHEMA: u32 = 1;
 
 /// Why transactions failed, by class.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -332,7 +332,7 @@ impl RoundStats {
     }
 
     /// Records a submission at `at` (a transaction sent, or a read started).
-    pub fn submitted(&mut self, at: Instant) {
+    pub(crate) fn submitted(&mut self, at: Instant) {
         self.sent += 1;
         self.first_submit.get_or_insert(at);
         self.last_submit = Some(at);
@@ -350,7 +350,7 @@ impl RoundStats {
     }
 
     /// The per-second series.
-    pub fn time_points(&self) -> Vec<TimePoint> {
+    pub(crate) fn time_points(&self) -> Vec<TimePoint> {
         self.timeline
             .iter()
             .enumerate()
@@ -373,7 +373,7 @@ fn span_s(a: Option<Instant>, b: Option<Instant>) -> f64 {
 }
 
 /// Turns a round's raw figures into its report row.
-pub fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> RoundResult {
+pub(crate) fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> RoundResult {
     let fail = s.failures.rejected + s.failures.reverted + s.failures.timed_out;
     let send_span = span_s(s.first_submit, s.last_submit);
     let span = span_s(s.first_submit, s.last_commit);

@@ -132,7 +132,7 @@ impl Workload {
     }
 
     /// Whether the op is a read (timed as a round trip, nothing on chain).
-    pub fn is_read(&self) -> bool {
+    pub(crate) fn is_read(&self) -> bool {
         matches!(
             self,
             Workload::Query | Workload::QueryEmr | Workload::GetRecords { .. }
@@ -235,19 +235,19 @@ struct RawRound {
 }
 
 /// Most transactions one round may send: bounds memory and time.
-pub const MAX_TX_NUMBER: u64 = 10_000_000;
+pub(crate) const MAX_TX_NUMBER: u64 = 10_000_000;
 /// Longest round, seconds.
-pub const MAX_DURATION_S: f64 = 3600.0;
+pub(crate) const MAX_DURATION_S: f64 = 3600.0;
 /// Highest rate a controller may ask for.
-pub const MAX_TPS: f64 = 100_000.0;
+pub(crate) const MAX_TPS: f64 = 100_000.0;
 /// Most workers.
-pub const MAX_WORKERS: u64 = 256;
+pub(crate) const MAX_WORKERS: u64 = 256;
 /// Most simulated devices in one `device-fleet` round.
-pub const MAX_FLEET: u64 = 10_000;
+pub(crate) const MAX_FLEET: u64 = 10_000;
 /// Shortest and longest gap between one device's readings, seconds.
-pub const INTERVAL_RANGE_S: (f64, f64) = (0.1, 3600.0);
+pub(crate) const INTERVAL_RANGE_S: (f64, f64) = (0.1, 3600.0);
 /// Most real devices one round may track.
-pub const MAX_TRACKED: usize = 1000;
+pub(crate) const MAX_TRACKED: usize = 1000;
 
 /// The default of every scenario key: what a key the file leaves out means.
 /// The parser (and serde, for the workload fields) takes each default from
@@ -286,7 +286,7 @@ pub struct Defaults {
 }
 
 /// The scenario defaults.
-pub const DEFAULTS: Defaults = Defaults {
+pub(crate) const DEFAULTS: Defaults = Defaults {
     name: "scenario",
     description: "",
     contract: ContractKind::Simple,

@@ -23,9 +23,9 @@ use super::workload::Call;
 
 /// Fee cap of benchmark transactions: far above any base fee these chains
 /// reach, so a rising base fee never strands a transaction.
-pub const MAX_FEE_WEI: u128 = 100_000_000_000;
+pub(crate) const MAX_FEE_WEI: u128 = 100_000_000_000;
 /// Tip of benchmark transactions (nodes run with `--miner.gasprice 1`).
-pub const TIP_WEI: u128 = 1;
+pub(crate) const TIP_WEI: u128 = 1;
 
 /// One signing context for the whole process, created and randomized
 /// against side channels once: rerandomizing costs about as much as a
@@ -114,7 +114,7 @@ pub fn sign(
 
 /// Signs `call` carrying `value` wei (a plain transfer when the calldata
 /// is empty), with the benchmark's fees.
-pub fn sign_value(
+pub(crate) fn sign_value(
     signer: &TxSigner,
     chain_id: u64,
     nonce: u64,

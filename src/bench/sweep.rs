@@ -79,7 +79,7 @@ pub struct Defaults {
 }
 
 /// The sweep defaults.
-pub const DEFAULTS: Defaults = Defaults {
+pub(crate) const DEFAULTS: Defaults = Defaults {
     name: "sweep",
     hospitals: 2,
 };
@@ -256,7 +256,7 @@ pub async fn run(opts: &BenchOptions, file: &Path) -> anyhow::Result<Vec<(Point,
 
 /// The sweep's results as a [`Table`]: one row per point × round, with
 /// Caliper's figures and the chain's own.
-pub fn results(rows: &[(Point, BenchReport)]) -> Table {
+pub(crate) fn results(rows: &[(Point, BenchReport)]) -> Table {
     let headers = [
         "consensus",
         "sealers",

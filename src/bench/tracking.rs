@@ -98,7 +98,7 @@ impl DeviceLedger {
     }
 
     /// The ledger's figures for the report.
-    pub fn summary(&self) -> TrackedDevice {
+    pub(crate) fn summary(&self) -> TrackedDevice {
         let first = self.seen.first().copied().unwrap_or(0);
         let last = self.seen.last().copied().unwrap_or(0);
         let readings = self.seen.len() as u64;
@@ -154,7 +154,11 @@ pub struct TrackedTx {
 
 /// Transactions in `txs` (a block's full transaction bodies) from a
 /// device with a ledger to `contract`, carrying `addMedicalRecord`.
-pub fn find_tracked(txs: &[Value], ledgers: &[DeviceLedger], contract: Address) -> Vec<TrackedTx> {
+pub(crate) fn find_tracked(
+    txs: &[Value],
+    ledgers: &[DeviceLedger],
+    contract: Address,
+) -> Vec<TrackedTx> {
     let addr = |t: &Value, k: &str| t[k].as_str().and_then(|a| a.parse::<Address>().ok());
     txs.iter()
         .filter(|t| addr(t, "to") == Some(contract))
@@ -175,7 +179,7 @@ pub fn find_tracked(txs: &[Value], ledgers: &[DeviceLedger], contract: Address) 
 }
 
 /// Wall-clock now, ms since the Unix epoch (0 if the clock is before it).
-pub fn unix_ms() -> u64 {
+pub(crate) fn unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

@@ -55,19 +55,19 @@ impl Env {
     }
 
     /// Patient of EMR `k`.
-    pub fn emr_patient(&self, k: u64) -> B256 {
+    pub(crate) fn emr_patient(&self, k: u64) -> B256 {
         keccak256(format!("{:x}/emr/{k}", self.tag))
     }
 
     /// Patient worker `w`'s device is bound to.
-    pub fn device_patient(&self, w: usize) -> B256 {
+    pub(crate) fn device_patient(&self, w: usize) -> B256 {
         keccak256(format!("{:x}/device/{w}", self.tag))
     }
 }
 
 /// Which worker sends transaction `index` of `workload`. Most ops spread
 /// round-robin; EMR transfers must come from the EMR's current custodian.
-pub fn worker_for(workload: &Workload, index: u64, env: &Env) -> usize {
+pub(crate) fn worker_for(workload: &Workload, index: u64, env: &Env) -> usize {
     let w = env.workers.len() as u64;
     match workload {
         Workload::TransferEmr => {
@@ -215,12 +215,17 @@ fn transfer_emr(index: u64, w: usize, env: &Env) -> Call {
 
 /// Gas limit of one `addMedicalRecord` (a patient's first record costs
 /// the most, well below this).
-pub const ADD_RECORD_GAS: u64 = 250_000;
+pub(crate) const ADD_RECORD_GAS: u64 = 250_000;
 
 /// `addMedicalRecord` calldata for reading number `i` of `patient`:
 /// plausible vital signs that vary with `i`, the device's timestamp and
 /// its sequence number.
-pub fn add_record_input(patient: B256, i: u64, device_timestamp: u64, sequence: u64) -> Vec<u8> {
+pub(crate) fn add_record_input(
+    patient: B256,
+    i: u64,
+    device_timestamp: u64,
+    sequence: u64,
+) -> Vec<u8> {
     let i = i as u16;
     MedicalRecords::addMedicalRecordCall {
         patient,
@@ -236,7 +241,7 @@ pub fn add_record_input(patient: B256, i: u64, device_timestamp: u64, sequence: 
 }
 
 /// Updates `env` after a round so later rounds see what it created.
-pub fn after_round(workload: &Workload, sent: u64, env: &mut Env) {
+pub(crate) fn after_round(workload: &Workload, sent: u64, env: &mut Env) {
     match workload {
         Workload::Open { accounts, .. } => {
             env.opened_accounts = env.opened_accounts.max(sent.min(*accounts))

@@ -15,7 +15,7 @@ pub struct AccountsArgs {
 }
 
 /// Prints the accounts.
-pub async fn execute(args: AccountsArgs, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(args: AccountsArgs, g: &Global) -> anyhow::Result<()> {
     let state = super::load(g)?;
     if args.json {
         let json = accounts::accounts_json(&state.plan);

@@ -26,7 +26,7 @@ fn parse_address(address: &str) -> Result<Address, InputError> {
 }
 
 /// Sends the grant (or revocation) as admin and prints its transaction.
-pub async fn execute(args: AuthorizeArgs, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(args: AuthorizeArgs, g: &Global) -> anyhow::Result<()> {
     let state = super::load(g)?;
     let user = parse_address(&args.address)?;
     let tx = records::authorize(&state, user, args.revoke).await?;

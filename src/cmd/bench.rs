@@ -58,7 +58,7 @@ pub struct BenchArgs {
 impl BenchArgs {
     /// The library's options for these flags; `--max-regression` must be a
     /// percentage.
-    pub fn to_options(&self, g: &Global) -> Result<BenchOptions, InputError> {
+    pub(crate) fn to_options(&self, g: &Global) -> Result<BenchOptions, InputError> {
         let max_regression = self.max_regression.unwrap_or(0.0);
         if self.baseline.is_some() && !(0.0..=1000.0).contains(&max_regression) {
             return Err(InputError::new(format!(
@@ -86,7 +86,7 @@ impl BenchArgs {
 
 /// Runs the benchmark (or the sweep), prints the table, writes the reports,
 /// and fails when the baseline comparison or an interrupt says so.
-pub async fn execute(args: BenchArgs, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(args: BenchArgs, g: &Global) -> anyhow::Result<()> {
     let opts = args.to_options(g)?;
     if let Some(sweep) = &args.sweep {
         return run_sweep(&opts, sweep, args.json.as_deref()).await;

@@ -24,7 +24,7 @@ pub struct ComposeArgs {
 }
 
 /// Writes the export and says how to run it.
-pub async fn execute(args: ComposeArgs, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(args: ComposeArgs, g: &Global) -> anyhow::Result<()> {
     let dir = compose::export(&g.home, &args.file, &args.out, args.seed).await?;
     let file = dir.join("docker-compose.yml");
     outln!(

@@ -36,7 +36,7 @@ impl DeployArgs {
 }
 
 /// Deploys and prints every recorded contract address.
-pub async fn execute(args: DeployArgs, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(args: DeployArgs, g: &Global) -> anyhow::Result<()> {
     let mut state = super::load(g)?;
     deploy::deploy(&mut state, &args.contracts()).await?;
     for (k, a) in &state.contracts {

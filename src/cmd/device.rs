@@ -47,7 +47,7 @@ impl TryFrom<&ProvisionArgs> for ProvisionRequest {
 }
 
 /// Provisions the devices and prints them as a table or JSON.
-pub async fn execute(cmd: DeviceCommand, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(cmd: DeviceCommand, g: &Global) -> anyhow::Result<()> {
     let DeviceCommand::Provision(a) = cmd;
     let req = ProvisionRequest::try_from(&a)?;
     let out = device::provision(&super::load(g)?, &req).await?;

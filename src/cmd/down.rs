@@ -15,7 +15,7 @@ pub struct DownArgs {
 }
 
 /// Stops every node and says what was kept.
-pub async fn execute(args: DownArgs, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(args: DownArgs, g: &Global) -> anyhow::Result<()> {
     let state = super::load(g)?;
     let name = state.plan.topology.network.clone();
     let n = down::down(state, args.purge).await?;

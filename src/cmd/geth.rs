@@ -17,7 +17,7 @@ pub enum GethCommand {
 }
 
 /// The releases `--version` selects (default: every pinned one).
-pub fn versions(version: Option<&str>) -> anyhow::Result<Vec<GethVersion>> {
+pub(crate) fn versions(version: Option<&str>) -> anyhow::Result<Vec<GethVersion>> {
     Ok(match version {
         Some(v) => vec![GethVersion::parse(v)?],
         None => GethVersion::ALL.to_vec(),
@@ -25,7 +25,7 @@ pub fn versions(version: Option<&str>) -> anyhow::Result<Vec<GethVersion>> {
 }
 
 /// Provisions each release and prints where it is and how it was found.
-pub async fn execute(cmd: GethCommand) -> anyhow::Result<()> {
+pub(crate) async fn execute(cmd: GethCommand) -> anyhow::Result<()> {
     let GethCommand::Install { version } = cmd;
     for v in versions(version.as_deref())? {
         let (path, source) = geth::resolve(v, None, &|m| eprintln!("{m}"))?;

@@ -18,7 +18,7 @@ pub enum ImageCommand {
 }
 
 /// Builds each image on the local engine and prints its tag and content.
-pub async fn execute(cmd: ImageCommand) -> anyhow::Result<()> {
+pub(crate) async fn execute(cmd: ImageCommand) -> anyhow::Result<()> {
     let ImageCommand::Build { version } = cmd;
     for v in super::geth::versions(version.as_deref())? {
         let (path, _) = geth::resolve(v, None, &|m| eprintln!("{m}"))?;

@@ -16,6 +16,6 @@ pub struct LogsArgs {
 }
 
 /// Prints (and with `-f` follows) the node's log.
-pub async fn execute(args: LogsArgs, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(args: LogsArgs, g: &Global) -> anyhow::Result<()> {
     logs::logs(&super::load(g)?, &args.node, args.follow).await
 }

@@ -108,7 +108,7 @@ pub enum RecordsCommand {
 }
 
 /// Runs `records add` or `records get`.
-pub async fn execute(cmd: RecordsCommand, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(cmd: RecordsCommand, g: &Global) -> anyhow::Result<()> {
     match cmd {
         RecordsCommand::Add {
             patient,

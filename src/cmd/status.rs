@@ -15,7 +15,7 @@ pub struct StatusArgs {
 }
 
 /// Queries every node and prints the result.
-pub async fn execute(args: StatusArgs, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(args: StatusArgs, g: &Global) -> anyhow::Result<()> {
     let state = super::load(g)?;
     let s = status::status(&state).await;
     if args.json {

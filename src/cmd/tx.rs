@@ -18,7 +18,7 @@ pub struct TxArgs {
 }
 
 /// Looks the transaction up on the network and prints what it did.
-pub async fn execute(args: TxArgs, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(args: TxArgs, g: &Global) -> anyhow::Result<()> {
     let state = super::load(g)?;
     let h: B256 = args.hash.parse().map_err(|_| {
         InputError::new(format!(

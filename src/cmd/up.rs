@@ -38,7 +38,7 @@ pub struct UpArgs {
 
 impl UpArgs {
     /// The library's options for these flags.
-    pub fn into_options(self, g: &Global) -> UpOptions {
+    pub(crate) fn into_options(self, g: &Global) -> UpOptions {
         UpOptions {
             file: self.file,
             home: g.home.clone(),
@@ -53,7 +53,7 @@ impl UpArgs {
 }
 
 /// Brings the network up and prints the plan (dry run) or the summary.
-pub async fn execute(args: UpArgs, g: &Global) -> anyhow::Result<()> {
+pub(crate) async fn execute(args: UpArgs, g: &Global) -> anyhow::Result<()> {
     match up::up(&args.into_options(g)).await? {
         UpOutcome::Planned(plan) => outln!("{plan}"),
         UpOutcome::Running {

@@ -9,7 +9,7 @@ use crate::state::State;
 
 /// The accounts as JSON: network, chain id, RPC endpoints and accounts
 /// (also what `up` writes to `keys.json`).
-pub fn accounts_json(p: &Plan) -> Value {
+pub(crate) fn accounts_json(p: &Plan) -> Value {
     json!({
         "network": p.topology.network,
         "chain_id": p.topology.chain_id,
@@ -23,7 +23,7 @@ pub fn accounts_json(p: &Plan) -> Value {
 }
 
 /// The accounts as text.
-pub fn accounts_text(state: &State) -> String {
+pub(crate) fn accounts_text(state: &State) -> String {
     use std::fmt::Write;
     let p = &state.plan;
     let mut out = format!(

@@ -140,7 +140,7 @@ fn peering_script(plan: &Plan, i: usize) -> String {
 /// The compose file's text: per node an init service and the node's
 /// service, then per node with something to do a peering service, and the
 /// networks and volumes they use, below a header saying how to run it.
-pub fn render(plan: &Plan) -> String {
+pub(crate) fn render(plan: &Plan) -> String {
     let mut services = Map::new();
     let mut volumes = Map::new();
     let default_image = default_image(plan);

@@ -28,7 +28,7 @@ pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
 
 /// Stops every node recorded in `state`, all at once, and forgets their
 /// handles.
-pub async fn stop_all(rt: &AnyRuntime, state: &mut State) {
+pub(crate) async fn stop_all(rt: &AnyRuntime, state: &mut State) {
     let stops = state.plan.nodes.iter().filter_map(|n| {
         state.handle(&n.name).map(|h| async move {
             if let Err(e) = rt.stop(n, &h, Duration::from_secs(20)).await {

@@ -14,7 +14,7 @@ use crate::progress::Progress;
 use crate::topology::{self, Topology};
 
 /// Reads and validates the topology file.
-pub fn load_topology(file: &Path) -> anyhow::Result<Topology> {
+pub(crate) fn load_topology(file: &Path) -> anyhow::Result<Topology> {
     let text = fs::read_to_string(file).map_err(|e| {
         InputError::new(format!(
             "{}: cannot read the topology file ({e}); pass -f FILE, or create medchain.yaml (see README)",
@@ -26,7 +26,7 @@ pub fn load_topology(file: &Path) -> anyhow::Result<Topology> {
 
 /// Writes genesis, node keys, keystores, password files and the test
 /// accounts' keys into the network's directory.
-pub fn write_files(plan: &Plan) -> anyhow::Result<()> {
+pub(crate) fn write_files(plan: &Plan) -> anyhow::Result<()> {
     fs::create_dir_all(&plan.dir).with_context(|| format!("creating {}", plan.dir.display()))?;
     fs::write(
         &plan.genesis_path,
@@ -57,7 +57,7 @@ const DAG_EPOCH0: &str = "full-R23-0000000000000000";
 
 /// Generates the epoch-0 ethash DAG once into the shared cache directory,
 /// so miners map one file instead of each building 1 GB.
-pub fn ensure_dag(geth: &Path, dir: &Path, progress: &Progress) -> anyhow::Result<()> {
+pub(crate) fn ensure_dag(geth: &Path, dir: &Path, progress: &Progress) -> anyhow::Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let ready = fs::read_dir(dir)?
         .filter_map(|e| e.ok())

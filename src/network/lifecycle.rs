@@ -37,13 +37,13 @@ pub struct Running {
 }
 
 /// The topology file used when neither `--network` nor `-f` is given.
-pub const DEFAULT_FILE: &str = "medchain.yaml";
+pub(crate) const DEFAULT_FILE: &str = "medchain.yaml";
 
 /// The network `want` names, running: `--network`; else `-f`'s network;
 /// else the one [`select`] finds under `--home` (the only one running);
 /// else `./medchain.yaml`'s. When its nodes do not all run, it is brought
 /// up from the topology file (and `created` is set).
-pub async fn load_or_up(want: &Want) -> anyhow::Result<Running> {
+pub(crate) async fn load_or_up(want: &Want) -> anyhow::Result<Running> {
     let file = want
         .file
         .clone()
@@ -86,7 +86,7 @@ pub async fn load_or_up(want: &Want) -> anyhow::Result<Running> {
 }
 
 /// Whether the network has nodes and every one of them runs.
-pub async fn all_alive(state: &State) -> bool {
+pub(crate) async fn all_alive(state: &State) -> bool {
     if state.plan.nodes.is_empty() {
         return false;
     }
@@ -95,7 +95,7 @@ pub async fn all_alive(state: &State) -> bool {
 }
 
 /// Deploys MedicalRecords and Simple unless both are recorded.
-pub async fn ensure_contracts(state: &mut State) -> anyhow::Result<()> {
+pub(crate) async fn ensure_contracts(state: &mut State) -> anyhow::Result<()> {
     if !state.contracts.contains_key(MEDICAL_KEY) || !state.contracts.contains_key(SIMPLE_KEY) {
         deploy::deploy(state, &[Which::Medical, Which::Simple]).await?;
     }
@@ -104,6 +104,6 @@ pub async fn ensure_contracts(state: &mut State) -> anyhow::Result<()> {
 
 /// Stops every node and deletes the network's data (a network brought up
 /// for one run).
-pub async fn teardown(state: State) -> anyhow::Result<()> {
+pub(crate) async fn teardown(state: State) -> anyhow::Result<()> {
     down::down(state, true).await.map(|_| ())
 }

@@ -26,7 +26,11 @@ use crate::topology;
 /// topology file when it has state, else the only network under `home`,
 /// else the only one of them whose state records running nodes. With
 /// several candidates the error lists them.
-pub fn select(home: &Path, explicit: Option<&str>, file: &Path) -> Result<String, InputError> {
+pub(crate) fn select(
+    home: &Path,
+    explicit: Option<&str>,
+    file: &Path,
+) -> Result<String, InputError> {
     if let Some(n) = explicit {
         if !topology::is_valid_name(n) {
             return Err(InputError::new(format!(

@@ -11,6 +11,7 @@ use crate::plan::{NodePlan, Role};
 use crate::rpc::{parse_hex_u64, Rpc};
 use crate::runtime::{AnyRuntime, Handle, Runtime};
 use crate::state::State;
+use crate::table::Table;
 
 /// One node's live status (`status --json` → `nodes[]`).
 #[derive(Debug, Clone, Serialize)]
@@ -227,7 +228,7 @@ pub async fn alive(state: &State) -> anyhow::Result<Vec<bool>> {
 }
 
 /// Whether each node of `state` runs on `rt`, in plan order.
-pub async fn liveness(rt: &AnyRuntime, state: &State) -> Vec<bool> {
+pub(crate) async fn liveness(rt: &AnyRuntime, state: &State) -> Vec<bool> {
     let mut out = Vec::new();
     for n in &state.plan.nodes {
         out.push(match state.handle(&n.name) {
@@ -236,6 +237,37 @@ pub async fn liveness(rt: &AnyRuntime, state: &State) -> Vec<bool> {
         });
     }
     out
+}
+
+/// One node's row of the status table; a node whose hash differs at the
+/// common height is flagged after its RPC endpoint.
+fn node_row(n: &NodeStatus) -> Vec<String> {
+    let dash = || "-".to_string();
+    vec![
+        n.name.clone(),
+        n.hospital.clone(),
+        n.role.to_string(),
+        if n.up { "up" } else { "down" }.to_string(),
+        n.block.map(|b| b.to_string()).unwrap_or_else(dash),
+        n.head
+            .as_deref()
+            .map(|h| format!("{}…", &h[..h.len().min(12)]))
+            .unwrap_or_else(dash),
+        n.peers.map(|b| b.to_string()).unwrap_or_else(dash),
+        match (n.txpool_pending, n.txpool_queued) {
+            (Some(p), Some(q)) => format!("{p}/{q}"),
+            _ => dash(),
+        },
+        format!(
+            "{}{}",
+            n.rpc,
+            if n.disagrees {
+                "  ← different hash at the common height"
+            } else {
+                ""
+            }
+        ),
+    ]
 }
 
 /// The status table printed without `--json`.
@@ -257,38 +289,17 @@ pub fn table(s: &NetworkStatus) -> String {
             (None, _) => String::new(),
         }
     );
-    let _ = writeln!(
-        out,
-        "{:<28} {:<12} {:<7} {:<5} {:>7} {:<14} {:>5} {:>9}  RPC",
-        "NODE", "HOSPITAL", "ROLE", "STATE", "BLOCK", "HEAD", "PEERS", "TXPOOL"
-    );
-    let dash = || "-".to_string();
-    for n in &s.nodes {
-        let _ = writeln!(
-            out,
-            "{:<28} {:<12} {:<7} {:<5} {:>7} {:<14} {:>5} {:>9}  {}{}",
-            n.name,
-            n.hospital,
-            n.role.to_string(),
-            if n.up { "up" } else { "down" },
-            n.block.map(|b| b.to_string()).unwrap_or_else(dash),
-            n.head
-                .as_deref()
-                .map(|h| format!("{}…", &h[..h.len().min(12)]))
-                .unwrap_or_else(dash),
-            n.peers.map(|b| b.to_string()).unwrap_or_else(dash),
-            match (n.txpool_pending, n.txpool_queued) {
-                (Some(p), Some(q)) => format!("{p}/{q}"),
-                _ => dash(),
-            },
-            n.rpc,
-            if n.disagrees {
-                "  ← different hash at the common height"
-            } else {
-                ""
-            }
-        );
-    }
+    let nodes = Table {
+        title: String::new(),
+        headers: [
+            "NODE", "HOSPITAL", "ROLE", "STATE", "BLOCK", "HEAD", "PEERS", "TXPOOL", "RPC",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: s.nodes.iter().map(node_row).collect(),
+        note: None,
+    };
+    out.push_str(&nodes.render_plain(&[4, 6, 7]));
     for (k, v) in &s.contracts {
         if let Some(a) = v {
             let _ = writeln!(out, "contract {k}: {a}");

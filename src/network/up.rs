@@ -298,7 +298,7 @@ async fn deploy_missing(state: &mut State, progress: &Progress) -> anyhow::Resul
 }
 
 /// Endpoints and where the keys are, printed when `up` ends.
-pub fn summary(
+pub(crate) fn summary(
     state: &State,
     elapsed: Duration,
     converged: Duration,

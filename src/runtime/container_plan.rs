@@ -18,20 +18,20 @@ use crate::topology::{Consensus, Peering};
 
 /// Label every Docker object of a network carries: `status` and `down`
 /// find containers, networks and volumes by it alone.
-pub const LABEL_NETWORK: &str = "medchain.network";
+pub(crate) const LABEL_NETWORK: &str = "medchain.network";
 /// Label naming the node a container or volume belongs to.
-pub const LABEL_NODE: &str = "medchain.node";
+pub(crate) const LABEL_NODE: &str = "medchain.node";
 /// Label naming the hospital of a container or network.
-pub const LABEL_HOSPITAL: &str = "medchain.hospital";
+pub(crate) const LABEL_HOSPITAL: &str = "medchain.hospital";
 /// Label naming the role of a container (`sealer`, `member`, `init`).
-pub const LABEL_ROLE: &str = "medchain.role";
+pub(crate) const LABEL_ROLE: &str = "medchain.role";
 
 /// Where a node's volume is mounted inside its container.
-pub const DATA_DIR: &str = "/data";
+pub(crate) const DATA_DIR: &str = "/data";
 /// Where the shared ethash DAG is mounted (read-only).
-pub const DAG_DIR: &str = "/dag";
+pub(crate) const DAG_DIR: &str = "/dag";
 /// Where geth lives in both the official and medchain's images.
-pub const GETH_BIN: &str = "/usr/local/bin/geth";
+pub(crate) const GETH_BIN: &str = "/usr/local/bin/geth";
 
 /// Container name: `<network>-<hospital>-<role>-<i>`.
 pub fn container_name(plan: &Plan, node: &NodePlan) -> String {
@@ -39,33 +39,33 @@ pub fn container_name(plan: &Plan, node: &NodePlan) -> String {
 }
 
 /// Name of the one-shot container that runs `geth init` for a node.
-pub fn init_container_name(plan: &Plan, node: &NodePlan) -> String {
+pub(crate) fn init_container_name(plan: &Plan, node: &NodePlan) -> String {
     format!("{}-init", container_name(plan, node))
 }
 
 /// Named volume holding a node's datadir.
-pub fn volume_name(plan: &Plan, node: &NodePlan) -> String {
+pub(crate) fn volume_name(plan: &Plan, node: &NodePlan) -> String {
     format!("{}-{}-data", plan.topology.network, node.name)
 }
 
 /// Bridge network of a hospital.
-pub fn hospital_network(plan: &Plan, hospital: &str) -> String {
+pub(crate) fn hospital_network(plan: &Plan, hospital: &str) -> String {
     format!("{}-{hospital}", plan.topology.network)
 }
 
 /// Backbone network joined by the nodes that peer across hospitals.
-pub fn backbone_network(plan: &Plan) -> String {
+pub(crate) fn backbone_network(plan: &Plan) -> String {
     format!("{}-backbone", plan.topology.network)
 }
 
 /// Whether node `i` joins the backbone.
-pub fn on_backbone(plan: &Plan, i: usize) -> bool {
+pub(crate) fn on_backbone(plan: &Plan, i: usize) -> bool {
     plan.topology.hospitals.len() > 1
         && (plan.topology.peering == Peering::Mesh || plan::is_gateway(&plan.nodes, i))
 }
 
 /// Networks node `i` joins, its hospital's first.
-pub fn networks_of(plan: &Plan, i: usize) -> Vec<String> {
+pub(crate) fn networks_of(plan: &Plan, i: usize) -> Vec<String> {
     let mut out = vec![hospital_network(plan, &plan.nodes[i].hospital)];
     if on_backbone(plan, i) {
         out.push(backbone_network(plan));
@@ -74,7 +74,7 @@ pub fn networks_of(plan: &Plan, i: usize) -> Vec<String> {
 }
 
 /// Every network the plan needs, each once.
-pub fn all_networks(plan: &Plan) -> Vec<String> {
+pub(crate) fn all_networks(plan: &Plan) -> Vec<String> {
     let mut out: Vec<String> = plan
         .topology
         .hospitals
@@ -90,7 +90,7 @@ pub fn all_networks(plan: &Plan) -> Vec<String> {
 /// The network over which node `from` dials node `to`: their hospital's
 /// when they share one, else the backbone (both are on it for every
 /// planned cross-hospital edge).
-pub fn shared_network(plan: &Plan, from: usize, to: usize) -> String {
+pub(crate) fn shared_network(plan: &Plan, from: usize, to: usize) -> String {
     if plan.nodes[from].hospital == plan.nodes[to].hospital {
         hospital_network(plan, &plan.nodes[to].hospital)
     } else {
@@ -100,7 +100,7 @@ pub fn shared_network(plan: &Plan, from: usize, to: usize) -> String {
 
 /// Labels of an object belonging to `node` (or to the network, when
 /// `None`).
-pub fn labels(
+pub(crate) fn labels(
     plan: &Plan,
     node: Option<&NodePlan>,
     role: Option<&str>,
@@ -121,7 +121,7 @@ pub fn labels(
 
 /// The image configured for a node's hospital (or the whole network), if
 /// the topology names one.
-pub fn configured_image<'a>(plan: &'a Plan, node: &NodePlan) -> Option<&'a str> {
+pub(crate) fn configured_image<'a>(plan: &'a Plan, node: &NodePlan) -> Option<&'a str> {
     plan.topology
         .hospitals
         .iter()
@@ -132,7 +132,7 @@ pub fn configured_image<'a>(plan: &'a Plan, node: &NodePlan) -> Option<&'a str> 
 
 /// The Docker engine endpoint of a node's hospital (`None`: the local
 /// default engine).
-pub fn engine_of<'a>(plan: &'a Plan, hospital: &str) -> Option<&'a str> {
+pub(crate) fn engine_of<'a>(plan: &'a Plan, hospital: &str) -> Option<&'a str> {
     plan.topology
         .hospitals
         .iter()
@@ -143,7 +143,7 @@ pub fn engine_of<'a>(plan: &'a Plan, hospital: &str) -> Option<&'a str> {
 /// geth's arguments inside the container: datadir on the volume, RPC on
 /// every interface of the container (published on the host's loopback
 /// only), the DAG from the shared read-only mount.
-pub fn container_args(plan: &Plan, node: &NodePlan) -> Vec<String> {
+pub(crate) fn container_args(plan: &Plan, node: &NodePlan) -> Vec<String> {
     let layout = ArgLayout {
         datadir: DATA_DIR.into(),
         password: node
@@ -163,7 +163,7 @@ pub fn container_args(plan: &Plan, node: &NodePlan) -> Vec<String> {
 }
 
 /// Arguments of the one-shot `geth init` container.
-pub fn init_args() -> Vec<String> {
+pub(crate) fn init_args() -> Vec<String> {
     vec![
         "init".into(),
         "--datadir".into(),
@@ -173,7 +173,7 @@ pub fn init_args() -> Vec<String> {
 }
 
 /// Whether node `i` peers with a node on another Docker engine.
-pub fn cross_engine(plan: &Plan, i: usize) -> bool {
+pub(crate) fn cross_engine(plan: &Plan, i: usize) -> bool {
     let engine = |k: usize| engine_of(plan, &plan.nodes[k].hospital);
     plan.edges
         .iter()
@@ -183,7 +183,7 @@ pub fn cross_engine(plan: &Plan, i: usize) -> bool {
 
 /// The address nodes on other engines dial node `i` at (its hospital's
 /// `advertise`, else the host of its `docker_host`).
-pub fn advertised_address(plan: &Plan, i: usize) -> Option<String> {
+pub(crate) fn advertised_address(plan: &Plan, i: usize) -> Option<String> {
     plan.topology
         .hospitals
         .iter()
@@ -195,7 +195,7 @@ pub fn advertised_address(plan: &Plan, i: usize) -> Option<String> {
 /// the same port inside the container: HTTP and WS JSON-RPC on loopback
 /// only; devp2p only for a node that peers across engines, on its
 /// advertised address when that is an IP (else on every interface).
-pub fn published_ports(plan: &Plan, i: usize) -> Vec<(String, u16)> {
+pub(crate) fn published_ports(plan: &Plan, i: usize) -> Vec<(String, u16)> {
     let node = &plan.nodes[i];
     let mut out = vec![
         ("127.0.0.1".to_string(), node.ports.http),
@@ -214,7 +214,7 @@ pub fn published_ports(plan: &Plan, i: usize) -> Vec<(String, u16)> {
 /// on their shared network (filled in by the runtime from the engine)
 /// when both run on one engine, else by `to`'s advertised address and
 /// published devp2p port.
-pub fn enode_across_engines(plan: &Plan, from: usize, to: usize) -> Option<String> {
+pub(crate) fn enode_across_engines(plan: &Plan, from: usize, to: usize) -> Option<String> {
     let engine = |k: usize| engine_of(plan, &plan.nodes[k].hospital);
     if engine(from) == engine(to) {
         return None;
@@ -230,7 +230,7 @@ pub fn enode_across_engines(plan: &Plan, from: usize, to: usize) -> Option<Strin
 
 /// Health check: geth answers JSON-RPC inside its container. Every 30 s,
 /// as each check starts a short-lived `geth attach`.
-pub fn health_check(node: &NodePlan) -> Vec<String> {
+pub(crate) fn health_check(node: &NodePlan) -> Vec<String> {
     vec![
         "CMD".into(),
         GETH_BIN.into(),
@@ -242,7 +242,7 @@ pub fn health_check(node: &NodePlan) -> Vec<String> {
 }
 
 /// Whether a node mounts the shared ethash DAG.
-pub fn needs_dag(plan: &Plan, node: &NodePlan) -> bool {
+pub(crate) fn needs_dag(plan: &Plan, node: &NodePlan) -> bool {
     plan.topology.consensus == Consensus::Ethash && node.role == plan::Role::Sealer
 }
 

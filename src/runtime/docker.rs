@@ -59,7 +59,7 @@ pub async fn default_kind() -> Kind {
 
 /// The local engine (DOCKER_HOST, else the default socket), version
 /// negotiated, or a clear error when it does not answer.
-pub async fn connect_engine(host: Option<&str>) -> anyhow::Result<Docker> {
+pub(crate) async fn connect_engine(host: Option<&str>) -> anyhow::Result<Docker> {
     let label = host
         .map(str::to_string)
         .or_else(|| std::env::var("DOCKER_HOST").ok())
@@ -205,7 +205,7 @@ impl DockerRuntime {
     }
 
     /// Output of a container (stdout and stderr), its last `lines` lines.
-    pub async fn container_log(docker: &Docker, name: &str, lines: usize) -> String {
+    pub(crate) async fn container_log(docker: &Docker, name: &str, lines: usize) -> String {
         let opts = LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)

@@ -44,7 +44,7 @@ pub struct Sample {
 }
 
 /// Reduces one stats response to the figures reported.
-pub fn reduce(s: &ContainerStatsResponse) -> Sample {
+pub(crate) fn reduce(s: &ContainerStatsResponse) -> Sample {
     let cpu = s.cpu_stats.as_ref();
     let pre = s.precpu_stats.as_ref();
     let total = |c: Option<&bollard::models::ContainerCpuStats>| {
@@ -106,7 +106,7 @@ pub fn reduce(s: &ContainerStatsResponse) -> Sample {
 }
 
 /// Summarises a container's samples as a report row.
-pub fn summarize(node: &str, samples: &[Sample]) -> ResourceUsage {
+pub(crate) fn summarize(node: &str, samples: &[Sample]) -> ResourceUsage {
     let cpu: Vec<f64> = samples.iter().filter_map(|s| s.cpu_pct).collect();
     let mem: Vec<f64> = samples.iter().map(|s| s.mem_mb).collect();
     let avg = |v: &[f64]| {

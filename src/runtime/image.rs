@@ -23,17 +23,17 @@ use super::container_plan::GETH_BIN;
 use crate::geth::GethVersion;
 
 /// Tag of medchain's offline build for a geth release.
-pub fn local_tag(v: GethVersion) -> String {
+pub(crate) fn local_tag(v: GethVersion) -> String {
     format!("medchain/geth:{v}")
 }
 
 /// Tag of the official image for a geth release.
-pub fn official_tag(v: GethVersion) -> String {
+pub(crate) fn official_tag(v: GethVersion) -> String {
     format!("ethereum/client-go:{v}")
 }
 
 /// The Dockerfile of the offline build.
-pub fn dockerfile(v: GethVersion, sha256: &str) -> String {
+pub(crate) fn dockerfile(v: GethVersion, sha256: &str) -> String {
     format!(
         "FROM scratch\n\
          COPY geth {GETH_BIN}\n\
@@ -46,7 +46,7 @@ pub fn dockerfile(v: GethVersion, sha256: &str) -> String {
 }
 
 /// SHA-256 of a file, hex.
-pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn sha256_file(path: &Path) -> anyhow::Result<String> {
     let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut h = Sha256::new();
     std::io::copy(&mut f, &mut h).with_context(|| format!("reading {}", path.display()))?;
@@ -54,7 +54,7 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
 }
 
 /// The build context: a tar with the Dockerfile and the geth binary.
-pub fn build_context(v: GethVersion, geth: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn build_context(v: GethVersion, geth: &Path) -> anyhow::Result<Vec<u8>> {
     let sha = sha256_file(geth)?;
     let mut tar = tar::Builder::new(Vec::new());
     let df = dockerfile(v, &sha);
@@ -116,7 +116,7 @@ pub async fn build(docker: &Docker, v: GethVersion, geth: &Path) -> anyhow::Resu
 
 /// The image a node runs (see the module docs); builds the local image
 /// when nothing suitable is on the engine. `say` reports a build.
-pub async fn resolve(
+pub(crate) async fn resolve(
     docker: &Docker,
     configured: Option<&str>,
     v: GethVersion,

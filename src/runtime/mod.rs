@@ -61,7 +61,7 @@ impl fmt::Display for Kind {
 impl Kind {
     /// The runtime recorded in a state file (`process` for anything else,
     /// as state files before the docker runtime held only that).
-    pub fn from_state(name: &str) -> Kind {
+    pub(crate) fn from_state(name: &str) -> Kind {
         if name == "docker" {
             Kind::Docker
         } else {
@@ -72,7 +72,9 @@ impl Kind {
     /// Reads the `runtime` field of a state file of any version: older
     /// files hold a free string, which [`from_state`](Self::from_state)
     /// maps, so existing networks keep working after an upgrade.
-    pub fn deserialize_legacy<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+    pub(crate) fn deserialize_legacy<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Kind, D::Error> {
         let s = String::deserialize(d)?;
         Ok(Kind::from_state(&s))
     }
@@ -147,9 +149,6 @@ mod tests {
         // Before the docker runtime, files held only "process" (or older
         // free strings): all of those were local processes.
         assert_eq!(read(r#"{"runtime":""}"#), Kind::Process);
-        assert_eq!(
-            serde_json::to_string(&Kind::Docker).unwrap(),
-            r#""docker""#
-        );
+        assert_eq!(serde_json::to_string(&Kind::Docker).unwrap(), r#""docker""#);
     }
 }

@@ -27,10 +27,4 @@ impl NodeMonitor {
             NodeMonitor::Containers(d) => d.finish().await,
         }
     }
-
-    /// Whether the rows come from container statistics (their traffic
-    /// columns count the container's own interfaces).
-    pub fn is_containers(&self) -> bool {
-        matches!(self, NodeMonitor::Containers(_))
-    }
 }

@@ -21,7 +21,7 @@ use crate::plan::{NodePlan, Plan};
 pub struct ProcessRuntime;
 
 /// The last `n` lines of a log file, for error messages.
-pub fn log_tail(path: &Path, n: usize) -> String {
+pub(crate) fn log_tail(path: &Path, n: usize) -> String {
     let text = fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
@@ -40,7 +40,7 @@ fn open_log(path: &Path) -> anyhow::Result<fs::File> {
 
 /// Whether `pid` is a live (not zombie) process whose command line holds
 /// `needle`.
-pub fn pid_matches(pid: u32, needle: &str) -> bool {
+pub(crate) fn pid_matches(pid: u32, needle: &str) -> bool {
     let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };

@@ -59,12 +59,13 @@ pub const RESOURCE_COLUMNS: [&str; 9] = [
 ];
 
 /// What the resource table's network columns mean, printed under it.
-pub const TRAFFIC_NOTE: &str = "Traffic In/Out count the whole network namespace of each process \
+pub(crate) const TRAFFIC_NOTE: &str =
+    "Traffic In/Out count the whole network namespace of each process \
      (nodes sharing the host's namespace show the same figures); CPU% is of one core.";
 
 /// The same for the docker runtime, whose containers have namespaces of
 /// their own.
-pub const DOCKER_TRAFFIC_NOTE: &str =
+pub(crate) const DOCKER_TRAFFIC_NOTE: &str =
     "Node rows come from the Docker stats API: Traffic In/Out are each \
      container's own interfaces; the driver row counts the host's namespace; CPU% is of one core.";
 
