@@ -253,3 +253,31 @@ fn every_mistake_in_a_file_is_reported_at_once() {
         assert!(!home.exists(), "{args:?} created the home");
     }
 }
+
+/// A reader that goes away (`medchain up --dry-run | head -0`) is not a
+/// failure: the command ends with 0 and says nothing, where `println!`
+/// used to panic.
+#[test]
+fn closed_stdout_pipe_ends_quietly_with_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("medchain.yaml"), "network: pipe\n").unwrap();
+    for _ in 0..3 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_medchain"))
+            .current_dir(dir.path())
+            .env("MEDCHAIN_HOME", dir.path().join("home"))
+            .env("MEDCHAIN_RUNTIME", "process")
+            .args(["up", "--dry-run", "--seed", "1"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("medchain binary runs");
+        // Close the read end before the plan is printed.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+        assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+        assert!(stderr.trim().is_empty(), "stderr: {stderr}");
+    }
+}
