@@ -38,9 +38,10 @@ fn open_log(path: &Path) -> anyhow::Result<fs::File> {
         .with_context(|| format!("opening {}", path.display()))
 }
 
-/// Whether `pid` is a live (not zombie) process whose command line holds
-/// `needle`.
-pub(crate) fn pid_matches(pid: u32, needle: &str) -> bool {
+/// Whether `pid` exists and has not exited (a zombie or dead process has).
+/// A process that is exiting but still releasing its memory counts as
+/// alive: its datadir stays locked until it is gone.
+fn pid_alive(pid: u32) -> bool {
     let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };
@@ -49,7 +50,15 @@ pub(crate) fn pid_matches(pid: u32, needle: &str) -> bool {
         .rsplit(')')
         .next()
         .and_then(|r| r.split_whitespace().next());
-    if matches!(state, Some("Z") | Some("X") | None) {
+    !matches!(state, Some("Z") | Some("X") | None)
+}
+
+/// Whether `pid` is a live (not zombie) process whose command line holds
+/// `needle`. An exiting process already shows an empty command line, so
+/// this is for finding a node, not for waiting until it is gone (see
+/// [`pid_alive`]).
+pub(crate) fn pid_matches(pid: u32, needle: &str) -> bool {
+    if !pid_alive(pid) {
         return false;
     }
     let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
@@ -64,6 +73,28 @@ fn signal(pid: u32, sig: i32) {
     // to be our node's geth just before.
     unsafe {
         libc::kill(pid as libc::pid_t, sig);
+    }
+}
+
+/// Whether `pid` is alive with an empty command line: a process that has
+/// begun to exit and is releasing its memory.
+fn exiting(pid: u32) -> bool {
+    pid_alive(pid) && fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.is_empty())
+}
+
+/// Waits up to `limit` for `pid` to exit (reaping it when it is our own
+/// child); whether it did.
+async fn wait_gone(pid: u32, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        reap(pid);
+        if !pid_alive(pid) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -136,23 +167,23 @@ impl Runtime for ProcessRuntime {
             return Ok(());
         };
         if !self.running(node, handle) {
+            // Already exiting (alive, command line gone): wait it out so
+            // the datadir is free when `down` returns.
+            if exiting(pid) && !wait_gone(pid, grace).await {
+                bail!("{}: process {pid} is still exiting", node.name)
+            }
             return Ok(());
         }
         signal(pid, libc::SIGINT);
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
-            if !self.running(node, handle) {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        // From here on the pid is known to be our geth: wait for the process
+        // to be gone, not for its command line to change (it empties while
+        // the process exits, long before the datadir lock is released).
+        if wait_gone(pid, grace).await {
+            return Ok(());
         }
         signal(pid, libc::SIGKILL);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if !self.running(node, handle) {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        if wait_gone(pid, Duration::from_secs(5)).await {
+            return Ok(());
         }
         bail!("{}: process {pid} did not exit after SIGKILL", node.name)
     }
@@ -242,6 +273,22 @@ impl ProcessRuntime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_signalled_child_is_waited_for_until_gone() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        assert!(pid_alive(pid));
+        assert!(!wait_gone(pid, Duration::from_millis(200)).await);
+        signal(pid, libc::SIGTERM);
+        assert!(wait_gone(pid, Duration::from_secs(5)).await);
+        assert!(!pid_alive(pid), "reaped, not a zombie");
+        // Already reaped by wait_gone: this only satisfies the Child API.
+        let _ = child.wait();
+    }
 
     #[test]
     fn own_process_matches_and_bogus_pid_does_not() {
