@@ -1,11 +1,23 @@
 //! Finding free loopback ports for a network's nodes. This is the one impure
 //! input to planning: it probes by binding, so `up` and `--dry-run` show the
 //! same ports (unless something else grabs one in between).
+//!
+//! A probe alone cannot keep two networks started at once from picking the
+//! same ports (both probe before either geth binds), nor keep a new network
+//! off the ports of a stopped one that will resume. So `up` goes through
+//! [`Registry`]: a machine-wide record of the ports handed to each network
+//! directory, read and written under an exclusive file lock.
 
 use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
 use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
-use anyhow::bail;
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::plan::NodePorts;
 
@@ -72,6 +84,121 @@ pub(crate) fn allocate(count: usize, avoid: &BTreeSet<u16>) -> anyhow::Result<Ve
     Ok(out)
 }
 
+/// How long a reservation outlives its network directory not existing yet
+/// (`up` reserves before it writes the directory).
+const PENDING: Duration = Duration::from_secs(600);
+
+/// One network's reserved ports, as recorded in the registry.
+#[derive(Debug, Serialize, Deserialize)]
+struct Reserved {
+    /// The network's directory (`$MEDCHAIN_HOME/<network>`).
+    dir: PathBuf,
+    /// Every port of every node.
+    ports: Vec<NodePorts>,
+}
+
+/// The machine-wide port registry: one JSON file per network directory
+/// under `<cache>/ports/`. A reservation lasts while its network directory
+/// exists (so a stopped network keeps its ports for `up` to resume) and is
+/// dropped by `down --purge` or when the directory is gone.
+pub(crate) struct Registry {
+    root: PathBuf,
+}
+
+impl Registry {
+    /// The registry in medchain's cache directory.
+    pub(crate) fn machine() -> Self {
+        Self::at(crate::geth::cache_dir().join("ports"))
+    }
+
+    /// A registry rooted at `root` (tests use a temporary one).
+    pub(crate) fn at(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn file_of(&self, dir: &Path) -> PathBuf {
+        let h = Sha256::digest(dir.as_os_str().as_encoded_bytes());
+        self.root.join(format!("{}.json", hex::encode(&h[..12])))
+    }
+
+    /// Ports for the `count` nodes of the network in `dir`: `previous`
+    /// when they are all free and nobody else holds them (a resumed network
+    /// keeps its endpoints), else newly allocated ones that no other
+    /// network holds. The choice is recorded before the lock is released.
+    pub(crate) fn reserve(
+        &self,
+        dir: &Path,
+        count: usize,
+        previous: Option<&[NodePorts]>,
+    ) -> anyhow::Result<Vec<NodePorts>> {
+        fs::create_dir_all(&self.root)
+            .with_context(|| format!("creating {}", self.root.display()))?;
+        let lock = fs::File::create(self.root.join(".lock"))
+            .with_context(|| format!("opening {}", self.root.join(".lock").display()))?;
+        lock.lock().context("locking the port registry")?;
+        let others = self.held_by_others(dir);
+        let ports = match previous {
+            Some(p) if all_free(p) && !p.iter().any(|n| overlaps(n, &others)) => p.to_vec(),
+            _ => allocate(count, &others)?,
+        };
+        let own = Reserved {
+            dir: dir.to_path_buf(),
+            ports: ports.clone(),
+        };
+        let mut f = fs::File::create(self.file_of(dir))?;
+        f.write_all(serde_json::to_string(&own)?.as_bytes())?;
+        Ok(ports)
+    }
+
+    /// Forgets the reservation of the network in `dir` (its data is gone).
+    pub(crate) fn release(&self, dir: &Path) {
+        let _ = fs::remove_file(self.file_of(dir));
+    }
+
+    /// Every port reserved by a live network other than the one in `dir`;
+    /// stale reservations are removed on the way.
+    fn held_by_others(&self, dir: &Path) -> BTreeSet<u16> {
+        let own = self.file_of(dir);
+        let mut held = BTreeSet::new();
+        let Ok(rd) = fs::read_dir(&self.root) else {
+            return held;
+        };
+        for e in rd.flatten() {
+            let path = e.path();
+            if path == own || path.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            let Some(r) = fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Reserved>(&t).ok())
+            else {
+                continue;
+            };
+            let young = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| SystemTime::now().duration_since(t).ok())
+                .is_some_and(|age| age < PENDING);
+            if r.dir.is_dir() || young {
+                for p in &r.ports {
+                    held.extend([p.http, p.ws, p.p2p, p.authrpc]);
+                }
+            } else {
+                let _ = fs::remove_file(&path);
+            }
+        }
+        held
+    }
+}
+
+/// Whether any port of `p` is in `held`.
+fn overlaps(p: &NodePorts, held: &BTreeSet<u16>) -> bool {
+    [p.http, p.ws, p.p2p, p.authrpc]
+        .iter()
+        .any(|x| held.contains(x))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +222,52 @@ mod tests {
         let first = allocate(1, &BTreeSet::new()).unwrap()[0];
         let again = allocate(1, &BTreeSet::from([first.http])).unwrap()[0];
         assert_ne!(again.http, first.http);
+    }
+
+    #[test]
+    fn networks_reserving_at_once_never_share_a_port() {
+        let reg = tempfile::tempdir().unwrap();
+        let homes = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                let root = reg.path().to_path_buf();
+                let dir = homes.path().join(format!("net{i}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                std::thread::spawn(move || Registry::at(root).reserve(&dir, 3, None).unwrap())
+            })
+            .collect();
+        let mut seen = BTreeSet::new();
+        for t in threads {
+            for p in t.join().unwrap() {
+                for q in [p.http, p.ws, p.p2p, p.authrpc] {
+                    assert!(seen.insert(q), "port {q} reserved twice");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_stopped_network_keeps_its_ports_until_purged() {
+        let reg = tempfile::tempdir().unwrap();
+        let homes = tempfile::tempdir().unwrap();
+        let (a, b) = (homes.path().join("a"), homes.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let r = Registry::at(reg.path().to_path_buf());
+        let first = r.reserve(&a, 1, None).unwrap();
+        // A resume keeps them; another network avoids them.
+        assert_eq!(
+            r.reserve(&a, 1, Some(&first)).unwrap()[0].http,
+            first[0].http
+        );
+        let other = r.reserve(&b, 1, Some(&first)).unwrap();
+        assert!(!overlaps(
+            &other[0],
+            &BTreeSet::from([first[0].http, first[0].p2p])
+        ));
+        // Purged: its ports are free for others again.
+        r.release(&a);
+        std::fs::remove_dir_all(&a).unwrap();
+        assert!(!r.held_by_others(&b).contains(&first[0].http));
     }
 }

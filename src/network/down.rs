@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::ports;
 use crate::runtime::{AnyRuntime, Runtime};
 use crate::state::State;
 
@@ -20,6 +21,7 @@ pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
     if purge {
         fs::remove_dir_all(&state.plan.dir)
             .with_context(|| format!("removing {}", state.plan.dir.display()))?;
+        ports::Registry::machine().release(&state.plan.dir);
     } else {
         state.save()?;
     }
