@@ -301,6 +301,10 @@ pub struct ArgLayout {
     pub netrestrict: Option<String>,
     /// `--nat`: the address geth advertises (`none`, or `extip:<ip>`).
     pub nat: String,
+    /// `--http.vhosts`: the host names the HTTP JSON-RPC answers to (geth
+    /// always answers IP-literal Host headers). Never `*`: a web page could
+    /// then reach the node's accounts through DNS rebinding.
+    pub http_vhosts: Vec<String>,
 }
 
 impl ArgLayout {
@@ -313,13 +317,22 @@ impl ArgLayout {
             rpc_addr: "127.0.0.1".into(),
             netrestrict: Some("127.0.0.0/8".into()),
             nat: "none".into(),
+            http_vhosts: vec!["localhost".into()],
         }
     }
 }
 
-/// geth's arguments for one node: RPC on the layout's address, no
-/// discovery, syncing in full, and sealing set up but not started (peering
-/// comes first, then `miner_start`, so no sealer builds a lonely fork).
+/// `--ws.origins`: the only browser origin whose pages may open the
+/// WebSocket JSON-RPC (clients that send no Origin, i.e. every non-browser
+/// tool, are not affected). Geth's default adds `http://<hostname>`.
+pub(crate) const WS_ORIGINS: &str = "http://localhost";
+
+/// geth's arguments for one node: RPC on the layout's address, answering
+/// only the layout's host names and browser pages from localhost (no
+/// `--http.corsdomain`: geth then sends no CORS headers, so other sites'
+/// pages cannot read its answers), no discovery, syncing in full, and
+/// sealing set up but not started (peering comes first, then
+/// `miner_start`, so no sealer builds a lonely fork).
 pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) -> Vec<String> {
     let mut a: Vec<String> = Vec::new();
     let mut push = |k: &str, v: String| {
@@ -337,9 +350,11 @@ pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) ->
     push("--http.addr", layout.rpc_addr.clone());
     push("--http.port", node.ports.http.to_string());
     push("--http.api", apis(topo.consensus).into());
+    push("--http.vhosts", layout.http_vhosts.join(","));
     push("--ws.addr", layout.rpc_addr.clone());
     push("--ws.port", node.ports.ws.to_string());
     push("--ws.api", apis(topo.consensus).into());
+    push("--ws.origins", WS_ORIGINS.into());
     push("--authrpc.addr", "127.0.0.1".into());
     push("--authrpc.port", node.ports.authrpc.to_string());
     push("--miner.gaslimit", topo.gas_limit.to_string());
@@ -562,10 +577,47 @@ mod tests {
         assert!(sealer.contains("--http.addr 127.0.0.1") && sealer.contains("--ws.addr 127.0.0.1"));
         assert!(sealer.contains("--nodiscover"));
         assert!(
+            sealer.contains("--http.vhosts localhost ")
+                && sealer.contains("--ws.origins http://localhost "),
+            "{sealer}"
+        );
+        assert!(
             sealer.contains("--miner.gasprice 1"),
             "otherwise low-tip txs stay on the member"
         );
         assert_eq!(p.geth, GethVersion::V1_13_15);
+    }
+
+    /// The value each of `flags` has in `args` (every occurrence).
+    fn flag_values<'a>(args: &'a [String], flags: &[&str]) -> Vec<(&'a str, &'a str)> {
+        args.windows(2)
+            .filter(|w| flags.contains(&w[0].as_str()))
+            .map(|w| (w[0].as_str(), w[1].as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn process_nodes_check_host_and_origin_with_no_wildcard() {
+        for yaml in [
+            THREE,
+            "consensus: ethash\nhospitals:\n - {name: a, sealers: 2}\n",
+        ] {
+            for n in &make(yaml).nodes {
+                let got = flag_values(
+                    &n.args,
+                    &["--http.vhosts", "--http.corsdomain", "--ws.origins"],
+                );
+                assert_eq!(
+                    got,
+                    vec![
+                        ("--http.vhosts", "localhost"),
+                        ("--ws.origins", "http://localhost")
+                    ],
+                    "{}",
+                    n.name
+                );
+            }
+        }
     }
 
     #[test]

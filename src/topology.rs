@@ -22,6 +22,54 @@ pub(crate) const MAX_GAS_LIMIT: u64 = 1_000_000_000;
 /// Most prefunded test accounts a network gets.
 pub(crate) const MAX_ACCOUNTS: u64 = 10_000;
 
+/// Chain ids of public networks (mainnets and their public testnets),
+/// with the names messages use. A private network on one of these ids
+/// would accept transactions signed for that public chain, and its own
+/// transactions would be valid there (EIP-155 replay protection works
+/// only between different chain ids), so `chain_id` refuses them.
+pub(crate) const PUBLIC_CHAINS: &[(u64, &str)] = &[
+    (1, "Ethereum mainnet"),
+    (3, "Ropsten"),
+    (4, "Rinkeby"),
+    (5, "Goerli"),
+    (10, "OP Mainnet"),
+    (25, "Cronos"),
+    (42, "Kovan"),
+    (56, "BNB Smart Chain"),
+    (61, "Ethereum Classic"),
+    (63, "Mordor (Ethereum Classic testnet)"),
+    (100, "Gnosis"),
+    (137, "Polygon"),
+    (250, "Fantom"),
+    (324, "zkSync Era"),
+    (1101, "Polygon zkEVM"),
+    (1284, "Moonbeam"),
+    (5000, "Mantle"),
+    (8453, "Base"),
+    (17000, "Holesky"),
+    (42161, "Arbitrum One"),
+    (42170, "Arbitrum Nova"),
+    (42220, "Celo"),
+    (43114, "Avalanche C-Chain"),
+    (59144, "Linea"),
+    (80002, "Polygon Amoy"),
+    (81457, "Blast"),
+    (84532, "Base Sepolia"),
+    (421614, "Arbitrum Sepolia"),
+    (534352, "Scroll"),
+    (560048, "Hoodi"),
+    (11155111, "Sepolia"),
+    (11155420, "OP Sepolia"),
+];
+
+/// The public network that uses `chain_id`, if any.
+pub(crate) fn public_chain(chain_id: u64) -> Option<&'static str> {
+    PUBLIC_CHAINS
+        .iter()
+        .find(|(id, _)| *id == chain_id)
+        .map(|(_, name)| *name)
+}
+
 /// Consensus engine, which also selects the pinned geth release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,9 +122,13 @@ pub struct Hospital {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Docker engine this hospital's nodes run on (`DOCKER_HOST` syntax:
-    /// `unix:///…`, `tcp://host:2376`); default: the local engine.
+    /// `unix:///…`, `https://host:2376`); default: the local engine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_host: Option<String>,
+    /// Whether a plaintext (`tcp://`, `http://`) `docker_host` is accepted
+    /// (the engine API is root on its host and keystores travel over it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
     /// Address other hospitals' nodes reach this hospital's Docker host at
     /// (IP or DNS name) when hospitals run on several engines; default:
     /// the host of a `tcp://` `docker_host`.
@@ -182,6 +234,8 @@ pub struct Defaults {
     pub sealers: u64,
     /// `hospitals[].members`.
     pub members: u64,
+    /// `hospitals[].insecure`: plaintext Docker endpoints are refused.
+    pub insecure: bool,
 }
 
 /// The topology defaults: an empty file is a one-hospital Clique network
@@ -199,6 +253,7 @@ pub(crate) const DEFAULTS: Defaults = Defaults {
     hospital_name_prefix: "hospital-",
     sealers: 1,
     members: 1,
+    insecure: false,
 };
 
 impl Defaults {
@@ -235,6 +290,7 @@ struct RawHospital {
     members: Option<u64>,
     image: Option<String>,
     docker_host: Option<String>,
+    insecure: Option<bool>,
     advertise: Option<String>,
 }
 
@@ -310,12 +366,43 @@ fn check_image(image: &str) -> Result<(), String> {
 
 /// Checks a Docker engine endpoint in `DOCKER_HOST` syntax.
 fn check_docker_host(host: &str) -> Result<(), String> {
-    let schemes = ["unix://", "tcp://", "http://", "https://"];
-    match schemes.iter().find(|s| host.starts_with(**s)) {
+    let schemes = ["unix://", "https://"].into_iter().chain(PLAINTEXT_SCHEMES);
+    match schemes.into_iter().find(|s| host.starts_with(*s)) {
         Some(s) if host.len() > s.len() && !host.contains(char::is_whitespace) => Ok(()),
         _ => Err(format!(
-            "{host:?} is not a Docker endpoint: expected unix:///var/run/docker.sock or tcp://HOST:2376 (as DOCKER_HOST)"
+            "{host:?} is not a Docker endpoint: expected unix:///var/run/docker.sock or https://HOST:2376 (as DOCKER_HOST)"
         )),
+    }
+}
+
+/// `docker_host` schemes that reach the engine without TLS: bollard
+/// (`Docker::connect_with_host`) speaks TLS on `tcp://` only when
+/// DOCKER_TLS_VERIFY happens to be set where medchain runs, which the file
+/// cannot promise, so only `https://` counts as TLS.
+const PLAINTEXT_SCHEMES: [&str; 2] = ["tcp://", "http://"];
+
+/// A plaintext engine endpoint is refused unless the hospital says
+/// `insecure: true`, and `insecure` is refused where it means nothing.
+/// `field` is the hospital's (`hospitals[i]`); `host` a well-formed
+/// `docker_host`, if any.
+fn check_transport(field: &str, host: Option<&str>, insecure: bool, p: &mut Problems) {
+    let plain = host.and_then(|h| {
+        PLAINTEXT_SCHEMES
+            .iter()
+            .find_map(|s| h.strip_prefix(s).map(|rest| (h, rest)))
+    });
+    match (plain, insecure) {
+        (Some((h, rest)), false) => p.add(
+            &format!("{field}.docker_host"),
+            format!(
+                "{h:?} is a plaintext Docker endpoint, refused: the engine API is root on that host and medchain uploads node keystores and passwords over it, so anyone on the network path could read them or take over the host; use TLS: run dockerd with --tlsverify, write docker_host: \"https://{rest}\" and put the client's ca.pem, cert.pem and key.pem in $DOCKER_CERT_PATH (default ~/.docker); or, only on a network you trust, set `insecure: true` on this hospital"
+            ),
+        ),
+        (None, true) => p.add(
+            &format!("{field}.insecure"),
+            "applies only to a plaintext tcp:// or http:// docker_host; remove it",
+        ),
+        _ => {}
     }
 }
 
@@ -383,6 +470,13 @@ fn check_identity(network: &str, chain_id: u64, p: &mut Problems) {
         p.add(
             "chain_id",
             "0 is not a valid chain id (EIP-155 needs a positive id); use e.g. 1337",
+        );
+    } else if let Some(name) = public_chain(chain_id) {
+        p.add(
+            "chain_id",
+            format!(
+                "{chain_id} is the chain id of {name}, a public network: transactions signed for this private network would be replayable on {name}, and {name}'s transactions on this network; use an id no public network uses, e.g. 1337"
+            ),
         );
     } else if chain_id > (1u64 << 53) {
         p.add(
@@ -523,8 +617,10 @@ fn check_hospital(i: usize, h: RawHospital, earlier: &[Hospital], p: &mut Proble
     if let Some(Err(why)) = h.image.as_deref().map(check_image) {
         p.add(&format!("{field}.image"), why);
     }
-    if let Some(Err(why)) = h.docker_host.as_deref().map(check_docker_host) {
-        p.add(&format!("{field}.docker_host"), why);
+    let insecure = h.insecure.unwrap_or(DEFAULTS.insecure);
+    match h.docker_host.as_deref().map(check_docker_host) {
+        Some(Err(why)) => p.add(&format!("{field}.docker_host"), why),
+        _ => check_transport(&field, h.docker_host.as_deref(), insecure, p),
     }
     Hospital {
         name,
@@ -532,6 +628,7 @@ fn check_hospital(i: usize, h: RawHospital, earlier: &[Hospital], p: &mut Proble
         members,
         image: h.image,
         docker_host: h.docker_host,
+        insecure,
         advertise: h.advertise,
     }
 }
@@ -600,13 +697,13 @@ mod tests {
     #[test]
     fn docker_fields_are_checked_and_several_engines_need_addresses() {
         let t = parse(
-            "image: medchain/geth:v1.13.15\nhospitals:\n  - {name: a, image: ethereum/client-go:v1.13.15}\n  - {name: b, docker_host: \"tcp://10.1.2.3:2376\", advertise: 192.168.1.9}\n  - {name: c, docker_host: \"tcp://[fd00::1]:2376\"}\n",
+            "image: medchain/geth:v1.13.15\nhospitals:\n  - {name: a, image: ethereum/client-go:v1.13.15}\n  - {name: b, docker_host: \"https://10.1.2.3:2376\", advertise: 192.168.1.9}\n  - {name: c, docker_host: \"tcp://[fd00::1]:2376\", insecure: true}\n",
             "t.yaml",
         );
         let e = t.unwrap_err().message;
         assert!(e.contains("hospitals[0].advertise"), "{e}");
         let t = parse(
-            "hospitals:\n  - {name: a, advertise: 10.0.0.1}\n  - {name: b, docker_host: \"tcp://host-b.example:2376\"}\n",
+            "hospitals:\n  - {name: a, advertise: 10.0.0.1}\n  - {name: b, docker_host: \"https://host-b.example:2376\"}\n",
             "t.yaml",
         )
         .unwrap();
@@ -620,6 +717,115 @@ mod tests {
             .contains("hospitals[0].docker_host"));
         assert!(err("hospitals:\n  - {name: a, dockerhost: x}\n")
             .contains("did you mean `docker_host`"));
+    }
+
+    #[test]
+    fn plaintext_docker_engines_need_insecure_and_tls_ones_do_not() {
+        for host in ["tcp://10.0.0.2:2376", "http://10.0.0.2:2375"] {
+            let e = err(&format!(
+                "hospitals:\n  - {{name: a, docker_host: \"{host}\"}}\n"
+            ));
+            assert!(
+                e.starts_with(&format!(
+                    "t.yaml: hospitals[0].docker_host: \"{host}\" is a plaintext Docker endpoint"
+                )),
+                "{e}"
+            );
+            for words in [
+                "the engine API is root on that host",
+                "keystores and passwords",
+                "docker_host: \"https://10.0.0.2:",
+                "$DOCKER_CERT_PATH",
+                "`insecure: true`",
+            ] {
+                assert!(e.contains(words), "{words}: {e}");
+            }
+            let t = parse(
+                &format!("hospitals:\n  - {{name: a, docker_host: \"{host}\", insecure: true}}\n"),
+                "t.yaml",
+            )
+            .unwrap();
+            assert!(t.hospitals[0].insecure);
+        }
+        for host in ["https://10.0.0.2:2376", "unix:///var/run/docker.sock"] {
+            let t = parse(
+                &format!("hospitals:\n  - {{name: a, docker_host: \"{host}\"}}\n"),
+                "t.yaml",
+            )
+            .unwrap();
+            assert!(!t.hospitals[0].insecure);
+        }
+        // `insecure` where nothing is plaintext is a leftover, not a setting.
+        for h in [
+            "{name: a, insecure: true}",
+            "{name: a, docker_host: \"https://h:2376\", insecure: true}",
+        ] {
+            let e = err(&format!("hospitals:\n  - {h}\n"));
+            assert!(
+                e.starts_with("t.yaml: hospitals[0].insecure: applies only to a plaintext"),
+                "{e}"
+            );
+        }
+        assert!(parse("hospitals:\n  - {name: a, insecure: false}\n", "t.yaml").is_ok());
+        // Each hospital is judged on its own, and all at once.
+        let e = parse(
+            "hospitals:\n  - {name: a, docker_host: \"tcp://h1:2376\", insecure: true}\n  - {name: b, docker_host: \"tcp://h2:2376\"}\n  - {name: c, docker_host: \"http://h3:2375\"}\n",
+            "t.yaml",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("hospitals[1].docker_host"), "{e}");
+        assert!(
+            e.details
+                .iter()
+                .any(|d| d.contains("hospitals[2].docker_host")),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("hospitals[0]"), "{e}");
+    }
+
+    #[test]
+    fn public_chain_ids_are_refused_with_the_replay_reason() {
+        for (id, name) in [
+            (1, "Ethereum mainnet"),
+            (5, "Goerli"),
+            (11155111, "Sepolia"),
+            (17000, "Holesky"),
+            (560048, "Hoodi"),
+            (61, "Ethereum Classic"),
+            (137, "Polygon"),
+            (42161, "Arbitrum One"),
+            (534352, "Scroll"),
+        ] {
+            let e = err(&format!("chain_id: {id}\n"));
+            assert_eq!(
+                e,
+                format!("t.yaml: chain_id: {id} is the chain id of {name}, a public network: transactions signed for this private network would be replayable on {name}, and {name}'s transactions on this network; use an id no public network uses, e.g. 1337"),
+            );
+        }
+        let required = [
+            1, 3, 4, 5, 42, 11155111, 17000, 560048, 61, 63, 10, 56, 100, 137, 250, 324, 8453,
+            42161, 43114, 59144, 534352,
+        ];
+        for id in required {
+            assert!(public_chain(id).is_some(), "{id} missing");
+        }
+        let mut ids: Vec<u64> = PUBLIC_CHAINS.iter().map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), PUBLIC_CHAINS.len(), "an id is listed twice");
+        // The default and the ids medchain's own files use stay private.
+        for id in [DEFAULTS.chain_id, 1337, 99, 48152, 48153, 48154] {
+            assert_eq!(public_chain(id), None, "{id}");
+        }
+        assert!(parse("chain_id: 31337\n", "t.yaml").is_ok());
+        // Found together with the file's other problems.
+        let e = parse("chain_id: 1\nnetwork: Bad\n", "t.yaml").unwrap_err();
+        assert!(
+            e.details
+                .iter()
+                .any(|d| d.contains("chain_id: 1 is the chain id of Ethereum mainnet")),
+            "{e}"
+        );
     }
 
     #[test]
@@ -764,6 +970,7 @@ mod tests {
                 members: d.members,
                 image: None,
                 docker_host: None,
+                insecure: d.insecure,
                 advertise: None,
             }]
         );
@@ -819,6 +1026,7 @@ mod tests {
             hospital_name_prefix,
             sealers,
             members,
+            insecure,
         } = DEFAULTS;
         // Keys whose default is a value, written as the table writes it;
         // the others (seed, image, ...) default to "not set".
@@ -839,6 +1047,7 @@ mod tests {
             ("hospitals[].name", format!("{hospital_name_prefix}<i>")),
             ("hospitals[].sealers", sealers.to_string()),
             ("hospitals[].members", members.to_string()),
+            ("hospitals[].insecure", insecure.to_string()),
         ];
         let doc = doc_defaults();
         let accepted = accepted_keys();

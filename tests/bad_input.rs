@@ -10,8 +10,18 @@ use common::medchain;
 const CASES: &[(&str, &[&str])] = &[
     ("network: [broken\n", &["medchain.yaml:"]),
     (
-        "hospitals:\n  - {name: a}\n  - {name: b, docker_host: \"tcp://10.0.0.2:2376\"}\n",
+        "hospitals:\n  - {name: a}\n  - {name: b, docker_host: \"https://10.0.0.2:2376\"}\n",
         &["hospitals[0].advertise", "several Docker engines"],
+    ),
+    (
+        "hospitals:\n  - {name: a, docker_host: \"tcp://10.0.0.2:2376\"}\n",
+        &[
+            "medchain.yaml: hospitals[0].docker_host:",
+            "plaintext Docker endpoint",
+            "root on that host",
+            "https://10.0.0.2:2376",
+            "insecure: true",
+        ],
     ),
     (
         "hospitals:\n  - {name: a, docker_host: \"ssh://x\"}\n",
@@ -52,6 +62,13 @@ const CASES: &[(&str, &[&str])] = &[
         &["hospitals[0]", "has no nodes"],
     ),
     ("chain_id: 0\n", &["chain_id", "not a valid chain id"]),
+    (
+        "chain_id: 1\n",
+        &[
+            "medchain.yaml: chain_id: 1 is the chain id of Ethereum mainnet",
+            "replayable",
+        ],
+    ),
     ("chain_id: -5\n", &["chain_id", "medchain.yaml:1:"]),
     (
         "consensus: raft\n",

@@ -369,7 +369,7 @@ fn hospitals_on_two_engine_endpoints_peer_through_advertised_ports() {
     let port = tcp_endpoint();
     let gw = bridge_gateway(&d);
     let net = TestNet::new(&format!(
-        "network: mcmulti\nconsensus: clique\nblock_period: 1\npeering: gateway\nhospitals:\n  - {{name: north, sealers: 1, members: 1, advertise: \"{gw}\"}}\n  - {{name: south, sealers: 1, members: 1, docker_host: \"tcp://127.0.0.1:{port}\", advertise: \"{gw}\"}}\n"
+        "network: mcmulti\nconsensus: clique\nblock_period: 1\npeering: gateway\nhospitals:\n  - {{name: north, sealers: 1, members: 1, advertise: \"{gw}\"}}\n  - {{name: south, sealers: 1, members: 1, docker_host: \"tcp://127.0.0.1:{port}\", insecure: true, advertise: \"{gw}\"}}\n"
     ));
     net.ok(&["image", "build", "--version", "1.13.15"]);
     net.ok(&["up", "--runtime", "docker", "--no-deploy"]);

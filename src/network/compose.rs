@@ -364,4 +364,47 @@ mod tests {
         assert!(peer.ends_with("miner.start()"), "{peer}");
         assert_eq!(y["networks"]["demo-a"]["name"], "demo-a");
     }
+
+    #[test]
+    fn compose_nodes_answer_only_their_own_names_and_no_wildcard_origin() {
+        let p = demo();
+        let text = render(&p);
+        let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        for n in &p.nodes {
+            let cmd: Vec<&str> = y["services"][n.name.as_str()]["command"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            let checks: Vec<&str> = cmd
+                .iter()
+                .copied()
+                .filter(|a| {
+                    ["--http.vhosts=", "--http.corsdomain=", "--ws.origins="]
+                        .iter()
+                        .any(|f| a.starts_with(f))
+                })
+                .collect();
+            let vhosts = format!("--http.vhosts=localhost,{}", n.name);
+            assert_eq!(
+                checks,
+                vec![vhosts.as_str(), "--ws.origins=http://localhost"],
+                "{}",
+                n.name
+            );
+            // The peering step dials the node by a name it answers to.
+            if let Some(peer) = y["services"][format!("peer-{}", n.name).as_str()].as_mapping() {
+                let url = peer[&serde_yaml::Value::from("command")][3]
+                    .as_str()
+                    .unwrap();
+                assert_eq!(url, format!("http://{}:{}", n.name, n.ports.http));
+            }
+        }
+        for flag in ["vhosts", "corsdomain", "origins"] {
+            assert!(!text.contains(&format!("{flag}=*")), "{flag}: {text}");
+            assert!(!text.contains(&format!("{flag}=\"*")), "{flag}: {text}");
+        }
+        assert!(!text.contains('*'), "no wildcard anywhere: {text}");
+    }
 }

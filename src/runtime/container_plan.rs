@@ -140,9 +140,19 @@ pub(crate) fn engine_of<'a>(plan: &'a Plan, hospital: &str) -> Option<&'a str> {
         .and_then(|h| h.docker_host.as_deref())
 }
 
+/// Host names node's HTTP JSON-RPC answers to in a container: `localhost`
+/// (and, as always in geth, any IP literal: the host reaches it at
+/// `127.0.0.1:<port>`, the health check at `127.0.0.1` inside) plus the
+/// node's name, which the compose export's peering step dials
+/// (`http://<node>:<port>`, Docker's DNS alias on the node's networks).
+pub(crate) fn http_vhosts(node: &NodePlan) -> Vec<String> {
+    vec!["localhost".into(), node.name.clone()]
+}
+
 /// geth's arguments inside the container: datadir on the volume, RPC on
 /// every interface of the container (published on the host's loopback
-/// only), the DAG from the shared read-only mount.
+/// only, answering only [`http_vhosts`]), the DAG from the shared
+/// read-only mount.
 pub(crate) fn container_args(plan: &Plan, node: &NodePlan) -> Vec<String> {
     let layout = ArgLayout {
         datadir: DATA_DIR.into(),
@@ -154,12 +164,9 @@ pub(crate) fn container_args(plan: &Plan, node: &NodePlan) -> Vec<String> {
         rpc_addr: "0.0.0.0".into(),
         netrestrict: None,
         nat: "none".into(),
+        http_vhosts: http_vhosts(node),
     };
-    let mut args = plan::geth_args(&plan.topology, node, &layout);
-    // Other containers (the compose export's peering step) reach the RPC
-    // by service name; it is published on the host's loopback only.
-    args.extend(["--http.vhosts".to_string(), "*".to_string()]);
-    args
+    plan::geth_args(&plan.topology, node, &layout)
 }
 
 /// Arguments of the one-shot `geth init` container.
@@ -328,6 +335,38 @@ mod tests {
         );
         assert!((0..6).all(|i| !cross_engine(&p, i)));
         assert_eq!(enode_across_engines(&p, 0, 2), None);
+    }
+
+    #[test]
+    fn containers_check_host_and_origin_with_no_wildcard() {
+        for peering in ["gateway", "mesh"] {
+            let p = demo(peering);
+            for n in &p.nodes {
+                let args = container_args(&p, n);
+                let got: Vec<(&str, &str)> = args
+                    .windows(2)
+                    .filter(|w| {
+                        ["--http.vhosts", "--http.corsdomain", "--ws.origins"]
+                            .contains(&w[0].as_str())
+                    })
+                    .map(|w| (w[0].as_str(), w[1].as_str()))
+                    .collect();
+                let vhosts = format!("localhost,{}", n.name);
+                assert_eq!(
+                    got,
+                    vec![
+                        ("--http.vhosts", vhosts.as_str()),
+                        ("--ws.origins", "http://localhost")
+                    ],
+                    "{}",
+                    n.name
+                );
+                assert!(!args.iter().any(|a| a.contains('*')), "{args:?}");
+            }
+        }
+        // The health check dials an IP literal, which needs no vhost.
+        let p = demo("gateway");
+        assert!(health_check(&p.nodes[0])[5].starts_with("http://127.0.0.1:"));
     }
 
     #[test]
