@@ -246,9 +246,14 @@ pub struct BenchReport {
     /// The driver's own resource use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub driver: Option<ResourceUsage>,
-    /// Whether the run was cut short (Ctrl-C); the rounds hold what ran.
+    /// Whether the run was cut short (Ctrl-C, or a round failed after
+    /// others completed); the rounds hold what ran.
     #[serde(default)]
     pub partial: bool,
+    /// Why the run stopped early, when a round failed (the completed rounds
+    /// are still reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 /// A block as the observer saw it.

@@ -289,9 +289,13 @@ async fn drive(
     let partial = interrupt.finish();
     observer.abort();
     let (driver, nodes) = monitors.finish().await;
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    // Completed rounds are kept when a later one fails (e.g. the observer
+    // died): the report says why it is partial.
+    let failure = match failure {
+        Some(e) if rounds.is_empty() => return Err(e),
+        Some(e) => Some(format!("{e:#}")),
+        None => None,
+    };
     Ok(BenchReport {
         schema: SCHEMA,
         network: setup.network.clone(),
@@ -305,7 +309,8 @@ async fn drive(
         rounds,
         resources: nodes,
         driver,
-        partial,
+        partial: partial || failure.is_some(),
+        failure,
     })
 }
 

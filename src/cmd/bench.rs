@@ -113,6 +113,12 @@ pub(crate) async fn execute(args: BenchArgs, g: &Global) -> anyhow::Result<()> {
             );
         }
     }
+    if let Some(why) = &outcome.report.failure {
+        anyhow::bail!(
+            "{why}; the report holds the {} round(s) that completed",
+            outcome.report.rounds.len()
+        );
+    }
     if outcome.report.partial {
         anyhow::bail!("the run was interrupted; the report holds the rounds that ran");
     }

@@ -128,6 +128,7 @@ mod tests {
                 ..Default::default()
             }),
             partial: false,
+            failure: None,
         }
     }
 

@@ -324,7 +324,7 @@ pub fn all_tables(report: &BenchReport) -> Vec<Table> {
 
 /// The line telling that a run was cut short, shown on every output.
 pub const PARTIAL_NOTE: &str =
-    "The run was interrupted before it finished: the rounds below hold only what ran.";
+    "The run stopped before it finished (interrupted, or a round failed): the rounds below hold only what ran.";
 
 #[cfg(test)]
 mod tests {
