@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::Global;
-use super::RuntimeArg;
 use crate::bench::{self, run::BenchOptions};
 use crate::error::InputError;
+use crate::runtime::Kind;
 use crate::{out, outln};
 
 /// Flags of `medchain bench`.
@@ -39,8 +39,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub keep: bool,
     /// Runtime for a network this run brings up (default: docker when an engine answers, else process).
-    #[arg(long, value_enum, env = "MEDCHAIN_RUNTIME")]
-    pub runtime: Option<RuntimeArg>,
+    #[arg(long, env = "MEDCHAIN_RUNTIME", value_parser = super::runtime_arg())]
+    pub runtime: Option<Kind>,
     /// Drive any JSON-RPC endpoint instead of a medchain network.
     #[arg(long, help_heading = "External endpoint")]
     pub rpc: Option<String>,
@@ -75,7 +75,7 @@ impl BenchArgs {
             baseline: self.baseline.clone(),
             max_regression,
             keep: self.keep,
-            runtime: self.runtime.map(Into::into),
+            runtime: self.runtime,
             rpc: self.rpc.clone(),
             ws: self.ws.clone(),
             key: self.key.clone(),

@@ -84,20 +84,9 @@ pub fn load(g: &Global) -> anyhow::Result<State> {
     State::load(&g.home, &name)
 }
 
-/// `--runtime` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RuntimeArg {
-    /// geth as local processes.
-    Process,
-    /// One Docker container per node.
-    Docker,
-}
-
-impl From<RuntimeArg> for Kind {
-    fn from(r: RuntimeArg) -> Kind {
-        match r {
-            RuntimeArg::Process => Kind::Process,
-            RuntimeArg::Docker => Kind::Docker,
-        }
-    }
+/// The `--runtime` flag's parser: one of [`Kind::NAMES`], parsed by the
+/// runtime module so this folder never names a kind.
+pub fn runtime_arg() -> impl clap::builder::TypedValueParser<Value = Kind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Kind::NAMES).try_map(|s| s.parse::<Kind>())
 }

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Global;
-use super::RuntimeArg;
 use crate::network::lifecycle::DEFAULT_FILE;
 use crate::network::up::{self, UpOptions, UpOutcome};
 use crate::outln;
+use crate::runtime::Kind;
 
 /// Flags of `medchain up`.
 #[derive(Debug, Args)]
@@ -17,8 +17,8 @@ pub struct UpArgs {
     #[arg(short = 'f', long = "file", default_value = DEFAULT_FILE)]
     pub file: PathBuf,
     /// Runtime for the nodes (default: docker when an engine answers, else process).
-    #[arg(long, value_enum, env = "MEDCHAIN_RUNTIME")]
-    pub runtime: Option<RuntimeArg>,
+    #[arg(long, env = "MEDCHAIN_RUNTIME", value_parser = super::runtime_arg())]
+    pub runtime: Option<Kind>,
     /// Print the full plan (nodes, ports, geth arguments, peering) and start nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -47,7 +47,7 @@ impl UpArgs {
             geth: self.geth,
             quiet: self.quiet,
             no_deploy: self.no_deploy,
-            runtime: self.runtime.map(Into::into),
+            runtime: self.runtime,
         }
     }
 }

@@ -58,7 +58,24 @@ impl fmt::Display for Kind {
     }
 }
 
+impl std::str::FromStr for Kind {
+    type Err = String;
+
+    /// Parses `process` or `docker` (the `--runtime` flag and
+    /// `MEDCHAIN_RUNTIME`).
+    fn from_str(s: &str) -> Result<Kind, String> {
+        match s {
+            "process" => Ok(Kind::Process),
+            "docker" => Ok(Kind::Docker),
+            _ => Err(format!("expected process or docker, got {s:?}")),
+        }
+    }
+}
+
 impl Kind {
+    /// Every runtime's name, for help texts and flag values.
+    pub const NAMES: [&'static str; 2] = ["process", "docker"];
+
     /// The runtime recorded in a state file (`process` for anything else,
     /// as state files before the docker runtime held only that).
     pub(crate) fn from_state(name: &str) -> Kind {
