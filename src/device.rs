@@ -563,6 +563,9 @@ fn write_configs(
     plans: &[DevicePlan],
     done: Vec<Done>,
 ) -> anyhow::Result<(Vec<Provisioned>, Vec<IndexEntry>)> {
+    // The network's devices directory (default configs, the index) is
+    // private; a chosen --out directory is created 0700 when missing.
+    crate::private_fs::create_dir(&devices_dir(state))?;
     let mut devices = Vec::with_capacity(plans.len());
     let mut entries = Vec::with_capacity(plans.len());
     for (d, done) in plans.iter().zip(done) {
@@ -601,9 +604,7 @@ fn save_index(state: &State, entries: Vec<IndexEntry>) -> anyhow::Result<PathBuf
     let index = index_path(state);
     let mut idx = load_index(&index)?;
     merge_index(&mut idx, entries);
-    let tmp = index.with_extension("json.tmp");
-    keys::write_private(&tmp, serde_json::to_string_pretty(&idx)?.as_bytes())?;
-    std::fs::rename(&tmp, &index).with_context(|| format!("writing {}", index.display()))?;
+    keys::write_private(&index, serde_json::to_string_pretty(&idx)?.as_bytes())?;
     Ok(index)
 }
 

@@ -8,14 +8,14 @@
 //! the keys of the others.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use alloy::primitives::{keccak256, Address, B256};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
+
+use crate::private_fs;
 
 /// A secp256k1 key with what the network needs to know about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,43 +68,40 @@ pub(crate) fn password(seed: u64, node: &str) -> String {
     hex::encode(&keccak256(&input)[..16])
 }
 
-/// Writes `contents` to `path` readable only by the owner (0600).
+/// Writes `contents` to `path` readable only by the owner (0600), without
+/// a window of wider permissions and without following a symlink there
+/// ([`private_fs::write`]).
 pub(crate) fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(contents)?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
-    Ok(())
+    private_fs::write(path, contents)
 }
 
-/// Writes a geth-compatible V3 keystore for `key` into `dir`, encrypted with
-/// `password`, unless one for that address is already there.
+/// Writes a geth-compatible V3 keystore for `key` into `dir` (0700),
+/// encrypted with `password`, unless one for that address is already there.
+/// The keystore library writes with default permissions, so it writes into
+/// a private staging directory; the file is then written 0600 into `dir`.
 pub(crate) fn write_keystore(
     dir: &Path,
     key: &KeyPair,
     password: &str,
     seed: u64,
 ) -> anyhow::Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    private_fs::create_dir(dir)?;
     let name = format!("medchain-{}", hex::encode(key.address));
     let path = dir.join(&name);
     if path.exists() {
-        return Ok(());
+        // Written by an older medchain, perhaps with wider permissions.
+        return private_fs::tighten_file(&path);
     }
+    // Beside the keystore directory, which geth and the Docker runtime read
+    // whole.
+    let staging = private_fs::Staging::new(dir.parent().unwrap_or(dir))?;
     use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed ^ 0x6b65_7973_746f_7265);
-    PrivateKeySigner::encrypt_keystore(dir, &mut rng, key.secret, password, Some(&name))
+    PrivateKeySigner::encrypt_keystore(staging.path(), &mut rng, key.secret, password, Some(&name))
         .with_context(|| format!("writing keystore {}", path.display()))?;
     // geth's keystore scanner skips files without an `address` field.
-    let mut json: serde_json::Value = serde_json::from_slice(&fs::read(&path)?)?;
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&fs::read(staging.path().join(&name))?)?;
     json["address"] = serde_json::Value::String(hex::encode(key.address));
     write_private(&path, serde_json::to_string(&json)?.as_bytes())?;
     Ok(())
@@ -113,6 +110,7 @@ pub(crate) fn write_keystore(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn derivation_is_deterministic_and_label_separated() {
@@ -146,14 +144,18 @@ mod tests {
 
     #[test]
     fn keystore_round_trips_with_password() {
-        let dir = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().join("keystore");
         let k = derive(3, "sealer");
-        write_keystore(dir.path(), &k, "pw", 3).unwrap();
-        let file = dir
-            .path()
-            .join(format!("medchain-{}", hex::encode(k.address)));
+        write_keystore(&dir, &k, "pw", 3).unwrap();
+        let file = dir.join(format!("medchain-{}", hex::encode(k.address)));
         let meta = fs::metadata(&file).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        let dir_mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(dir_mode, 0o700);
+        // Only the keystore file, and no staging directory left beside it.
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        assert_eq!(fs::read_dir(data.path()).unwrap().count(), 1);
         let json: serde_json::Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
         assert_eq!(
             json["address"],

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod network;
 pub mod plan;
 pub mod ports;
+pub(crate) mod private_fs;
 pub mod progress;
 pub mod records;
 pub mod rpc;

@@ -412,14 +412,17 @@ pub(crate) fn is_gateway(nodes: &[NodePlan], i: usize) -> bool {
 }
 
 impl fmt::Display for Plan {
-    /// The human-readable plan printed by `up --dry-run` (no secrets).
+    /// The human-readable plan printed by `up --dry-run`. It shows no
+    /// secret: not the seed every key derives from, no private key, no
+    /// keystore password (addresses, enodes and file paths are public).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.topology;
         writeln!(
             f,
-            "network {} — {} (geth {}), chain id {}, gas limit {}, peering {}, seed {}",
-            t.network, t.consensus, self.geth, t.chain_id, t.gas_limit, t.peering, self.seed
+            "network {} — {} (geth {}), chain id {}, gas limit {}, peering {}",
+            t.network, t.consensus, self.geth, t.chain_id, t.gas_limit, t.peering
         )?;
+        writeln!(f, "keys: deterministic from the network's seed (not shown)")?;
         match t.consensus {
             Consensus::Clique => writeln!(f, "block period {} s", t.block_period)?,
             Consensus::Ethash => writeln!(
@@ -654,5 +657,40 @@ mod tests {
         assert!(text.contains("a-sealer-0 → b-sealer-0"));
         assert!(text.contains("geth --datadir"));
         assert!(!text.contains(&hex::encode(p.accounts[0].secret)));
+    }
+
+    #[test]
+    fn dry_run_text_shows_no_seed_key_or_password() {
+        let seed = 7_340_912_885_163_u64;
+        let t = topology::parse(THREE, "t").unwrap();
+        let p = plan(
+            &t,
+            &PlanInputs {
+                seed,
+                home: "/h".into(),
+                ports: ports(node_count(&t)),
+                dag_dir: "/dag".into(),
+            },
+        );
+        let text = p.to_string();
+        assert!(text.contains("keys: deterministic from the network's seed (not shown)"));
+        let mut secrets = vec![
+            seed.to_string(),
+            format!("{seed:x}"),
+            hex::encode(p.patient_salt),
+        ];
+        let keys = p.nodes.iter().flat_map(|n| [&n.node_key, &n.account]);
+        let keys = keys
+            .chain(&p.accounts)
+            .chain(p.hospital_keys.iter().map(|(_, k)| k));
+        secrets.extend(keys.map(|k| hex::encode(k.secret)));
+        secrets.extend(p.nodes.iter().map(|n| crate::keys::password(seed, &n.name)));
+        let lower = text.to_lowercase();
+        for s in &secrets {
+            assert!(
+                !lower.contains(s.as_str()),
+                "the dry run shows {s}:\n{text}"
+            );
+        }
     }
 }

@@ -129,10 +129,7 @@ impl State {
             self.plan.dir.parent().unwrap_or(Path::new(".")),
             &self.plan.topology.network,
         );
-        let tmp = path.with_extension("json.tmp");
-        keys::write_private(&tmp, serde_json::to_string_pretty(self)?.as_bytes())?;
-        fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-        Ok(())
+        keys::write_private(&path, serde_json::to_string_pretty(self)?.as_bytes())
     }
 }
 

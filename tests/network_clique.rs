@@ -23,6 +23,7 @@ fn clique_three_hospitals_gateway_up_status_down_resume() {
     let net = TestNet::new(TOPO);
     let up = net.ok(&["up", "--seed", "7"]);
     assert!(up.stdout.contains("peered and advancing"), "{}", up.stdout);
+    secrets_are_private(&net.home().join("clique-e2e"));
 
     // Every planned edge is present in admin_peers on both ends.
     let state = net.state("clique-e2e");
@@ -115,8 +116,16 @@ fn clique_three_hospitals_gateway_up_status_down_resume() {
         .iter()
         .all(|n| n["up"] == false));
 
-    // up again: the same chain continues (same block hash at h, higher head).
-    net.ok(&["up"]);
+    // up again: the same chain continues (same block hash at h, higher
+    // head); a second `up` meanwhile is refused at once, naming the first.
+    let second = up_while_another_up_runs(&net);
+    assert_eq!(second.code, 1, "{}", second.stderr);
+    let line = second.stderr.trim_end();
+    assert!(
+        line.starts_with("error: network clique-e2e is busy: `medchain up --quiet` (pid ")
+            && !line.contains('\n'),
+        "{line}"
+    );
     let st = net.status();
     let url0 = st["nodes"][0]["rpc"].as_str().unwrap().to_string();
     let hash_after = rpc(
@@ -131,6 +140,58 @@ fn clique_three_hospitals_gateway_up_status_down_resume() {
     );
     assert!(st["common_height"].as_u64().unwrap() > h);
     assert_eq!(st["agree"], true);
+}
+
+/// Runs `medchain up` in the background, and once it holds the network's
+/// lock a second `up`; returns the second's outcome after the first ended
+/// (successfully).
+fn up_while_another_up_runs(net: &TestNet) -> common::Run {
+    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_medchain"))
+        .current_dir(net.dir.path())
+        .env("MEDCHAIN_HOME", net.home())
+        .env("MEDCHAIN_RUNTIME", "process")
+        .args(["up", "--quiet"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("medchain binary runs");
+    let lock = net.home().join("clique-e2e").join("lock");
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains("\"pid\""))
+        && start.elapsed() < std::time::Duration::from_secs(30)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let second = net.run(&["up"]);
+    assert!(first.wait().unwrap().success(), "the first up failed");
+    second
+}
+
+/// The network's directories are 0700 and its secrets 0600.
+fn secrets_are_private(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let mut dirs = vec![dir.to_path_buf(), dir.join("nodes")];
+    let mut files = vec![
+        dir.join("keys.json"),
+        dir.join("state.json"),
+        dir.join("lock"),
+    ];
+    for e in std::fs::read_dir(dir.join("nodes")).unwrap() {
+        let node = e.unwrap().path();
+        let data = node.join("data");
+        dirs.extend([node.clone(), data.clone(), data.join("keystore")]);
+        files.extend([node.join("password"), data.join("geth").join("nodekey")]);
+        for k in std::fs::read_dir(data.join("keystore")).unwrap() {
+            files.push(k.unwrap().path());
+        }
+    }
+    for d in &dirs {
+        assert_eq!(mode(d), 0o700, "{}", d.display());
+    }
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
 }
 
 #[test]

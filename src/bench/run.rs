@@ -28,6 +28,7 @@ use crate::contract::{self, Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
 use crate::keys;
 use crate::network::lifecycle::{self, Want};
+use crate::network::lock::NetworkLock;
 use crate::plan::{NodePlan, Role};
 use crate::records::parse_key;
 use crate::runtime::{Kind, NodeMonitor, Runtime};
@@ -96,6 +97,9 @@ struct Setup {
     state: Option<State>,
     /// Whether this run brought the network up (and tears it down).
     created: bool,
+    /// The network's lock while this run changes it (from bringing it up
+    /// to tearing it down).
+    lock: Option<NetworkLock>,
 }
 
 /// Runs the benchmark.
@@ -114,6 +118,7 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
         None => local(opts, &scenario).await?,
     };
     let result = drive(opts, &scenario, &setup).await;
+    let _lock = setup.lock;
     if let (true, Some(state)) = (setup.created && !opts.keep, setup.state) {
         if !opts.quiet {
             eprintln!(
@@ -131,7 +136,7 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
 /// A medchain network: the running one, or one brought up for this run;
 /// contracts deployed; load aimed at the scenario's target nodes.
 async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup> {
-    let running = lifecycle::load_or_up(&Want {
+    let mut running = lifecycle::load_or_up(&Want {
         home: opts.home.clone(),
         network: opts.network.clone(),
         file: opts.file.clone(),
@@ -139,8 +144,8 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         quiet: opts.quiet,
     })
     .await?;
-    let mut state = running.state;
-    lifecycle::ensure_contracts(&mut state).await?;
+    lifecycle::ensure_contracts(&mut running).await?;
+    let state = running.state;
     let chosen = targets(opts, scenario, &state)?;
     let topo = &state.plan.topology;
     let drain = match topo.consensus {
@@ -162,6 +167,7 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         seed: state.plan.seed,
         created: running.created,
         state: Some(state),
+        lock: running.lock,
     })
 }
 
@@ -238,6 +244,7 @@ async fn external(opts: &BenchOptions, url: &str) -> anyhow::Result<Setup> {
         seed: rand::random(),
         state: None,
         created: false,
+        lock: None,
     })
 }
 

@@ -27,8 +27,8 @@ fn parse_address(address: &str) -> Result<Address, InputError> {
 
 /// Sends the grant (or revocation) as admin and prints its transaction.
 pub(crate) async fn execute(args: AuthorizeArgs, g: &Global) -> anyhow::Result<()> {
-    let state = super::load(g)?;
     let user = parse_address(&args.address)?;
+    let (state, _lock) = super::load_to_change(g)?;
     let tx = records::authorize(&state, user, args.revoke).await?;
     outln!(
         "{} {user:#x} (tx {tx:#x})",

@@ -37,7 +37,7 @@ impl DeployArgs {
 
 /// Deploys and prints every recorded contract address.
 pub(crate) async fn execute(args: DeployArgs, g: &Global) -> anyhow::Result<()> {
-    let mut state = super::load(g)?;
+    let (mut state, _lock) = super::load_to_change(g)?;
     deploy::deploy(&mut state, &args.contracts()).await?;
     for (k, a) in &state.contracts {
         outln!("{k}: {a:#x}");

@@ -50,7 +50,8 @@ impl TryFrom<&ProvisionArgs> for ProvisionRequest {
 pub(crate) async fn execute(cmd: DeviceCommand, g: &Global) -> anyhow::Result<()> {
     let DeviceCommand::Provision(a) = cmd;
     let req = ProvisionRequest::try_from(&a)?;
-    let out = device::provision(&super::load(g)?, &req).await?;
+    let (state, _lock) = super::load_to_change(g)?;
+    let out = device::provision(&state, &req).await?;
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {

@@ -16,7 +16,7 @@ pub struct DownArgs {
 
 /// Stops every node and says what was kept.
 pub(crate) async fn execute(args: DownArgs, g: &Global) -> anyhow::Result<()> {
-    let state = super::load(g)?;
+    let (state, _lock) = super::load_to_change(g)?;
     let name = state.plan.topology.network.clone();
     let n = down::down(state, args.purge).await?;
     outln!(

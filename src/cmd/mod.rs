@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::network::lock::NetworkLock;
 use crate::network::{self, lifecycle::DEFAULT_FILE};
 use crate::runtime::Kind;
 use crate::state::State;
@@ -78,10 +79,20 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 /// The state of the network a command acts on: `--network`, else the one
 /// `./medchain.yaml` names when it has state, else the only one running
-/// under `--home`.
+/// under `--home`. For commands that only read it: no lock.
 pub fn load(g: &Global) -> anyhow::Result<State> {
     let name = network::select(&g.home, g.network.as_deref(), Path::new(DEFAULT_FILE))?;
     State::load(&g.home, &name)
+}
+
+/// For a command that changes the network [`load`] selects: its lock,
+/// held until dropped (exit 1 at once when another command holds it), and
+/// its state as of holding it. A network without state is the input error
+/// of [`load`], and nothing is created.
+pub fn load_to_change(g: &Global) -> anyhow::Result<(State, NetworkLock)> {
+    let name = load(g)?.plan.topology.network;
+    let lock = NetworkLock::acquire(&g.home, &name)?;
+    Ok((State::load(&g.home, &name)?, lock))
 }
 
 /// The `--runtime` flag's parser: one of [`Kind::NAMES`], parsed by the

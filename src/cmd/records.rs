@@ -119,7 +119,8 @@ pub(crate) async fn execute(cmd: RecordsCommand, g: &Global) -> anyhow::Result<(
             let reading = Reading::try_from(&reading)?;
             let patient = PatientRef::try_from(&patient)?;
             let device = key.as_deref().map(records::parse_key).transpose()?;
-            let added = records::add(&super::load(g)?, &patient, reading, device).await?;
+            let (state, _lock) = super::load_to_change(g)?;
+            let added = records::add(&state, &patient, reading, device).await?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&added)?);
             } else {

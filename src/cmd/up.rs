@@ -62,6 +62,7 @@ pub(crate) async fn execute(args: UpArgs, g: &Global) -> anyhow::Result<()> {
             converged,
             height,
             already,
+            ..
         } => outln!(
             "{}",
             up::summary(&state, elapsed, converged, height, already)

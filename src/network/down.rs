@@ -3,29 +3,54 @@
 //! too (and, on Docker, its volumes).
 
 use std::fs;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
 
+use super::lock::LOCK_FILE;
 use crate::ports;
 use crate::runtime::{AnyRuntime, Runtime};
 use crate::state::State;
 
 /// Stops the network and, with `purge`, deletes its data. Returns the
-/// number of nodes that were started.
+/// number of nodes that were started. The caller holds the network's lock.
 pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
     let rt = state.connect_runtime().await?;
     let was = state.started();
     stop_all(&rt, &mut state).await;
     rt.teardown(&state.plan, purge).await?;
     if purge {
-        fs::remove_dir_all(&state.plan.dir)
-            .with_context(|| format!("removing {}", state.plan.dir.display()))?;
+        remove_network_dir(&state.plan.dir)?;
         ports::Registry::machine().release(&state.plan.dir);
     } else {
         state.save()?;
     }
     Ok(was)
+}
+
+/// Deletes a network's directory, its lock file last: until then the lock
+/// the caller holds keeps other writers out. A writer that starts on the
+/// name in the meantime keeps its new directory.
+fn remove_network_dir(dir: &Path) -> anyhow::Result<()> {
+    let ctx = || format!("removing {}", dir.display());
+    for e in fs::read_dir(dir).with_context(ctx)? {
+        let e = e.with_context(ctx)?;
+        if e.file_name() == LOCK_FILE {
+            continue;
+        }
+        let p = e.path();
+        let removed = match e.file_type().with_context(ctx)?.is_dir() {
+            true => fs::remove_dir_all(&p),
+            false => fs::remove_file(&p),
+        };
+        removed.with_context(|| format!("removing {}", p.display()))?;
+    }
+    let _ = fs::remove_file(dir.join(LOCK_FILE));
+    match fs::remove_dir(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::DirectoryNotEmpty => Err(e).with_context(ctx),
+        _ => Ok(()),
+    }
 }
 
 /// Stops every node recorded in `state`, all at once, and forgets their

@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use crate::error::InputError;
 use crate::keys;
 use crate::plan::Plan;
+use crate::private_fs;
 use crate::progress::Progress;
 use crate::topology::{self, Topology};
 
@@ -25,14 +26,14 @@ pub(crate) fn load_topology(file: &Path) -> anyhow::Result<Topology> {
 }
 
 /// Writes genesis, node keys, keystores, password files and the test
-/// accounts' keys into the network's directory.
+/// accounts' keys into the network's directory: the directories that hold
+/// them 0700 (existing ones are tightened), every file 0600.
 pub(crate) fn write_files(plan: &Plan) -> anyhow::Result<()> {
-    fs::create_dir_all(&plan.dir).with_context(|| format!("creating {}", plan.dir.display()))?;
-    fs::write(
+    private_dirs(plan)?;
+    keys::write_private(
         &plan.genesis_path,
-        serde_json::to_string_pretty(&plan.genesis)?,
-    )
-    .with_context(|| format!("writing {}", plan.genesis_path.display()))?;
+        serde_json::to_string_pretty(&plan.genesis)?.as_bytes(),
+    )?;
     keys::write_private(
         &plan.dir.join("keys.json"),
         serde_json::to_string_pretty(&super::accounts::accounts_json(plan))?.as_bytes(),
@@ -47,6 +48,36 @@ pub(crate) fn write_files(plan: &Plan) -> anyhow::Result<()> {
             keys::write_private(pw_file, pw.as_bytes())?;
             keys::write_keystore(&n.datadir.join("keystore"), &n.account, &pw, plan.seed)?;
         }
+    }
+    Ok(())
+}
+
+/// Puts a `.gitignore` that ignores everything into `dir`, a directory of
+/// medchain's own holding keys (the compose export), unless one is there.
+pub(crate) fn ignore_in_git(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join(".gitignore");
+    if path.exists() {
+        return Ok(());
+    }
+    fs::write(
+        &path,
+        "# Written by medchain: node keys, keystores, passwords and test accounts'\n\
+         # private keys. Never commit them.\n*\n",
+    )
+    .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Creates (or tightens to) 0700 the network's directory and every
+/// directory under it that holds a node's keys.
+fn private_dirs(plan: &Plan) -> anyhow::Result<()> {
+    private_fs::create_dir(&plan.dir)?;
+    private_fs::create_dir(&plan.dir.join("nodes"))?;
+    for n in &plan.nodes {
+        if let Some(node_dir) = n.datadir.parent() {
+            private_fs::create_dir(node_dir)?;
+        }
+        private_fs::create_dir(&n.datadir)?;
+        private_fs::create_dir(&n.datadir.join("geth"))?;
     }
     Ok(())
 }
@@ -81,4 +112,95 @@ pub(crate) fn ensure_dag(geth: &Path, dir: &Path, progress: &Progress) -> anyhow
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{NodePorts, PlanInputs};
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(p: &Path) -> u32 {
+        fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    fn plan_in(home: &Path) -> Plan {
+        let topo = topology::parse("network: n\nhospitals:\n  - {name: a}\n", "t").unwrap();
+        let ports = (0..crate::plan::node_count(&topo) as u16)
+            .map(|i| NodePorts {
+                http: 9000 + i,
+                ws: 9100 + i,
+                p2p: 9200 + i,
+                authrpc: 9300 + i,
+            })
+            .collect();
+        crate::plan::plan(
+            &topo,
+            &PlanInputs {
+                seed: 9,
+                home: home.to_path_buf(),
+                ports,
+                dag_dir: home.join("dag"),
+            },
+        )
+    }
+
+    #[test]
+    fn keys_are_written_0600_in_0700_directories() {
+        let t = tempfile::tempdir().unwrap();
+        let plan = plan_in(t.path());
+        // A network directory left 0755 by an older medchain is tightened.
+        fs::create_dir_all(plan.dir.join("nodes")).unwrap();
+        for d in [&plan.dir, &plan.dir.join("nodes")] {
+            fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        write_files(&plan).unwrap();
+        let mut dirs = vec![plan.dir.clone(), plan.dir.join("nodes")];
+        let mut files = vec![plan.dir.join("keys.json"), plan.genesis_path.clone()];
+        for n in &plan.nodes {
+            dirs.extend([
+                n.datadir.parent().unwrap().to_path_buf(),
+                n.datadir.clone(),
+                n.datadir.join("geth"),
+                n.datadir.join("keystore"),
+            ]);
+            files.push(n.datadir.join("geth").join("nodekey"));
+            files.push(n.password_file.clone().unwrap());
+            for e in fs::read_dir(n.datadir.join("keystore")).unwrap() {
+                files.push(e.unwrap().path());
+            }
+        }
+        for d in &dirs {
+            assert_eq!(mode(d), 0o700, "{}", d.display());
+        }
+        for f in &files {
+            assert_eq!(mode(f), 0o600, "{}", f.display());
+        }
+        // Written again (a resumed network): the same, nothing left over.
+        write_files(&plan).unwrap();
+        assert_eq!(fs::read_dir(&plan.dir).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn a_symlink_planted_at_a_key_path_is_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        let plan = plan_in(t.path());
+        let outside = t.path().join("outside");
+        fs::write(&outside, b"not yours").unwrap();
+        fs::create_dir_all(&plan.dir).unwrap();
+        std::os::unix::fs::symlink(&outside, plan.dir.join("keys.json")).unwrap();
+        write_files(&plan).unwrap();
+        assert_eq!(fs::read(&outside).unwrap(), b"not yours");
+        assert!(fs::symlink_metadata(plan.dir.join("keys.json"))
+            .unwrap()
+            .is_file());
+    }
+
+    #[test]
+    fn a_directory_of_keys_is_ignored_by_git() {
+        let t = tempfile::tempdir().unwrap();
+        ignore_in_git(t.path()).unwrap();
+        let text = fs::read_to_string(t.path().join(".gitignore")).unwrap();
+        assert!(text.lines().any(|l| l == "*"), "{text}");
+    }
 }

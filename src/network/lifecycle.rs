@@ -9,6 +9,7 @@ use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::runtime::Kind;
 use crate::state::State;
 
+use super::lock::NetworkLock;
 use super::{deploy, down, select, status, up};
 
 /// Which network a command that needs one running should use, and how to
@@ -34,6 +35,9 @@ pub struct Running {
     pub state: State,
     /// Brought up by this invocation.
     pub created: bool,
+    /// The network's lock when this invocation changes the network (it
+    /// brought it up, so it will tear it down): keep it until then.
+    pub lock: Option<NetworkLock>,
 }
 
 /// The topology file used when neither `--network` nor `-f` is given.
@@ -62,6 +66,7 @@ pub(crate) async fn load_or_up(want: &Want) -> anyhow::Result<Running> {
             return Ok(Running {
                 state,
                 created: false,
+                lock: None,
             });
         }
     }
@@ -77,9 +82,10 @@ pub(crate) async fn load_or_up(want: &Want) -> anyhow::Result<Running> {
     })
     .await?;
     match outcome {
-        up::UpOutcome::Running { state, .. } => Ok(Running {
+        up::UpOutcome::Running { state, lock, .. } => Ok(Running {
             state: *state,
             created: true,
+            lock,
         }),
         up::UpOutcome::Planned(_) => anyhow::bail!("`up` planned instead of starting"),
     }
@@ -94,16 +100,37 @@ pub(crate) async fn all_alive(state: &State) -> bool {
     !alive.is_empty() && alive.iter().all(|a| *a)
 }
 
-/// Deploys MedicalRecords and Simple unless both are recorded.
-pub(crate) async fn ensure_contracts(state: &mut State) -> anyhow::Result<()> {
-    if !state.contracts.contains_key(MEDICAL_KEY) || !state.contracts.contains_key(SIMPLE_KEY) {
-        deploy::deploy(state, &[Which::Medical, Which::Simple]).await?;
+/// Deploys MedicalRecords and Simple unless both are recorded, under the
+/// network's lock (taken for the deployment when `running` holds none).
+pub(crate) async fn ensure_contracts(running: &mut Running) -> anyhow::Result<()> {
+    let state = &running.state;
+    if state.contracts.contains_key(MEDICAL_KEY) && state.contracts.contains_key(SIMPLE_KEY) {
+        return Ok(());
     }
-    Ok(())
+    let _lock = match running.lock {
+        Some(_) => None,
+        None => Some(lock_and_reload(&mut running.state)?),
+    };
+    deploy::deploy(&mut running.state, &[Which::Medical, Which::Simple]).await
+}
+
+/// Locks the network of `state` and reloads its state as of holding the
+/// lock.
+fn lock_and_reload(state: &mut State) -> anyhow::Result<NetworkLock> {
+    let network = state.plan.topology.network.clone();
+    let home = state
+        .plan
+        .dir
+        .parent()
+        .unwrap_or(&state.plan.dir)
+        .to_path_buf();
+    let lock = NetworkLock::acquire(&home, &network)?;
+    *state = State::load(&home, &network)?;
+    Ok(lock)
 }
 
 /// Stops every node and deletes the network's data (a network brought up
-/// for one run).
+/// for one run). The caller holds the network's lock.
 pub(crate) async fn teardown(state: State) -> anyhow::Result<()> {
     down::down(state, true).await.map(|_| ())
 }

@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod down;
 pub mod files;
 pub mod lifecycle;
+pub mod lock;
 pub mod logs;
 pub mod status;
 pub mod up;

@@ -15,6 +15,7 @@ use anyhow::{anyhow, Context};
 use super::converge::prepare_start_and_converge;
 use super::down::stop_all;
 use super::files::{ensure_dag, load_topology, write_files};
+use super::lock::NetworkLock;
 use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
 use crate::geth;
@@ -67,17 +68,28 @@ pub enum UpOutcome {
         height: u64,
         /// Whether the nodes were already running.
         already: bool,
+        /// The network's lock, held until this is dropped: a caller that
+        /// goes on changing the network (`bench`) keeps it.
+        lock: Option<NetworkLock>,
     },
 }
 
-/// Brings the network described by `opts.file` up (or resumes it).
+/// Brings the network described by `opts.file` up (or resumes it), holding
+/// its lock: a network that exists is locked before its state is read, a
+/// new one just before its first file is written (so bad input creates
+/// nothing). A dry run takes no lock.
 pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
     let progress = Progress::new(opts.quiet);
     let topo = load_topology(&opts.file)?;
-    let existing = if State::path(&opts.home, &topo.network).is_file() {
-        Some(State::load(&opts.home, &topo.network)?)
-    } else {
-        None
+    let lock = match opts.dry_run || !opts.home.join(&topo.network).is_dir() {
+        true => None,
+        false => Some(NetworkLock::acquire(&opts.home, &topo.network)?),
+    };
+    // Without the lock a network is new: one whose state appears meanwhile
+    // is refused when the lock is taken.
+    let existing = match State::path(&opts.home, &topo.network).is_file() {
+        true if opts.dry_run || lock.is_some() => Some(State::load(&opts.home, &topo.network)?),
+        _ => None,
     };
     let kind = match (&existing, opts.runtime) {
         (Some(prev), Some(k)) if prev.kind() != k => {
@@ -93,7 +105,7 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
         (None, None) => runtime::default_kind().await,
     };
     let rt = runtime::connect(kind, &topo).await?;
-    up_on(&rt, opts, topo, existing, progress).await
+    up_on(&rt, opts, topo, existing, progress, lock).await
 }
 
 /// `up` on a chosen runtime: resume checks, plan, then apply.
@@ -103,11 +115,19 @@ async fn up_on(
     topo: Topology,
     existing: Option<State>,
     progress: Progress,
+    lock: Option<NetworkLock>,
 ) -> anyhow::Result<UpOutcome> {
     let seed = choose_seed(opts, &topo, existing.as_ref())?;
     if let Some(prev) = &existing {
-        if let Some(done) = already_running(rt, opts, prev, &progress).await? {
-            return Ok(done);
+        if let Some(height) = already_running(rt, opts, prev).await? {
+            return Ok(UpOutcome::Running {
+                state: Box::new(prev.clone()),
+                elapsed: progress.elapsed(),
+                converged: progress.elapsed(),
+                height,
+                already: true,
+                lock,
+            });
         }
     }
     let plan = plan_network(opts, &topo, seed, existing.as_ref())?;
@@ -115,7 +135,7 @@ async fn up_on(
         return Ok(UpOutcome::Planned(Box::new(plan)));
     }
     let contracts = existing.map(|e| e.contracts).unwrap_or_default();
-    apply(rt, opts, plan, contracts, progress).await
+    apply(rt, opts, plan, contracts, progress, lock).await
 }
 
 /// The seed keys derive from: a resumed network keeps its own (and refuses
@@ -149,15 +169,14 @@ fn choose_seed(
     Ok(prev.plan.seed)
 }
 
-/// For a network that exists: the outcome when all its nodes already run,
+/// For a network that exists: the height when all its nodes already run,
 /// an error when only some do (resuming would fork it), `None` when none
 /// runs and it can be started again.
 async fn already_running(
     rt: &AnyRuntime,
     opts: &UpOptions,
     prev: &State,
-    progress: &Progress,
-) -> anyhow::Result<Option<UpOutcome>> {
+) -> anyhow::Result<Option<u64>> {
     let mut running: Vec<&str> = Vec::new();
     for n in &prev.plan.nodes {
         if let Some(h) = prev.handle(&n.name) {
@@ -174,13 +193,7 @@ async fn already_running(
             .block_number()
             .await
             .unwrap_or(0);
-        return Ok(Some(UpOutcome::Running {
-            state: Box::new(prev.clone()),
-            elapsed: progress.elapsed(),
-            converged: progress.elapsed(),
-            height,
-            already: true,
-        }));
+        return Ok(Some(height));
     }
     Err(InputError::new(format!(
         "network {:?} is partly running ({}); run `medchain down` first, then `medchain up`",
@@ -229,11 +242,16 @@ async fn apply(
     plan: Plan,
     contracts: std::collections::BTreeMap<String, alloy::primitives::Address>,
     progress: Progress,
+    lock: Option<NetworkLock>,
 ) -> anyhow::Result<UpOutcome> {
     let geth_path = {
         let p = &progress;
         let (path, _) = geth::resolve(plan.geth, opts.geth.as_deref(), &|m| p.step(m))?;
         path
+    };
+    let lock = match lock {
+        Some(l) => l,
+        None => lock_new(opts, &plan)?,
     };
     progress.step(format!(
         "network {}: {} nodes, {} (geth {})",
@@ -283,7 +301,21 @@ async fn apply(
         state: Box::new(state),
         height,
         already: false,
+        lock: Some(lock),
     })
+}
+
+/// Locks a network this command creates; refused when another command
+/// created it since this one looked.
+fn lock_new(opts: &UpOptions, plan: &Plan) -> anyhow::Result<NetworkLock> {
+    let network = &plan.topology.network;
+    let lock = NetworkLock::acquire(&opts.home, network)?;
+    if State::path(&opts.home, network).is_file() {
+        anyhow::bail!(
+            "network {network} was created by another command while this one prepared it; run `medchain up` again"
+        );
+    }
+    Ok(lock)
 }
 
 /// Deploys MedicalRecords and Simple where the state records no address.
