@@ -137,10 +137,7 @@ impl Registry {
             .with_context(|| format!("opening {}", self.root.join(".lock").display()))?;
         lock.lock().context("locking the port registry")?;
         let others = self.held_by_others(dir);
-        let ports = match previous {
-            Some(p) if all_free(p) && !p.iter().any(|n| overlaps(n, &others)) => p.to_vec(),
-            _ => allocate(count, &others)?,
-        };
+        let ports = choose(count, previous, &others)?;
         let own = Reserved {
             dir: dir.to_path_buf(),
             ports: ports.clone(),
@@ -189,6 +186,20 @@ impl Registry {
             }
         }
         held
+    }
+}
+
+/// `previous` when all its ports are free and none is in `held` (a resumed
+/// network keeps its endpoints), else `count` newly allocated sets avoiding
+/// `held`. `up --dry-run` uses it directly, reserving nothing.
+pub(crate) fn choose(
+    count: usize,
+    previous: Option<&[NodePorts]>,
+    held: &BTreeSet<u16>,
+) -> anyhow::Result<Vec<NodePorts>> {
+    match previous {
+        Some(p) if all_free(p) && !p.iter().any(|n| overlaps(n, held)) => Ok(p.to_vec()),
+        _ => allocate(count, held),
     }
 }
 

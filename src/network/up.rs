@@ -215,10 +215,11 @@ fn plan_network(
     let previous: Option<Vec<_>> = existing.map(|e| e.plan.nodes.iter().map(|n| n.ports).collect());
     let dir = opts.home.join(&topo.network);
     let ports = if opts.dry_run {
-        match previous {
-            Some(p) if ports::all_free(&p) => p,
-            _ => ports::allocate(plan::node_count(topo), &BTreeSet::new())?,
-        }
+        ports::choose(
+            plan::node_count(topo),
+            previous.as_deref(),
+            &BTreeSet::new(),
+        )?
     } else {
         ports::Registry::machine().reserve(&dir, plan::node_count(topo), previous.as_deref())?
     };

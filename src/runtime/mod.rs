@@ -76,24 +76,15 @@ impl Kind {
     /// Every runtime's name, for help texts and flag values.
     pub const NAMES: [&'static str; 2] = ["process", "docker"];
 
-    /// The runtime recorded in a state file (`process` for anything else,
-    /// as state files before the docker runtime held only that).
-    pub(crate) fn from_state(name: &str) -> Kind {
-        if name == "docker" {
-            Kind::Docker
-        } else {
-            Kind::Process
-        }
-    }
-
     /// Reads the `runtime` field of a state file of any version: older
-    /// files hold a free string, which [`from_state`](Self::from_state)
-    /// maps, so existing networks keep working after an upgrade.
+    /// files hold a free string, and anything but `docker` was the process
+    /// runtime (the only one before Docker), so existing networks keep
+    /// working after an upgrade.
     pub(crate) fn deserialize_legacy<'de, D: serde::Deserializer<'de>>(
         d: D,
     ) -> Result<Kind, D::Error> {
         let s = String::deserialize(d)?;
-        Ok(Kind::from_state(&s))
+        Ok(s.parse().unwrap_or(Kind::Process))
     }
 }
 
