@@ -203,7 +203,10 @@ pub(crate) fn plan_devices(
             let device_id = device_id(&req.hospital, index);
             DevicePlan {
                 index,
-                key: keys::derive(state.plan.seed, &key_label(&req.hospital, index)),
+                key: state
+                    .plan
+                    .key_source
+                    .derive(&key_label(&req.hospital, index)),
                 patient: patient_id(state.plan.patient_salt, &ssn),
                 config_path: out.join(format!("{device_id}.json")),
                 device_id,
@@ -282,6 +285,8 @@ pub struct Outcome {
     pub registrar_role: String,
     /// Whether the devices are bound to synthetic test patients.
     pub synthetic_patients: bool,
+    /// Whether the device keys are deterministic test keys (`--seed`).
+    pub test_keys: bool,
     /// The devices, in index order.
     pub devices: Vec<Provisioned>,
     /// The device index file.
@@ -632,6 +637,7 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
         registrar: s.registrar,
         registrar_role: s.role.to_string(),
         synthetic_patients: req.patients == Patients::Synthetic,
+        test_keys: state.plan.key_source.is_test(),
         devices,
         index,
     })
@@ -699,6 +705,10 @@ pub fn table(o: &Outcome) -> String {
         "config files hold the devices' private keys (0600); index: {}",
         o.index.display()
     );
+    if o.test_keys {
+        out.push_str("\nkeys: ");
+        out.push_str(crate::keys::KeySource::Seed(0).describe());
+    }
     out
 }
 
@@ -739,7 +749,7 @@ mod tests {
         let plan = crate::plan::plan(
             &topo,
             &PlanInputs {
-                seed: 9,
+                key_source: crate::keys::KeySource::Seed(9),
                 home: PathBuf::from("/h"),
                 ports,
                 dag_dir: PathBuf::from("/dag"),
@@ -898,6 +908,7 @@ mod tests {
             registrar: Address::ZERO,
             registrar_role: "hospital".into(),
             synthetic_patients: true,
+            test_keys: false,
             devices: vec![d("a-device-1", true), d("a-device-10", false)],
             index: PathBuf::from("/d/index.json"),
         };

@@ -1,6 +1,6 @@
 //! Topology → Plan: every node with its role, ports, directories, keys and
 //! geth arguments, the rendered genesis, and the peering edges. Pure: the
-//! only inputs besides the topology are a seed, the network's directory and
+//! only inputs besides the topology are the key source, the network's directory and
 //! ports already known to be free, so `up --dry-run` prints exactly what
 //! `up` will do.
 
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::genesis::{self, Prefund};
 use crate::geth::GethVersion;
-use crate::keys::{self, KeyPair};
+use crate::keys::{KeyPair, KeySource};
 use crate::topology::{Consensus, Peering, Topology};
 
 /// What a node does in the network.
@@ -110,8 +110,10 @@ pub struct Plan {
     pub topology: Topology,
     /// geth release that runs this network.
     pub geth: GethVersion,
-    /// Seed all keys derive from.
-    pub seed: u64,
+    /// Where every key derives from (a test seed or the network's secret;
+    /// older state files call it `seed`).
+    #[serde(alias = "seed")]
+    pub key_source: KeySource,
     /// The network's directory (`$MEDCHAIN_HOME/<network>`).
     pub dir: PathBuf,
     /// Where the rendered genesis is written.
@@ -135,8 +137,8 @@ pub struct Plan {
 /// Inputs besides the topology; everything impure was resolved before.
 #[derive(Debug, Clone)]
 pub struct PlanInputs {
-    /// Seed for keys.
-    pub seed: u64,
+    /// Where keys derive from.
+    pub key_source: KeySource,
     /// `$MEDCHAIN_HOME`.
     pub home: PathBuf,
     /// Free ports, one set per node in plan order.
@@ -167,20 +169,15 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
     );
     let dir = inputs.home.join(&topo.network);
     let geth = GethVersion::for_consensus(topo.consensus);
-    let seed = inputs.seed;
+    let keys = &inputs.key_source;
     let nodes = plan_nodes(topo, inputs, &dir);
     let accounts: Vec<KeyPair> = (0..topo.accounts)
-        .map(|i| keys::derive(seed, &format!("dev/{i}")))
+        .map(|i| keys.derive(&format!("dev/{i}")))
         .collect();
     let hospital_keys: Vec<(String, KeyPair)> = topo
         .hospitals
         .iter()
-        .map(|h| {
-            (
-                h.name.clone(),
-                keys::derive(seed, &format!("hospital/{}", h.name)),
-            )
-        })
+        .map(|h| (h.name.clone(), keys.derive(&format!("hospital/{}", h.name))))
         .collect();
     let alloc = prefunds(topo, &accounts, &nodes, &hospital_keys);
     let signers: Vec<Address> = nodes
@@ -196,12 +193,12 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
         dag_dir: (topo.consensus == Consensus::Ethash).then(|| inputs.dag_dir.clone()),
         topology: topo.clone(),
         geth,
-        seed,
+        key_source: keys.clone(),
         dir,
         nodes,
         accounts,
         hospital_keys,
-        patient_salt: keys::derive(seed, "patient-salt").secret,
+        patient_salt: keys.derive("patient-salt").secret,
     }
 }
 
@@ -231,7 +228,7 @@ fn plan_node(
     index: u64,
     ports: NodePorts,
 ) -> NodePlan {
-    let seed = inputs.seed;
+    let keys = &inputs.key_source;
     let name = format!("{hospital}-{role}-{index}");
     let node_dir = dir.join("nodes").join(&name);
     // On Clique every node has an unlocked account: sealers sign
@@ -239,8 +236,8 @@ fn plan_node(
     // GethVersion::members_start_miner_once).
     let password_file = (topo.consensus == Consensus::Clique).then(|| node_dir.join("password"));
     let mut node = NodePlan {
-        node_key: keys::derive(seed, &format!("node/{name}")),
-        account: keys::derive(seed, &format!("account/{name}")),
+        node_key: keys.derive(&format!("node/{name}")),
+        account: keys.derive(&format!("account/{name}")),
         datadir: node_dir.join("data"),
         log: node_dir.join("geth.log"),
         name,
@@ -422,7 +419,7 @@ impl fmt::Display for Plan {
             "network {} — {} (geth {}), chain id {}, gas limit {}, peering {}",
             t.network, t.consensus, self.geth, t.chain_id, t.gas_limit, t.peering
         )?;
-        writeln!(f, "keys: deterministic from the network's seed (not shown)")?;
+        writeln!(f, "keys: {}", self.key_source.describe())?;
         match t.consensus {
             Consensus::Clique => writeln!(f, "block period {} s", t.block_period)?,
             Consensus::Ethash => writeln!(
@@ -507,7 +504,7 @@ mod tests {
         plan(
             &t,
             &PlanInputs {
-                seed: 42,
+                key_source: crate::keys::KeySource::Seed(42),
                 home: "/h".into(),
                 ports: ports(n),
                 dag_dir: "/dag".into(),
@@ -663,17 +660,18 @@ mod tests {
     fn dry_run_text_shows_no_seed_key_or_password() {
         let seed = 7_340_912_885_163_u64;
         let t = topology::parse(THREE, "t").unwrap();
+        let source = KeySource::Seed(seed);
         let p = plan(
             &t,
             &PlanInputs {
-                seed,
+                key_source: source.clone(),
                 home: "/h".into(),
                 ports: ports(node_count(&t)),
                 dag_dir: "/dag".into(),
             },
         );
         let text = p.to_string();
-        assert!(text.contains("keys: deterministic from the network's seed (not shown)"));
+        assert!(text.contains("keys: deterministic TEST keys from the network's seed"));
         let mut secrets = vec![
             seed.to_string(),
             format!("{seed:x}"),
@@ -684,7 +682,7 @@ mod tests {
             .chain(&p.accounts)
             .chain(p.hospital_keys.iter().map(|(_, k)| k));
         secrets.extend(keys.map(|k| hex::encode(k.secret)));
-        secrets.extend(p.nodes.iter().map(|n| crate::keys::password(seed, &n.name)));
+        secrets.extend(p.nodes.iter().map(|n| source.password(&n.name)));
         let lower = text.to_lowercase();
         for s in &secrets {
             assert!(
@@ -692,5 +690,46 @@ mod tests {
                 "the dry run shows {s}:\n{text}"
             );
         }
+    }
+
+    #[test]
+    fn default_keys_are_random_per_network_and_not_shown() {
+        let t = topology::parse(THREE, "t").unwrap();
+        let make = || {
+            plan(
+                &t,
+                &PlanInputs {
+                    key_source: KeySource::new(None),
+                    home: "/h".into(),
+                    ports: ports(node_count(&t)),
+                    dag_dir: "/dag".into(),
+                },
+            )
+        };
+        let (a, b) = (make(), make());
+        assert!(!a.key_source.is_test());
+        assert_ne!(a.nodes[0].account, b.nodes[0].account);
+        assert_ne!(a.patient_salt, b.patient_salt);
+        let text = a.to_string();
+        assert!(
+            text.contains("keys: from the OS random generator"),
+            "{text}"
+        );
+        let KeySource::Secret(secret) = &a.key_source else {
+            unreachable!()
+        };
+        assert!(!text.to_lowercase().contains(&hex::encode(secret)));
+        assert!(!format!("{a:?}").contains(&hex::encode(secret)));
+    }
+
+    #[test]
+    fn state_files_with_a_seed_still_read() {
+        let mut v = serde_json::to_value(make(THREE)).unwrap();
+        let o = v.as_object_mut().unwrap();
+        let source = o.remove("key_source").unwrap();
+        assert_eq!(source, serde_json::json!(42));
+        o.insert("seed".into(), source);
+        let back: Plan = serde_json::from_value(v).unwrap();
+        assert_eq!(back, make(THREE));
     }
 }

@@ -14,7 +14,6 @@ use crate::contract::{
     patient_id, reverted, signing_provider, transact, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT,
 };
 use crate::error::InputError;
-use crate::keys;
 use crate::state::State;
 use crate::table::Table;
 
@@ -91,7 +90,11 @@ pub async fn add(
     let device = match device {
         Some(d) => d,
         None => {
-            let d = keys::derive(state.plan.seed, &format!("cli-device/{patient:x}")).signer();
+            let d = state
+                .plan
+                .key_source
+                .derive(&format!("cli-device/{patient:x}"))
+                .signer();
             ensure_cli_device(&url, mr, &admin, d.address(), patient).await?;
             d
         }

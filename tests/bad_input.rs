@@ -214,6 +214,18 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
             .collect::<Vec<_>>()
     };
     assert_eq!(enodes(&r.stdout), enodes(&again.stdout));
+    assert!(
+        r.stdout.contains("keys: deterministic TEST keys"),
+        "{}",
+        r.stdout
+    );
+    // Without a seed, keys come from the OS random generator: two plans of
+    // the same file share no key.
+    let random = medchain(dir.path(), &home, &["up", "--dry-run"]);
+    let random2 = medchain(dir.path(), &home, &["up", "--dry-run"]);
+    assert!(random.stdout.contains("keys: from the OS random generator"));
+    assert_ne!(enodes(&random.stdout), enodes(&random2.stdout));
+    assert_ne!(enodes(&random.stdout), enodes(&r.stdout));
 }
 
 /// A file with several mistakes reports them all at once: the first on the

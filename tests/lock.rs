@@ -23,7 +23,7 @@ fn stopped_network(home: &Path) -> PathBuf {
     let plan = plan::plan(
         &topo,
         &PlanInputs {
-            seed: 3,
+            key_source: medchain::keys::KeySource::Seed(3),
             home: home.to_path_buf(),
             ports: vec![NodePorts {
                 http: 18545,

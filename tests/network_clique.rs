@@ -217,8 +217,33 @@ fn accounts_are_prefunded_and_listed_with_keys() {
             a["address"].as_str().unwrap()
         );
     }
-    // Same seed, same keys: deterministic experiments.
+    // Same seed, same keys: deterministic experiments, labelled as such.
     let text = net.ok(&["accounts"]).stdout;
     assert!(text.contains("Private Keys"));
     assert!(text.contains(list[0]["private_key"].as_str().unwrap()));
+    assert!(text.contains("deterministic TEST keys"), "{text}");
+    assert_eq!(accounts["deterministic_test_keys"], json!(true));
+}
+
+/// Without a seed, a network's keys come from a 256-bit secret drawn from
+/// the OS random generator: the state records it (0600) and no command's
+/// output shows it.
+#[test]
+fn unseeded_network_has_os_random_keys_never_printed() {
+    let net = TestNet::new("network: rand-e2e\nblock_period: 1\nhospitals:\n  - {name: a}\n");
+    let up = net.ok(&["up", "--quiet", "--no-deploy"]);
+    let accounts: serde_json::Value =
+        serde_json::from_str(&net.ok(&["accounts", "--json"]).stdout).unwrap();
+    assert_eq!(accounts["deterministic_test_keys"], json!(false));
+    let text = net.ok(&["accounts"]).stdout;
+    assert!(text.contains("from the OS random generator"), "{text}");
+    let state_path = net.home().join("rand-e2e/state.json");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    let secret = state["plan"]["key_source"].as_str().unwrap().to_string();
+    assert_eq!(secret.len(), 66, "a 32-byte secret, not a seed: {secret}");
+    let status = net.ok(&["status", "--json"]).stdout;
+    for out in [&up.stdout, &up.stderr, &text, &status] {
+        assert!(!out.contains(&secret[2..]), "the secret was printed");
+    }
 }

@@ -38,7 +38,7 @@ use super::signer::{nonce_error, sign, sign_value, TxSigner};
 use super::tracking::unix_ms;
 use super::workload::{add_record_input, Call, ADD_RECORD_GAS};
 use crate::contract::{confirm, signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
-use crate::keys;
+use crate::keys::KeySource;
 use crate::rpc::{parse_hex_u64, Rpc};
 
 /// Ether each simulated device receives (gas for far more readings than
@@ -102,8 +102,8 @@ pub struct SetupInputs<'a> {
     pub medical: Address,
     /// Nodes devices send to (device `i` → `targets[i % len]`).
     pub targets: &'a [String],
-    /// The network's seed.
-    pub seed: u64,
+    /// Where the network's keys derive from.
+    pub keys: &'a KeySource,
     /// The run's tag.
     pub tag: u64,
 }
@@ -119,7 +119,9 @@ pub(crate) async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow:
     let devices: Vec<FleetDevice> = (0..n)
         .map(|d| FleetDevice {
             index: d,
-            signer: keys::derive(inp.seed, &key_label(inp.tag, round, d))
+            signer: inp
+                .keys
+                .derive(&key_label(inp.tag, round, d))
                 .signer()
                 .into(),
             patient: patient(inp.tag, round, d),
@@ -174,7 +176,11 @@ pub(crate) async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow:
         })?;
     }
     let seed = u64::from_be_bytes(
-        keccak256(format!("{}/{:x}/fleet/{round}", inp.seed, inp.tag))[..8]
+        keccak256(format!(
+            "{}/{:x}/fleet/{round}",
+            schedule_base(inp.keys),
+            inp.tag
+        ))[..8]
             .try_into()
             .unwrap_or_default(),
     );
@@ -183,6 +189,15 @@ pub(crate) async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow:
         seed,
         setup_s: began.elapsed().as_secs_f64(),
     })
+}
+
+/// What a fleet's reading schedules are drawn from: the test seed (so a
+/// seeded run repeats), else a value derived from the network's secret.
+fn schedule_base(keys: &KeySource) -> String {
+    match keys.seed() {
+        Some(s) => s.to_string(),
+        None => hex::encode(keys.derive("bench/fleet-schedule").secret),
+    }
 }
 
 /// Waits for the last of `hashes` (one sender, consecutive nonces: the
@@ -577,10 +592,13 @@ mod tests {
 
     #[test]
     fn device_keys_and_patients_are_distinct_and_reproducible() {
-        let k = |d| keys::derive(9, &key_label(0xabc, "fleet", d)).address;
+        let k = |d| crate::keys::derive(9, &key_label(0xabc, "fleet", d)).address;
         assert_eq!(k(1), k(1));
         assert_ne!(k(1), k(2));
-        assert_ne!(keys::derive(9, &key_label(0xabc, "other", 1)).address, k(1));
+        assert_ne!(
+            crate::keys::derive(9, &key_label(0xabc, "other", 1)).address,
+            k(1)
+        );
         assert_ne!(patient(0xabc, "fleet", 1), patient(0xabc, "fleet", 2));
     }
 }

@@ -26,7 +26,7 @@ use super::scenario::{self, ContractKind, Round, Scenario, Target};
 use super::workload::Env;
 use crate::contract::{self, Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
-use crate::keys;
+use crate::keys::KeySource;
 use crate::network::lifecycle::{self, Want};
 use crate::network::lock::NetworkLock;
 use crate::plan::{NodePlan, Role};
@@ -92,7 +92,7 @@ struct Setup {
     simple: alloy::primitives::Address,
     medical: alloy::primitives::Address,
     drain: Duration,
-    seed: u64,
+    key_source: KeySource,
     /// The medchain network driven (`None` with `--rpc`).
     state: Option<State>,
     /// Whether this run brought the network up (and tears it down).
@@ -164,7 +164,7 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         simple: state.contracts[SIMPLE_KEY],
         medical: state.contracts[MEDICAL_KEY],
         drain,
-        seed: state.plan.seed,
+        key_source: state.plan.key_source.clone(),
         created: running.created,
         state: Some(state),
         lock: running.lock,
@@ -241,7 +241,7 @@ async fn external(opts: &BenchOptions, url: &str) -> anyhow::Result<Setup> {
         simple: deployed[SIMPLE_KEY],
         medical: deployed[MEDICAL_KEY],
         drain: Duration::from_secs(120),
-        seed: rand::random(),
+        key_source: KeySource::new(None),
         state: None,
         created: false,
         lock: None,
@@ -330,7 +330,12 @@ async fn prepare_workers(
     tag: u64,
 ) -> anyhow::Result<(Env, Vec<Worker>)> {
     let keys: Vec<PrivateKeySigner> = (0..scenario.workers)
-        .map(|w| keys::derive(setup.seed, &format!("bench/{tag:x}/{w}")).signer())
+        .map(|w| {
+            setup
+                .key_source
+                .derive(&format!("bench/{tag:x}/{w}"))
+                .signer()
+        })
         .collect();
     let mut env = Env {
         tag,
@@ -378,7 +383,7 @@ async fn prepare_fleets(
             chain_id: setup.chain_id,
             medical: setup.medical,
             targets: &setup.targets,
-            seed: setup.seed,
+            keys: &setup.key_source,
             tag,
         };
         let fleet = fleet::setup(&inputs, &round.label, devices).await?;

@@ -20,7 +20,7 @@ pub struct ComposeArgs {
     /// Directory the export goes under.
     #[arg(long, default_value = "compose")]
     pub out: PathBuf,
-    /// Seed for deterministic keys (default: the file's, else the running network's, else random).
+    /// Deterministic TEST keys from this seed (default: the file's seed, else the running network's keys, else OS-random keys).
     #[arg(long)]
     pub seed: Option<u64>,
 }

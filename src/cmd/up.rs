@@ -22,7 +22,9 @@ pub struct UpArgs {
     /// Print the full plan (nodes, ports, geth arguments, peering) and start nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Seed for deterministic keys, for reproducible experiments.
+    /// Deterministic TEST keys from this seed, for reproducible experiments
+    /// (anyone with the seed can recompute every key: never for patient
+    /// data). Default: keys from the OS random generator.
     #[arg(long)]
     pub seed: Option<u64>,
     /// geth binary to use instead of the pinned, provisioned one.

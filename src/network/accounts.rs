@@ -13,6 +13,8 @@ pub(crate) fn accounts_json(p: &Plan) -> Value {
     json!({
         "network": p.topology.network,
         "chain_id": p.topology.chain_id,
+        "deterministic_test_keys": p.key_source.is_test(),
+        "keys": p.key_source.describe(),
         "rpc": p.nodes.iter().map(|n| n.rpc_url()).collect::<Vec<_>>(),
         "accounts": p.accounts.iter().map(|k| json!({
             "address": format!("{:#x}", k.address),
@@ -33,6 +35,7 @@ pub(crate) fn accounts_text(state: &State) -> String {
     for (i, k) in p.accounts.iter().enumerate() {
         let _ = writeln!(out, "({i}) {:#x}", k.address);
     }
+    let _ = writeln!(out, "\nKeys: {}", p.key_source.describe());
     out.push_str("\nPrivate Keys\n==================\n");
     for (i, k) in p.accounts.iter().enumerate() {
         let _ = writeln!(out, "({i}) {:#x}", k.secret);

@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 
 use super::files::{load_topology, write_files};
 use crate::geth;
+use crate::keys::KeySource;
 use crate::plan::{self, Plan, PlanInputs, Role};
 use crate::ports;
 use crate::runtime::container_plan as cp;
@@ -29,8 +30,9 @@ use crate::state::State;
 const CONFIG_DIR: &str = "/config";
 
 /// Writes the export for the topology in `file` under `out/<network>/`;
-/// returns that directory. The seed is `seed`, else the file's, else the
-/// running network's (so the export has the same keys), else random; the
+/// returns that directory. Keys are the test keys of `seed`, else of the
+/// file's seed, else the running network's (so the export has the same
+/// keys), else a fresh secret from the OS random generator; the
 /// ports are that network's, else free ones found now (as `up` picks).
 pub async fn export(
     home: &Path,
@@ -40,10 +42,11 @@ pub async fn export(
 ) -> anyhow::Result<PathBuf> {
     let topo = load_topology(file)?;
     let existing = State::load(home, &topo.network).ok();
-    let seed = seed
-        .or(topo.seed)
-        .or(existing.as_ref().map(|s| s.plan.seed))
-        .unwrap_or_else(|| rand::random::<u64>() >> 1);
+    let key_source = match (seed.or(topo.seed), &existing) {
+        (Some(s), _) => KeySource::Seed(s),
+        (None, Some(state)) => state.plan.key_source.clone(),
+        (None, None) => KeySource::new(None),
+    };
     let out = std::path::absolute(out).with_context(|| format!("{}", out.display()))?;
     let ports = existing
         .as_ref()
@@ -53,7 +56,7 @@ pub async fn export(
     let plan = plan::plan(
         &topo,
         &PlanInputs {
-            seed,
+            key_source,
             home: out.clone(),
             ports,
             dag_dir: geth::dag_dir(),
@@ -316,7 +319,7 @@ mod tests {
         plan::plan(
             &topo,
             &PlanInputs {
-                seed: 3,
+                key_source: crate::keys::KeySource::Seed(3),
                 home: "/out".into(),
                 ports: (0..4u16)
                     .map(|i| NodePorts {

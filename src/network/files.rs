@@ -44,9 +44,14 @@ pub(crate) fn write_files(plan: &Plan) -> anyhow::Result<()> {
             hex::encode(n.node_key.secret).as_bytes(),
         )?;
         if let Some(pw_file) = &n.password_file {
-            let pw = keys::password(plan.seed, &n.name);
+            let pw = plan.key_source.password(&n.name);
             keys::write_private(pw_file, pw.as_bytes())?;
-            keys::write_keystore(&n.datadir.join("keystore"), &n.account, &pw, plan.seed)?;
+            keys::write_keystore(
+                &n.datadir.join("keystore"),
+                &n.account,
+                &pw,
+                &plan.key_source,
+            )?;
         }
     }
     Ok(())
@@ -137,7 +142,7 @@ mod tests {
         crate::plan::plan(
             &topo,
             &PlanInputs {
-                seed: 9,
+                key_source: crate::keys::KeySource::Seed(9),
                 home: home.to_path_buf(),
                 ports,
                 dag_dir: home.join("dag"),

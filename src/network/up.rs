@@ -19,6 +19,7 @@ use super::lock::NetworkLock;
 use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
 use crate::geth;
+use crate::keys::KeySource;
 use crate::network::deploy;
 use crate::plan::{self, Plan, PlanInputs};
 use crate::ports;
@@ -117,7 +118,7 @@ async fn up_on(
     progress: Progress,
     lock: Option<NetworkLock>,
 ) -> anyhow::Result<UpOutcome> {
-    let seed = choose_seed(opts, &topo, existing.as_ref())?;
+    let key_source = choose_keys(opts, &topo, existing.as_ref())?;
     if let Some(prev) = &existing {
         if let Some(height) = already_running(rt, opts, prev).await? {
             return Ok(UpOutcome::Running {
@@ -130,7 +131,7 @@ async fn up_on(
             });
         }
     }
-    let plan = plan_network(opts, &topo, seed, existing.as_ref())?;
+    let plan = plan_network(opts, &topo, key_source, existing.as_ref())?;
     if opts.dry_run {
         return Ok(UpOutcome::Planned(Box::new(plan)));
     }
@@ -138,19 +139,17 @@ async fn up_on(
     apply(rt, opts, plan, contracts, progress, lock).await
 }
 
-/// The seed keys derive from: a resumed network keeps its own (and refuses
-/// a different topology or `--seed`); a new one takes `--seed`, the
-/// file's `seed`, or a random one.
-fn choose_seed(
+/// Where keys derive from: a resumed network keeps its own (and refuses a
+/// different topology or `--seed`); a new one takes `--seed` or the file's
+/// `seed` (deterministic test keys), else a fresh secret from the OS
+/// random generator.
+fn choose_keys(
     opts: &UpOptions,
     topo: &Topology,
     existing: Option<&State>,
-) -> Result<u64, InputError> {
+) -> Result<KeySource, InputError> {
     let Some(prev) = existing else {
-        return Ok(opts
-            .seed
-            .or(topo.seed)
-            .unwrap_or_else(|| rand::random::<u64>() >> 1));
+        return Ok(KeySource::new(opts.seed.or(topo.seed)));
     };
     if prev.plan.topology != *topo {
         return Err(InputError::new(format!(
@@ -160,13 +159,17 @@ fn choose_seed(
             opts.home.display()
         )));
     }
-    if let Some(s) = opts.seed.filter(|s| *s != prev.plan.seed) {
+    if let Some(s) = opts
+        .seed
+        .filter(|s| Some(*s) != prev.plan.key_source.seed())
+    {
         return Err(InputError::new(format!(
-            "--seed {s}: network {:?} was created with seed {}; its keys cannot change. Drop --seed or `medchain down --purge` first",
-            topo.network, prev.plan.seed
+            "--seed {s}: network {:?} already has its keys ({}); they cannot change. Drop --seed or `medchain down --purge` first",
+            topo.network,
+            prev.plan.key_source.describe()
         )));
     }
-    Ok(prev.plan.seed)
+    Ok(prev.plan.key_source.clone())
 }
 
 /// For a network that exists: the height when all its nodes already run,
@@ -209,7 +212,7 @@ async fn already_running(
 fn plan_network(
     opts: &UpOptions,
     topo: &Topology,
-    seed: u64,
+    key_source: KeySource,
     existing: Option<&State>,
 ) -> anyhow::Result<Plan> {
     let previous: Option<Vec<_>> = existing.map(|e| e.plan.nodes.iter().map(|n| n.ports).collect());
@@ -226,7 +229,7 @@ fn plan_network(
     Ok(plan::plan(
         topo,
         &PlanInputs {
-            seed,
+            key_source,
             home: opts.home.clone(),
             ports,
             dag_dir: geth::dag_dir(),

@@ -278,7 +278,7 @@ mod tests {
         plan(
             &topo,
             &PlanInputs {
-                seed: 7,
+                key_source: crate::keys::KeySource::Seed(7),
                 home: "/h".into(),
                 ports,
                 dag_dir: "/dag-cache".into(),
