@@ -2,7 +2,7 @@
 //! firmware config file for a hospital's ESP32 devices.
 //!
 //! For each device `i` (1-based) of hospital `H` the key is derived from the
-//! network's seed and the label `device/H/i`, so provisioning is reproducible
+//! network's key source and the label `device/H/i`, so provisioning is reproducible
 //! and re-running it finds the same wallets. Each device is bound to one
 //! patient (`registerDevice`, sent by the hospital's account), granted read
 //! access for the device's history key (`authorizeUser`) and funded for gas

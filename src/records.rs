@@ -3,7 +3,7 @@
 //! explorer.
 //!
 //! `records add` without `--key` writes as a CLI device that medchain derives
-//! from the network's seed per patient, registers (as admin) and funds on
+//! from the network's key source per patient, registers (as admin) and funds on
 //! first use, so one command stores a reading.
 
 use alloy::primitives::{Address, B256, U256};

@@ -1,6 +1,6 @@
 //! The `device-fleet` workload: N simulated ESP32 devices driven as the
 //! firmware drives a real one. Each device has its own key (derived from the
-//! network's seed and the run's tag), is registered for its own patient and
+//! network's key source and the run's tag), is registered for its own patient and
 //! funded before the first round, and then, independently of the others:
 //!
 //! - takes a reading every `interval_s × (1 ± jitter)` (seeded), the first

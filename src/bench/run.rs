@@ -321,7 +321,7 @@ async fn drive(
     })
 }
 
-/// The run's worker keys (derived from the network's seed and a per-run
+/// The run's worker keys (derived from the network's key source and a per-run
 /// tag, so runs never share accounts), funded and, for the medical
 /// contract, registered; and the environment the workloads read.
 async fn prepare_workers(
