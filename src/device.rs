@@ -64,6 +64,9 @@ pub struct ProvisionRequest {
     pub patients: Patients,
     /// Config directory; `None` for the network's `devices/`.
     pub out: Option<PathBuf>,
+    /// The hospital's gateway the devices talk to (`--gateway`); `None`:
+    /// the member node itself (loopback, for simulations on this host).
+    pub gateway: Option<crate::gateway::provisioning::DeviceLink>,
 }
 
 impl ProvisionRequest {
@@ -109,7 +112,13 @@ impl ProvisionRequest {
                 Patients::Given(ssns)
             },
             out,
+            gateway: None,
         })
+    }
+
+    /// The same request, with devices pointed at a gateway.
+    pub fn with_gateway(self, gateway: Option<crate::gateway::provisioning::DeviceLink>) -> Self {
+        ProvisionRequest { gateway, ..self }
     }
 }
 
@@ -192,6 +201,7 @@ pub(crate) fn plan_devices(
                 hospitals.join(", ")
             ))
         })?;
+    let rpc_url = req.gateway.as_ref().map_or(rpc_url, |g| g.url.clone());
     let out = req.out.clone().unwrap_or_else(|| devices_dir(state));
     Ok((1..=req.count)
         .map(|index| {
@@ -231,6 +241,13 @@ pub struct DeviceConfig {
     pub patient_salt: String,
     /// Label for logs and the OLED.
     pub device_id: String,
+    /// The device's gateway token (`Authorization: Bearer`), from the OS
+    /// random generator; the gateway stores only its hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc_token: Option<String>,
+    /// PEM of the CA the device pins for an `https://` `rpc_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<String>,
 }
 
 /// The config file contents for one planned device.
@@ -242,6 +259,8 @@ pub(crate) fn device_config(state: &State, contract: Address, d: &DevicePlan) ->
         device_private_key: format!("{:#x}", d.key.secret),
         patient_salt: format!("{:#x}", state.plan.patient_salt),
         device_id: d.device_id.clone(),
+        rpc_token: None,
+        tls_ca: None,
     }
 }
 
@@ -566,10 +585,15 @@ fn write_configs(
     // The network's devices directory (default configs, the index) is
     // private; a chosen --out directory is created 0700 when missing.
     crate::private_fs::create_dir(&devices_dir(state))?;
+    let (tokens, tls_ca) = gateway_credentials(state, req, plans)?;
     let mut devices = Vec::with_capacity(plans.len());
     let mut entries = Vec::with_capacity(plans.len());
-    for (d, done) in plans.iter().zip(done) {
-        let config = device_config(state, mr, d);
+    for ((d, done), token) in plans.iter().zip(done).zip(tokens) {
+        let config = DeviceConfig {
+            rpc_token: Some(token),
+            tls_ca: tls_ca.clone(),
+            ..device_config(state, mr, d)
+        };
         keys::write_private(
             &d.config_path,
             format!("{}\n", serde_json::to_string_pretty(&config)?).as_bytes(),
@@ -596,6 +620,31 @@ fn write_configs(
         });
     }
     Ok((devices, entries))
+}
+
+/// A new gateway token per device (replacing any earlier one in the
+/// network's token store) and the CA the devices pin, if any.
+fn gateway_credentials(
+    state: &State,
+    req: &ProvisionRequest,
+    plans: &[DevicePlan],
+) -> anyhow::Result<(Vec<String>, Option<String>)> {
+    use crate::gateway::{provisioning, tokens};
+    let network = &state.plan.topology.network;
+    let ca = match &req.gateway {
+        Some(link) => provisioning::ca_pem(link, &state.plan.dir, network, &req.hospital)?,
+        None => None,
+    };
+    let clients: Vec<tokens::NewClient> = plans
+        .iter()
+        .map(|d| tokens::NewClient {
+            name: d.device_id.clone(),
+            hospital: req.hospital.clone(),
+            device: Some(d.key.address),
+        })
+        .collect();
+    let issued = tokens::issue(&tokens::store_path(&state.plan.dir), &clients)?;
+    Ok((issued, ca))
 }
 
 /// Merges `entries` into the network's device index and rewrites it
@@ -877,6 +926,20 @@ mod tests {
             );
         }
         assert_eq!(parser.matches("require_string(config, \"").count() + 1, 6);
+        // The gateway's token and CA are optional fields the firmware reads.
+        let full = DeviceConfig {
+            rpc_token: Some("mcg_x".into()),
+            tls_ca: Some("-----BEGIN CERTIFICATE-----".into()),
+            ..c
+        };
+        let v = serde_json::to_value(&full).unwrap();
+        for f in ["rpc_token", "tls_ca"] {
+            assert!(v.get(f).is_some(), "{f}");
+            assert!(
+                parser.contains(&format!("optional_string(config, \"{f}\")")),
+                "firmware parser does not read {f}"
+            );
+        }
     }
 
     #[test]
