@@ -664,7 +664,10 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
     let plans = plan_devices(state, req)?;
     let mr = state.medical_address()?;
     let url = plans[0].rpc_url.clone();
-    let s = senders(state, req, mr, &url).await?;
+    // Provisioning itself talks to the member, also when devices go through
+    // a gateway.
+    let node = hospital_rpc(state, &req.hospital).unwrap_or_else(|| url.clone());
+    let s = senders(state, req, mr, &node).await?;
     let surveys: Vec<Survey> = futures::stream::iter(plans.iter())
         .map(|d| survey(&s.reader, d))
         .buffered(16)

@@ -392,7 +392,13 @@ fn refusals(
 }
 
 /// Body size and rate limits, with an operator-minted token.
-fn limits(rt: &tokio::runtime::Runtime, c: &reqwest_tls::Client, url: &str, net: &TestNet, t1: &str) {
+fn limits(
+    rt: &tokio::runtime::Runtime,
+    c: &reqwest_tls::Client,
+    url: &str,
+    net: &TestNet,
+    t1: &str,
+) {
     let minted = net.ok(&["gateway", "token", "add", "loadtest", "--hospital", "ward"]);
     let op = minted.stdout.trim().to_string();
     assert!(op.starts_with("mcg_"), "{}", minted.stdout);

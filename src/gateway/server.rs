@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
@@ -45,6 +45,8 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(15);
 const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
 /// Time the member node has to answer.
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most bytes of a too-large body read (and discarded) before answering 413.
+const DRAIN_MAX: usize = 1024 * 1024;
 /// Largest answer taken from the member node.
 const MAX_UPSTREAM_BYTES: usize = 32 * 1024 * 1024;
 /// JSON-RPC code of whole-request refusals (auth, limits).
@@ -373,7 +375,9 @@ async fn respond(req: Request<Incoming>, s: &Shared, seen: &mut Seen) -> Respons
     }
 }
 
-/// The body, at most `max` bytes, within [`BODY_TIMEOUT`].
+/// The body, at most `max` bytes, within [`BODY_TIMEOUT`]. A larger body
+/// is read on and discarded up to [`DRAIN_MAX`] bytes before the 413, so
+/// the client is not cut off while still sending and gets the answer.
 async fn read_body(req: Request<Incoming>, max: usize) -> Result<Bytes, (StatusCode, String)> {
     let too_big = || {
         (
@@ -386,18 +390,40 @@ async fn read_body(req: Request<Incoming>, max: usize) -> Result<Bytes, (StatusC
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
+    if declared.is_some_and(|n| n > DRAIN_MAX as u64) {
         return Err(too_big());
     }
-    match tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), max).collect()).await {
-        Err(_) => Err((
-            StatusCode::REQUEST_TIMEOUT,
-            "request body too slow".to_string(),
-        )),
-        Ok(Ok(b)) => Ok(b.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_big()),
-        Ok(Err(e)) => Err((StatusCode::BAD_REQUEST, format!("reading the body: {e}"))),
-    }
+    let mut body = req.into_body();
+    let read = async {
+        let (mut buf, mut seen) = (Vec::new(), 0usize);
+        while let Some(frame) = body.frame().await {
+            let frame =
+                frame.map_err(|e| (StatusCode::BAD_REQUEST, format!("reading the body: {e}")))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            seen += data.len();
+            if seen > DRAIN_MAX {
+                break;
+            }
+            if seen <= max {
+                buf.extend_from_slice(&data);
+            }
+        }
+        if seen > max {
+            Err(too_big())
+        } else {
+            Ok(Bytes::from(buf))
+        }
+    };
+    tokio::time::timeout(BODY_TIMEOUT, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err((
+                StatusCode::REQUEST_TIMEOUT,
+                "request body too slow".to_string(),
+            ))
+        })
 }
 
 /// The 429 (or 400 for a batch larger than the burst) when the client is
