@@ -90,6 +90,8 @@ impl AccessLog {
             .custom_flags(libc::O_NOFOLLOW)
             .open(path)
             .with_context(|| format!("opening the access log {}", path.display()))?;
+        // An existing log made readable by others is made private again.
+        crate::private_fs::tighten_file(path)?;
         Ok(AccessLog {
             file: Mutex::new(file),
             stderr,
@@ -155,5 +157,11 @@ mod tests {
         assert!(text.lines().next().unwrap().contains(" - batch[2]"));
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        // Opened again after someone widened it: private again, appended.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        AccessLog::open(&path, false).unwrap().write(&entry(None, None));
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
     }
 }

@@ -54,8 +54,10 @@ const REFUSED: i64 = -32001;
 /// JSON-RPC code when the member does not answer.
 const UPSTREAM_ERROR: i64 = -32603;
 
-/// The token store file's modification time and length when last read.
-type Stamp = Option<(SystemTime, u64)>;
+/// The token store file's inode, modification time and length when last
+/// read (it is replaced by a rename on every change, so the inode alone
+/// tells a rewrite of the same length within one clock tick).
+type Stamp = Option<(u64, SystemTime, u64)>;
 
 /// The token store, re-read when the file changes (so `device provision`
 /// and `gateway token add` take effect without a restart).
@@ -67,9 +69,14 @@ struct TokenCache {
 
 impl TokenCache {
     fn accepted(&self) -> Arc<Accepted> {
-        let stamp = std::fs::metadata(&self.path)
-            .ok()
-            .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+        use std::os::unix::fs::MetadataExt;
+        let stamp = std::fs::metadata(&self.path).ok().map(|m| {
+            (
+                m.ino(),
+                m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                m.len(),
+            )
+        });
         let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
         if cur.0 != stamp || stamp.is_none() && !cur.1.is_empty() {
             match tokens::load(&self.path) {
@@ -520,4 +527,39 @@ async fn upstream(s: &Shared, body: &Value) -> Result<Vec<u8>, String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::tokens::NewClient;
+
+    #[test]
+    fn the_token_cache_follows_every_rewrite_of_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = tokens::store_path(dir.path());
+        let cache = TokenCache {
+            path: path.clone(),
+            hospital: "h".into(),
+            current: Mutex::new((None, Arc::new(Accepted::default()))),
+        };
+        assert!(cache.accepted().is_empty(), "no store yet");
+        let client = |n: &str| NewClient {
+            name: n.into(),
+            hospital: "h".into(),
+            device: None,
+        };
+        let first = tokens::issue(&path, &[client("a")]).unwrap();
+        assert!(cache.accepted().verify(&first[0]).is_some());
+        // Re-issued at once: same length, maybe the same mtime tick.
+        let second = tokens::issue(&path, &[client("a")]).unwrap();
+        let now = cache.accepted();
+        assert!(now.verify(&first[0]).is_none(), "the old token is gone");
+        assert!(now.verify(&second[0]).is_some());
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            cache.accepted().is_empty(),
+            "a deleted store accepts no one"
+        );
+    }
 }
