@@ -286,6 +286,24 @@ fn esp32_host_lands_readings_through_the_gateway_and_the_rest_is_refused() {
     );
     let raw1 = rpc(&member, "eth_getRawTransactionByHash", json!([tx]));
 
+    // The firmware trusts only the CA its config pins: with another CA it
+    // never talks to the gateway (its reading stays queued).
+    let mut wrong = cfg1.clone();
+    wrong["tls_ca"] = json!(include_str!("gateway_other_ca.pem"));
+    let wrong_path = net.dir.path().join("wrong-ca.json");
+    std::fs::write(&wrong_path, wrong.to_string()).unwrap();
+    let run = Command::new(&host_bin)
+        .arg("--config")
+        .arg(&wrong_path)
+        .arg("--outbox")
+        .arg(net.dir.path().join("outbox-wrong"))
+        .args(["--ssn", "000-00-0001", "--timeout-ms", "3000"])
+        .output()
+        .expect("esp32-host runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("TLS handshake") && stderr.contains("certificate"), "{stderr}");
+
     let rt = tokio::runtime::Runtime::new().unwrap();
     let c = client(&ca);
     refusals(&rt, &c, &gw.url, t1, t2, &raw1);

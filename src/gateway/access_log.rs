@@ -159,7 +159,9 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         // Opened again after someone widened it: private again, appended.
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        AccessLog::open(&path, false).unwrap().write(&entry(None, None));
+        AccessLog::open(&path, false)
+            .unwrap()
+            .write(&entry(None, None));
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
