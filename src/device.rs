@@ -622,8 +622,9 @@ fn write_configs(
     Ok((devices, entries))
 }
 
-/// A new gateway token per device (replacing any earlier one in the
-/// network's token store) and the CA the devices pin, if any.
+/// A gateway token per device (the one its config holds while the
+/// network's token store still has it, else a new one) and the CA the
+/// devices pin, if any.
 fn gateway_credentials(
     state: &State,
     req: &ProvisionRequest,
@@ -635,15 +636,24 @@ fn gateway_credentials(
         Some(link) => provisioning::ca_pem(link, &state.plan.dir, network, &req.hospital)?,
         None => None,
     };
-    let clients: Vec<tokens::NewClient> = plans
+    // A device keeps the token its config already holds while the store
+    // still has it (devices in the field keep working); others get one.
+    let current = |p: &Path| -> Option<String> {
+        let text = std::fs::read_to_string(p).ok()?;
+        serde_json::from_str::<DeviceConfig>(&text).ok()?.rpc_token
+    };
+    let clients: Vec<(tokens::NewClient, Option<String>)> = plans
         .iter()
-        .map(|d| tokens::NewClient {
-            name: d.device_id.clone(),
-            hospital: req.hospital.clone(),
-            device: Some(d.key.address),
+        .map(|d| {
+            let c = tokens::NewClient {
+                name: d.device_id.clone(),
+                hospital: req.hospital.clone(),
+                device: Some(d.key.address),
+            };
+            (c, current(&d.config_path))
         })
         .collect();
-    let issued = tokens::issue(&tokens::store_path(&state.plan.dir), &clients)?;
+    let issued = tokens::issue_or_keep(&tokens::store_path(&state.plan.dir), &clients)?;
     Ok((issued, ca))
 }
 

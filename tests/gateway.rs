@@ -235,6 +235,26 @@ fn esp32_host_lands_readings_through_the_gateway_and_the_rest_is_refused() {
         "{store}"
     );
 
+    // Re-provisioning keeps a current token; a revoked one is replaced.
+    net.ok(&["gateway", "token", "revoke", "ward-device-2"]);
+    net.ok(&[
+        "device",
+        "provision",
+        "--hospital",
+        "ward",
+        "--count",
+        "2",
+        "--gateway",
+        &gw.url,
+    ]);
+    assert_eq!(config(&cfg_path(0))["rpc_token"], t1, "kept");
+    let t2 = config(&cfg_path(1))["rpc_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t2 = t2.as_str();
+    assert_ne!(t2, cfg2["rpc_token"].as_str().unwrap(), "rotated");
+
     // The firmware core: three readings through the gateway over TLS.
     let run = Command::new(&host_bin)
         .arg("--config")
@@ -302,7 +322,10 @@ fn esp32_host_lands_readings_through_the_gateway_and_the_rest_is_refused() {
         .expect("esp32-host runs");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("TLS handshake") && stderr.contains("certificate"), "{stderr}");
+    assert!(
+        stderr.contains("TLS handshake") && stderr.contains("certificate"),
+        "{stderr}"
+    );
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let c = client(&ca);

@@ -232,7 +232,7 @@ fn token_add(a: &TokenAddArgs, g: &Global) -> anyhow::Result<()> {
         .any(|e| e.name == a.name && e.device.is_some())
     {
         return Err(InputError::new(format!(
-            "{}: is a device's token; re-provision the device (device provision) to give it a new one, or pick another name",
+            "{}: is a device's token; to rotate it, `gateway token revoke` it and run `device provision` again; or pick another name",
             a.name
         ))
         .into());

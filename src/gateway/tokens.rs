@@ -135,6 +135,35 @@ impl TokenFile {
         tokens
     }
 
+    /// Like [`issue`](Self::issue), but a client whose `current` token is
+    /// still the one stored for it (same name, hospital and device) keeps
+    /// it, so re-provisioning does not lock out devices already in the field.
+    pub fn issue_or_keep(&mut self, clients: &[(NewClient, Option<String>)]) -> Vec<String> {
+        let valid = |c: &NewClient, t: &str| {
+            let h = hex::encode(hash(t));
+            self.tokens.iter().any(|e| {
+                e.name == c.name
+                    && e.hospital == c.hospital
+                    && e.device == c.device
+                    && e.sha256 == h
+            })
+        };
+        let kept: Vec<Option<String>> = clients
+            .iter()
+            .map(|(c, cur)| cur.clone().filter(|t| valid(c, t)))
+            .collect();
+        let fresh: Vec<NewClient> = clients
+            .iter()
+            .zip(&kept)
+            .filter(|(_, k)| k.is_none())
+            .map(|((c, _), _)| c.clone())
+            .collect();
+        let mut new = self.issue(&fresh).into_iter();
+        kept.into_iter()
+            .map(|k| k.unwrap_or_else(|| new.next().unwrap_or_default()))
+            .collect()
+    }
+
     /// Removes a client; whether it was there.
     pub fn revoke(&mut self, name: &str) -> bool {
         let before = self.tokens.len();
@@ -154,6 +183,18 @@ impl TokenFile {
 pub fn issue(path: &Path, clients: &[NewClient]) -> anyhow::Result<Vec<String>> {
     let mut file = load(path)?;
     let tokens = file.issue(clients);
+    file.save(path)?;
+    Ok(tokens)
+}
+
+/// [`TokenFile::issue_or_keep`] on the store at `path`, written back.
+/// The caller holds the network's lock.
+pub fn issue_or_keep(
+    path: &Path,
+    clients: &[(NewClient, Option<String>)],
+) -> anyhow::Result<Vec<String>> {
+    let mut file = load(path)?;
+    let tokens = file.issue_or_keep(clients);
     file.save(path)?;
     Ok(tokens)
 }
@@ -274,6 +315,39 @@ mod tests {
         assert!(f.revoke("d1"));
         assert!(!f.revoke("d1"));
         assert!(Accepted::for_hospital(&f, "h").is_empty());
+    }
+
+    #[test]
+    fn a_current_token_is_kept_and_a_stale_or_missing_one_replaced() {
+        let mut f = TokenFile::default();
+        let dev = |n: &str| NewClient {
+            device: Some(Address::repeat_byte(n.len() as u8)),
+            ..client(n, "h")
+        };
+        let first = f.issue(&[dev("d1"), dev("d22")]);
+        let again = f.issue_or_keep(&[
+            (dev("d1"), Some(first[0].clone())),
+            (dev("d22"), Some("mcg_stale".into())),
+            (dev("d333"), None),
+        ]);
+        assert_eq!(again[0], first[0], "kept");
+        assert_ne!(again[1], first[1]);
+        assert!(again[2].starts_with(PREFIX));
+        let h = Accepted::for_hospital(&f, "h");
+        assert!(again.iter().all(|t| h.verify(t).is_some()));
+        assert!(
+            h.verify(&first[1]).is_none(),
+            "d22's old token was replaced"
+        );
+        // A token is only kept for the same device.
+        let moved = NewClient {
+            device: Some(Address::repeat_byte(9)),
+            ..client("d1", "h")
+        };
+        assert_ne!(
+            f.issue_or_keep(&[(moved, Some(first[0].clone()))])[0],
+            first[0]
+        );
     }
 
     #[test]
