@@ -342,6 +342,23 @@ fn esp32_host_lands_readings_through_the_gateway_and_the_rest_is_refused() {
     );
     assert!(r.is_err(), "TLS to an unpinned CA must fail");
 
+    // Without a valid token an address gets 401 until it has made too many
+    // such requests, then 429.
+    let strangers: Vec<u16> = (0..40)
+        .map(|_| {
+            post(
+                &rt,
+                &c,
+                &gw.url,
+                Some("mcg_guess"),
+                call("eth_chainId", json!([])),
+            )
+            .status
+        })
+        .collect();
+    assert_eq!(strangers[0], 401, "{strangers:?}");
+    assert!(strangers.contains(&429), "{strangers:?}");
+
     let log =
         std::fs::read_to_string(net.home().join("gateway-e2e/gateway/access-ward.log")).unwrap();
     assert!(

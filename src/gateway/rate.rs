@@ -1,12 +1,16 @@
-//! Per-client rate limit: a token bucket per authenticated client name
-//! (`--rate` requests per second refill, `--burst` capacity). A JSON-RPC
-//! batch costs one per entry. The map holds one bucket per client that has
-//! made a request, and clients are the token store's names, so it is
-//! bounded by the store.
+//! Rate limits: a token bucket per key — per authenticated client name
+//! (`--rate` requests per second refill, `--burst` capacity; a JSON-RPC
+//! batch costs one per entry), and per peer address for requests without a
+//! valid token. Client names come from the token store; peer addresses do
+//! not, so past [`MAX_KEYS`] keys the buckets that have refilled (idle
+//! keys, which a new bucket would equal) are dropped.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Keys kept before idle ones are dropped.
+pub const MAX_KEYS: usize = 4096;
 
 /// One client's bucket.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +47,12 @@ impl RateLimiter {
     pub fn check(&self, client: &str, cost: u32, now: Instant) -> Result<(), Duration> {
         let cost = f64::from(cost);
         let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_KEYS && !map.contains_key(client) {
+            let (rate, burst) = (self.rate, self.burst);
+            map.retain(|_, b| {
+                b.tokens + now.saturating_duration_since(b.last).as_secs_f64() * rate < burst
+            });
+        }
         let b = map.entry(client.to_string()).or_insert(Bucket {
             tokens: self.burst,
             last: now,
@@ -88,6 +98,21 @@ mod tests {
         let t2 = t1 + Duration::from_secs(3600);
         assert!(l.check("a", 3, t2).is_ok());
         assert!(l.check("a", 1, t2).is_err());
+    }
+
+    #[test]
+    fn idle_keys_are_dropped_past_the_bound_busy_ones_kept() {
+        let l = RateLimiter::new(1.0, 2);
+        let t0 = Instant::now();
+        assert!(l.check("busy", 2, t0).is_ok());
+        for i in 0..MAX_KEYS - 1 {
+            let _ = l.check(&format!("10.0.{}.{}", i / 256, i % 256), 0, t0);
+        }
+        let len = || l.buckets.lock().unwrap().len();
+        assert_eq!(len(), MAX_KEYS);
+        assert!(l.check("new", 1, t0).is_ok());
+        assert_eq!(len(), 2, "only the drained bucket and the new one remain");
+        assert!(l.check("busy", 1, t0).is_err(), "its state survived");
     }
 
     #[test]

@@ -49,6 +49,10 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 const DRAIN_MAX: usize = 1024 * 1024;
 /// Largest answer taken from the member node.
 const MAX_UPSTREAM_BYTES: usize = 32 * 1024 * 1024;
+/// Requests per second, and at once, one address may make without a
+/// valid token before it gets 429 instead of 401.
+const STRANGER_RATE: f64 = 2.0;
+const STRANGER_BURST: u32 = 20;
 /// JSON-RPC code of whole-request refusals (auth, limits).
 const REFUSED: i64 = -32001;
 /// JSON-RPC code when the member does not answer.
@@ -97,6 +101,8 @@ impl TokenCache {
 struct Shared {
     tokens: TokenCache,
     limiter: RateLimiter,
+    /// Per peer address, for requests without a valid token.
+    strangers: RateLimiter,
     log: AccessLog,
     upstream: reqwest::Client,
     upstream_url: String,
@@ -185,6 +191,7 @@ pub async fn start(o: Options) -> anyhow::Result<Gateway> {
         shared: Arc::new(Shared {
             tokens: cache,
             limiter: RateLimiter::new(o.req.rate, o.req.burst),
+            strangers: RateLimiter::new(STRANGER_RATE, STRANGER_BURST),
             log,
             upstream,
             upstream_url: o.upstream.clone(),
@@ -281,7 +288,7 @@ struct Seen {
 async fn handle(req: Request<Incoming>, peer: SocketAddr, s: &Shared) -> Response<Full<Bytes>> {
     let start = Instant::now();
     let mut seen = Seen::default();
-    let resp = respond(req, s, &mut seen).await;
+    let resp = respond(req, peer, s, &mut seen).await;
     s.log.write(&Entry {
         peer,
         client: seen.client.as_deref(),
@@ -319,7 +326,12 @@ fn authenticate(req: &Request<Incoming>, s: &Shared) -> Option<Client> {
     s.tokens.accepted().verify(token.trim())
 }
 
-async fn respond(req: Request<Incoming>, s: &Shared, seen: &mut Seen) -> Response<Full<Bytes>> {
+async fn respond(
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    s: &Shared,
+    seen: &mut Seen,
+) -> Response<Full<Bytes>> {
     if req.method() != Method::POST {
         let mut r = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -335,6 +347,17 @@ async fn respond(req: Request<Incoming>, s: &Shared, seen: &mut Seen) -> Respons
         return refuse(StatusCode::NOT_FOUND, REFUSED, "only / is served", seen);
     }
     let Some(client) = authenticate(&req, s) else {
+        let now = Instant::now();
+        if let Err(wait) = s.strangers.check(&peer.ip().to_string(), 1, now) {
+            let secs = retry_after_secs(wait);
+            let msg = format!(
+                "too many requests without a valid token from {}; retry after {secs} s",
+                peer.ip()
+            );
+            let mut r = refuse(StatusCode::TOO_MANY_REQUESTS, REFUSED, &msg, seen);
+            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+            return r;
+        }
         let mut r = refuse(
             StatusCode::UNAUTHORIZED,
             REFUSED,
