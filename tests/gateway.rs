@@ -342,6 +342,8 @@ fn esp32_host_lands_readings_through_the_gateway_and_the_rest_is_refused() {
     );
     assert!(r.is_err(), "TLS to an unpinned CA must fail");
 
+    operator_certificate(&rt, &net, t1);
+
     // Without a valid token an address gets 401 until it has made too many
     // such requests, then 429.
     let strangers: Vec<u16> = (0..40)
@@ -447,6 +449,64 @@ fn refusals(
         "geth's own answer: {}",
         a.body
     );
+}
+
+/// A gateway serving the operator's own certificate (here issued by
+/// another CA), and devices provisioned to pin that CA.
+fn operator_certificate(rt: &tokio::runtime::Runtime, net: &TestNet, t1: &str) {
+    let own = net.dir.path().join("own-pki");
+    let names = ["127.0.0.1".to_string()];
+    let served = medchain::gateway::tls::issue_server_cert(&own, "own", "pki", &names).unwrap();
+    let dir = medchain::gateway::tls::dir(&own, "pki");
+    let (cert, key, ca) = (
+        dir.join("cert.pem"),
+        dir.join("cert.key"),
+        dir.join("ca.pem"),
+    );
+    let gw = start_gateway(
+        net,
+        &[
+            "--hospital",
+            "ward",
+            "--listen",
+            "127.0.0.1:0",
+            "-q",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let ca_pem = std::fs::read_to_string(&ca).unwrap();
+    let a = post(
+        rt,
+        &client(&ca_pem),
+        &gw.url,
+        Some(t1),
+        call("eth_chainId", json!([])),
+    );
+    assert_eq!((a.status, a.body["result"].clone()), (200, json!("0xbc20")));
+    assert!(!served.cert_pem.is_empty());
+    let out: Value = serde_json::from_str(
+        &net.ok(&[
+            "device",
+            "provision",
+            "--hospital",
+            "ward",
+            "--count",
+            "1",
+            "--json",
+            "--gateway",
+            &gw.url,
+            "--gateway-ca",
+            ca.to_str().unwrap(),
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let cfg = config(Path::new(out["devices"][0]["config"].as_str().unwrap()));
+    assert_eq!(cfg["tls_ca"], ca_pem.as_str());
+    assert_eq!(cfg["rpc_token"], t1, "still the same device token");
 }
 
 /// Body size and rate limits, with an operator-minted token.
