@@ -5,7 +5,6 @@
 //! read what the allow-list serves.) Operator-minted clients carry no
 //! device and are not bound.
 
-use alloy::consensus::transaction::SignerRecoverable;
 use alloy::consensus::TxEnvelope;
 use alloy::eips::eip2718::Decodable2718;
 use alloy::primitives::Address;
@@ -22,7 +21,8 @@ pub fn sender(raw_hex: &str) -> Result<Address, String> {
         .map_err(|e| format!("not hex: {e}"))?;
     let tx = TxEnvelope::decode_2718(&mut bytes.as_slice())
         .map_err(|e| format!("not a signed transaction: {e}"))?;
-    tx.recover_signer()
+    tx.signature()
+        .recover_address_from_prehash(&tx.signature_hash())
         .map_err(|e| format!("cannot recover the sender: {e}"))
 }
 
