@@ -11,6 +11,7 @@ packages=(
   libsecp256k1-dev    # bitcoin-core libsecp256k1 with the recovery module
   nlohmann-json3-dev  # header-only JSON (the ESP32 build uses the same library)
   libgtest-dev        # GoogleTest, with its CMake package
+  libssl-dev          # OpenSSL: esp32-host's https transport to a medchain gateway
 )
 
 missing=()

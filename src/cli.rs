@@ -60,6 +60,8 @@ pub enum Command {
     },
     /// Write compose/<network>/docker-compose.yml: the network for plain `docker compose up`.
     Compose(cmd::compose::ComposeArgs),
+    /// Serve a hospital's member node to devices on a LAN: TLS, tokens, allow-list, limits, access log.
+    Gateway(cmd::gateway::GatewayArgs),
 }
 
 /// Runs a parsed command line.
@@ -83,6 +85,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Geth { command } => cmd::geth::execute(command).await,
         Command::Image { command } => cmd::image::execute(command).await,
         Command::Compose(a) => cmd::compose::execute(a, g).await,
+        Command::Gateway(a) => cmd::gateway::execute(a, g).await,
     }
 }
 

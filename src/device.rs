@@ -64,6 +64,9 @@ pub struct ProvisionRequest {
     pub patients: Patients,
     /// Config directory; `None` for the network's `devices/`.
     pub out: Option<PathBuf>,
+    /// The hospital's gateway the devices talk to (`--gateway`); `None`:
+    /// the member node itself (loopback, for simulations on this host).
+    pub gateway: Option<crate::gateway::provisioning::DeviceLink>,
 }
 
 impl ProvisionRequest {
@@ -109,7 +112,13 @@ impl ProvisionRequest {
                 Patients::Given(ssns)
             },
             out,
+            gateway: None,
         })
+    }
+
+    /// The same request, with devices pointed at a gateway.
+    pub fn with_gateway(self, gateway: Option<crate::gateway::provisioning::DeviceLink>) -> Self {
+        ProvisionRequest { gateway, ..self }
     }
 }
 
@@ -192,6 +201,7 @@ pub(crate) fn plan_devices(
                 hospitals.join(", ")
             ))
         })?;
+    let rpc_url = req.gateway.as_ref().map_or(rpc_url, |g| g.url.clone());
     let out = req.out.clone().unwrap_or_else(|| devices_dir(state));
     Ok((1..=req.count)
         .map(|index| {
@@ -234,6 +244,13 @@ pub struct DeviceConfig {
     pub patient_salt: String,
     /// Label for logs and the OLED.
     pub device_id: String,
+    /// The device's gateway token (`Authorization: Bearer`), from the OS
+    /// random generator; the gateway stores only its hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc_token: Option<String>,
+    /// PEM of the CA the device pins for an `https://` `rpc_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ca: Option<String>,
 }
 
 /// The config file contents for one planned device.
@@ -245,6 +262,8 @@ pub(crate) fn device_config(state: &State, contract: Address, d: &DevicePlan) ->
         device_private_key: format!("{:#x}", d.key.secret),
         patient_salt: format!("{:#x}", state.plan.patient_salt),
         device_id: d.device_id.clone(),
+        rpc_token: None,
+        tls_ca: None,
     }
 }
 
@@ -571,10 +590,15 @@ fn write_configs(
     // The network's devices directory (default configs, the index) is
     // private; a chosen --out directory is created 0700 when missing.
     crate::private_fs::create_dir(&devices_dir(state))?;
+    let (tokens, tls_ca) = gateway_credentials(state, req, plans)?;
     let mut devices = Vec::with_capacity(plans.len());
     let mut entries = Vec::with_capacity(plans.len());
-    for (d, done) in plans.iter().zip(done) {
-        let config = device_config(state, mr, d);
+    for ((d, done), token) in plans.iter().zip(done).zip(tokens) {
+        let config = DeviceConfig {
+            rpc_token: Some(token),
+            tls_ca: tls_ca.clone(),
+            ..device_config(state, mr, d)
+        };
         keys::write_private(
             &d.config_path,
             format!("{}\n", serde_json::to_string_pretty(&config)?).as_bytes(),
@@ -603,6 +627,41 @@ fn write_configs(
     Ok((devices, entries))
 }
 
+/// A gateway token per device (the one its config holds while the
+/// network's token store still has it, else a new one) and the CA the
+/// devices pin, if any.
+fn gateway_credentials(
+    state: &State,
+    req: &ProvisionRequest,
+    plans: &[DevicePlan],
+) -> anyhow::Result<(Vec<String>, Option<String>)> {
+    use crate::gateway::{provisioning, tokens};
+    let network = &state.plan.topology.network;
+    let ca = match &req.gateway {
+        Some(link) => provisioning::ca_pem(link, &state.plan.dir, network, &req.hospital)?,
+        None => None,
+    };
+    // A device keeps the token its config already holds while the store
+    // still has it (devices in the field keep working); others get one.
+    let current = |p: &Path| -> Option<String> {
+        let text = std::fs::read_to_string(p).ok()?;
+        serde_json::from_str::<DeviceConfig>(&text).ok()?.rpc_token
+    };
+    let clients: Vec<(tokens::NewClient, Option<String>)> = plans
+        .iter()
+        .map(|d| {
+            let c = tokens::NewClient {
+                name: d.device_id.clone(),
+                hospital: req.hospital.clone(),
+                device: Some(d.key.address),
+            };
+            (c, current(&d.config_path))
+        })
+        .collect();
+    let issued = tokens::issue_or_keep(&tokens::store_path(&state.plan.dir), &clients)?;
+    Ok((issued, ca))
+}
+
 /// Merges `entries` into the network's device index and rewrites it
 /// atomically (a temporary file renamed over it); returns its path.
 fn save_index(state: &State, entries: Vec<IndexEntry>) -> anyhow::Result<PathBuf> {
@@ -620,7 +679,10 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
     let plans = plan_devices(state, req)?;
     let mr = state.medical_address()?;
     let url = plans[0].rpc_url.clone();
-    let s = senders(state, req, mr, &url).await?;
+    // Provisioning itself talks to the member, also when devices go through
+    // a gateway.
+    let node = hospital_rpc(state, &req.hospital).unwrap_or_else(|| url.clone());
+    let s = senders(state, req, mr, &node).await?;
     let surveys: Vec<Survey> = futures::stream::iter(plans.iter())
         .map(|d| survey(&s.reader, d))
         .buffered(16)
@@ -887,6 +949,20 @@ mod tests {
             );
         }
         assert_eq!(parser.matches("require_string(config, \"").count() + 1, 6);
+        // The gateway's token and CA are optional fields the firmware reads.
+        let full = DeviceConfig {
+            rpc_token: Some("mcg_x".into()),
+            tls_ca: Some("-----BEGIN CERTIFICATE-----".into()),
+            ..c
+        };
+        let v = serde_json::to_value(&full).unwrap();
+        for f in ["rpc_token", "tls_ca"] {
+            assert!(v.get(f).is_some(), "{f}");
+            assert!(
+                parser.contains(&format!("optional_string(config, \"{f}\")")),
+                "firmware parser does not read {f}"
+            );
+        }
     }
 
     #[test]

@@ -27,7 +27,9 @@ const char* usage_text() {
            "1 if it is not empty after the timeout, 2 on bad usage or configuration.\n"
            "--history K then shows the patient's last K records on stderr (the device must\n"
            "be allowed to read them: MedicalRecords.canRead).\n"
-           "Only loopback RPC hosts are contacted unless --allow-remote is given.\n";
+           "Only loopback RPC hosts are contacted unless --allow-remote is given.\n"
+           "An https:// rpc_url (a medchain gateway) is verified against the CA in the\n"
+           "config's tls_ca only; the config's rpc_token is sent as a Bearer token.\n";
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {

@@ -144,6 +144,8 @@ int run(const host::CliOptions& options) {
 
     host::HttpOptions http;
     http.allow_remote = options.allow_remote;
+    http.bearer_token = config.rpc_token;
+    http.ca_pem = config.tls_ca;
     host::PosixHttpTransport transport(config.rpc_url, http);
     JsonRpcClient rpc(transport);
     EthClient eth(rpc);

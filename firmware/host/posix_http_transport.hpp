@@ -1,9 +1,13 @@
 // The host's "Wi-Fi": a small blocking HTTP/1.1 client over POSIX sockets,
-// one connection per request, plain http only. It talks to the configured
-// RPC URL and nothing else, and by default only to loopback addresses.
+// one connection per request, http or https (OpenSSL, TLS 1.2+, the
+// server's certificate verified against the one CA the config pins and
+// its name or IP address checked; no system trust store). It talks to the
+// configured RPC URL and nothing else, and by default only to loopback
+// addresses. A token, when configured, goes in "Authorization: Bearer".
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "medchain/http_url.hpp"
@@ -16,12 +20,17 @@ struct HttpOptions {
     int connect_timeout_ms = 3'000;
     int io_timeout_ms = 15'000;  // whole request/response exchange
     std::size_t max_response_bytes = 8 * 1024 * 1024;
+    std::string bearer_token;  // sent as "Authorization: Bearer <token>" when set
+    std::string ca_pem;        // the CA to trust for https:// (required then)
 };
+
+struct TlsContext;  // OpenSSL's SSL_CTX, built once from ca_pem
 
 class PosixHttpTransport : public Transport {
 public:
-    // Throws std::invalid_argument for a bad URL, or a host that is not a
-    // loopback literal while allow_remote is off.
+    // Throws std::invalid_argument for a bad URL, a host that is not a
+    // loopback literal while allow_remote is off, or an https:// URL
+    // without a usable ca_pem.
     explicit PosixHttpTransport(const std::string& url, HttpOptions options = {});
 
     // Throws TransportError for anything short of an HTTP 200 with a body.
@@ -32,6 +41,7 @@ private:
 
     HttpUrl url_;
     HttpOptions options_;
+    std::shared_ptr<TlsContext> tls_;
 };
 
 }  // namespace medchain::host

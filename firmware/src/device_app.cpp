@@ -78,7 +78,7 @@ void DeviceApp::setup() {
 
 void DeviceApp::start_core(const medchain::DeviceConfig& config) {
     config_ = config;
-    transport_ = std::make_unique<WifiTransport>(config.rpc_url);
+    transport_ = std::make_unique<WifiTransport>(config.rpc_url, config.rpc_token, config.tls_ca);
     rpc_ = std::make_unique<medchain::JsonRpcClient>(*transport_);
     eth_ = std::make_unique<medchain::EthClient>(*rpc_);
     signer_ = std::make_unique<medchain::Signer>(config.device_private_key);

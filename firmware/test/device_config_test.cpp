@@ -25,6 +25,41 @@ TEST(DeviceConfig, ParsesTheProvisionedFile) {
     EXPECT_EQ(config.device_private_key[31], 1);
     EXPECT_EQ(config.patient_salt[0], 0x11);
     EXPECT_EQ(config.device_id, "hospital-1-device-1");
+    EXPECT_EQ(config.rpc_token, "");
+    EXPECT_EQ(config.tls_ca, "");
+}
+
+TEST(DeviceConfig, ReadsTheGatewayTokenAndCa) {
+    auto json = valid();
+    json["rpc_url"] = "https://192.168.1.10:8600";
+    json["rpc_token"] = "mcg_00ff";
+    json["tls_ca"] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    const DeviceConfig config = parse_device_config(json.dump());
+    EXPECT_EQ(config.rpc_token, "mcg_00ff");
+    EXPECT_EQ(config.tls_ca.rfind("-----BEGIN CERTIFICATE-----", 0), 0u);
+    json["rpc_token"] = nullptr;
+    EXPECT_EQ(parse_device_config(json.dump()).rpc_token, "");
+}
+
+TEST(DeviceConfig, HttpsNeedsAPinnedCa) {
+    const auto error_of = [](const nlohmann::json& json) -> std::string {
+        try {
+            parse_device_config(json.dump());
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    auto json = valid();
+    json["rpc_url"] = "https://192.168.1.10:8600";
+    EXPECT_NE(error_of(json).find("\"tls_ca\" is required"), std::string::npos) << error_of(json);
+    json["tls_ca"] = "not a certificate";
+    EXPECT_NE(error_of(json).find("\"tls_ca\" must be a PEM"), std::string::npos) << error_of(json);
+    json = valid();
+    json["rpc_token"] = "a b";
+    EXPECT_NE(error_of(json).find("rpc_token"), std::string::npos);
+    json["rpc_token"] = 5;
+    EXPECT_NE(error_of(json).find("rpc_token"), std::string::npos);
 }
 
 TEST(DeviceConfig, AcceptsAHexChainId) {

@@ -17,10 +17,22 @@ TEST(HttpUrl, Parses) {
     url = parse_http_url("http://[::1]:8545/");
     EXPECT_EQ(url.host, "::1");
     EXPECT_EQ(url.port, 8545);
+    EXPECT_FALSE(url.tls);
+}
+
+TEST(HttpUrl, ParsesHttps) {
+    HttpUrl url = parse_http_url("https://192.168.1.10:8600");
+    EXPECT_TRUE(url.tls);
+    EXPECT_EQ(url.host, "192.168.1.10");
+    EXPECT_EQ(url.port, 8600);
+    EXPECT_EQ(url.path, "/");
+    url = parse_http_url("https://gw.ward.example/");
+    EXPECT_TRUE(url.tls);
+    EXPECT_EQ(url.port, 443);
 }
 
 TEST(HttpUrl, Rejects) {
-    for (const char* bad : {"https://127.0.0.1:8545", "127.0.0.1:8545", "http://", "http://:8545", "http://h:0",
+    for (const char* bad : {"ftp://127.0.0.1:8545", "httpx://h", "127.0.0.1:8545", "https://", "http://", "http://:8545", "http://h:0",
                             "http://h:65536", "http://h:80x", "http://u@h", "http://[::1", "http://[::1]x"}) {
         EXPECT_THROW(parse_http_url(bad), std::invalid_argument) << bad;
     }

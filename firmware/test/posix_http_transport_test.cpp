@@ -27,6 +27,53 @@ TEST(PosixHttpTransport, PostsJsonAndReturnsTheBody) {
     EXPECT_NE(request.find("\r\n\r\n{\"hello\":1}"), std::string::npos);
 }
 
+TEST(PosixHttpTransport, SendsTheBearerToken) {
+    test::LoopbackServer server(ok(R"({"ok":true})"));
+    HttpOptions options;
+    options.bearer_token = "mcg_abc123";
+    PosixHttpTransport transport(url(server.port()), options);
+    transport.post("{}");
+    const std::string request = server.request();
+    EXPECT_NE(request.find("\r\nAuthorization: Bearer mcg_abc123\r\n"), std::string::npos) << request;
+}
+
+TEST(PosixHttpTransport, NoTokenNoAuthorizationHeader) {
+    test::LoopbackServer server(ok(R"({"ok":true})"));
+    PosixHttpTransport transport(url(server.port()));
+    transport.post("{}");
+    EXPECT_EQ(server.request().find("Authorization"), std::string::npos);
+}
+
+TEST(PosixHttpTransport, HttpsNeedsAPinnedCa) {
+    EXPECT_THROW(PosixHttpTransport("https://127.0.0.1:8600"), std::invalid_argument);
+    HttpOptions options;
+    options.ca_pem = "not a certificate";
+    EXPECT_THROW(PosixHttpTransport("https://127.0.0.1:8600", options), std::invalid_argument);
+    options.bearer_token = "a\r\nX-Injected: 1";
+    EXPECT_THROW(PosixHttpTransport("http://127.0.0.1:8600", options), std::invalid_argument);
+}
+
+TEST(PosixHttpTransport, TlsToAPlainServerIsATransportError) {
+    // A real (self-signed) CA to pin; the server answers in plaintext, so
+    // the handshake fails and nothing is taken as an answer.
+    HttpOptions options;
+    options.ca_pem =
+        "-----BEGIN CERTIFICATE-----\n"
+        "MIIBfDCCASGgAwIBAgIUSEx3oePzQ53W7jkx+PDgvXKm9OgwCgYIKoZIzj0EAwIw\n"
+        "EjEQMA4GA1UEAwwHdGVzdC1jYTAgFw0yNjEyMDUwNzEyMTlaGA8yMTI2MTExMTA3\n"
+        "MTIxOVowEjEQMA4GA1UEAwwHdGVzdC1jYTBZMBMGByqGSM49AgEGCCqGSM49AwEH\n"
+        "A0IABJvkL2wTMSzE/LsmussFeRar3AphAPrkeCndQS6wXiF5Ti5tUvv0F4viXwFb\n"
+        "6VjAPQUnFT4BaFYjCKNBGqliQxmjUzBRMB0GA1UdDgQWBBRVUj7rSd1AfNpjtlVP\n"
+        "SuWCfvBDtjAfBgNVHSMEGDAWgBRVUj7rSd1AfNpjtlVPSuWCfvBDtjAPBgNVHRMB\n"
+        "Af8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDdl9piKoLsSDjKmmw2tlDoK7VO\n"
+        "8TuZhxaDz7o5iJRtSgIhAJOBGEi2z4LBhcklNgPCxBpu0YssBk8EvQ1F4QaXWbm0\n"
+        "-----END CERTIFICATE-----\n";
+    options.io_timeout_ms = 3'000;
+    test::LoopbackServer server(ok(R"({"ok":true})"));
+    PosixHttpTransport transport("https://127.0.0.1:" + std::to_string(server.port()), options);
+    EXPECT_THROW(transport.post("{}"), TransportError);
+}
+
 TEST(PosixHttpTransport, DrivesEthClientEndToEnd) {
     test::LoopbackServer server(ok(R"({"jsonrpc":"2.0","id":1,"result":"0x539"})"));
     PosixHttpTransport transport(url(server.port()));

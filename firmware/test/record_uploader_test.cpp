@@ -232,6 +232,22 @@ TEST_F(RecordUploaderTest, ReadingAlreadyOnChainIsFoundByItsSequence) {
     EXPECT_EQ(node.records.size(), 1u);
 }
 
+TEST_F(RecordUploaderTest, ReadingAlreadyOnChainIsFoundInBoundedWindowsBack) {
+    // As above, 2500 blocks later: the lookup walks back 1000 blocks at a
+    // time (the fake node, like the gateway, refuses wider eth_getLogs).
+    record(70);
+    poll_until_sent();
+    node.mine();
+    node.receipts.clear();
+    node.block_number += 2'500;
+    boot();
+    const auto confirmations = drain();
+    ASSERT_EQ(confirmations.size(), 1u);
+    EXPECT_TRUE(confirmations[0].found_on_chain);
+    EXPECT_EQ(*confirmations[0].tx_hash, node.included[0].hash);
+    EXPECT_EQ(node.records.size(), 1u);
+}
+
 TEST_F(RecordUploaderTest, WipedFlashRenumbersAboveTheChainsSequence) {
     node.devices[signer.address()].last_sequence = 10;
     node.auto_mine = true;

@@ -36,13 +36,27 @@ pub struct ProvisionArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// URL devices reach the hospital's `medchain gateway` by (https://IP:PORT); default: the member node itself (loopback only).
+    #[arg(long, value_name = "URL")]
+    pub gateway: Option<String>,
+    /// CA certificate (PEM) the devices pin for --gateway, when the gateway serves the operator's own certificate (default: the hospital's generated CA).
+    #[arg(long, value_name = "FILE", requires = "gateway")]
+    pub gateway_ca: Option<PathBuf>,
 }
 
 impl TryFrom<&ProvisionArgs> for ProvisionRequest {
     type Error = InputError;
 
     fn try_from(a: &ProvisionArgs) -> Result<ProvisionRequest, InputError> {
-        ProvisionRequest::new(&a.hospital, a.count, &a.ssn, a.out.clone())
+        let gateway = a
+            .gateway
+            .as_deref()
+            .map(|url| crate::gateway::provisioning::check_link(url, a.gateway_ca.clone()))
+            .transpose()?;
+        Ok(
+            ProvisionRequest::new(&a.hospital, a.count, &a.ssn, a.out.clone())?
+                .with_gateway(gateway),
+        )
     }
 }
 

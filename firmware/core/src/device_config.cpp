@@ -24,6 +24,14 @@ std::string require_string(const Json& config, const char* name) {
     return value.get<std::string>();
 }
 
+// An optional string field: empty when absent or null.
+std::string optional_string(const Json& config, const char* name) {
+    const auto it = config.find(name);
+    if (it == config.end() || it->is_null()) return "";
+    if (!it->is_string()) throw ConfigError(std::string("config: \"") + name + "\" must be a string");
+    return it->get<std::string>();
+}
+
 template <typename F>
 auto parse_field(const char* name, F&& parse) {
     try {
@@ -55,6 +63,17 @@ DeviceConfig parse_device_config(const std::string& json_text) {
     const std::string salt = require_string(config, "patient_salt");
     out.patient_salt = parse_field("patient_salt", [&] { return fixed_from_hex<32>(salt); });
     out.device_id = require_string(config, "device_id");
+    out.rpc_token = optional_string(config, "rpc_token");
+    if (out.rpc_token.find_first_of("\r\n ") != std::string::npos) {
+        throw ConfigError("config: \"rpc_token\" must not contain spaces or line breaks");
+    }
+    out.tls_ca = optional_string(config, "tls_ca");
+    if (!out.tls_ca.empty() && out.tls_ca.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+        throw ConfigError("config: \"tls_ca\" must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
+    }
+    if (out.rpc_url.rfind("https://", 0) == 0 && out.tls_ca.empty()) {
+        throw ConfigError("config: \"tls_ca\" is required for an https:// rpc_url (the gateway's CA certificate)");
+    }
     return out;
 }
 

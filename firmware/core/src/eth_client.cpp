@@ -126,7 +126,8 @@ std::vector<Log> EthClient::logs(const LogFilter& filter) {
     const Json params = Json::array({Json{{"address", to_hex(filter.address)},
                                           {"topics", topics},
                                           {"fromBlock", to_quantity(filter.from_block)},
-                                          {"toBlock", "latest"}}});
+                                          {"toBlock", filter.to_block ? Json(to_quantity(*filter.to_block))
+                                                                      : Json("latest")}}});
     return parse_logs(rpc_.call("eth_getLogs", params));
 }
 

@@ -30,12 +30,19 @@ std::uint16_t parse_port(std::string_view text) {
 }  // namespace
 
 HttpUrl parse_http_url(std::string_view url) {
-    constexpr std::string_view kScheme = "http://";
-    if (url.substr(0, kScheme.size()) != kScheme) {
-        throw std::invalid_argument("only http:// URLs are supported: \"" + std::string(url) + "\"");
-    }
-    std::string_view rest = url.substr(kScheme.size());
+    constexpr std::string_view kHttp = "http://";
+    constexpr std::string_view kHttps = "https://";
     HttpUrl out;
+    std::string_view rest;
+    if (url.substr(0, kHttp.size()) == kHttp) {
+        rest = url.substr(kHttp.size());
+    } else if (url.substr(0, kHttps.size()) == kHttps) {
+        rest = url.substr(kHttps.size());
+        out.tls = true;
+        out.port = 443;
+    } else {
+        throw std::invalid_argument("only http:// and https:// URLs are supported: \"" + std::string(url) + "\"");
+    }
     const std::size_t slash = rest.find('/');
     if (slash != std::string_view::npos) {
         out.path = std::string(rest.substr(slash));

@@ -202,14 +202,23 @@ std::optional<Confirmation> RecordUploader::confirm_if_on_chain(const OutboxEntr
     LogFilter filter;
     filter.address = contract_;
     filter.topics = {mr::record_added_topic(), entry.patient, abi::address_word(signer_.address())};
-    filter.from_block = options_.record_lookup_from_block;
-    for (const Log& log : eth_.logs(filter)) {
-        const std::optional<mr::RecordAdded> event = mr::decode_record_added(log.topics, log.data);
-        if (event && event->sequence == entry.sequence) {
-            confirmation.tx_hash = log.transaction_hash;
-            confirmation.record_id = event->record_id;
-            confirmation.block_number = log.block_number;
+    // Newest first, one bounded window at a time: the record is recent.
+    const std::uint64_t window = std::max<std::uint64_t>(options_.record_lookup_window, 1);
+    std::uint64_t high = eth_.block_number();
+    for (std::uint64_t i = 0; i < options_.record_lookup_windows && !confirmation.tx_hash; ++i) {
+        const std::uint64_t floor = options_.record_lookup_from_block;
+        filter.from_block = high - floor + 1 > window ? high - window + 1 : floor;
+        filter.to_block = high;
+        for (const Log& log : eth_.logs(filter)) {
+            const std::optional<mr::RecordAdded> event = mr::decode_record_added(log.topics, log.data);
+            if (event && event->sequence == entry.sequence) {
+                confirmation.tx_hash = log.transaction_hash;
+                confirmation.record_id = event->record_id;
+                confirmation.block_number = log.block_number;
+            }
         }
+        if (filter.from_block <= floor) break;
+        high = filter.from_block - 1;
     }
     return finish(confirmation);
 }

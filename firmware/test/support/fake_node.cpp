@@ -344,9 +344,22 @@ FakeNode::Json FakeNode::call(const Json& request) {
 }
 
 FakeNode::Json FakeNode::get_logs(const Json& filter) const {
+    // As a medchain gateway serves it: explicit numbers, at most 1000 blocks.
+    const auto number = [&](const char* key) -> std::uint64_t {
+        const auto it = filter.find(key);
+        if (it == filter.end() || !it->is_string() || it->get<std::string>().rfind("0x", 0) != 0) {
+            throw NodeError{-32602, std::string("eth_getLogs: ") + key + " must be a hex block number", nullptr};
+        }
+        return parse_quantity(it->get<std::string>());
+    };
+    const std::uint64_t from = number("fromBlock");
+    const std::uint64_t to = number("toBlock");
+    if (to < from || to - from >= 1000) throw NodeError{-32602, "eth_getLogs: range over 1000 blocks", nullptr};
     Json out = Json::array();
     for (const Json& log : logs) {
         if (log.at("address") != filter.at("address")) continue;
+        const std::uint64_t at = parse_quantity(log.at("blockNumber").get<std::string>());
+        if (at < from || at > to) continue;
         const Json& wanted = filter.at("topics");
         bool match = true;
         for (std::size_t i = 0; i < wanted.size(); ++i) {

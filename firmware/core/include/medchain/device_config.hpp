@@ -7,10 +7,16 @@
 //     "contract": "0x...20 bytes",
 //     "device_private_key": "0x...32 bytes",
 //     "patient_salt": "0x...32 bytes",
-//     "device_id": "hospital-1-device-1"
+//     "device_id": "hospital-1-device-1",
+//     "rpc_token": "mcg_...",                 (optional)
+//     "tls_ca": "-----BEGIN CERTIFICATE-----..." (optional)
 //   }
 //
-// It holds a private key: never commit it.
+// rpc_token is sent as "Authorization: Bearer <token>" to the hospital's
+// `medchain gateway`; tls_ca is the CA certificate (PEM) the device pins
+// for an https:// rpc_url, and is required with one.
+//
+// It holds a private key and a token: never commit it.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +39,8 @@ struct DeviceConfig {
     Bytes32 device_private_key{};
     Bytes32 patient_salt{};
     std::string device_id;
+    std::string rpc_token;  // empty: no Authorization header
+    std::string tls_ca;     // PEM; set whenever rpc_url is https://
 };
 
 // Throws ConfigError naming the offending field.

@@ -41,6 +41,7 @@ struct LogFilter {
     Address address{};
     std::vector<std::optional<Hash>> topics;
     std::uint64_t from_block = 0;
+    std::optional<std::uint64_t> to_block;  // nullopt: "latest"
 };
 
 // Every method throws TransportError, RpcError or ProtocolError.

@@ -35,6 +35,11 @@ struct UploaderOptions {
     std::uint64_t rebroadcast_after_ms = 30'000;  // no receipt this long: send the same bytes again
     FeeOptions fees;
     std::uint64_t record_lookup_from_block = 0;  // eth_getLogs start when looking a record up
+    // A record is looked up newest first in windows of this many blocks
+    // (a medchain gateway serves eth_getLogs over at most 1000), at most
+    // this many windows back from the head.
+    std::uint64_t record_lookup_window = 1'000;
+    std::uint64_t record_lookup_windows = 16;
 };
 
 // A reading the chain has.
