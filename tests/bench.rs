@@ -219,15 +219,15 @@ fn malformed_scenarios_exit_2_before_anything_runs() {
     assert!(!net.home().exists());
 }
 
-/// One Clique sealer: the endpoint `--rpc` drives, brought up as a user
-/// would bring up any node.
+/// One Clique sealer and the member clients use: the endpoint `--rpc`
+/// drives, brought up as a user would bring up any node.
 const RPC_TOPO: &str = "\
 network: bench-rpc
 block_period: 1
 hospitals:
   - name: guadalajara
     sealers: 1
-    members: 0
+    members: 1
 ";
 
 /// Two write rounds long enough (≈ 8 s each) for the driver's throughput
@@ -260,7 +260,7 @@ fn rpc_drives_an_endpoint_it_did_not_start() {
     std::fs::write(net.dir.path().join("rpc.yaml"), RPC_SCENARIO).unwrap();
     net.ok(&["up", "--seed", "11", "--no-deploy", "--quiet"]);
     let status = net.status();
-    let node = &status["nodes"][0];
+    let node = &status["nodes"][1];
     let (rpc_url, ws_url) = (node["rpc"].as_str().unwrap(), node["ws"].as_str().unwrap());
     let accounts: serde_json::Value =
         serde_json::from_str(&net.ok(&["accounts", "--json"]).stdout).unwrap();
@@ -494,7 +494,7 @@ fn device_fleet_round_lands_every_reading_in_sequence() {
     // On chain: exactly the reported readings, 20 senders, each with its
     // own patient and sequences 1..=k without a gap, as the contract stores them.
     let state = medchain::state::State::load(&net.home(), "bench-e2e").unwrap();
-    let url = state.plan.nodes[0].rpc_url();
+    let url = state.plan.nodes.iter().find_map(|n| n.rpc_url()).expect("a member");
     let mr = state.contracts["medical_records"];
     let first = round["chain"]["first_block"].as_u64().unwrap();
     let last = round["chain"]["last_block"].as_u64().unwrap();

@@ -162,10 +162,15 @@ mod tests {
                 n.datadir.parent().unwrap().to_path_buf(),
                 n.datadir.clone(),
                 n.datadir.join("geth"),
-                n.datadir.join("keystore"),
             ]);
             files.push(n.datadir.join("geth").join("nodekey"));
-            files.push(n.password_file.clone().unwrap());
+            // Only sealers hold a keystore (members no account at all).
+            let Some(pw) = n.password_file.clone() else {
+                assert!(!n.datadir.join("keystore").exists(), "{}", n.name);
+                continue;
+            };
+            dirs.push(n.datadir.join("keystore"));
+            files.push(pw);
             for e in fs::read_dir(n.datadir.join("keystore")).unwrap() {
                 files.push(e.unwrap().path());
             }

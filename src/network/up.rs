@@ -23,7 +23,6 @@ use crate::network::deploy;
 use crate::plan::{self, Plan, PlanInputs};
 use crate::ports;
 use crate::progress::Progress;
-use crate::rpc::Rpc;
 use crate::runtime::{self, AnyRuntime, Kind, Runtime};
 use crate::state::{State, SCHEMA};
 use crate::table::Table;
@@ -131,6 +130,7 @@ async fn up_on(
         }
     }
     let plan = plan_network(opts, &topo, seed, existing.as_ref())?;
+    check_ipc_paths(opts, &plan)?;
     if opts.dry_run {
         return Ok(UpOutcome::Planned(Box::new(plan)));
     }
@@ -189,8 +189,7 @@ async fn already_running(
         return Ok(None);
     }
     if running.len() == prev.plan.nodes.len() {
-        let height = Rpc::new(&prev.plan.nodes[0].rpc_url())?
-            .block_number()
+        let height = super::control::block_number(rt, &prev.plan, &prev.plan.nodes[0])
             .await
             .unwrap_or(0);
         return Ok(Some(height));
@@ -201,6 +200,23 @@ async fn already_running(
         running.join(", ")
     ))
     .into())
+}
+
+/// Refuses a plan whose IPC socket paths (medchain's control channel to
+/// process nodes) exceed the kernel's unix socket limit: geth could not
+/// open them. Checked before anything is created.
+fn check_ipc_paths(opts: &UpOptions, plan: &Plan) -> Result<(), InputError> {
+    match plan::ipc_path_too_long(plan) {
+        Some((node, path)) => Err(InputError::new(format!(
+            "--home {}: node {}'s IPC socket {} is {} bytes, over the {}-byte limit of unix sockets; use a shorter MEDCHAIN_HOME (or shorter network/hospital names)",
+            opts.home.display(),
+            node.name,
+            path.display(),
+            path.as_os_str().len(),
+            plan::MAX_IPC_PATH
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The plan to apply. A resumed network keeps its endpoints (device
@@ -378,8 +394,8 @@ pub(crate) fn summary(
                     n.name.clone(),
                     n.hospital.clone(),
                     n.role.to_string(),
-                    n.rpc_url(),
-                    n.ws_url(),
+                    n.rpc_url().unwrap_or_else(|| "- (IPC only)".into()),
+                    n.ws_url().unwrap_or_else(|| "-".into()),
                 ]
             })
             .collect(),

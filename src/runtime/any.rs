@@ -75,6 +75,15 @@ impl Runtime for AnyRuntime {
     async fn stop(&self, node: &NodePlan, handle: &Handle, grace: Duration) -> anyhow::Result<()> {
         each!(self, rt => rt.stop(node, handle, grace).await)
     }
+    async fn admin_call(
+        &self,
+        plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        each!(self, rt => rt.admin_call(plan, node, method, params).await)
+    }
     async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String> {
         each!(self, rt => rt.enode(plan, from, to).await)
     }

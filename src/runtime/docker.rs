@@ -320,6 +320,26 @@ impl DockerRuntime {
         Ok(())
     }
 
+    /// The subnets Docker gave `networks` on `docker` (those that exist
+    /// there): the only addresses a node accepts devp2p from.
+    async fn subnets(docker: &Docker, networks: &[String]) -> anyhow::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for net in networks {
+            let Ok(n) = docker
+                .inspect_network(net, None::<bollard::query_parameters::InspectNetworkOptions>)
+                .await
+            else {
+                continue;
+            };
+            let configs = n.ipam.and_then(|i| i.config).unwrap_or_default();
+            out.extend(configs.into_iter().filter_map(|c| c.subnet));
+        }
+        if out.is_empty() {
+            bail!("none of the networks {} has a subnet on its engine", networks.join(", "));
+        }
+        Ok(out)
+    }
+
     /// One named volume per node on its engine (creating an existing one
     /// is a no-op).
     async fn create_volumes(&self, plan: &Plan) -> anyhow::Result<()> {
@@ -352,13 +372,14 @@ fn node_container(
     i: usize,
     image: String,
     networks: &[String],
+    netrestrict: Option<String>,
 ) -> ContainerCreateBody {
     let node = &plan.nodes[i];
     let (exposed, port_bindings) = port_config(plan, i);
     ContainerCreateBody {
         image: Some(image),
         entrypoint: Some(vec![cp::GETH_BIN.into()]),
-        cmd: Some(cp::container_args(plan, node)),
+        cmd: Some(cp::container_args(plan, node, netrestrict)),
         hostname: Some(node.name.clone()),
         labels: Some(hash_map(cp::labels(plan, Some(node), None))),
         exposed_ports: Some(exposed),
@@ -517,7 +538,9 @@ impl Runtime for DockerRuntime {
             .position(|n| n.name == node.name)
             .ok_or_else(|| anyhow!("{} is not in the plan", node.name))?;
         let networks = cp::networks_of(plan, i);
-        let body = node_container(plan, i, self.image_of(node)?, &networks);
+        let subnets = Self::subnets(docker, &cp::all_networks(plan)).await?;
+        let netrestrict = cp::netrestrict(plan, &subnets);
+        let body = node_container(plan, i, self.image_of(node)?, &networks, netrestrict);
         let created = docker
             .create_container(
                 Some(CreateContainerOptionsBuilder::default().name(&name).build()),
@@ -584,6 +607,26 @@ impl Runtime for DockerRuntime {
             }
         }
         Ok(())
+    }
+
+    async fn admin_call(
+        &self,
+        plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let docker = self.engine(plan, &node.hospital);
+        let container = cp::container_name(plan, node);
+        super::ipc::call_exec(
+            docker,
+            &container,
+            cp::GETH_BIN,
+            &cp::ipc_path(),
+            method,
+            params,
+        )
+        .await
     }
 
     async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String> {

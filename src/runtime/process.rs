@@ -188,6 +188,16 @@ impl Runtime for ProcessRuntime {
         bail!("{}: process {pid} did not exit after SIGKILL", node.name)
     }
 
+    async fn admin_call(
+        &self,
+        _plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        super::ipc::call_socket(&node.name, &node.ipc_path(), method, params).await
+    }
+
     async fn enode(&self, plan: &Plan, _from: usize, to: usize) -> anyhow::Result<String> {
         Ok(plan.nodes[to].enode())
     }
