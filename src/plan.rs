@@ -72,10 +72,11 @@ pub struct NodePlan {
     pub node_key: KeyPair,
     /// The node's own account: etherbase, and Clique signer for sealers.
     pub account: KeyPair,
-    /// Number of planned peering edges this node is part of (a member's
-    /// `--maxpeers`).
+    /// `--maxpeers` of a member with fewer than [`SYNC_PEERS`] planned
+    /// peers: exactly that number (see [`member_args`]); `None`: geth's
+    /// default.
     #[serde(default)]
-    pub peers: usize,
+    pub max_peers: Option<usize>,
     /// geth arguments after the binary (datadir, ports, APIs, sealing).
     pub args: Vec<String>,
 }
@@ -194,9 +195,9 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
     let geth = GethVersion::for_consensus(topo.consensus);
     let seed = inputs.seed;
     let mut nodes = plan_nodes(topo, inputs, &dir);
-    let edges = edges(topo.peering, &nodes);
+    let (edges, max_peers) = orient(&nodes, &edges(topo.peering, &nodes));
     for i in 0..nodes.len() {
-        nodes[i].peers = edges.iter().filter(|e| e.from == i || e.to == i).count();
+        nodes[i].max_peers = max_peers[i];
         nodes[i].args = geth_args(
             topo,
             &nodes[i],
@@ -283,7 +284,7 @@ fn plan_node(
         index,
         ports,
         password_file,
-        peers: 0,
+        max_peers: None,
         args: Vec::new(),
     }
 }
@@ -419,13 +420,14 @@ pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) ->
     a
 }
 
-/// A member's client endpoints and peer limit. `--maxpeers` is its number
-/// of planned peers: geth v1.13 drops propagated blocks until its first
-/// sync, which it starts as soon as it has `min(5, maxpeers)` peers and
-/// one is ahead (else only after 10 s). So a member syncs the first block
-/// it hears of without holding an account (the older way, `miner_start`,
-/// needs one); `up` adds the planned peers as trusted so none is turned
-/// away by the limit.
+/// A member's client endpoints and peer limit. geth v1.13 drops
+/// propagated blocks until its first sync, which it starts as soon as it
+/// has `min(5, maxpeers)` peers and one is ahead (else only 10 s after
+/// start). A member with fewer than five planned peers therefore gets
+/// `--maxpeers` equal to their number ([`orient`]), so it syncs the first
+/// block it hears of without holding an account (the older way,
+/// `miner_start`, needs one); `up` adds the planned peers as trusted so
+/// none is turned away by the limit.
 fn member_args(node: &NodePlan, layout: &ArgLayout) -> Vec<String> {
     let mut a: Vec<String> = vec!["--http".into(), "--ws".into()];
     let mut push = |k: &str, v: String| {
@@ -440,7 +442,9 @@ fn member_args(node: &NodePlan, layout: &ArgLayout) -> Vec<String> {
     push("--ws.port", node.ports.ws.to_string());
     push("--ws.api", CLIENT_APIS.into());
     push("--ws.origins", WS_ORIGINS.into());
-    push("--maxpeers", node.peers.max(1).to_string());
+    if let Some(n) = node.max_peers {
+        push("--maxpeers", n.to_string());
+    }
     a
 }
 
@@ -479,6 +483,49 @@ pub fn edges(pattern: Peering, nodes: &[NodePlan]) -> Vec<Edge> {
         }
     }
     out
+}
+
+/// Peers at which geth v1.13 starts syncing without waiting (its
+/// `defaultMinSyncPeers`).
+pub const SYNC_PEERS: usize = 5;
+
+/// Who dials each edge, and each member's `--maxpeers`. A member with
+/// fewer than [`SYNC_PEERS`] planned peers runs with `--maxpeers` equal to
+/// their number, and geth then dials at most one peer itself
+/// (`maxpeers / 3`, at least 1): sealers dial members, and each such
+/// member dials at most one other member. A member that would have to
+/// dial more keeps geth's default limit (it then syncs by geth's 10 s
+/// timer: slower, never wrong).
+pub(crate) fn orient(nodes: &[NodePlan], pairs: &[Edge]) -> (Vec<Edge>, Vec<Option<usize>>) {
+    let degree = |i: usize| pairs.iter().filter(|e| e.from == i || e.to == i).count();
+    let member = |i: usize| nodes[i].role == Role::Member;
+    let mut limited: Vec<bool> = (0..nodes.len())
+        .map(|i| member(i) && degree(i) < SYNC_PEERS)
+        .collect();
+    let mut dials = vec![0usize; nodes.len()];
+    let mut out = Vec::new();
+    for e in pairs {
+        let (a, b) = (e.from, e.to);
+        let from = match (limited[a], limited[b]) {
+            (false, true) => a,
+            (true, false) => b,
+            (false, false) if member(a) && !member(b) => b,
+            (false, false) => a,
+            (true, true) if dials[a] == 0 => a,
+            (true, true) if dials[b] == 0 => b,
+            (true, true) => {
+                limited[a] = false;
+                a
+            }
+        };
+        dials[from] += 1;
+        let to = if from == a { b } else { a };
+        out.push(Edge { from, to });
+    }
+    let max_peers = (0..nodes.len())
+        .map(|i| limited[i].then(|| degree(i).max(1)))
+        .collect();
+    (out, max_peers)
 }
 
 /// Whether node `i` is the first node of its hospital.
@@ -710,6 +757,46 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn members_with_few_peers_are_limited_to_them_and_dial_at_most_one() {
+        for yaml in [
+            THREE,
+            "hospitals:\n - {name: a}\n - {name: b}\n",
+            "peering: mesh\nhospitals:\n - {name: a, members: 2}\n - {name: b, members: 2}\n",
+            "hospitals:\n - {name: a, sealers: 1, members: 4}\n",
+            "peering: gateway\nhospitals:\n - {name: a, members: 3}\n - {name: b, sealers: 0, members: 2}\n",
+        ] {
+            let p = make(yaml);
+            let mut pairs: Vec<(usize, usize)> = p
+                .edges
+                .iter()
+                .map(|e| (e.from.min(e.to), e.from.max(e.to)))
+                .collect();
+            pairs.sort();
+            pairs.dedup();
+            assert_eq!(pairs.len(), p.edges.len(), "each pair once: {yaml}");
+            for (i, n) in p.nodes.iter().enumerate() {
+                let degree = p.edges.iter().filter(|e| e.from == i || e.to == i).count();
+                let dials = p.edges.iter().filter(|e| e.from == i).count();
+                let flag = flag_values(&n.args, &["--maxpeers"]);
+                match n.max_peers {
+                    Some(m) => {
+                        assert_eq!(m, degree.max(1), "{yaml}: {}", n.name);
+                        assert!(dials <= 1, "{yaml}: {} dials {dials}", n.name);
+                        assert_eq!(n.role, Role::Member);
+                        assert_eq!(flag, vec![("--maxpeers", m.to_string().as_str())]);
+                    }
+                    None => assert!(flag.is_empty(), "{yaml}: {}", n.name),
+                }
+            }
+        }
+        // The default network: every member limited, so every one syncs at
+        // its first block.
+        let p = make("hospitals:\n - {name: a}\n - {name: b}\n");
+        let limited: Vec<_> = p.nodes.iter().map(|n| n.max_peers).collect();
+        assert_eq!(limited, vec![None, Some(3), None, Some(3)]);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use anyhow::{bail, Context};
 use serde_json::json;
 
 use super::control;
-use crate::plan::{Plan, Role};
+use crate::plan::{Edge, Plan, Role};
 use crate::progress::Progress;
 use crate::runtime::{AnyRuntime, Runtime};
 use crate::state::State;
@@ -57,9 +57,14 @@ pub(super) async fn prepare_start_and_converge(
         plan.edges.len(),
         plan.topology.peering
     ));
-    peer(rt, &plan).await?;
-
+    trust_members_peers(rt, &plan).await?;
+    let (first, members) = peering_phases(&plan);
+    peer(rt, &plan, &first).await?;
     start_sealing(rt, &plan, start_height, progress).await?;
+    if !members.is_empty() {
+        wait_sealed(rt, &plan, start_height).await?;
+        peer(rt, &plan, &members).await?;
+    }
 
     if start_height > 0 {
         rebroadcast_pending(rt, &plan).await;
@@ -216,11 +221,10 @@ async fn max_height(rt: &AnyRuntime, plan: &Plan) -> u64 {
     heights.into_iter().map(|h| h.unwrap_or(0)).max().unwrap_or(0)
 }
 
-/// Marks every member's planned peers trusted (a member's `--maxpeers` is
-/// exactly its planned peers, and geth's inbound share of that would turn
-/// some away), adds every planned edge and waits until each appears in
-/// `admin_peers` on both ends.
-async fn peer(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<()> {
+/// Marks every member's planned peers trusted over IPC: a member with few
+/// peers runs with `--maxpeers` equal to their number, and geth's inbound
+/// share of that would turn some away.
+async fn trust_members_peers(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<()> {
     for (i, n) in plan.nodes.iter().enumerate() {
         if n.role != Role::Member {
             continue;
@@ -232,7 +236,52 @@ async fn peer(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<()> {
                 .await?;
         }
     }
-    for e in &plan.edges {
+    Ok(())
+}
+
+/// The planned edges in two phases: on Clique, the edges between sealers
+/// first and the members' after the first block is sealed. geth v1.13
+/// drops propagated blocks until its first sync, and a member syncs as
+/// soon as its planned peers are connected and one of them is ahead — so
+/// members peered once a block exists sync at the handshake instead of at
+/// the next block. On ethash (geth v1.11 imports propagated blocks at
+/// once) every edge is in the first phase.
+fn peering_phases(plan: &Plan) -> (Vec<Edge>, Vec<Edge>) {
+    let member = |i: usize| plan.nodes[i].role == Role::Member;
+    plan.edges.iter().partition(|e| {
+        plan.topology.consensus != Consensus::Clique || !(member(e.from) || member(e.to))
+    })
+}
+
+/// Waits until a sealer's head is past `start`: the first block exists.
+async fn wait_sealed(rt: &AnyRuntime, plan: &Plan, start: u64) -> anyhow::Result<()> {
+    let limit = advance_timeout(plan);
+    let deadline = Instant::now() + limit;
+    let sealers: Vec<_> = plan
+        .nodes
+        .iter()
+        .filter(|n| n.role == Role::Sealer)
+        .collect();
+    loop {
+        for n in &sealers {
+            if control::block_number(rt, plan, n).await? > start {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "no sealer sealed a block within {} s of starting; check sealer logs (medchain logs <node>)",
+                limit.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Adds `edges` (`admin_addPeer` over IPC from each edge's `from`) and
+/// waits until each appears in `admin_peers` on both ends.
+async fn peer(rt: &AnyRuntime, plan: &Plan, edges: &[Edge]) -> anyhow::Result<()> {
+    for e in edges {
         let enode = rt.enode(plan, e.from, e.to).await?;
         let from = &plan.nodes[e.from];
         let added: bool = control::call(rt, plan, from, "admin_addPeer", json!([enode]))
@@ -246,12 +295,12 @@ async fn peer(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<()> {
             );
         }
     }
-    wait_peered(rt, plan).await
+    wait_peered(rt, plan, edges).await
 }
 
-/// Waits up to 30 s until every planned edge is in `admin_peers` on both
-/// of its ends.
-async fn wait_peered(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<()> {
+/// Waits up to 30 s until every edge of `edges` is in `admin_peers` on
+/// both of its ends.
+async fn wait_peered(rt: &AnyRuntime, plan: &Plan, edges: &[Edge]) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let all =
@@ -260,7 +309,7 @@ async fn wait_peered(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<()> {
         let mut missing = Vec::new();
         for (i, keys) in all.into_iter().enumerate() {
             let keys: BTreeSet<String> = keys?.into_iter().collect();
-            for e in plan.edges.iter().filter(|e| e.from == i || e.to == i) {
+            for e in edges.iter().filter(|e| e.from == i || e.to == i) {
                 let other = if e.from == i { e.to } else { e.from };
                 if !keys.contains(&plan.nodes[other].node_key.public_hex) {
                     missing.push((i, other));
