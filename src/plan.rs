@@ -704,7 +704,10 @@ mod tests {
             assert!(!p.nodes[0].args.iter().any(|a| a == flag), "{sealer}");
         }
         assert!(!member.contains("--unlock") && !member.contains("--password"));
-        assert!(p.nodes[1].password_file.is_none(), "members hold no keystore");
+        assert!(
+            p.nodes[1].password_file.is_none(),
+            "members hold no keystore"
+        );
         assert!(
             !p.nodes[0].args.iter().any(|a| a == "--mine"),
             "sealing starts after peering"
@@ -723,7 +726,10 @@ mod tests {
             "otherwise low-tip txs stay on the member"
         );
         assert_eq!(p.geth, GethVersion::V1_13_15);
-        assert_eq!(p.nodes[1].rpc_url().as_deref(), Some("http://127.0.0.1:9002"));
+        assert_eq!(
+            p.nodes[1].rpc_url().as_deref(),
+            Some("http://127.0.0.1:9002")
+        );
         assert_eq!(p.nodes[0].rpc_url(), None);
     }
 

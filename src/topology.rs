@@ -904,8 +904,10 @@ mod tests {
             .contains("applies only to consensus: clique"));
         assert!(err("hospitals: []\n").contains("hospitals: the list is empty"));
         assert!(err("hospitals:\n - {name: a, sealers: 0}\n").contains("no hospital has a sealer"));
-        assert!(err("hospitals:\n - {name: a, members: 0}\n - {name: b, members: 0}\n")
-            .contains("hospitals[*].members: no hospital has a member"));
+        assert!(
+            err("hospitals:\n - {name: a, members: 0}\n - {name: b, members: 0}\n")
+                .contains("hospitals[*].members: no hospital has a member")
+        );
         assert!(err("hospitals:\n - {name: a}\n - {name: a}\n").contains("used by two hospitals"));
         assert!(err("hospitals:\n - {name: a, sealers: 70}\n")
             .contains("more than this machine can run"));

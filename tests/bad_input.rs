@@ -61,6 +61,14 @@ const CASES: &[(&str, &[&str])] = &[
         "hospitals:\n  - {name: a, sealers: 0, members: 0}\n",
         &["hospitals[0]", "has no nodes"],
     ),
+    (
+        "hospitals:\n  - {name: a, members: 0}\n  - {name: b, members: 0}\n",
+        &[
+            "medchain.yaml: hospitals[*].members: no hospital has a member",
+            "sealers serve no clients",
+            "`members: 1`",
+        ],
+    ),
     ("chain_id: 0\n", &["chain_id", "not a valid chain id"]),
     (
         "chain_id: 1\n",

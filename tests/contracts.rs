@@ -85,7 +85,9 @@ fn medical_records_access_events_pagination_custody_and_simple() {
     let state = State::load(&net.home(), "contracts-e2e").unwrap();
     let mut ctx = Ctx {
         rt: tokio::runtime::Runtime::new().unwrap(),
-        url: state.plan.nodes[1].rpc_url().expect("south-member-0 serves clients"),
+        url: state.plan.nodes[1]
+            .rpc_url()
+            .expect("south-member-0 serves clients"),
         mr: state.contracts["medical_records"],
         simple: state.contracts["simple"],
         gas: vec![],

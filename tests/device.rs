@@ -448,7 +448,11 @@ fn pools(state: &State) -> String {
             format!(
                 "{}: txpool {}",
                 n.name,
-                common::ipc(&serde_json::to_value(n).unwrap(), "txpool_inspect", json!([]))
+                common::ipc(
+                    &serde_json::to_value(n).unwrap(),
+                    "txpool_inspect",
+                    json!([])
+                )
             )
         })
         .collect();
@@ -458,7 +462,11 @@ fn pools(state: &State) -> String {
         .iter()
         .filter(|n| n.role == medchain::plan::Role::Sealer)
         .all(|n| {
-            let p = common::ipc(&serde_json::to_value(n).unwrap(), "txpool_status", json!([]));
+            let p = common::ipc(
+                &serde_json::to_value(n).unwrap(),
+                "txpool_status",
+                json!([]),
+            );
             p["pending"] == "0x0" && p["queued"] == "0x0"
         });
     if sealers_empty && out.iter().any(|l| l.contains("gas ×")) {

@@ -282,7 +282,10 @@ fn docker_endpoints_serve_clients_only_and_sealers_publish_nothing() {
         let want = if n["role"] == "sealer" { 0 } else { 2 };
         assert_eq!(published.len(), want, "{name}: {published:?}");
         let args = c.config.and_then(|c| c.cmd).unwrap();
-        assert!(args.iter().any(|a| a == "--netrestrict"), "{name}: {args:?}");
+        assert!(
+            args.iter().any(|a| a == "--netrestrict"),
+            "{name}: {args:?}"
+        );
     }
     net.ok(&["down", "--purge"]);
 }

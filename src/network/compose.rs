@@ -121,7 +121,10 @@ fn joined(args: &[String]) -> Vec<String> {
 fn peering_script(plan: &Plan, i: usize) -> String {
     let enode = |k: usize| {
         let to = &plan.nodes[k];
-        format!("enode://{}@{}:{}", to.node_key.public_hex, to.name, to.ports.p2p)
+        format!(
+            "enode://{}@{}:{}",
+            to.node_key.public_hex, to.name, to.ports.p2p
+        )
     };
     let mut js = Vec::new();
     let node = &plan.nodes[i];
@@ -401,7 +404,10 @@ mod tests {
         let node = &y["services"]["a-sealer-0"];
         assert_eq!(node["container_name"], "demo-a-sealer-0");
         assert_eq!(node["ports"].as_sequence().map(|s| s.len()), Some(0));
-        assert_eq!(y["services"]["a-member-0"]["ports"][0], "127.0.0.1:8547:8547");
+        assert_eq!(
+            y["services"]["a-member-0"]["ports"][0],
+            "127.0.0.1:8547:8547"
+        );
         assert_eq!(node["labels"]["medchain.network"], "demo");
         let cmd = command(&y, "a-sealer-0");
         assert!(cmd.contains(&"--password=/config/password"), "{cmd:?}");
@@ -416,8 +422,13 @@ mod tests {
         assert!(script.contains("@a-member-0:"), "{script}");
         assert!(script.contains("@b-sealer-0:"), "{script}");
         assert!(script.ends_with("miner.start()"), "{script}");
-        let member = y["services"]["peer-a-member-0"]["command"][2].as_str().unwrap();
-        assert!(member.starts_with("admin.addTrustedPeer(\"enode://"), "{member}");
+        let member = y["services"]["peer-a-member-0"]["command"][2]
+            .as_str()
+            .unwrap();
+        assert!(
+            member.starts_with("admin.addTrustedPeer(\"enode://"),
+            "{member}"
+        );
         assert!(!member.contains("miner"), "{member}");
         assert_eq!(y["networks"]["demo-a"]["name"], "demo-a");
     }
@@ -427,7 +438,10 @@ mod tests {
         let p = demo();
         let text = render(&p);
         let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
-        let subnets: Vec<String> = cp::compose_subnets(&p).into_iter().map(|(_, s)| s).collect();
+        let subnets: Vec<String> = cp::compose_subnets(&p)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
         for n in &p.nodes {
             let cmd = command(&y, &n.name);
             assert!(!cmd.contains(&"--allow-insecure-unlock"), "{cmd:?}");
@@ -457,7 +471,10 @@ mod tests {
             );
         }
         for (net, subnet) in cp::compose_subnets(&p) {
-            assert_eq!(y["networks"][net.as_str()]["ipam"]["config"][0]["subnet"], subnet.as_str());
+            assert_eq!(
+                y["networks"][net.as_str()]["ipam"]["config"][0]["subnet"],
+                subnet.as_str()
+            );
         }
         // The signer in turn for block 1 starts last: its step waits for
         // the other sealer's.

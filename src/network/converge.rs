@@ -146,8 +146,8 @@ async fn wait_unlocked(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<()> {
     for n in plan.nodes.iter().filter(|n| n.password_file.is_some()) {
         let account = format!("{:#x}", n.account.address);
         loop {
-            let signed = control::call::<String>(rt, plan, n, "eth_sign", json!([account, "0x00"]))
-                .await;
+            let signed =
+                control::call::<String>(rt, plan, n, "eth_sign", json!([account, "0x00"])).await;
             if signed.is_ok() {
                 break;
             }
@@ -193,14 +193,9 @@ async fn rebroadcast_pending(rt: &AnyRuntime, plan: &Plan) {
             .take(10_000)
             .collect();
         for h in hashes {
-            let Ok(raw) = control::call::<String>(
-                rt,
-                plan,
-                node,
-                "eth_getRawTransactionByHash",
-                json!([h]),
-            )
-            .await
+            let Ok(raw) =
+                control::call::<String>(rt, plan, node, "eth_getRawTransactionByHash", json!([h]))
+                    .await
             else {
                 continue;
             };
@@ -215,10 +210,17 @@ async fn rebroadcast_pending(rt: &AnyRuntime, plan: &Plan) {
 
 /// The highest head among the nodes (0 for a node that does not answer).
 async fn max_height(rt: &AnyRuntime, plan: &Plan) -> u64 {
-    let heights =
-        futures::future::join_all(plan.nodes.iter().map(|n| control::block_number(rt, plan, n)))
-            .await;
-    heights.into_iter().map(|h| h.unwrap_or(0)).max().unwrap_or(0)
+    let heights = futures::future::join_all(
+        plan.nodes
+            .iter()
+            .map(|n| control::block_number(rt, plan, n)),
+    )
+    .await;
+    heights
+        .into_iter()
+        .map(|h| h.unwrap_or(0))
+        .max()
+        .unwrap_or(0)
 }
 
 /// Marks every member's planned peers trusted over IPC: a member with few
@@ -348,11 +350,14 @@ async fn wait_agreement(rt: &AnyRuntime, plan: &Plan, start: u64) -> anyhow::Res
     let deadline = Instant::now() + limit;
     let mut last;
     loop {
-        let heights =
-            futures::future::join_all(plan.nodes.iter().map(|n| control::block_number(rt, plan, n)))
-                .await
-                .into_iter()
-                .collect::<anyhow::Result<Vec<u64>>>()?;
+        let heights = futures::future::join_all(
+            plan.nodes
+                .iter()
+                .map(|n| control::block_number(rt, plan, n)),
+        )
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<Vec<u64>>>()?;
         let common = *heights.iter().min().unwrap_or(&0);
         if common > start {
             let hashes = futures::future::join_all(

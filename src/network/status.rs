@@ -186,15 +186,18 @@ async fn hashes_at(
     nodes: &[NodeStatus],
     height: u64,
 ) -> Vec<Option<String>> {
-    let ask = nodes.iter().zip(&state.plan.nodes).map(|(s, n)| async move {
-        match s.up {
-            true => control::block_hash(rt, &state.plan, n, height)
-                .await
-                .ok()
-                .flatten(),
-            false => None,
-        }
-    });
+    let ask = nodes
+        .iter()
+        .zip(&state.plan.nodes)
+        .map(|(s, n)| async move {
+            match s.up {
+                true => control::block_hash(rt, &state.plan, n, height)
+                    .await
+                    .ok()
+                    .flatten(),
+                false => None,
+            }
+        });
     futures::future::join_all(ask).await
 }
 

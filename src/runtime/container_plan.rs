@@ -192,8 +192,8 @@ pub(crate) fn netrestrict(plan: &Plan, subnets: &[String]) -> Option<String> {
         if !cross_engine(plan, i) {
             continue;
         }
-        if let Some(ip) = advertised_address(plan, i)
-            .and_then(|a| a.parse::<std::net::IpAddr>().ok())
+        if let Some(ip) =
+            advertised_address(plan, i).and_then(|a| a.parse::<std::net::IpAddr>().ok())
         {
             let net = match ip {
                 std::net::IpAddr::V4(_) => format!("{ip}/32"),
@@ -388,7 +388,10 @@ mod tests {
         assert!(member.contains("--http.port 9002"), "{member}");
         assert!(member.contains("--netrestrict 10.1.0.0/24"), "{member}");
         assert!(!sealer.contains("--netrestrict"), "{sealer}");
-        assert!(!member.contains("/h/") && !sealer.contains("/h/"), "no host path leaks in");
+        assert!(
+            !member.contains("/h/") && !sealer.contains("/h/"),
+            "no host path leaks in"
+        );
         assert_eq!(published_ports(&p, 0), vec![]);
         assert_eq!(
             published_ports(&p, 1),
@@ -417,7 +420,9 @@ mod tests {
         );
         let subnets = compose_subnets(&p);
         assert_eq!(subnets.len(), 4);
-        assert!(subnets.iter().all(|(_, s)| s.starts_with("10.") && s.ends_with(".0/24")));
+        assert!(subnets
+            .iter()
+            .all(|(_, s)| s.starts_with("10.") && s.ends_with(".0/24")));
     }
 
     #[test]

@@ -326,7 +326,10 @@ impl DockerRuntime {
         let mut out = Vec::new();
         for net in networks {
             let Ok(n) = docker
-                .inspect_network(net, None::<bollard::query_parameters::InspectNetworkOptions>)
+                .inspect_network(
+                    net,
+                    None::<bollard::query_parameters::InspectNetworkOptions>,
+                )
                 .await
             else {
                 continue;
@@ -335,7 +338,10 @@ impl DockerRuntime {
             out.extend(configs.into_iter().filter_map(|c| c.subnet));
         }
         if out.is_empty() {
-            bail!("none of the networks {} has a subnet on its engine", networks.join(", "));
+            bail!(
+                "none of the networks {} has a subnet on its engine",
+                networks.join(", ")
+            );
         }
         Ok(out)
     }

@@ -178,9 +178,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_socket_is_an_error_naming_the_node() {
-        let e = call_socket("n0", Path::new("/nonexistent/geth.ipc"), "eth_blockNumber", json!([]))
-            .await
-            .unwrap_err();
+        let e = call_socket(
+            "n0",
+            Path::new("/nonexistent/geth.ipc"),
+            "eth_blockNumber",
+            json!([]),
+        )
+        .await
+        .unwrap_err();
         assert!(format!("{e:#}").contains("n0: connecting to /nonexistent/geth.ipc"));
     }
 }

@@ -119,7 +119,8 @@ pub fn rpc(url: &str, method: &str, params: serde_json::Value) -> serde_json::Va
 /// call to a sealer, go through since no TCP endpoint serves them.
 pub fn ipc(node: &serde_json::Value, method: &str, params: serde_json::Value) -> serde_json::Value {
     use std::io::{Read, Write};
-    let path = std::path::Path::new(node["datadir"].as_str().expect("node datadir")).join("geth.ipc");
+    let path =
+        std::path::Path::new(node["datadir"].as_str().expect("node datadir")).join("geth.ipc");
     let mut s = std::os::unix::net::UnixStream::connect(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
