@@ -6,10 +6,15 @@
 //! - Process runtime: the socket is `<datadir>/geth.ipc` inside the
 //!   node's 0700 directory; [`call_socket`] connects to it directly.
 //! - Docker runtime: the socket is `/data/geth.ipc` inside the container
-//!   (on its volume, never published). [`call_exec`] runs `geth attach
-//!   --exec` in the container through the Engine API's exec, so it works
-//!   the same on a remote engine (over its TLS API) and needs neither root
-//!   access to Docker's volume directory nor a published port.
+//!   (on its volume, never published). A [`Session`] is one `geth attach`
+//!   on that socket, started in the container through the Engine API's
+//!   exec with its stdin and stdout attached, kept open for the command's
+//!   life: each call is one line of JavaScript sending the request through
+//!   the console's provider and printing the answer after a marker. It
+//!   works the same on a remote engine (over its TLS API) and needs
+//!   neither root access to Docker's volume directory nor a published
+//!   port; one long-lived console per node instead of one `geth attach
+//!   --exec` per call keeps `up` as fast as it was over HTTP.
 
 use std::path::Path;
 use std::time::Duration;
@@ -85,40 +90,53 @@ async fn read_one_value(s: &mut tokio::net::UnixStream) -> anyhow::Result<Value>
     }
 }
 
-/// The JavaScript `geth attach --exec` runs: the request through the
-/// console's provider, its raw JSON answer printed on one line.
-pub(crate) fn attach_script(method: &str, params: &Value) -> String {
+/// The line of JavaScript a [`Session`] sends for request number `id`:
+/// the request through the console's provider, its raw JSON answer (or
+/// the exception, as a JSON-RPC error) printed after [`marker`]`(id)`.
+pub(crate) fn session_line(id: u64, method: &str, params: &Value) -> String {
+    let m = marker(id);
     format!(
-        "console.log(JSON.stringify(web3.currentProvider.send({})))",
-        request(method, params)
+        "try {{ console.log(\"{m}\" + JSON.stringify(web3.currentProvider.send({req}))) }} catch (e) {{ console.log(\"{m}\" + JSON.stringify({{error: {{code: -32603, message: String(e)}}}})) }}\n",
+        req = request(method, params)
     )
 }
 
-/// Calls `method` on the node in `container` through `geth attach --exec`
-/// on its IPC socket `ipc` (docker runtime), bounded by [`IPC_TIMEOUT`].
-pub(crate) async fn call_exec(
-    docker: &Docker,
-    container: &str,
-    geth: &str,
-    ipc: &str,
-    method: &str,
-    params: Value,
-) -> anyhow::Result<Value> {
-    let cmd = vec![
-        geth.to_string(),
-        "attach".into(),
-        "--exec".into(),
-        attach_script(method, &params),
-        ipc.to_string(),
-    ];
-    let run = async {
+/// What precedes the answer to request `id` in a session's output.
+fn marker(id: u64) -> String {
+    format!("@@medchain-{id}@@")
+}
+
+/// One `geth attach` console on a container's IPC socket, through the
+/// engine's exec (stdin and stdout attached).
+pub(crate) struct Session {
+    input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+    output: std::pin::Pin<
+        Box<
+            dyn futures::Stream<
+                    Item = Result<bollard::container::LogOutput, bollard::errors::Error>,
+                > + Send,
+        >,
+    >,
+    pending: String,
+    next_id: u64,
+}
+
+impl Session {
+    /// Starts `geth attach <ipc>` in `container`.
+    pub(crate) async fn open(
+        docker: &Docker,
+        container: &str,
+        geth: &str,
+        ipc: &str,
+    ) -> anyhow::Result<Self> {
         let exec = docker
             .create_exec(
                 container,
                 CreateExecOptions {
+                    attach_stdin: Some(true),
                     attach_stdout: Some(true),
                     attach_stderr: Some(true),
-                    cmd: Some(cmd),
+                    cmd: Some(vec![geth, "attach", ipc]),
                     ..Default::default()
                 },
             )
@@ -129,27 +147,45 @@ pub(crate) async fn call_exec(
             tty: false,
             output_capacity: Some(64 << 20),
         };
-        let StartExecResults::Attached { mut output, .. } =
-            docker.start_exec(&exec.id, Some(opts)).await?
-        else {
-            bail!("{container}: exec did not attach");
-        };
-        let mut text = String::new();
-        while let Some(chunk) = output.next().await {
-            text.push_str(&String::from_utf8_lossy(&chunk?.into_bytes()));
+        match docker.start_exec(&exec.id, Some(opts)).await? {
+            StartExecResults::Attached { output, input } => Ok(Self {
+                input,
+                output,
+                pending: String::new(),
+                next_id: 0,
+            }),
+            StartExecResults::Detached => bail!("{container}: exec did not attach"),
         }
-        Ok::<_, anyhow::Error>(text)
-    };
-    let text = tokio::time::timeout(IPC_TIMEOUT, run)
-        .await
-        .map_err(|_| anyhow!("{container}: {method} over IPC timed out after {IPC_TIMEOUT:?}"))??;
-    let line = text
-        .lines()
-        .find(|l| l.starts_with('{') || l.starts_with('['))
-        .ok_or_else(|| anyhow!("{container}: {method} over IPC: {}", text.trim()))?;
-    let response: Value =
-        serde_json::from_str(line).with_context(|| format!("{container}: {method}: {line}"))?;
-    result_of(container, method, response)
+    }
+
+    /// Calls `method` and returns the JSON-RPC response; an error when the
+    /// console ends (e.g. geth's IPC socket is not there yet).
+    pub(crate) async fn call(&mut self, method: &str, params: &Value) -> anyhow::Result<Value> {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.input
+            .write_all(session_line(id, method, params).as_bytes())
+            .await?;
+        self.input.flush().await?;
+        let m = marker(id);
+        loop {
+            if let Some(at) = self.pending.find(&m) {
+                let rest = &self.pending[at + m.len()..];
+                if let Some(end) = rest.find('\n') {
+                    let answer = serde_json::from_str(rest[..end].trim())
+                        .with_context(|| format!("{method}: {}", &rest[..end]));
+                    self.pending = rest[end + 1..].to_string();
+                    return answer;
+                }
+            }
+            match self.output.next().await {
+                Some(chunk) => self
+                    .pending
+                    .push_str(&String::from_utf8_lossy(&chunk?.into_bytes())),
+                None => bail!("geth attach ended: {}", self.pending.trim()),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -169,11 +205,14 @@ mod tests {
     }
 
     #[test]
-    fn the_attach_script_sends_the_request_as_json() {
-        let js = attach_script("admin_addPeer", &json!(["enode://ab@1.2.3.4:5"]));
-        assert!(js.starts_with("console.log(JSON.stringify(web3.currentProvider.send({"));
+    fn a_session_line_sends_the_request_and_marks_its_answer() {
+        let js = session_line(7, "admin_addPeer", &json!(["enode://ab@1.2.3.4:5"]));
+        assert!(js.starts_with(
+            "try { console.log(\"@@medchain-7@@\" + JSON.stringify(web3.currentProvider.send({"
+        ));
         assert!(js.contains(r#""method":"admin_addPeer""#), "{js}");
         assert!(js.contains(r#""params":["enode://ab@1.2.3.4:5"]"#), "{js}");
+        assert!(js.ends_with("}\n") && js.matches('\n').count() == 1, "{js}");
     }
 
     #[tokio::test]
