@@ -25,12 +25,14 @@ fn stopped_network(home: &Path) -> PathBuf {
         &PlanInputs {
             seed: 3,
             home: home.to_path_buf(),
-            ports: vec![NodePorts {
-                http: 18545,
-                ws: 18546,
-                p2p: 40303,
-                authrpc: 18551,
-            }],
+            ports: (0..2)
+                .map(|i| NodePorts {
+                    http: 18545 + 2 * i,
+                    ws: 18546 + 2 * i,
+                    p2p: 40303 + i,
+                    authrpc: 18551 + i,
+                })
+                .collect(),
             dag_dir: home.join("dag"),
         },
     );
