@@ -214,7 +214,11 @@ mod tests {
     fn a_member_keystore_left_by_an_older_medchain_is_removed() {
         let t = tempfile::tempdir().unwrap();
         let plan = plan_in(t.path());
-        let member = plan.nodes.iter().find(|n| n.password_file.is_none()).unwrap();
+        let member = plan
+            .nodes
+            .iter()
+            .find(|n| n.password_file.is_none())
+            .unwrap();
         let ks = member.datadir.join("keystore");
         fs::create_dir_all(&ks).unwrap();
         fs::write(ks.join("UTC--old"), b"{}").unwrap();
