@@ -154,6 +154,27 @@ fn malformed_topologies_exit_2_and_start_nothing() {
     }
 }
 
+/// medchain controls process nodes over geth's IPC socket: a home so deep
+/// that a socket path passes the kernel's limit is refused before anything
+/// is written.
+#[test]
+fn a_home_too_deep_for_ipc_sockets_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("medchain.yaml"), "network: deep\n").unwrap();
+    let home = dir.path().join("h".repeat(100));
+    let r = medchain(dir.path(), &home, &["up"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("IPC socket")
+            && first.contains("107-byte limit")
+            && first.contains("shorter MEDCHAIN_HOME"),
+        "{first}"
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(!home.exists());
+}
+
 #[test]
 fn bad_flags_and_missing_things_exit_2() {
     let dir = tempfile::tempdir().unwrap();

@@ -130,7 +130,7 @@ async fn up_on(
         }
     }
     let plan = plan_network(opts, &topo, seed, existing.as_ref())?;
-    check_ipc_paths(opts, &plan)?;
+    rt.check_plan(&plan)?;
     if opts.dry_run {
         return Ok(UpOutcome::Planned(Box::new(plan)));
     }
@@ -200,23 +200,6 @@ async fn already_running(
         running.join(", ")
     ))
     .into())
-}
-
-/// Refuses a plan whose IPC socket paths (medchain's control channel to
-/// process nodes) exceed the kernel's unix socket limit: geth could not
-/// open them. Checked before anything is created.
-fn check_ipc_paths(opts: &UpOptions, plan: &Plan) -> Result<(), InputError> {
-    match plan::ipc_path_too_long(plan) {
-        Some((node, path)) => Err(InputError::new(format!(
-            "--home {}: node {}'s IPC socket {} is {} bytes, over the {}-byte limit of unix sockets; use a shorter MEDCHAIN_HOME (or shorter network/hospital names)",
-            opts.home.display(),
-            node.name,
-            path.display(),
-            path.as_os_str().len(),
-            plan::MAX_IPC_PATH
-        ))),
-        None => Ok(()),
-    }
 }
 
 /// The plan to apply. A resumed network keeps its endpoints (device

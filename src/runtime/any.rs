@@ -60,6 +60,9 @@ impl Runtime for AnyRuntime {
     fn name(&self) -> &'static str {
         each!(self, rt => rt.name())
     }
+    fn check_plan(&self, plan: &Plan) -> Result<(), crate::error::InputError> {
+        each!(self, rt => rt.check_plan(plan))
+    }
     async fn prepare(&self, plan: &Plan, geth: &Path) -> anyhow::Result<()> {
         each!(self, rt => rt.prepare(plan, geth).await)
     }

@@ -98,6 +98,12 @@ pub trait Runtime {
     /// Name recorded in the state file and shown by `status`.
     fn name(&self) -> &'static str;
 
+    /// Refuses a plan this runtime cannot run, before anything is created
+    /// (the process runtime: an IPC socket path over the kernel's limit).
+    fn check_plan(&self, _plan: &Plan) -> Result<(), crate::error::InputError> {
+        Ok(())
+    }
+
     /// Creates what the nodes share before any starts (docker: the image,
     /// networks and volumes). `geth` is the provisioned binary.
     async fn prepare(&self, plan: &Plan, geth: &Path) -> anyhow::Result<()>;

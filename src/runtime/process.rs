@@ -113,6 +113,22 @@ impl Runtime for ProcessRuntime {
         "process"
     }
 
+    /// geth could not open an IPC socket whose path exceeds the kernel's
+    /// unix socket limit, and medchain controls nodes only over IPC.
+    fn check_plan(&self, plan: &Plan) -> Result<(), crate::error::InputError> {
+        match crate::plan::ipc_path_too_long(plan) {
+            Some((node, path)) => Err(crate::error::InputError::new(format!(
+                "--home {}: node {}'s IPC socket {} is {} bytes, over the {}-byte limit of unix sockets; use a shorter MEDCHAIN_HOME (or shorter network/hospital names)",
+                plan.dir.parent().unwrap_or(&plan.dir).display(),
+                node.name,
+                path.display(),
+                path.as_os_str().len(),
+                crate::plan::MAX_IPC_PATH
+            ))),
+            None => Ok(()),
+        }
+    }
+
     async fn prepare(&self, _plan: &Plan, _geth: &Path) -> anyhow::Result<()> {
         Ok(())
     }
