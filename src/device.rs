@@ -25,7 +25,6 @@ use serde::{Deserialize, Serialize};
 use crate::contract::{confirm, patient_id, reverted, signing_provider, MedicalRecords};
 use crate::error::InputError;
 use crate::keys::{self, KeyPair};
-use crate::plan::Role;
 use crate::state::State;
 use crate::table::Table;
 
@@ -160,14 +159,19 @@ pub struct DevicePlan {
     pub rpc_url: String,
 }
 
-/// The RPC endpoint for a hospital's devices: its first member node, else its
-/// first node. `None` for a hospital the network does not have.
+/// The RPC endpoint for a hospital's devices: its first member node, else
+/// the network's first member (sealers serve no clients). `None` for a
+/// hospital the network does not have.
 pub(crate) fn hospital_rpc(state: &State, hospital: &str) -> Option<String> {
-    let mine = || state.plan.nodes.iter().filter(|n| n.hospital == hospital);
-    mine()
-        .find(|n| n.role == Role::Member)
-        .or_else(|| mine().next())
-        .map(|n| n.rpc_url())
+    let nodes = &state.plan.nodes;
+    if !nodes.iter().any(|n| n.hospital == hospital) {
+        return None;
+    }
+    nodes
+        .iter()
+        .filter(|n| n.hospital == hospital)
+        .find_map(|n| n.rpc_url())
+        .or_else(|| nodes.iter().find_map(|n| n.rpc_url()))
 }
 
 /// Where config files go by default, and where the index lives.
@@ -890,10 +894,11 @@ mod tests {
             .iter()
             .find(|n| n.name == "a-member-0")
             .unwrap();
-        assert_eq!(p[0].rpc_url, member.rpc_url());
-        // Hospital b has no member: its sealer.
+        assert_eq!(Some(&p[0].rpc_url), member.rpc_url().as_ref());
+        // Hospital b has no member (sealers serve no clients): the
+        // network's first member.
         let pb = plan_devices(&s, &args("b", Some(1), &[]).into_request().unwrap()).unwrap();
-        assert_eq!(pb[0].rpc_url, s.plan.nodes[2].rpc_url());
+        assert_eq!(Some(&pb[0].rpc_url), member.rpc_url().as_ref());
         assert_ne!(pb[0].key.address, p[0].key.address);
     }
 

@@ -60,16 +60,6 @@ impl GethVersion {
         })
     }
 
-    /// Whether non-sealing nodes must start (and at once stop) their miner
-    /// after peering. geth v1.13 discards propagated blocks until its first
-    /// sync cycle, which on a new network only fires 10 s after start;
-    /// `miner_start` marks the node synced. An account outside Clique's
-    /// signer set cannot seal, so this starts no sealing. v1.11 in full sync
-    /// mode imports propagated blocks at once.
-    pub(crate) fn members_start_miner_once(self) -> bool {
-        matches!(self, GethVersion::V1_13_15)
-    }
-
     /// Parameters for `miner_start`: v1.11 takes a thread count, v1.13 none.
     pub(crate) fn miner_start_params(self) -> serde_json::Value {
         match self {

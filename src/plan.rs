@@ -37,9 +37,10 @@ impl fmt::Display for Role {
 /// The ports one node listens on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodePorts {
-    /// JSON-RPC over HTTP (127.0.0.1).
+    /// JSON-RPC over HTTP (127.0.0.1); opened only on members (sealers
+    /// serve no clients, see [`NodePlan::serves_clients`]).
     pub http: u16,
-    /// JSON-RPC over WebSocket (127.0.0.1).
+    /// JSON-RPC over WebSocket (127.0.0.1); members only, like `http`.
     pub ws: u16,
     /// devp2p TCP.
     pub p2p: u16,
@@ -64,25 +65,46 @@ pub struct NodePlan {
     pub datadir: PathBuf,
     /// Where the node's output goes.
     pub log: PathBuf,
-    /// Keystore password file (Clique only).
+    /// Keystore password file: Clique sealers only, the one account geth
+    /// unlocks (members hold no keystore at all).
     pub password_file: Option<PathBuf>,
     /// Key whose public half is the enode ID.
     pub node_key: KeyPair,
     /// The node's own account: etherbase, and Clique signer for sealers.
     pub account: KeyPair,
+    /// `--maxpeers` of a member with fewer than [`SYNC_PEERS`] planned
+    /// peers: exactly that number (see [`member_args`]); `None`: geth's
+    /// default.
+    #[serde(default)]
+    pub max_peers: Option<usize>,
     /// geth arguments after the binary (datadir, ports, APIs, sealing).
     pub args: Vec<String>,
 }
 
 impl NodePlan {
-    /// HTTP JSON-RPC endpoint.
-    pub fn rpc_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.ports.http)
+    /// Whether the node publishes client endpoints (HTTP and WS JSON-RPC,
+    /// `eth,net,web3` only): members do; sealers open no RPC port at all
+    /// and are driven over geth's IPC socket.
+    pub fn serves_clients(&self) -> bool {
+        self.role == Role::Member
     }
 
-    /// WebSocket JSON-RPC endpoint.
-    pub fn ws_url(&self) -> String {
-        format!("ws://127.0.0.1:{}", self.ports.ws)
+    /// HTTP JSON-RPC endpoint; `None` on a sealer (no TCP RPC).
+    pub fn rpc_url(&self) -> Option<String> {
+        self.serves_clients()
+            .then(|| format!("http://127.0.0.1:{}", self.ports.http))
+    }
+
+    /// WebSocket JSON-RPC endpoint; `None` on a sealer.
+    pub fn ws_url(&self) -> Option<String> {
+        self.serves_clients()
+            .then(|| format!("ws://127.0.0.1:{}", self.ports.ws))
+    }
+
+    /// geth's IPC socket on the host (process runtime): inside the node's
+    /// 0700 directory, so only its owner can connect.
+    pub fn ipc_path(&self) -> PathBuf {
+        self.datadir.join(IPC_FILE)
     }
 
     /// The enode URL peers use to reach this node on loopback.
@@ -147,13 +169,17 @@ pub struct PlanInputs {
     pub dag_dir: PathBuf,
 }
 
-/// APIs exposed on the loopback RPC endpoints.
-fn apis(consensus: Consensus) -> &'static str {
-    match consensus {
-        Consensus::Clique => "eth,net,web3,admin,txpool,miner,clique,debug",
-        Consensus::Ethash => "eth,net,web3,admin,txpool,miner,debug",
-    }
-}
+/// The only APIs a client endpoint (HTTP or WS) serves: no admin, debug,
+/// miner, clique, txpool or personal, which would hand the node to anyone
+/// who reaches the port. medchain's own control goes over IPC.
+pub const CLIENT_APIS: &str = "eth,net,web3";
+
+/// File name of geth's IPC socket in a node's datadir.
+pub const IPC_FILE: &str = "geth.ipc";
+
+/// The longest unix socket path the kernel accepts (`sun_path` is 108
+/// bytes with the terminating NUL on Linux).
+pub const MAX_IPC_PATH: usize = 107;
 
 /// Number of nodes a topology plans, so callers can allocate ports first.
 pub(crate) fn node_count(topo: &Topology) -> usize {
@@ -170,7 +196,16 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
     let dir = inputs.home.join(&topo.network);
     let geth = GethVersion::for_consensus(topo.consensus);
     let keys = &inputs.key_source;
-    let nodes = plan_nodes(topo, inputs, &dir);
+    let mut nodes = plan_nodes(topo, inputs, &dir);
+    let (edges, max_peers) = orient(&nodes, &edges(topo.peering, &nodes));
+    for i in 0..nodes.len() {
+        nodes[i].max_peers = max_peers[i];
+        nodes[i].args = geth_args(
+            topo,
+            &nodes[i],
+            &ArgLayout::process(&nodes[i], &inputs.dag_dir),
+        );
+    }
     let accounts: Vec<KeyPair> = (0..topo.accounts)
         .map(|i| keys.derive(&format!("dev/{i}")))
         .collect();
@@ -189,7 +224,7 @@ pub fn plan(topo: &Topology, inputs: &PlanInputs) -> Plan {
     Plan {
         genesis: genesis::render(topo, &signers, &alloc),
         genesis_path: dir.join("genesis.json"),
-        edges: edges(topo.peering, &nodes),
+        edges,
         dag_dir: (topo.consensus == Consensus::Ethash).then(|| inputs.dag_dir.clone()),
         topology: topo.clone(),
         geth,
@@ -217,8 +252,8 @@ fn plan_nodes(topo: &Topology, inputs: &PlanInputs, dir: &Path) -> Vec<NodePlan>
     nodes
 }
 
-/// One node: its name, keys derived from the seed and that name, its
-/// directories, and its geth arguments as a local process runs it.
+/// One node: its name, keys derived from the seed and that name and its
+/// directories; [`plan`] fills in its peers and geth arguments.
 fn plan_node(
     topo: &Topology,
     inputs: &PlanInputs,
@@ -231,11 +266,11 @@ fn plan_node(
     let keys = &inputs.key_source;
     let name = format!("{hospital}-{role}-{index}");
     let node_dir = dir.join("nodes").join(&name);
-    // On Clique every node has an unlocked account: sealers sign
-    // with it, members need it to be marked synced (see
-    // GethVersion::members_start_miner_once).
-    let password_file = (topo.consensus == Consensus::Clique).then(|| node_dir.join("password"));
-    let mut node = NodePlan {
+    // Only Clique sealers hold a keystore (unlocked by geth to sign
+    // blocks); members hold no account at all.
+    let password_file = (topo.consensus == Consensus::Clique && role == Role::Sealer)
+        .then(|| node_dir.join("password"));
+    NodePlan {
         node_key: keys.derive(&format!("node/{name}")),
         account: keys.derive(&format!("account/{name}")),
         datadir: node_dir.join("data"),
@@ -246,10 +281,18 @@ fn plan_node(
         index,
         ports,
         password_file,
+        max_peers: None,
         args: Vec::new(),
-    };
-    node.args = geth_args(topo, &node, &ArgLayout::process(&node, &inputs.dag_dir));
-    node
+    }
+}
+
+/// The first node whose IPC socket path is too long for a unix socket,
+/// with that path: `up` refuses such a plan before creating anything.
+pub fn ipc_path_too_long(plan: &Plan) -> Option<(&NodePlan, PathBuf)> {
+    plan.nodes
+        .iter()
+        .map(|n| (n, n.ipc_path()))
+        .find(|(_, p)| p.as_os_str().len() > MAX_IPC_PATH)
 }
 
 /// The genesis allocation: each test account gets the topology's balance,
@@ -292,8 +335,10 @@ pub struct ArgLayout {
     pub password: Option<String>,
     /// `--ethash.dagdir` (ethash sealers).
     pub dag_dir: String,
-    /// Address HTTP and WebSocket JSON-RPC listen on.
+    /// Address HTTP and WebSocket JSON-RPC listen on (members).
     pub rpc_addr: String,
+    /// `--ipcpath`: geth's IPC socket, medchain's control channel.
+    pub ipc_path: String,
     /// `--netrestrict`: the only networks peers may come from.
     pub netrestrict: Option<String>,
     /// `--nat`: the address geth advertises (`none`, or `extip:<ip>`).
@@ -312,7 +357,8 @@ impl ArgLayout {
             password: node.password_file.as_ref().map(|p| p.display().to_string()),
             dag_dir: dag_dir.display().to_string(),
             rpc_addr: "127.0.0.1".into(),
-            netrestrict: Some("127.0.0.0/8".into()),
+            ipc_path: node.ipc_path().display().to_string(),
+            netrestrict: Some("127.0.0.1/32".into()),
             nat: "none".into(),
             http_vhosts: vec!["localhost".into()],
         }
@@ -324,12 +370,21 @@ impl ArgLayout {
 /// tool, are not affected). Geth's default adds `http://<hostname>`.
 pub(crate) const WS_ORIGINS: &str = "http://localhost";
 
-/// geth's arguments for one node: RPC on the layout's address, answering
-/// only the layout's host names and browser pages from localhost (no
-/// `--http.corsdomain`: geth then sends no CORS headers, so other sites'
-/// pages cannot read its answers), no discovery, syncing in full, and
-/// sealing set up but not started (peering comes first, then
-/// `miner_start`, so no sealer builds a lonely fork).
+/// geth's arguments for one node. Every node: IPC socket at the layout's
+/// path (medchain's only control channel), devp2p restricted to the
+/// layout's networks, no discovery, full sync, sealing set up but not
+/// started (peering comes first, then `miner_start` over IPC, so no sealer
+/// builds a lonely fork).
+///
+/// Members serve clients: HTTP and WS JSON-RPC on the layout's address
+/// with [`CLIENT_APIS`] only, answering only the layout's host names and
+/// browser pages from localhost (no `--http.corsdomain`: geth then sends
+/// no CORS headers). They hold no account, and take at most their planned
+/// peers (see [`member_args`]).
+///
+/// Sealers open no RPC port: a Clique sealer unlocks its signing account
+/// with `--unlock`/`--password`, which geth allows only when no HTTP/WS
+/// endpoint is open (`--allow-insecure-unlock` is never used).
 pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) -> Vec<String> {
     let mut a: Vec<String> = Vec::new();
     let mut push = |k: &str, v: String| {
@@ -337,6 +392,7 @@ pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) ->
         a.push(v);
     };
     push("--datadir", layout.datadir.clone());
+    push("--ipcpath", layout.ipc_path.clone());
     push("--networkid", topo.chain_id.to_string());
     push("--port", node.ports.p2p.to_string());
     push("--nat", layout.nat.clone());
@@ -344,14 +400,6 @@ pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) ->
         push("--netrestrict", net.clone());
     }
     push("--syncmode", "full".into());
-    push("--http.addr", layout.rpc_addr.clone());
-    push("--http.port", node.ports.http.to_string());
-    push("--http.api", apis(topo.consensus).into());
-    push("--http.vhosts", layout.http_vhosts.join(","));
-    push("--ws.addr", layout.rpc_addr.clone());
-    push("--ws.port", node.ports.ws.to_string());
-    push("--ws.api", apis(topo.consensus).into());
-    push("--ws.origins", WS_ORIGINS.into());
     push("--authrpc.addr", "127.0.0.1".into());
     push("--authrpc.port", node.ports.authrpc.to_string());
     push("--miner.gaslimit", topo.gas_limit.to_string());
@@ -361,31 +409,62 @@ pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) ->
     // estimated on empty blocks; a test network accepts any tip.
     push("--miner.gasprice", "1".into());
     push("--verbosity", "3".into());
-    for flag in ["--nodiscover", "--ipcdisable", "--http", "--ws"] {
-        a.push(flag.into());
-    }
-    match topo.consensus {
-        Consensus::Clique => {
-            a.push("--unlock".into());
-            a.push(format!("{:#x}", node.account.address));
-            a.push("--password".into());
-            a.push(
-                layout
-                    .password
-                    .clone()
-                    .expect("clique nodes have a password file"),
-            );
-            a.push("--allow-insecure-unlock".into());
-        }
-        Consensus::Ethash if node.role == Role::Sealer => {
-            a.push("--miner.threads".into());
-            a.push("1".into());
-            a.push("--ethash.dagdir".into());
-            a.push(layout.dag_dir.clone());
-        }
-        Consensus::Ethash => {}
+    a.push("--nodiscover".into());
+    match node.role {
+        Role::Member => a.extend(member_args(node, layout)),
+        Role::Sealer => a.extend(sealer_args(topo, node, layout)),
     }
     a
+}
+
+/// A member's client endpoints and peer limit. geth v1.13 drops
+/// propagated blocks until its first sync, which it starts as soon as it
+/// has `min(5, maxpeers)` peers and one is ahead (else only 10 s after
+/// start). A member with fewer than five planned peers therefore gets
+/// `--maxpeers` equal to their number ([`orient`]), so it syncs the first
+/// block it hears of without holding an account (the older way,
+/// `miner_start`, needs one); `up` adds the planned peers as trusted so
+/// none is turned away by the limit.
+fn member_args(node: &NodePlan, layout: &ArgLayout) -> Vec<String> {
+    let mut a: Vec<String> = vec!["--http".into(), "--ws".into()];
+    let mut push = |k: &str, v: String| {
+        a.push(k.to_string());
+        a.push(v);
+    };
+    push("--http.addr", layout.rpc_addr.clone());
+    push("--http.port", node.ports.http.to_string());
+    push("--http.api", CLIENT_APIS.into());
+    push("--http.vhosts", layout.http_vhosts.join(","));
+    push("--ws.addr", layout.rpc_addr.clone());
+    push("--ws.port", node.ports.ws.to_string());
+    push("--ws.api", CLIENT_APIS.into());
+    push("--ws.origins", WS_ORIGINS.into());
+    if let Some(n) = node.max_peers {
+        push("--maxpeers", n.to_string());
+    }
+    a
+}
+
+/// A sealer's sealing set-up: the Clique signer's account unlocked from
+/// its keystore, or the ethash miner's thread and shared DAG.
+fn sealer_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) -> Vec<String> {
+    match topo.consensus {
+        Consensus::Clique => vec![
+            "--unlock".into(),
+            format!("{:#x}", node.account.address),
+            "--password".into(),
+            layout
+                .password
+                .clone()
+                .expect("clique sealers have a password file"),
+        ],
+        Consensus::Ethash => vec![
+            "--miner.threads".into(),
+            "1".into(),
+            "--ethash.dagdir".into(),
+            layout.dag_dir.clone(),
+        ],
+    }
 }
 
 /// Peering edges for `pattern`; each unordered pair appears once.
@@ -401,6 +480,49 @@ pub fn edges(pattern: Peering, nodes: &[NodePlan]) -> Vec<Edge> {
         }
     }
     out
+}
+
+/// Peers at which geth v1.13 starts syncing without waiting (its
+/// `defaultMinSyncPeers`).
+pub const SYNC_PEERS: usize = 5;
+
+/// Who dials each edge, and each member's `--maxpeers`. A member with
+/// fewer than [`SYNC_PEERS`] planned peers runs with `--maxpeers` equal to
+/// their number, and geth then dials at most one peer itself
+/// (`maxpeers / 3`, at least 1): sealers dial members, and each such
+/// member dials at most one other member. A member that would have to
+/// dial more keeps geth's default limit (it then syncs by geth's 10 s
+/// timer: slower, never wrong).
+pub(crate) fn orient(nodes: &[NodePlan], pairs: &[Edge]) -> (Vec<Edge>, Vec<Option<usize>>) {
+    let degree = |i: usize| pairs.iter().filter(|e| e.from == i || e.to == i).count();
+    let member = |i: usize| nodes[i].role == Role::Member;
+    let mut limited: Vec<bool> = (0..nodes.len())
+        .map(|i| member(i) && degree(i) < SYNC_PEERS)
+        .collect();
+    let mut dials = vec![0usize; nodes.len()];
+    let mut out = Vec::new();
+    for e in pairs {
+        let (a, b) = (e.from, e.to);
+        let from = match (limited[a], limited[b]) {
+            (false, true) => a,
+            (true, false) => b,
+            (false, false) if member(a) && !member(b) => b,
+            (false, false) => a,
+            (true, true) if dials[a] == 0 => a,
+            (true, true) if dials[b] == 0 => b,
+            (true, true) => {
+                limited[a] = false;
+                a
+            }
+        };
+        dials[from] += 1;
+        let to = if from == a { b } else { a };
+        out.push(Edge { from, to });
+    }
+    let max_peers = (0..nodes.len())
+        .map(|i| limited[i].then(|| degree(i).max(1)))
+        .collect();
+    (out, max_peers)
 }
 
 /// Whether node `i` is the first node of its hospital.
@@ -437,14 +559,19 @@ impl fmt::Display for Plan {
             "NODE", "HOSPITAL", "ROLE", "HTTP", "WS", "P2P", "AUTH", "ACCOUNT"
         )?;
         for n in &self.nodes {
+            // Sealers open no RPC port (IPC only).
+            let rpc_port = |p: u16| match n.serves_clients() {
+                true => p.to_string(),
+                false => "-".into(),
+            };
             writeln!(
                 f,
                 "{:<28} {:<12} {:<7} {:>6} {:>6} {:>6} {:>6}  {:#x}",
                 n.name,
                 n.hospital,
                 n.role,
-                n.ports.http,
-                n.ports.ws,
+                rpc_port(n.ports.http),
+                rpc_port(n.ports.ws),
                 n.ports.p2p,
                 n.ports.authrpc,
                 n.account.address
@@ -558,34 +685,139 @@ mod tests {
     }
 
     #[test]
-    fn clique_sealers_unlock_and_do_not_seal_before_peering() {
+    fn clique_sealers_unlock_over_no_rpc_and_do_not_seal_before_peering() {
         let p = make(THREE);
         let sealer = p.nodes[0].args.join(" ");
         let member = p.nodes[1].args.join(" ");
         assert!(
-            sealer.contains("--unlock")
+            sealer.contains("--unlock 0x")
                 && sealer.contains("--password /h/n/nodes/a-sealer-0/password")
         );
         assert!(
-            member.contains("--unlock"),
-            "members unlock to be marked synced"
+            sealer.contains("--ipcpath /h/n/nodes/a-sealer-0/data/geth.ipc"),
+            "{sealer}"
+        );
+        for flag in ["--http", "--ws", "--http.addr", "--ws.addr", "--http.api"] {
+            assert!(!p.nodes[0].args.iter().any(|a| a == flag), "{sealer}");
+        }
+        assert!(!member.contains("--unlock") && !member.contains("--password"));
+        assert!(
+            p.nodes[1].password_file.is_none(),
+            "members hold no keystore"
         );
         assert!(
             !p.nodes[0].args.iter().any(|a| a == "--mine"),
             "sealing starts after peering"
         );
-        assert!(sealer.contains("--http.addr 127.0.0.1") && sealer.contains("--ws.addr 127.0.0.1"));
-        assert!(sealer.contains("--nodiscover"));
+        assert!(member.contains("--http.addr 127.0.0.1") && member.contains("--ws.addr 127.0.0.1"));
+        assert!(sealer.contains("--nodiscover") && !sealer.contains("--ipcdisable"));
         assert!(
-            sealer.contains("--http.vhosts localhost ")
-                && sealer.contains("--ws.origins http://localhost "),
-            "{sealer}"
+            member.contains("--http.vhosts localhost ")
+                && member.contains("--ws.origins http://localhost "),
+            "{member}"
         );
+        // a-member-0 peers with a-sealer-0 only (gateway).
+        assert!(member.contains("--maxpeers 1"), "{member}");
         assert!(
             sealer.contains("--miner.gasprice 1"),
             "otherwise low-tip txs stay on the member"
         );
         assert_eq!(p.geth, GethVersion::V1_13_15);
+        assert_eq!(
+            p.nodes[1].rpc_url().as_deref(),
+            Some("http://127.0.0.1:9002")
+        );
+        assert_eq!(p.nodes[0].rpc_url(), None);
+    }
+
+    #[test]
+    fn client_endpoints_serve_eth_net_web3_only_and_no_node_unlocks_insecurely() {
+        for yaml in [
+            THREE,
+            "peering: mesh\nhospitals:\n - {name: a, sealers: 2, members: 2}\n - {name: b}\n",
+            "consensus: ethash\nhospitals:\n - {name: a, sealers: 2}\n",
+        ] {
+            let p = make(yaml);
+            for n in &p.nodes {
+                let a = &n.args;
+                assert!(!a.iter().any(|x| x == "--allow-insecure-unlock"), "{a:?}");
+                let rpc = a.iter().any(|x| x == "--http" || x == "--ws");
+                assert_eq!(rpc, n.role == Role::Member, "{}: {a:?}", n.name);
+                if rpc {
+                    assert!(!a.iter().any(|x| x == "--unlock"), "{}: {a:?}", n.name);
+                }
+                let apis: Vec<_> = flag_values(a, &["--http.api", "--ws.api"]);
+                let want = match rpc {
+                    true => vec![("--http.api", "eth,net,web3"), ("--ws.api", "eth,net,web3")],
+                    false => vec![],
+                };
+                assert_eq!(apis, want, "{}", n.name);
+                assert_eq!(
+                    flag_values(a, &["--netrestrict"]),
+                    vec![("--netrestrict", "127.0.0.1/32")],
+                    "{}",
+                    n.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn members_with_few_peers_are_limited_to_them_and_dial_at_most_one() {
+        for yaml in [
+            THREE,
+            "hospitals:\n - {name: a}\n - {name: b}\n",
+            "peering: mesh\nhospitals:\n - {name: a, members: 2}\n - {name: b, members: 2}\n",
+            "hospitals:\n - {name: a, sealers: 1, members: 4}\n",
+            "peering: gateway\nhospitals:\n - {name: a, members: 3}\n - {name: b, sealers: 0, members: 2}\n",
+        ] {
+            let p = make(yaml);
+            let mut pairs: Vec<(usize, usize)> = p
+                .edges
+                .iter()
+                .map(|e| (e.from.min(e.to), e.from.max(e.to)))
+                .collect();
+            pairs.sort();
+            pairs.dedup();
+            assert_eq!(pairs.len(), p.edges.len(), "each pair once: {yaml}");
+            for (i, n) in p.nodes.iter().enumerate() {
+                let degree = p.edges.iter().filter(|e| e.from == i || e.to == i).count();
+                let dials = p.edges.iter().filter(|e| e.from == i).count();
+                let flag = flag_values(&n.args, &["--maxpeers"]);
+                match n.max_peers {
+                    Some(m) => {
+                        assert_eq!(m, degree.max(1), "{yaml}: {}", n.name);
+                        assert!(dials <= 1, "{yaml}: {} dials {dials}", n.name);
+                        assert_eq!(n.role, Role::Member);
+                        assert_eq!(flag, vec![("--maxpeers", m.to_string().as_str())]);
+                    }
+                    None => assert!(flag.is_empty(), "{yaml}: {}", n.name),
+                }
+            }
+        }
+        // The default network: every member limited, so every one syncs at
+        // its first block.
+        let p = make("hospitals:\n - {name: a}\n - {name: b}\n");
+        let limited: Vec<_> = p.nodes.iter().map(|n| n.max_peers).collect();
+        assert_eq!(limited, vec![None, Some(3), None, Some(3)]);
+    }
+
+    #[test]
+    fn overlong_ipc_paths_are_found_before_anything_starts() {
+        assert!(ipc_path_too_long(&make(THREE)).is_none());
+        let t = topology::parse(THREE, "t").unwrap();
+        let p = plan(
+            &t,
+            &PlanInputs {
+                key_source: KeySource::Seed(1),
+                home: PathBuf::from(format!("/{}", "h".repeat(80))),
+                ports: ports(node_count(&t)),
+                dag_dir: "/dag".into(),
+            },
+        );
+        let (n, path) = ipc_path_too_long(&p).unwrap();
+        assert_eq!(n.name, "a-sealer-0");
+        assert!(path.as_os_str().len() > MAX_IPC_PATH);
     }
 
     /// The value each of `flags` has in `args` (every occurrence).
@@ -607,15 +839,15 @@ mod tests {
                     &n.args,
                     &["--http.vhosts", "--http.corsdomain", "--ws.origins"],
                 );
-                assert_eq!(
-                    got,
-                    vec![
+                let want = match n.role {
+                    Role::Member => vec![
                         ("--http.vhosts", "localhost"),
-                        ("--ws.origins", "http://localhost")
+                        ("--ws.origins", "http://localhost"),
                     ],
-                    "{}",
-                    n.name
-                );
+                    Role::Sealer => vec![],
+                };
+                assert_eq!(got, want, "{}", n.name);
+                assert!(!n.args.iter().any(|a| a.contains('*')), "{:?}", n.args);
             }
         }
     }

@@ -83,7 +83,7 @@ pub async fn add(
     reading: Reading,
     device: Option<PrivateKeySigner>,
 ) -> anyhow::Result<Added> {
-    let url = state.client_rpc();
+    let url = state.client_rpc()?;
     let mr = state.medical_address()?;
     let patient = resolve_patient(state, patient);
     let admin = state.admin_key();
@@ -182,7 +182,7 @@ pub async fn get(
     limit: u64,
     reader: Option<PrivateKeySigner>,
 ) -> anyhow::Result<(u64, Vec<MedicalRecords::Record>)> {
-    let url = state.client_rpc();
+    let url = state.client_rpc()?;
     let mr = state.medical_address()?;
     let patient = resolve_patient(state, patient);
     let reader = reader.unwrap_or_else(|| state.admin_key());
@@ -204,7 +204,7 @@ pub async fn get(
 
 /// Grants (or with `revoke`, removes) global read access, as admin.
 pub async fn authorize(state: &State, user: Address, revoke: bool) -> anyhow::Result<B256> {
-    let url = state.client_rpc();
+    let url = state.client_rpc()?;
     let provider = signing_provider(&url, &state.admin_key())?;
     let c = MedicalRecords::new(state.medical_address()?, provider);
     let call = if revoke {

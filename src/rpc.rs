@@ -1,5 +1,6 @@
-//! A JSON-RPC handle to one node, for the calls orchestration needs (admin,
-//! miner, txpool as well as eth). Built on alloy's RPC client; every call
+//! A JSON-RPC handle to one client endpoint (a member's `eth,net,web3`, or
+//! an endpoint given with `bench --rpc`); orchestration talks to nodes over
+//! IPC instead (`Runtime::admin_call`). Built on alloy's RPC client; every call
 //! carries a timeout so no loop that talks to a node can hang.
 
 use std::borrow::Cow;
@@ -52,33 +53,6 @@ impl Rpc {
             .map_err(|e| anyhow!("{method} on {}: {e}", self.url))?;
         serde_json::from_value(value)
             .with_context(|| format!("{method} on {}: unexpected answer", self.url))
-    }
-
-    /// Current block number.
-    pub(crate) async fn block_number(&self) -> anyhow::Result<u64> {
-        let hex: String = self.call("eth_blockNumber", Value::Array(vec![])).await?;
-        parse_hex_u64(&hex)
-    }
-
-    /// Hash of the block at `number`, if the node has it.
-    pub(crate) async fn block_hash(&self, number: u64) -> anyhow::Result<Option<String>> {
-        let block: Option<Value> = self
-            .call(
-                "eth_getBlockByNumber",
-                serde_json::json!([format!("{number:#x}"), false]),
-            )
-            .await?;
-        Ok(block.and_then(|b| b["hash"].as_str().map(str::to_string)))
-    }
-
-    /// Public keys (hex, as in enode URLs) of connected peers. geth's `id`
-    /// field is a hash of the key, so the `enode` URL is read instead.
-    pub(crate) async fn peer_keys(&self) -> anyhow::Result<Vec<String>> {
-        let peers: Vec<Value> = self.call("admin_peers", Value::Array(vec![])).await?;
-        Ok(peers
-            .iter()
-            .filter_map(|p| p["enode"].as_str().and_then(enode_key))
-            .collect())
     }
 }
 

@@ -151,14 +151,21 @@ pub fn list_networks(home: &Path) -> Vec<String> {
 /// address that CLI commands (`records`, `authorize`, `tx`, `deploy`,
 /// `device provision`) talk to.
 impl State {
-    /// The client RPC endpoint: the first member node, else the first node.
-    pub(crate) fn client_rpc(&self) -> String {
-        let nodes = &self.plan.nodes;
-        nodes
+    /// The client RPC endpoint: the first member node's (every network
+    /// has one; sealers serve no clients). A state file from before that
+    /// rule with no member yields an error saying what to do.
+    pub(crate) fn client_rpc(&self) -> anyhow::Result<String> {
+        self.plan
+            .nodes
             .iter()
-            .find(|n| n.role == crate::plan::Role::Member)
-            .unwrap_or(&nodes[0])
-            .rpc_url()
+            .find_map(|n| n.rpc_url())
+            .ok_or_else(|| {
+                InputError::new(format!(
+                    "network {} has no member node, and sealers serve no clients; add `members: 1` to a hospital, then `medchain down --purge` and `medchain up`",
+                    self.plan.topology.network
+                ))
+                .into()
+            })
     }
 
     /// The admin (deployer) key: the first test account.

@@ -675,6 +675,13 @@ fn check_size(topo: &Topology, p: &mut Problems) {
             ),
         );
     }
+    let members = topo.hospitals.iter().map(|h| h.members).sum::<u64>();
+    if !topo.hospitals.is_empty() && members == 0 {
+        p.add(
+            "hospitals[*].members",
+            "no hospital has a member, and sealers serve no clients (no RPC port), so nothing could deploy, bench or store records; give at least one hospital `members: 1`",
+        );
+    }
     if topo.node_count() > MAX_NODES {
         p.add(
             "hospitals",
@@ -897,6 +904,10 @@ mod tests {
             .contains("applies only to consensus: clique"));
         assert!(err("hospitals: []\n").contains("hospitals: the list is empty"));
         assert!(err("hospitals:\n - {name: a, sealers: 0}\n").contains("no hospital has a sealer"));
+        assert!(
+            err("hospitals:\n - {name: a, members: 0}\n - {name: b, members: 0}\n")
+                .contains("hospitals[*].members: no hospital has a member")
+        );
         assert!(err("hospitals:\n - {name: a}\n - {name: a}\n").contains("used by two hospitals"));
         assert!(err("hospitals:\n - {name: a, sealers: 70}\n")
             .contains("more than this machine can run"));

@@ -61,6 +61,14 @@ const CASES: &[(&str, &[&str])] = &[
         "hospitals:\n  - {name: a, sealers: 0, members: 0}\n",
         &["hospitals[0]", "has no nodes"],
     ),
+    (
+        "hospitals:\n  - {name: a, members: 0}\n  - {name: b, members: 0}\n",
+        &[
+            "medchain.yaml: hospitals[*].members: no hospital has a member",
+            "sealers serve no clients",
+            "`members: 1`",
+        ],
+    ),
     ("chain_id: 0\n", &["chain_id", "not a valid chain id"]),
     (
         "chain_id: 1\n",
@@ -144,6 +152,27 @@ fn malformed_topologies_exit_2_and_start_nothing() {
             );
         }
     }
+}
+
+/// medchain controls process nodes over geth's IPC socket: a home so deep
+/// that a socket path passes the kernel's limit is refused before anything
+/// is written.
+#[test]
+fn a_home_too_deep_for_ipc_sockets_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("medchain.yaml"), "network: deep\n").unwrap();
+    let home = dir.path().join("h".repeat(100));
+    let r = medchain(dir.path(), &home, &["up"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("IPC socket")
+            && first.contains("107-byte limit")
+            && first.contains("shorter MEDCHAIN_HOME"),
+        "{first}"
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(!home.exists());
 }
 
 #[test]

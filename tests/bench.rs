@@ -187,6 +187,10 @@ fn malformed_scenarios_exit_2_before_anything_runs() {
         ("rounds:\n  - {label: a, tx_number: 5, rate: {type: fixed-rate, tps: 1}, workload: {op: mint}}\n", "unknown variant `mint`"),
         ("workers: 0\nrounds:\n  - {label: a, tx_number: 5, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n", "workers: 0"),
         ("target: \"Bad Node\"\nrounds:\n  - {label: a, tx_number: 5, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n", "target"),
+        // Sealers serve no clients: refused with the field, what is
+        // expected and what to do.
+        ("target: sealers\nrounds:\n  - {label: a, tx_number: 5, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n", "bad.yaml: target: sealers: expected members or a member's name: sealers serve no clients (they open no RPC port, only IPC); use `target: members`"),
+        ("target: all\nrounds:\n  - {label: a, tx_number: 5, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n", "bad.yaml: target: all: expected members or a member's name"),
     ];
     for (yaml, words) in cases {
         std::fs::write(net.dir.path().join("bad.yaml"), yaml).unwrap();
@@ -219,15 +223,15 @@ fn malformed_scenarios_exit_2_before_anything_runs() {
     assert!(!net.home().exists());
 }
 
-/// One Clique sealer: the endpoint `--rpc` drives, brought up as a user
-/// would bring up any node.
+/// One Clique sealer and the member clients use: the endpoint `--rpc`
+/// drives, brought up as a user would bring up any node.
 const RPC_TOPO: &str = "\
 network: bench-rpc
 block_period: 1
 hospitals:
   - name: guadalajara
     sealers: 1
-    members: 0
+    members: 1
 ";
 
 /// Two write rounds long enough (≈ 8 s each) for the driver's throughput
@@ -260,7 +264,7 @@ fn rpc_drives_an_endpoint_it_did_not_start() {
     std::fs::write(net.dir.path().join("rpc.yaml"), RPC_SCENARIO).unwrap();
     net.ok(&["up", "--seed", "11", "--no-deploy", "--quiet"]);
     let status = net.status();
-    let node = &status["nodes"][0];
+    let node = &status["nodes"][1];
     let (rpc_url, ws_url) = (node["rpc"].as_str().unwrap(), node["ws"].as_str().unwrap());
     let accounts: serde_json::Value =
         serde_json::from_str(&net.ok(&["accounts", "--json"]).stdout).unwrap();
@@ -494,7 +498,12 @@ fn device_fleet_round_lands_every_reading_in_sequence() {
     // On chain: exactly the reported readings, 20 senders, each with its
     // own patient and sequences 1..=k without a gap, as the contract stores them.
     let state = medchain::state::State::load(&net.home(), "bench-e2e").unwrap();
-    let url = state.plan.nodes[0].rpc_url();
+    let url = state
+        .plan
+        .nodes
+        .iter()
+        .find_map(|n| n.rpc_url())
+        .expect("a member");
     let mr = state.contracts["medical_records"];
     let first = round["chain"]["first_block"].as_u64().unwrap();
     let last = round["chain"]["last_block"].as_u64().unwrap();

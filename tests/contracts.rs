@@ -85,7 +85,9 @@ fn medical_records_access_events_pagination_custody_and_simple() {
     let state = State::load(&net.home(), "contracts-e2e").unwrap();
     let mut ctx = Ctx {
         rt: tokio::runtime::Runtime::new().unwrap(),
-        url: state.plan.nodes[1].rpc_url(),
+        url: state.plan.nodes[1]
+            .rpc_url()
+            .expect("south-member-0 serves clients"),
         mr: state.contracts["medical_records"],
         simple: state.contracts["simple"],
         gas: vec![],
@@ -341,7 +343,7 @@ fn medical_records_access_events_pagination_custody_and_simple() {
 #[test]
 fn records_cli_stores_and_reads_back() {
     let net = TestNet::new(
-        "network: records-cli\nblock_period: 1\nhospitals:\n  - {name: a, members: 0}\n",
+        "network: records-cli\nblock_period: 1\nhospitals:\n  - {name: a, members: 1}\n",
     );
     net.ok(&["up", "--seed", "5", "--quiet"]);
     let add = net.ok(&[

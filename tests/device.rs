@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
-use common::{alive, rpc, TestNet};
+use common::{alive, TestNet};
 use medchain::contract::{
     patient_id, revert_reason, signing_provider, wait_receipt, MedicalRecords,
 };
@@ -181,6 +181,7 @@ fn rpc_of(state: &State, node: &str) -> String {
         .find(|n| n.name == node)
         .unwrap_or_else(|| panic!("no node {node}"))
         .rpc_url()
+        .unwrap_or_else(|| panic!("{node} serves no RPC (a sealer)"))
 }
 
 /// Sends a contract call and waits for a successful receipt.
@@ -447,7 +448,11 @@ fn pools(state: &State) -> String {
             format!(
                 "{}: txpool {}",
                 n.name,
-                rpc(&n.rpc_url(), "txpool_inspect", json!([]))
+                common::ipc(
+                    &serde_json::to_value(n).unwrap(),
+                    "txpool_inspect",
+                    json!([])
+                )
             )
         })
         .collect();
@@ -457,7 +462,11 @@ fn pools(state: &State) -> String {
         .iter()
         .filter(|n| n.role == medchain::plan::Role::Sealer)
         .all(|n| {
-            let p = rpc(&n.rpc_url(), "txpool_status", json!([]));
+            let p = common::ipc(
+                &serde_json::to_value(n).unwrap(),
+                "txpool_status",
+                json!([]),
+            );
             p["pending"] == "0x0" && p["queued"] == "0x0"
         });
     if sealers_empty && out.iter().any(|l| l.contains("gas ×")) {

@@ -87,6 +87,52 @@ fn labelled(d: &Docker, network: &str) -> (usize, usize, usize) {
     })
 }
 
+/// Runs `js` in `container`'s geth console over its IPC socket (sealers
+/// serve no RPC port; admin calls are IPC-only everywhere), returning what
+/// it printed.
+fn attach(d: &Docker, container: &str, js: &str) -> String {
+    use bollard::exec::{CreateExecOptions, StartExecResults};
+    use futures::StreamExt;
+    block_on(async {
+        let exec = d
+            .create_exec(
+                container,
+                CreateExecOptions {
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    cmd: Some(vec![
+                        "/usr/local/bin/geth",
+                        "attach",
+                        "--exec",
+                        js,
+                        "/data/geth.ipc",
+                    ]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let StartExecResults::Attached { mut output, .. } =
+            d.start_exec(&exec.id, None).await.unwrap()
+        else {
+            panic!("exec did not attach");
+        };
+        let mut text = String::new();
+        while let Some(Ok(chunk)) = output.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        text
+    })
+}
+
+/// Number of peers of `container`'s node, asked over IPC.
+fn peer_count(d: &Docker, container: &str) -> u64 {
+    let out = attach(d, container, "admin.peers.length");
+    out.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{container}: {out}"))
+}
+
 fn heights(urls: &[String]) -> Vec<u64> {
     urls.iter()
         .map(|u| {
@@ -161,10 +207,12 @@ fn docker_network_comes_up_benches_with_container_figures_and_purges() {
     assert_eq!(nodes.len(), 6);
     assert!(nodes.iter().all(|n| n["up"] == true), "{st}");
     assert_eq!(st["agree"], true);
+    // Members serve clients; sealers have no RPC endpoint (IPC only).
     let urls: Vec<String> = nodes
         .iter()
-        .map(|n| n["rpc"].as_str().unwrap().to_string())
+        .filter_map(|n| n["rpc"].as_str().map(str::to_string))
         .collect();
+    assert_eq!(urls.len(), 3, "{st}");
     assert!(urls.iter().all(|u| u.starts_with("http://127.0.0.1:")));
     let names: Vec<&str> = nodes
         .iter()
@@ -177,13 +225,15 @@ fn docker_network_comes_up_benches_with_container_figures_and_purges() {
     let h = heights(&urls);
     wait_advancing_and_agreeing(&urls, *h.iter().max().unwrap());
 
-    // RPC is published on the host's loopback only; gateways (and only
-    // they) join the backbone; every object carries the label.
+    // Members' RPC is published on the host's loopback only, sealers
+    // publish nothing; gateways (and only they) join the backbone; every
+    // object carries the label.
     block_on(async {
         for (i, name) in names.iter().enumerate() {
             let c = d.inspect_container(name, None).await.unwrap();
-            let bindings = c.host_config.unwrap().port_bindings.unwrap();
-            assert_eq!(bindings.len(), 2, "{name}: {bindings:?}");
+            let bindings = c.host_config.unwrap().port_bindings.unwrap_or_default();
+            let published = if i % 2 == 0 { 0 } else { 2 };
+            assert_eq!(bindings.len(), published, "{name}: {bindings:?}");
             for b in bindings.values().flatten().flatten() {
                 assert_eq!(b.host_ip.as_deref(), Some("127.0.0.1"), "{name}");
             }
@@ -294,7 +344,7 @@ fn compose_export_runs_with_the_compose_tool() {
         .filter_map(|(_, s)| s["ports"][0].as_str())
         .map(|p| format!("http://127.0.0.1:{}", p.split(':').nth(1).unwrap()))
         .collect();
-    assert_eq!(urls.len(), 6);
+    assert_eq!(urls.len(), 3, "members publish RPC, sealers nothing");
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let ready = urls
@@ -307,12 +357,10 @@ fn compose_export_runs_with_the_compose_tool() {
         std::thread::sleep(Duration::from_secs(1));
     }
     wait_advancing_and_agreeing(&urls, 2);
-    let peers: Vec<u64> = urls
+    let peers: Vec<u64> = ["guadalajara", "cairo", "lagos"]
         .iter()
-        .map(|u| {
-            let p = rpc(u, "net_peerCount", json!([]));
-            u64::from_str_radix(p.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
-        })
+        .flat_map(|h| ["sealer", "member"].map(|r| format!("mccompose-{h}-{r}-0")))
+        .map(|c| peer_count(&d, &c))
         .collect();
     // Gateways: own member + two other gateways; members: their gateway.
     let mut sorted = peers.clone();
@@ -378,7 +426,7 @@ fn hospitals_on_two_engine_endpoints_peer_through_advertised_ports() {
     assert!(nodes.iter().all(|n| n["up"] == true), "{st}");
     let urls: Vec<String> = nodes
         .iter()
-        .map(|n| n["rpc"].as_str().unwrap().to_string())
+        .filter_map(|n| n["rpc"].as_str().map(str::to_string))
         .collect();
     let h = heights(&urls);
     wait_advancing_and_agreeing(&urls, *h.iter().max().unwrap());
@@ -387,7 +435,12 @@ fn hospitals_on_two_engine_endpoints_peer_through_advertised_ports() {
     // devp2p port, not through a shared Docker network.
     let state = net.state("mcmulti");
     let south_gw_p2p = state["plan"]["nodes"][2]["ports"]["p2p"].as_u64().unwrap();
-    let peers = rpc(&urls[0], "admin_peers", json!([]));
+    let printed = attach(
+        &d,
+        "mcmulti-north-sealer-0",
+        "console.log(JSON.stringify(admin.peers))",
+    );
+    let peers: Value = serde_json::from_str(printed.lines().next().unwrap()).unwrap();
     let remote: Vec<&str> = peers
         .as_array()
         .unwrap()

@@ -297,7 +297,8 @@ fn esp32_host_lands_readings_through_the_gateway_and_the_rest_is_refused() {
         .iter()
         .find(|n| n.name == "ward-member-0")
         .unwrap()
-        .rpc_url();
+        .rpc_url()
+        .expect("members serve RPC");
     let tx = confirmed[0]["tx"].as_str().unwrap();
     assert_eq!(
         rpc(&member, "eth_getTransactionReceipt", json!([tx]))["status"],

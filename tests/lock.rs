@@ -13,7 +13,7 @@ use common::medchain;
 use medchain::plan::{self, NodePorts, PlanInputs};
 use medchain::state::State;
 
-const TOPO: &str = "network: locked\nhospitals:\n  - {name: a, members: 0}\n";
+const TOPO: &str = "network: locked\nhospitals:\n  - {name: a, members: 1}\n";
 
 /// Writes the state of a planned, stopped network (no node ever ran), as
 /// `up` leaves it after `down`, so `down` and friends have something to act
@@ -25,12 +25,14 @@ fn stopped_network(home: &Path) -> PathBuf {
         &PlanInputs {
             key_source: medchain::keys::KeySource::Seed(3),
             home: home.to_path_buf(),
-            ports: vec![NodePorts {
-                http: 18545,
-                ws: 18546,
-                p2p: 40303,
-                authrpc: 18551,
-            }],
+            ports: (0..2)
+                .map(|i| NodePorts {
+                    http: 18545 + 2 * i,
+                    ws: 18546 + 2 * i,
+                    p2p: 40303 + i,
+                    authrpc: 18551 + i,
+                })
+                .collect(),
             dag_dir: home.join("dag"),
         },
     );

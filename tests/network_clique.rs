@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{alive, rpc, TestNet};
+use common::{alive, ipc, rpc, TestNet};
 use serde_json::json;
 
 const TOPO: &str = "\
@@ -41,8 +41,7 @@ fn clique_three_hospitals_gateway_up_status_down_resume() {
             e["to"].as_u64().unwrap() as usize,
         );
         for (x, y) in [(a, b), (b, a)] {
-            let url = format!("http://127.0.0.1:{}", nodes[x]["ports"]["http"]);
-            let peers = rpc(&url, "admin_peers", json!([]));
+            let peers = ipc(&nodes[x], "admin_peers", json!([]));
             let want = nodes[y]["node_key"]["public_hex"].as_str().unwrap();
             assert!(
                 peers
@@ -57,9 +56,8 @@ fn clique_three_hospitals_gateway_up_status_down_resume() {
         }
     }
     // Members of different hospitals are not peered directly under gateway.
-    let member = format!("http://127.0.0.1:{}", nodes[1]["ports"]["http"]);
     assert_eq!(
-        rpc(&member, "admin_peers", json!([]))
+        ipc(&nodes[1], "admin_peers", json!([]))
             .as_array()
             .unwrap()
             .len(),
@@ -81,11 +79,15 @@ fn clique_three_hospitals_gateway_up_status_down_resume() {
     assert_eq!(st["runtime"], "process");
     for n in st["nodes"].as_array().unwrap() {
         assert_eq!(n["up"], true, "{n}");
-        assert!(n["rpc"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+        // Sealers open no RPC port (null), members serve clients.
+        match n["role"].as_str().unwrap() {
+            "sealer" => assert!(n["rpc"].is_null(), "{n}"),
+            _ => assert!(n["rpc"].as_str().unwrap().starts_with("http://127.0.0.1:")),
+        }
         assert_eq!(n["disagrees"], false);
     }
     let h = st["common_height"].as_u64().unwrap();
-    let url0 = st["nodes"][0]["rpc"].as_str().unwrap().to_string();
+    let url0 = st["nodes"][1]["rpc"].as_str().unwrap().to_string();
     let hash_before = rpc(
         &url0,
         "eth_getBlockByNumber",
@@ -101,7 +103,10 @@ fn clique_three_hospitals_gateway_up_status_down_resume() {
     assert_eq!(pids.len(), 6);
 
     // RPC only on loopback: the ports are not reachable on another address.
-    let text = std::fs::read_to_string(format!("/proc/{}/cmdline", pids[0])).unwrap();
+    let member_pid = state["pids"][nodes[1]["name"].as_str().unwrap()]
+        .as_u64()
+        .unwrap();
+    let text = std::fs::read_to_string(format!("/proc/{member_pid}/cmdline")).unwrap();
     assert!(text.contains("127.0.0.1"));
 
     // down: every process gone, data kept.
@@ -127,7 +132,7 @@ fn clique_three_hospitals_gateway_up_status_down_resume() {
         "{line}"
     );
     let st = net.status();
-    let url0 = st["nodes"][0]["rpc"].as_str().unwrap().to_string();
+    let url0 = st["nodes"][1]["rpc"].as_str().unwrap().to_string();
     let hash_after = rpc(
         &url0,
         "eth_getBlockByNumber",
@@ -180,8 +185,16 @@ fn secrets_are_private(dir: &std::path::Path) {
     for e in std::fs::read_dir(dir.join("nodes")).unwrap() {
         let node = e.unwrap().path();
         let data = node.join("data");
-        dirs.extend([node.clone(), data.clone(), data.join("keystore")]);
-        files.extend([node.join("password"), data.join("geth").join("nodekey")]);
+        dirs.extend([node.clone(), data.clone()]);
+        files.push(data.join("geth").join("nodekey"));
+        // Only sealers hold a keystore; members hold no account.
+        if !node.join("password").exists() {
+            let keys = std::fs::read_dir(data.join("keystore")).map_or(0, |d| d.count());
+            assert_eq!(keys, 0, "{}", node.display());
+            continue;
+        }
+        dirs.push(data.join("keystore"));
+        files.push(node.join("password"));
         for k in std::fs::read_dir(data.join("keystore")).unwrap() {
             files.push(k.unwrap().path());
         }
@@ -197,7 +210,7 @@ fn secrets_are_private(dir: &std::path::Path) {
 #[test]
 fn accounts_are_prefunded_and_listed_with_keys() {
     let net = TestNet::new(
-        "network: acct-e2e\nblock_period: 1\naccounts: 3\nhospitals:\n  - {name: a, members: 0}\n",
+        "network: acct-e2e\nblock_period: 1\naccounts: 3\nhospitals:\n  - {name: a, members: 1}\n",
     );
     // No deployment: the first account would pay its gas.
     net.ok(&["up", "--seed", "11", "--quiet", "--no-deploy"]);

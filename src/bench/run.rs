@@ -29,7 +29,7 @@ use crate::error::InputError;
 use crate::keys::KeySource;
 use crate::network::lifecycle::{self, Want};
 use crate::network::lock::NetworkLock;
-use crate::plan::{NodePlan, Role};
+use crate::plan::NodePlan;
 use crate::records::parse_key;
 use crate::runtime::{Kind, NodeMonitor, Runtime};
 use crate::state::State;
@@ -156,11 +156,11 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         network: topo.network.clone(),
         consensus: topo.consensus.to_string(),
         chain_id: topo.chain_id,
-        targets: chosen.iter().map(|n| n.rpc_url()).collect(),
-        ws: chosen[0].ws_url(),
-        observer_http: chosen[0].rpc_url(),
+        targets: chosen.iter().map(|n| n.1.clone()).collect(),
+        ws: chosen[0].2.clone(),
+        observer_http: chosen[0].1.clone(),
         funder: state.plan.accounts[0].signer(),
-        funder_rpc: chosen[0].rpc_url(),
+        funder_rpc: chosen[0].1.clone(),
         simple: state.contracts[SIMPLE_KEY],
         medical: state.contracts[MEDICAL_KEY],
         drain,
@@ -171,28 +171,20 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
     })
 }
 
-/// The nodes that receive load (`target:`); members fall back to every
-/// node when the network has none.
+/// The nodes that receive load (`target:`), as (node, HTTP URL, WS URL):
+/// members, or the one member named. Sealers serve no clients, so a
+/// sealer named as target (`sealers` and `all` are refused when the
+/// scenario is read) is an input error, as is a network without members.
 fn targets<'a>(
     opts: &BenchOptions,
     scenario: &Scenario,
     state: &'a State,
-) -> Result<Vec<&'a NodePlan>, InputError> {
+) -> Result<Vec<(&'a NodePlan, String, String)>, InputError> {
     let nodes = &state.plan.nodes;
-    Ok(match &scenario.target {
-        Target::All => nodes.iter().collect(),
-        Target::Sealers => nodes.iter().filter(|n| n.role == Role::Sealer).collect(),
-        Target::Members => {
-            let m: Vec<_> = nodes.iter().filter(|n| n.role == Role::Member).collect();
-            if m.is_empty() {
-                nodes.iter().collect()
-            } else {
-                m
-            }
-        }
+    let endpoints = |n: &'a NodePlan| Some((n, n.rpc_url()?, n.ws_url()?));
+    let chosen: Vec<_> = match &scenario.target {
         Target::Node(name) => {
-            let n: Vec<_> = nodes.iter().filter(|n| &n.name == name).collect();
-            if n.is_empty() {
+            let Some(n) = nodes.iter().find(|n| &n.name == name) else {
                 return Err(InputError::new(format!(
                     "{}: target: no node {name:?} in network {}; nodes: {}",
                     opts.scenario.display(),
@@ -203,10 +195,20 @@ fn targets<'a>(
                         .collect::<Vec<_>>()
                         .join(", ")
                 )));
-            }
-            n
+            };
+            endpoints(n).into_iter().collect()
         }
-    })
+        _ => nodes.iter().filter_map(endpoints).collect(),
+    };
+    if chosen.is_empty() {
+        return Err(InputError::new(format!(
+            "{}: target: {}: expected a member node (sealers serve no clients: they open no RPC port); target `members` or name a member of network {}",
+            opts.scenario.display(),
+            scenario.target,
+            state.plan.topology.network
+        )));
+    }
+    Ok(chosen)
 }
 
 async fn external(opts: &BenchOptions, url: &str) -> anyhow::Result<Setup> {

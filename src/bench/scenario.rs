@@ -150,16 +150,13 @@ impl Workload {
     }
 }
 
-/// Which nodes receive load.
+/// Which nodes receive load. Only members serve clients (sealers open no
+/// RPC port), so `sealers` and `all` are refused when the file is read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
-    /// Non-sealing nodes (falls back to all nodes when there are none).
+    /// Every member node.
     Members,
-    /// Sealing nodes.
-    Sealers,
-    /// Every node.
-    All,
-    /// One node by name.
+    /// One member by name.
     Node(String),
 }
 
@@ -167,8 +164,6 @@ impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Target::Members => f.write_str("members"),
-            Target::Sealers => f.write_str("sealers"),
-            Target::All => f.write_str("all"),
             Target::Node(n) => f.write_str(n),
         }
     }
@@ -381,13 +376,18 @@ fn check_settings(raw: &RawScenario, p: &mut Problems) -> (u64, u64, Target) {
     let target = match raw.target.as_deref() {
         None => DEFAULTS.target,
         Some("members") => Target::Members,
-        Some("sealers") => Target::Sealers,
-        Some("all") => Target::All,
+        Some(n @ ("sealers" | "all")) => {
+            p.add(
+                "target",
+                format!("{n}: expected members or a member's name: sealers serve no clients (they open no RPC port, only IPC); use `target: members`"),
+            );
+            DEFAULTS.target
+        }
         Some(n) if crate::topology::is_valid_name(n) => Target::Node(n.to_string()),
         Some(n) => {
             p.add(
                 "target",
-                format!("{n:?}: expected members, sealers, all or a node name"),
+                format!("{n:?}: expected members or a member node's name"),
             );
             DEFAULTS.target
         }

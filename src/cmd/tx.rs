@@ -26,7 +26,7 @@ pub(crate) async fn execute(args: TxArgs, g: &Global) -> anyhow::Result<()> {
             args.hash
         ))
     })?;
-    let info = txinfo::explain(&state.client_rpc(), h).await?;
+    let info = txinfo::explain(&state.client_rpc()?, h).await?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&info)?);
     } else {

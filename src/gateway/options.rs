@@ -248,7 +248,12 @@ pub fn resolve(state: &State, req: ServeRequest) -> Result<Options, InputError> 
         network: plan.topology.network.clone(),
         net_dir: plan.dir.clone(),
         node: node.name.clone(),
-        upstream: node.rpc_url(),
+        upstream: node.rpc_url().ok_or_else(|| {
+            err(format!(
+                "node {}: serves no client RPC; name a member with --node",
+                node.name
+            ))
+        })?,
         access_log,
         req,
     })

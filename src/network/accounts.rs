@@ -15,7 +15,7 @@ pub(crate) fn accounts_json(p: &Plan) -> Value {
         "chain_id": p.topology.chain_id,
         "deterministic_test_keys": p.key_source.is_test(),
         "keys": p.key_source.describe(),
-        "rpc": p.nodes.iter().map(|n| n.rpc_url()).collect::<Vec<_>>(),
+        "rpc": p.nodes.iter().filter_map(|n| n.rpc_url()).collect::<Vec<_>>(),
         "accounts": p.accounts.iter().map(|k| json!({
             "address": format!("{:#x}", k.address),
             "private_key": format!("{:#x}", k.secret),
@@ -43,7 +43,7 @@ pub(crate) fn accounts_text(state: &State) -> String {
     let _ = write!(
         out,
         "\nRPC: {}",
-        p.nodes.first().map(|n| n.rpc_url()).unwrap_or_default()
+        p.nodes.iter().find_map(|n| n.rpc_url()).unwrap_or_default()
     );
     out
 }

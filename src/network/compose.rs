@@ -5,10 +5,13 @@
 //! keystores and passwords (the same files `up` writes), and
 //! `docker-compose.yml` with, per node, a one-shot `geth init` service and
 //! the node's service (same image choice, arguments, networks, labels,
-//! loopback-only RPC and health check as the docker runtime); and per node
-//! with peering edges, a one-shot peering step that runs once every node
-//! is healthy: `admin.addPeer` for its planned edges (by service name,
-//! resolved by Docker's DNS), then starts sealing.
+//! loopback-only member RPC and health check as the docker runtime); and
+//! per node with peering edges, a one-shot peering step that runs once
+//! every node is healthy: `geth attach` on the node's IPC socket through
+//! the node's own volume (no network, no TCP port), trusting a member's
+//! planned peers, `admin.addPeer` for its planned edges (by service name,
+//! resolved by Docker's DNS), then starting a sealer's miner. Networks get
+//! fixed subnets so `--netrestrict` can name them.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -77,7 +80,11 @@ fn rel(plan: &Plan, p: &Path) -> String {
 /// geth arguments inside the compose container: the runtime's, with the
 /// node key, keystore and password read from the read-only config mount.
 fn compose_args(plan: &Plan, node: &plan::NodePlan) -> Vec<String> {
-    let mut args = cp::container_args(plan, node);
+    let subnets: Vec<String> = cp::compose_subnets(plan)
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    let mut args = cp::container_args(plan, node, cp::netrestrict(plan, &subnets));
     if let Some(i) = args.iter().position(|a| a == "--password") {
         args[i + 1] = format!("{CONFIG_DIR}/password");
     }
@@ -111,33 +118,51 @@ fn joined(args: &[String]) -> Vec<String> {
     out
 }
 
-/// The JavaScript the peering step runs on node `i`: its planned peers,
-/// then sealing (members of a Clique network start and stop the miner once
-/// so geth 1.13 marks them synced).
+/// The JavaScript the peering step runs on node `i` over its IPC socket:
+/// a member trusts its planned peers (its `--maxpeers` is their number),
+/// then its planned peers are added, then a sealer starts sealing.
 fn peering_script(plan: &Plan, i: usize) -> String {
-    let mut js = Vec::new();
-    for e in plan.edges.iter().filter(|e| e.from == i) {
-        let to = &plan.nodes[e.to];
-        js.push(format!(
-            "admin.addPeer(\"enode://{}@{}:{}\")",
+    let enode = |k: usize| {
+        let to = &plan.nodes[k];
+        format!(
+            "enode://{}@{}:{}",
             to.node_key.public_hex, to.name, to.ports.p2p
-        ));
-    }
-    let node = &plan.nodes[i];
-    let threads = if plan.geth.members_start_miner_once() {
-        ""
-    } else {
-        "1"
+        )
     };
-    match node.role {
-        Role::Sealer => js.push(format!("miner.start({threads})")),
-        Role::Member if plan.geth.members_start_miner_once() => {
-            js.push("miner.start()".into());
-            js.push("miner.stop()".into());
+    let mut js = Vec::new();
+    let node = &plan.nodes[i];
+    if node.role == Role::Member {
+        for e in plan.edges.iter().filter(|e| e.from == i || e.to == i) {
+            let other = if e.from == i { e.to } else { e.from };
+            js.push(format!("admin.addTrustedPeer(\"{}\")", enode(other)));
         }
-        Role::Member => {}
+    }
+    for e in plan.edges.iter().filter(|e| e.from == i) {
+        js.push(format!("admin.addPeer(\"{}\")", enode(e.to)));
+    }
+    if node.role == Role::Sealer {
+        // v1.11 takes a thread count, v1.13 none.
+        let threads = match plan.geth {
+            crate::geth::GethVersion::V1_13_15 => "",
+            crate::geth::GethVersion::V1_11_6 => "1",
+        };
+        js.push(format!("miner.start({threads})"));
     }
     js.join("; ")
+}
+
+/// The sealer whose peering step runs last: on Clique the signer in turn
+/// for block 1 (signers sorted by address), so the others are sealing —
+/// and accept its block — when it seals at once (see `up`).
+fn in_turn_sealer(plan: &Plan) -> Option<usize> {
+    if plan.topology.consensus != crate::topology::Consensus::Clique {
+        return None;
+    }
+    let mut sealers: Vec<usize> = (0..plan.nodes.len())
+        .filter(|i| plan.nodes[*i].role == Role::Sealer)
+        .collect();
+    sealers.sort_by_key(|i| plan.nodes[*i].account.address);
+    (sealers.len() > 1).then(|| sealers[1 % sealers.len()])
 }
 
 /// The compose file's text: per node an init service and the node's
@@ -162,14 +187,19 @@ pub(crate) fn render(plan: &Plan) -> String {
         services.insert(n.name.clone(), node_service(plan, i, &img, &mounts, &init));
     }
     let healthy = all_healthy(plan);
+    let last = in_turn_sealer(plan);
     for (i, n) in plan.nodes.iter().enumerate() {
         let script = peering_script(plan, i);
         if script.is_empty() {
             continue;
         }
+        let mut deps = healthy.clone();
+        if Some(i) == last {
+            deps.extend(other_sealers_peered(plan, i));
+        }
         services.insert(
             format!("peer-{}", n.name),
-            peering_service(plan, i, &script, &default_image, &healthy),
+            peering_service(plan, i, &script, &default_image, &deps),
         );
     }
     let doc = json!({
@@ -253,35 +283,57 @@ fn all_healthy(plan: &Plan) -> Map<String, Value> {
         .collect()
 }
 
-/// Node `i`'s one-shot peering step: `geth attach` to the node over its
-/// networks, running `script` (see [`peering_script`]).
+/// `depends_on` entries making a step wait for every other sealer's
+/// peering step (which starts that sealer's miner) to complete.
+fn other_sealers_peered(plan: &Plan, i: usize) -> Vec<(String, Value)> {
+    plan.nodes
+        .iter()
+        .enumerate()
+        .filter(|(k, n)| *k != i && n.role == Role::Sealer)
+        .map(|(_, n)| {
+            (
+                format!("peer-{}", n.name),
+                json!({"condition": "service_completed_successfully"}),
+            )
+        })
+        .collect()
+}
+
+/// Node `i`'s one-shot peering step: `geth attach` on the node's IPC
+/// socket, reached through the node's volume mounted at the same place
+/// (no network at all), running `script` (see [`peering_script`]).
 fn peering_service(
     plan: &Plan,
     i: usize,
     script: &str,
     img: &str,
-    healthy: &Map<String, Value>,
+    depends_on: &Map<String, Value>,
 ) -> Value {
     let n = &plan.nodes[i];
     json!({
         "image": img,
         "entrypoint": [cp::GETH_BIN],
-        "command": ["attach", "--exec", script, format!("http://{}:{}", n.name, n.ports.http)],
-        "networks": cp::networks_of(plan, i),
+        "command": ["attach", "--exec", script, cp::ipc_path()],
+        "volumes": [format!("{}:{}", cp::volume_name(plan, n), cp::DATA_DIR)],
+        "network_mode": "none",
         "labels": cp::labels(plan, Some(n), Some("peering")),
-        "depends_on": healthy,
+        "depends_on": depends_on,
     })
 }
 
 /// The compose file's `networks`: every network of the plan, under its
 /// own name (not prefixed by the project) and labelled as medchain's.
 fn compose_networks(plan: &Plan) -> Map<String, Value> {
-    cp::all_networks(plan)
+    cp::compose_subnets(plan)
         .into_iter()
-        .map(|net| {
+        .map(|(net, subnet)| {
             (
                 net.clone(),
-                json!({"name": net, "labels": cp::labels(plan, None, None)}),
+                json!({
+                    "name": net,
+                    "labels": cp::labels(plan, None, None),
+                    "ipam": {"config": [{"subnet": subnet}]},
+                }),
             )
         })
         .collect()
@@ -334,6 +386,16 @@ mod tests {
         )
     }
 
+    /// The `command` of service `name`, as strings.
+    fn command<'a>(y: &'a serde_yaml::Value, name: &str) -> Vec<&'a str> {
+        y["services"][name]["command"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect()
+    }
+
     #[test]
     fn compose_has_init_node_and_peering_services_with_loopback_ports() {
         let p = demo();
@@ -344,14 +406,13 @@ mod tests {
         }
         let node = &y["services"]["a-sealer-0"];
         assert_eq!(node["container_name"], "demo-a-sealer-0");
-        assert_eq!(node["ports"][0], "127.0.0.1:8545:8545");
+        assert_eq!(node["ports"].as_sequence().map(|s| s.len()), Some(0));
+        assert_eq!(
+            y["services"]["a-member-0"]["ports"][0],
+            "127.0.0.1:8547:8547"
+        );
         assert_eq!(node["labels"]["medchain.network"], "demo");
-        let cmd: Vec<&str> = node["command"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let cmd = command(&y, "a-sealer-0");
         assert!(cmd.contains(&"--password=/config/password"), "{cmd:?}");
         assert!(cmd.iter().any(|a| a.starts_with("--unlock=0x")), "{cmd:?}");
         assert!(cmd.contains(&"--nodiscover"), "{cmd:?}");
@@ -359,13 +420,74 @@ mod tests {
         // Gateways join the backbone; members stay in their hospital.
         assert!(node["networks"]["demo-backbone"].is_mapping());
         assert!(y["services"]["a-member-0"]["networks"]["demo-backbone"].is_null());
-        let peer = y["services"]["peer-a-sealer-0"]["command"][2]
+        let peer = &y["services"]["peer-a-sealer-0"];
+        let script = peer["command"][2].as_str().unwrap();
+        assert!(script.contains("@a-member-0:"), "{script}");
+        assert!(script.contains("@b-sealer-0:"), "{script}");
+        assert!(script.ends_with("miner.start()"), "{script}");
+        let member = y["services"]["peer-a-member-0"]["command"][2]
             .as_str()
             .unwrap();
-        assert!(peer.contains("@a-member-0:"), "{peer}");
-        assert!(peer.contains("@b-sealer-0:"), "{peer}");
-        assert!(peer.ends_with("miner.start()"), "{peer}");
+        assert!(
+            member.starts_with("admin.addTrustedPeer(\"enode://"),
+            "{member}"
+        );
+        assert!(!member.contains("miner"), "{member}");
         assert_eq!(y["networks"]["demo-a"]["name"], "demo-a");
+    }
+
+    #[test]
+    fn compose_peers_over_ipc_on_the_volume_and_serves_clients_eth_net_web3_only() {
+        let p = demo();
+        let text = render(&p);
+        let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let subnets: Vec<String> = cp::compose_subnets(&p)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        for n in &p.nodes {
+            let cmd = command(&y, &n.name);
+            assert!(!cmd.contains(&"--allow-insecure-unlock"), "{cmd:?}");
+            let apis: Vec<&str> = cmd
+                .iter()
+                .copied()
+                .filter(|a| a.starts_with("--http.api=") || a.starts_with("--ws.api="))
+                .collect();
+            let rpc = cmd.contains(&"--http") || cmd.contains(&"--ws");
+            assert_eq!(rpc, n.serves_clients(), "{}: {cmd:?}", n.name);
+            match rpc {
+                true => {
+                    assert_eq!(apis, ["--http.api=eth,net,web3", "--ws.api=eth,net,web3"]);
+                    assert!(!cmd.iter().any(|a| a.starts_with("--unlock")), "{cmd:?}");
+                }
+                false => assert!(apis.is_empty(), "{cmd:?}"),
+            }
+            let restrict = format!("--netrestrict={}", subnets.join(","));
+            assert!(cmd.contains(&restrict.as_str()), "{cmd:?}");
+            assert!(cmd.contains(&"--ipcpath=/data/geth.ipc"), "{cmd:?}");
+            let peer = &y["services"][format!("peer-{}", n.name).as_str()];
+            assert_eq!(peer["command"][3], "/data/geth.ipc");
+            assert_eq!(peer["network_mode"], "none", "no TCP for control");
+            assert_eq!(
+                peer["volumes"][0],
+                format!("{}:/data", cp::volume_name(&p, n)).as_str()
+            );
+        }
+        for (net, subnet) in cp::compose_subnets(&p) {
+            assert_eq!(
+                y["networks"][net.as_str()]["ipam"]["config"][0]["subnet"],
+                subnet.as_str()
+            );
+        }
+        // The signer in turn for block 1 starts last: its step waits for
+        // the other sealer's.
+        let last = in_turn_sealer(&p).unwrap();
+        let other = if last == 0 { 2 } else { 0 };
+        let deps = &y["services"][format!("peer-{}", p.nodes[last].name).as_str()]["depends_on"];
+        assert_eq!(
+            deps[format!("peer-{}", p.nodes[other].name).as_str()]["condition"],
+            "service_completed_successfully"
+        );
     }
 
     #[test]
@@ -374,12 +496,7 @@ mod tests {
         let text = render(&p);
         let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
         for n in &p.nodes {
-            let cmd: Vec<&str> = y["services"][n.name.as_str()]["command"]
-                .as_sequence()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap())
-                .collect();
+            let cmd = command(&y, &n.name);
             let checks: Vec<&str> = cmd
                 .iter()
                 .copied()
@@ -390,19 +507,11 @@ mod tests {
                 })
                 .collect();
             let vhosts = format!("--http.vhosts=localhost,{}", n.name);
-            assert_eq!(
-                checks,
-                vec![vhosts.as_str(), "--ws.origins=http://localhost"],
-                "{}",
-                n.name
-            );
-            // The peering step dials the node by a name it answers to.
-            if let Some(peer) = y["services"][format!("peer-{}", n.name).as_str()].as_mapping() {
-                let url = peer[&serde_yaml::Value::from("command")][3]
-                    .as_str()
-                    .unwrap();
-                assert_eq!(url, format!("http://{}:{}", n.name, n.ports.http));
-            }
+            let want = match n.serves_clients() {
+                true => vec![vhosts.as_str(), "--ws.origins=http://localhost"],
+                false => vec![],
+            };
+            assert_eq!(checks, want, "{}", n.name);
         }
         for flag in ["vhosts", "corsdomain", "origins"] {
             assert!(!text.contains(&format!("{flag}=*")), "{flag}: {text}");

@@ -7,6 +7,11 @@
 //! planned edges are added with `admin_addPeer` and confirmed in
 //! `admin_peers`, and only then do sealers start (`miner_start`), so no
 //! Clique signer seals a lonely fork it cannot leave.
+//!
+//! Every call here goes over the node's IPC socket
+//! ([`Runtime::admin_call`], through [`control`](super::control)): sealers
+//! have no RPC port, and members' client endpoints serve no admin, miner
+//! or txpool method.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -15,9 +20,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::json;
 
-use crate::plan::{Plan, Role};
+use super::control;
+use crate::plan::{Edge, Plan, Role};
 use crate::progress::Progress;
-use crate::rpc::Rpc;
 use crate::runtime::{AnyRuntime, Runtime};
 use crate::state::State;
 use crate::topology::Consensus;
@@ -41,32 +46,32 @@ pub(super) async fn prepare_start_and_converge(
     ));
     start_all(rt, geth, state).await?;
     let plan = state.plan.clone();
-    let rpcs: Vec<Rpc> = plan
-        .nodes
-        .iter()
-        .map(|n| Rpc::new(&n.rpc_url()))
-        .collect::<anyhow::Result<_>>()?;
 
-    progress.step("waiting for every node's RPC");
-    wait_ready(rt, &plan, state, &rpcs).await?;
-    wait_unlocked(&plan, &rpcs).await?;
-    let start_height = max_height(&rpcs).await;
+    progress.step("waiting for every node's IPC");
+    wait_ready(rt, &plan, state).await?;
+    wait_unlocked(rt, &plan).await?;
+    let start_height = max_height(rt, &plan).await;
 
     progress.step(format!(
         "peering: {} edges ({})",
         plan.edges.len(),
         plan.topology.peering
     ));
-    peer(rt, &plan, &rpcs).await?;
-
-    start_sealing(&plan, &rpcs, progress).await?;
+    trust_members_peers(rt, &plan).await?;
+    let (first, members) = peering_phases(&plan);
+    peer(rt, &plan, &first).await?;
+    start_sealing(rt, &plan, start_height, progress).await?;
+    if !members.is_empty() {
+        wait_sealed(rt, &plan, start_height).await?;
+        peer(rt, &plan, &members).await?;
+    }
 
     if start_height > 0 {
-        rebroadcast_pending(&plan, &rpcs).await;
+        rebroadcast_pending(rt, &plan).await;
     }
 
     progress.step("waiting for the chain to advance and every node to agree");
-    let height = wait_agreement(&plan, &rpcs, start_height).await?;
+    let height = wait_agreement(rt, &plan, start_height).await?;
     progress.step(format!(
         "peered and advancing at block {height} after {:.1} s",
         progress.elapsed().as_secs_f64()
@@ -83,21 +88,22 @@ async fn init_all(rt: &AnyRuntime, geth: &Path, plan: &Plan) -> anyhow::Result<(
     Ok(())
 }
 
-/// Waits until every node answers JSON-RPC; a node that exits is reported
+/// Waits until every node answers over IPC; a node that exits is reported
 /// with the end of its log.
-async fn wait_ready(
-    rt: &AnyRuntime,
-    plan: &Plan,
-    state: &State,
-    rpcs: &[Rpc],
-) -> anyhow::Result<()> {
+async fn wait_ready(rt: &AnyRuntime, plan: &Plan, state: &State) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut pending: Vec<usize> = (0..plan.nodes.len()).collect();
     while !pending.is_empty() {
+        let answers = futures::future::join_all(
+            pending
+                .iter()
+                .map(|i| control::block_number(rt, plan, &plan.nodes[*i])),
+        )
+        .await;
         let mut still = Vec::new();
-        for i in pending {
+        for (i, answer) in pending.into_iter().zip(answers) {
             let n = &plan.nodes[i];
-            if rpcs[i].block_number().await.is_ok() {
+            if answer.is_ok() {
                 continue;
             }
             let running = match state.handle(&n.name) {
@@ -123,7 +129,7 @@ async fn wait_ready(
                 .map(|i| plan.nodes[*i].name.as_str())
                 .collect();
             bail!(
-                "RPC did not answer within 60 s on: {}; see their logs (medchain logs <node>)",
+                "IPC did not answer within 60 s on: {}; see their logs (medchain logs <node>)",
                 names.join(", ")
             );
         }
@@ -132,29 +138,25 @@ async fn wait_ready(
     Ok(())
 }
 
-/// Waits until every node with a keystore has unlocked its account. geth
-/// unlocks only after its RPC is up, and a miner started before that fails
-/// to seal and does not retry.
-async fn wait_unlocked(plan: &Plan, rpcs: &[Rpc]) -> anyhow::Result<()> {
+/// Waits until every sealer with a keystore has unlocked its account
+/// (`eth_sign` over IPC succeeds). geth unlocks only after its IPC is up,
+/// and a miner started before that fails to seal and does not retry.
+async fn wait_unlocked(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
-    for (n, rpc) in plan.nodes.iter().zip(rpcs) {
-        if n.password_file.is_none() {
-            continue;
-        }
+    for n in plan.nodes.iter().filter(|n| n.password_file.is_some()) {
         let account = format!("{:#x}", n.account.address);
         loop {
-            let signed = rpc
-                .call::<String>("eth_sign", json!([account, "0x00"]))
-                .await;
+            let signed =
+                control::call::<String>(rt, plan, n, "eth_sign", json!([account, "0x00"])).await;
             if signed.is_ok() {
                 break;
             }
             if Instant::now() > deadline {
                 bail!(
-                    "{}: account {account} was not unlocked within 30 s ({}); see {}",
+                    "{}: account {account} was not unlocked within 30 s ({}); see its log (medchain logs {})",
                     n.name,
                     signed.err().map(|e| e.to_string()).unwrap_or_default(),
-                    n.log.display()
+                    n.name
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -169,18 +171,15 @@ async fn wait_unlocked(plan: &Plan, rpcs: &[Rpc]) -> anyhow::Result<()> {
 /// again. Re-sending each node's pending transactions to the sealers once
 /// sealing runs lets them be mined. Bounded to 10,000 per node; failures
 /// (already known, nonce too low) are expected and ignored.
-async fn rebroadcast_pending(plan: &Plan, rpcs: &[Rpc]) {
-    let sealers: Vec<&Rpc> = plan
+async fn rebroadcast_pending(rt: &AnyRuntime, plan: &Plan) {
+    let sealers: Vec<_> = plan
         .nodes
         .iter()
-        .zip(rpcs)
-        .filter(|(n, _)| n.role == Role::Sealer)
-        .map(|(_, r)| r)
+        .filter(|n| n.role == Role::Sealer)
         .collect();
-    for rpc in rpcs {
-        let Ok(content) = rpc
-            .call::<serde_json::Value>("txpool_content", json!([]))
-            .await
+    for node in &plan.nodes {
+        let Ok(content) =
+            control::call::<serde_json::Value>(rt, plan, node, "txpool_content", json!([])).await
         else {
             continue;
         };
@@ -194,51 +193,125 @@ async fn rebroadcast_pending(plan: &Plan, rpcs: &[Rpc]) {
             .take(10_000)
             .collect();
         for h in hashes {
-            let Ok(raw) = rpc
-                .call::<String>("eth_getRawTransactionByHash", json!([h]))
-                .await
+            let Ok(raw) =
+                control::call::<String>(rt, plan, node, "eth_getRawTransactionByHash", json!([h]))
+                    .await
             else {
                 continue;
             };
             for s in &sealers {
-                let _ = s
-                    .call::<String>("eth_sendRawTransaction", json!([raw]))
+                let _ = rt
+                    .admin_call(plan, s, "eth_sendRawTransaction", json!([raw]))
                     .await;
             }
         }
     }
 }
 
-async fn max_height(rpcs: &[Rpc]) -> u64 {
-    let mut h = 0;
-    for r in rpcs {
-        h = h.max(r.block_number().await.unwrap_or(0));
-    }
-    h
+/// The highest head among the nodes (0 for a node that does not answer).
+async fn max_height(rt: &AnyRuntime, plan: &Plan) -> u64 {
+    let heights = futures::future::join_all(
+        plan.nodes
+            .iter()
+            .map(|n| control::block_number(rt, plan, n)),
+    )
+    .await;
+    heights
+        .into_iter()
+        .map(|h| h.unwrap_or(0))
+        .max()
+        .unwrap_or(0)
 }
 
-/// Adds every planned edge and waits until each appears in `admin_peers`.
-async fn peer(rt: &AnyRuntime, plan: &Plan, rpcs: &[Rpc]) -> anyhow::Result<()> {
-    for e in &plan.edges {
+/// Marks every member's planned peers trusted over IPC: a member with few
+/// peers runs with `--maxpeers` equal to their number, and geth's inbound
+/// share of that would turn some away.
+async fn trust_members_peers(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<()> {
+    for (i, n) in plan.nodes.iter().enumerate() {
+        if n.role != Role::Member {
+            continue;
+        }
+        for e in plan.edges.iter().filter(|e| e.from == i || e.to == i) {
+            let other = if e.from == i { e.to } else { e.from };
+            let enode = rt.enode(plan, i, other).await?;
+            rt.admin_call(plan, n, "admin_addTrustedPeer", json!([enode]))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The planned edges in two phases: on Clique, the edges between sealers
+/// first and the members' after the first block is sealed. geth v1.13
+/// drops propagated blocks until its first sync, and a member syncs as
+/// soon as its planned peers are connected and one of them is ahead — so
+/// members peered once a block exists sync at the handshake instead of at
+/// the next block. On ethash (geth v1.11 imports propagated blocks at
+/// once) every edge is in the first phase.
+fn peering_phases(plan: &Plan) -> (Vec<Edge>, Vec<Edge>) {
+    let member = |i: usize| plan.nodes[i].role == Role::Member;
+    plan.edges.iter().partition(|e| {
+        plan.topology.consensus != Consensus::Clique || !(member(e.from) || member(e.to))
+    })
+}
+
+/// Waits until a sealer's head is past `start`: the first block exists.
+async fn wait_sealed(rt: &AnyRuntime, plan: &Plan, start: u64) -> anyhow::Result<()> {
+    let limit = advance_timeout(plan);
+    let deadline = Instant::now() + limit;
+    let sealers: Vec<_> = plan
+        .nodes
+        .iter()
+        .filter(|n| n.role == Role::Sealer)
+        .collect();
+    loop {
+        for n in &sealers {
+            if control::block_number(rt, plan, n).await? > start {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "no sealer sealed a block within {} s of starting; check sealer logs (medchain logs <node>)",
+                limit.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Adds `edges` (`admin_addPeer` over IPC from each edge's `from`) and
+/// waits until each appears in `admin_peers` on both ends.
+async fn peer(rt: &AnyRuntime, plan: &Plan, edges: &[Edge]) -> anyhow::Result<()> {
+    for e in edges {
         let enode = rt.enode(plan, e.from, e.to).await?;
-        let added: bool = rpcs[e.from]
-            .call("admin_addPeer", json!([enode]))
+        let from = &plan.nodes[e.from];
+        let added: bool = control::call(rt, plan, from, "admin_addPeer", json!([enode]))
             .await
-            .with_context(|| format!("{}: admin_addPeer", plan.nodes[e.from].name))?;
+            .with_context(|| format!("{}: admin_addPeer", from.name))?;
         if !added {
             bail!(
                 "{}: admin_addPeer refused {}",
-                plan.nodes[e.from].name,
+                from.name,
                 plan.nodes[e.to].name
             );
         }
     }
+    wait_peered(rt, plan, edges).await
+}
+
+/// Waits up to 30 s until every edge of `edges` is in `admin_peers` on
+/// both of its ends.
+async fn wait_peered(rt: &AnyRuntime, plan: &Plan, edges: &[Edge]) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
+        let all =
+            futures::future::join_all(plan.nodes.iter().map(|n| control::peer_keys(rt, plan, n)))
+                .await;
         let mut missing = Vec::new();
-        for (i, rpc) in rpcs.iter().enumerate() {
-            let keys: BTreeSet<String> = rpc.peer_keys().await?.into_iter().collect();
-            for e in plan.edges.iter().filter(|e| e.from == i || e.to == i) {
+        for (i, keys) in all.into_iter().enumerate() {
+            let keys: BTreeSet<String> = keys?.into_iter().collect();
+            for e in edges.iter().filter(|e| e.from == i || e.to == i) {
                 let other = if e.from == i { e.to } else { e.from };
                 if !keys.contains(&plan.nodes[other].node_key.public_hex) {
                     missing.push((i, other));
@@ -272,21 +345,29 @@ fn advance_timeout(plan: &Plan) -> Duration {
 
 /// Waits until every node is past `start` and all report the same hash at
 /// the lowest head among them.
-async fn wait_agreement(plan: &Plan, rpcs: &[Rpc], start: u64) -> anyhow::Result<u64> {
+async fn wait_agreement(rt: &AnyRuntime, plan: &Plan, start: u64) -> anyhow::Result<u64> {
     let limit = advance_timeout(plan);
     let deadline = Instant::now() + limit;
     let mut last;
     loop {
-        let mut heights = Vec::new();
-        for r in rpcs {
-            heights.push(r.block_number().await?);
-        }
+        let heights = futures::future::join_all(
+            plan.nodes
+                .iter()
+                .map(|n| control::block_number(rt, plan, n)),
+        )
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<Vec<u64>>>()?;
         let common = *heights.iter().min().unwrap_or(&0);
         if common > start {
-            let mut hashes = Vec::new();
-            for r in rpcs {
-                hashes.push(r.block_hash(common).await?);
-            }
+            let hashes = futures::future::join_all(
+                plan.nodes
+                    .iter()
+                    .map(|n| control::block_hash(rt, plan, n, common)),
+            )
+            .await
+            .into_iter()
+            .collect::<anyhow::Result<Vec<_>>>()?;
             if hashes.iter().all(|h| h.is_some() && *h == hashes[0]) {
                 return Ok(common);
             }
@@ -334,33 +415,53 @@ async fn start_all(rt: &AnyRuntime, geth: &Path, state: &mut State) -> anyhow::R
     }
 }
 
-/// Marks members synced, then starts every sealer.
-async fn start_sealing(plan: &Plan, rpcs: &[Rpc], progress: &Progress) -> anyhow::Result<()> {
-    // Members first: on geth v1.13 a node only accepts propagated blocks
-    // once marked synced; marked before any block exists, members import
-    // every competing first block and follow the heaviest chain.
-    for (n, rpc) in plan.nodes.iter().zip(rpcs) {
-        if n.role == Role::Member && plan.geth.members_start_miner_once() {
-            rpc.call::<serde_json::Value>("miner_start", plan.geth.miner_start_params())
-                .await
-                .with_context(|| format!("{}: miner_start", n.name))?;
-            rpc.call::<serde_json::Value>("miner_stop", json!([]))
-                .await
-                .with_context(|| format!("{}: miner_stop", n.name))?;
-        }
+/// Starts every sealer's miner over IPC. Members hold no account and need
+/// no miner: they mark themselves synced on their first sync (see
+/// `plan::geth_args`). On Clique the signer in turn for the next block
+/// starts last: the others, already sealing (which marks them synced, so
+/// they accept propagated blocks), hold their out-of-turn block back for a
+/// random delay, and the in-turn block, sealed at once, wins without a
+/// race; started first, it would be dropped by sealers not yet synced,
+/// which would then seal competing blocks.
+async fn start_sealing(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    height: u64,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    progress.step("starting sealers");
+    let order = sealing_order(plan, height);
+    let (last, first) = match order.split_last() {
+        Some((l, f)) => (Some(*l), f.to_vec()),
+        None => (None, Vec::new()),
+    };
+    let miner_start = |i: usize| async move {
+        let n = &plan.nodes[i];
+        rt.admin_call(plan, n, "miner_start", plan.geth.miner_start_params())
+            .await
+            .with_context(|| format!("{}: miner_start", n.name))
+    };
+    for r in futures::future::join_all(first.into_iter().map(miner_start)).await {
+        r?;
     }
-    let sealers: Vec<usize> = (0..plan.nodes.len())
+    if let Some(i) = last {
+        miner_start(i).await?;
+    }
+    Ok(())
+}
+
+/// Sealers in the order they start: on Clique the signer in turn for block
+/// `height + 1` (signers sorted by address, in turn at `number % count`)
+/// last; on ethash, plan order.
+fn sealing_order(plan: &Plan, height: u64) -> Vec<usize> {
+    let mut sealers: Vec<usize> = (0..plan.nodes.len())
         .filter(|i| plan.nodes[*i].role == Role::Sealer)
         .collect();
-    // Sealers start together; they are marked synced by their own
-    // miner_start (a sealer held back would discard the first blocks).
-    progress.step("starting sealers");
-    for i in &sealers {
-        rpcs[*i]
-            .call::<serde_json::Value>("miner_start", plan.geth.miner_start_params())
-            .await
-            .with_context(|| format!("{}: miner_start", plan.nodes[*i].name))?;
+    if plan.topology.consensus == Consensus::Clique && !sealers.is_empty() {
+        sealers.sort_by_key(|i| plan.nodes[*i].account.address);
+        let in_turn = ((height + 1) % sealers.len() as u64) as usize;
+        let signer = sealers.remove(in_turn);
+        sealers.push(signer);
     }
-
-    Ok(())
+    sealers
 }

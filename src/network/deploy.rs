@@ -15,7 +15,7 @@ pub async fn deploy(state: &mut State, which: &[Which]) -> anyhow::Result<()> {
         .map(|(n, k)| (n.clone(), k.address))
         .collect();
     let deployed =
-        contract::deploy(&state.client_rpc(), &state.admin_key(), which, &hospitals).await?;
+        contract::deploy(&state.client_rpc()?, &state.admin_key(), which, &hospitals).await?;
     state.contracts.extend(deployed);
     state.save()
 }

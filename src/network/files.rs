@@ -52,6 +52,30 @@ pub(crate) fn write_files(plan: &Plan) -> anyhow::Result<()> {
                 &pw,
                 &plan.key_source,
             )?;
+        } else {
+            forget_account(n)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes the keystore files and password a member kept from an older
+/// medchain (members then held an unlocked account), so a resumed network
+/// holds no account on any node that serves clients.
+fn forget_account(n: &crate::plan::NodePlan) -> anyhow::Result<()> {
+    if let Some(pw) = n.datadir.parent().map(|d| d.join("password")) {
+        if pw.exists() {
+            fs::remove_file(&pw).with_context(|| format!("removing {}", pw.display()))?;
+        }
+    }
+    let ks = n.datadir.join("keystore");
+    let Ok(entries) = fs::read_dir(&ks) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        if e.file_type().is_ok_and(|t| t.is_file()) {
+            fs::remove_file(e.path())
+                .with_context(|| format!("removing {}", e.path().display()))?;
         }
     }
     Ok(())
@@ -167,10 +191,15 @@ mod tests {
                 n.datadir.parent().unwrap().to_path_buf(),
                 n.datadir.clone(),
                 n.datadir.join("geth"),
-                n.datadir.join("keystore"),
             ]);
             files.push(n.datadir.join("geth").join("nodekey"));
-            files.push(n.password_file.clone().unwrap());
+            // Only sealers hold a keystore (members no account at all).
+            let Some(pw) = n.password_file.clone() else {
+                assert!(!n.datadir.join("keystore").exists(), "{}", n.name);
+                continue;
+            };
+            dirs.push(n.datadir.join("keystore"));
+            files.push(pw);
             for e in fs::read_dir(n.datadir.join("keystore")).unwrap() {
                 files.push(e.unwrap().path());
             }
@@ -184,6 +213,24 @@ mod tests {
         // Written again (a resumed network): the same, nothing left over.
         write_files(&plan).unwrap();
         assert_eq!(fs::read_dir(&plan.dir).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn a_member_keystore_left_by_an_older_medchain_is_removed() {
+        let t = tempfile::tempdir().unwrap();
+        let plan = plan_in(t.path());
+        let member = plan
+            .nodes
+            .iter()
+            .find(|n| n.password_file.is_none())
+            .unwrap();
+        let ks = member.datadir.join("keystore");
+        fs::create_dir_all(&ks).unwrap();
+        fs::write(ks.join("UTC--old"), b"{}").unwrap();
+        fs::write(member.datadir.parent().unwrap().join("password"), b"pw").unwrap();
+        write_files(&plan).unwrap();
+        assert_eq!(fs::read_dir(&ks).unwrap().count(), 0);
+        assert!(!member.datadir.parent().unwrap().join("password").exists());
     }
 
     #[test]

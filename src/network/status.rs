@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::control;
 use crate::plan::{NodePlan, Role};
-use crate::rpc::{parse_hex_u64, Rpc};
+use crate::rpc::parse_hex_u64;
 use crate::runtime::{AnyRuntime, Handle, Runtime};
 use crate::state::State;
 use crate::table::Table;
@@ -22,10 +23,11 @@ pub struct NodeStatus {
     pub hospital: String,
     /// `sealer` or `member`.
     pub role: Role,
-    /// HTTP JSON-RPC endpoint.
-    pub rpc: String,
-    /// WebSocket endpoint.
-    pub ws: String,
+    /// HTTP JSON-RPC endpoint for clients; null on a sealer, which opens
+    /// no RPC port (medchain reads it over IPC).
+    pub rpc: Option<String>,
+    /// WebSocket endpoint for clients; null on a sealer.
+    pub ws: Option<String>,
     /// enode URL.
     pub enode: String,
     /// Head block number (null when down).
@@ -84,20 +86,23 @@ pub async fn status(state: &State) -> NetworkStatus {
         Some(rt) => liveness(rt, state).await,
         None => vec![false; state.plan.nodes.len()],
     };
-    let mut nodes = Vec::new();
-    let mut rpcs = Vec::new();
-    for (n, alive) in state.plan.nodes.iter().zip(alive) {
-        let (s, rpc) = node_status(state, rt.as_ref(), n, alive).await;
-        rpcs.push(rpc);
-        nodes.push(s);
-    }
+    // Nodes are asked in parallel: on Docker each IPC call is an exec.
+    let mut nodes = futures::future::join_all(
+        state
+            .plan
+            .nodes
+            .iter()
+            .zip(alive)
+            .map(|(n, alive)| node_status(state, rt.as_ref(), n, alive)),
+    )
+    .await;
     let common = nodes.iter().filter_map(|n| n.block).min();
-    let agree = match common {
-        Some(h) => {
-            let hashes = hashes_at(&nodes, &rpcs, h).await;
+    let agree = match (common, &rt) {
+        (Some(h), Some(rt)) => {
+            let hashes = hashes_at(rt, state, &nodes, h).await;
             mark_disagreements(&mut nodes, &hashes)
         }
-        None => true,
+        _ => true,
     };
     NetworkStatus {
         network: state.plan.topology.network.clone(),
@@ -111,16 +116,16 @@ pub async fn status(state: &State) -> NetworkStatus {
     }
 }
 
-/// One node's status, and its RPC client for the hash check. A node the
-/// runtime reports running (`alive`) is asked over RPC; it counts as up
-/// once it answers with its block number, and a later query that fails
-/// only leaves that field empty.
+/// One node's status. A node the runtime reports running (`alive`) is
+/// asked over its IPC socket; it counts as up once it answers with its
+/// block number, and a later query that fails only leaves that field
+/// empty.
 async fn node_status(
     state: &State,
     rt: Option<&AnyRuntime>,
     n: &NodePlan,
     alive: bool,
-) -> (NodeStatus, Option<Rpc>) {
+) -> NodeStatus {
     let pid = match state.handle(&n.name) {
         Some(Handle::Pid(p)) => Some(p),
         _ => None,
@@ -128,7 +133,6 @@ async fn node_status(
     let container = rt
         .filter(|_| alive)
         .and_then(|rt| rt.container_name(&state.plan, n));
-    let rpc = Rpc::new(&n.rpc_url()).ok();
     let mut s = NodeStatus {
         name: n.name.clone(),
         hospital: n.hospital.clone(),
@@ -146,27 +150,29 @@ async fn node_status(
         container,
         disagrees: false,
     };
-    if let (true, Some(r)) = (alive, &rpc) {
-        query(&mut s, r).await;
+    if let (true, Some(rt)) = (alive, rt) {
+        query(&mut s, rt, state, n).await;
     }
-    (s, rpc)
+    s
 }
 
-/// Fills `s` from the node's RPC `r`: block, head, peers and txpool,
-/// marking it up when it reports its block number.
-async fn query(s: &mut NodeStatus, r: &Rpc) {
-    let Ok(b) = r.block_number().await else {
+/// Fills `s` from the node's IPC: block, head, peers and txpool, marking
+/// it up when it reports its block number.
+async fn query(s: &mut NodeStatus, rt: &AnyRuntime, state: &State, n: &NodePlan) {
+    let plan = &state.plan;
+    let Ok(b) = control::block_number(rt, plan, n).await else {
         return;
     };
     s.up = true;
     s.block = Some(b);
-    s.head = r.block_hash(b).await.ok().flatten();
-    s.peers = r
-        .call::<String>("net_peerCount", Value::Array(vec![]))
-        .await
-        .ok()
-        .and_then(|h| parse_hex_u64(&h).ok());
-    if let Ok(pool) = r.call::<Value>("txpool_status", Value::Array(vec![])).await {
+    let (head, peers, pool) = tokio::join!(
+        control::block_hash(rt, plan, n, b),
+        control::call::<String>(rt, plan, n, "net_peerCount", Value::Array(vec![])),
+        control::call::<Value>(rt, plan, n, "txpool_status", Value::Array(vec![])),
+    );
+    s.head = head.ok().flatten();
+    s.peers = peers.ok().and_then(|h| parse_hex_u64(&h).ok());
+    if let Ok(pool) = pool {
         s.txpool_pending = pool["pending"].as_str().and_then(|h| parse_hex_u64(h).ok());
         s.txpool_queued = pool["queued"].as_str().and_then(|h| parse_hex_u64(h).ok());
     }
@@ -174,16 +180,25 @@ async fn query(s: &mut NodeStatus, r: &Rpc) {
 
 /// Each node's block hash at `height`, in node order; `None` for a node
 /// that is down or does not answer.
-async fn hashes_at(nodes: &[NodeStatus], rpcs: &[Option<Rpc>], height: u64) -> Vec<Option<String>> {
-    let mut hashes = Vec::new();
-    for (n, r) in nodes.iter().zip(rpcs) {
-        let hash = match (n.up, r) {
-            (true, Some(r)) => r.block_hash(height).await.ok().flatten(),
-            _ => None,
-        };
-        hashes.push(hash);
-    }
-    hashes
+async fn hashes_at(
+    rt: &AnyRuntime,
+    state: &State,
+    nodes: &[NodeStatus],
+    height: u64,
+) -> Vec<Option<String>> {
+    let ask = nodes
+        .iter()
+        .zip(&state.plan.nodes)
+        .map(|(s, n)| async move {
+            match s.up {
+                true => control::block_hash(rt, &state.plan, n, height)
+                    .await
+                    .ok()
+                    .flatten(),
+                false => None,
+            }
+        });
+    futures::future::join_all(ask).await
 }
 
 /// Marks every up node whose hash (`hashes`, in node order) is not the
@@ -260,7 +275,7 @@ fn node_row(n: &NodeStatus) -> Vec<String> {
         },
         format!(
             "{}{}",
-            n.rpc,
+            n.rpc.as_deref().unwrap_or("- (sealer: IPC only)"),
             if n.disagrees {
                 "  ← different hash at the common height"
             } else {
@@ -317,8 +332,8 @@ mod tests {
             name: name.into(),
             hospital: "h".into(),
             role: Role::Member,
-            rpc: String::new(),
-            ws: String::new(),
+            rpc: None,
+            ws: None,
             enode: String::new(),
             block: None,
             head: None,

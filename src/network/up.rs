@@ -24,7 +24,6 @@ use crate::network::deploy;
 use crate::plan::{self, Plan, PlanInputs};
 use crate::ports;
 use crate::progress::Progress;
-use crate::rpc::Rpc;
 use crate::runtime::{self, AnyRuntime, Kind, Runtime};
 use crate::state::{State, SCHEMA};
 use crate::table::Table;
@@ -132,6 +131,7 @@ async fn up_on(
         }
     }
     let plan = plan_network(opts, &topo, key_source, existing.as_ref())?;
+    rt.check_plan(&plan)?;
     if opts.dry_run {
         return Ok(UpOutcome::Planned(Box::new(plan)));
     }
@@ -192,8 +192,7 @@ async fn already_running(
         return Ok(None);
     }
     if running.len() == prev.plan.nodes.len() {
-        let height = Rpc::new(&prev.plan.nodes[0].rpc_url())?
-            .block_number()
+        let height = super::control::block_number(rt, &prev.plan, &prev.plan.nodes[0])
             .await
             .unwrap_or(0);
         return Ok(Some(height));
@@ -381,8 +380,8 @@ pub(crate) fn summary(
                     n.name.clone(),
                     n.hospital.clone(),
                     n.role.to_string(),
-                    n.rpc_url(),
-                    n.ws_url(),
+                    n.rpc_url().unwrap_or_else(|| "- (IPC only)".into()),
+                    n.ws_url().unwrap_or_else(|| "-".into()),
                 ]
             })
             .collect(),

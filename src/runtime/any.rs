@@ -60,6 +60,9 @@ impl Runtime for AnyRuntime {
     fn name(&self) -> &'static str {
         each!(self, rt => rt.name())
     }
+    fn check_plan(&self, plan: &Plan) -> Result<(), crate::error::InputError> {
+        each!(self, rt => rt.check_plan(plan))
+    }
     async fn prepare(&self, plan: &Plan, geth: &Path) -> anyhow::Result<()> {
         each!(self, rt => rt.prepare(plan, geth).await)
     }
@@ -74,6 +77,15 @@ impl Runtime for AnyRuntime {
     }
     async fn stop(&self, node: &NodePlan, handle: &Handle, grace: Duration) -> anyhow::Result<()> {
         each!(self, rt => rt.stop(node, handle, grace).await)
+    }
+    async fn admin_call(
+        &self,
+        plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        each!(self, rt => rt.admin_call(plan, node, method, params).await)
     }
     async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String> {
         each!(self, rt => rt.enode(plan, from, to).await)

@@ -149,11 +149,23 @@ pub(crate) fn http_vhosts(node: &NodePlan) -> Vec<String> {
     vec!["localhost".into(), node.name.clone()]
 }
 
-/// geth's arguments inside the container: datadir on the volume, RPC on
-/// every interface of the container (published on the host's loopback
-/// only, answering only [`http_vhosts`]), the DAG from the shared
-/// read-only mount.
-pub(crate) fn container_args(plan: &Plan, node: &NodePlan) -> Vec<String> {
+/// geth's IPC socket inside a node's container: on its volume, never
+/// published; medchain reaches it through the engine's exec.
+pub(crate) fn ipc_path() -> String {
+    format!("{DATA_DIR}/{}", plan::IPC_FILE)
+}
+
+/// geth's arguments inside the container: datadir and IPC socket on the
+/// volume, client RPC (members) on every interface of the container
+/// (published on the host's loopback only, answering only
+/// [`http_vhosts`]), devp2p restricted to `netrestrict` (the subnets of
+/// the network's Docker networks, and the advertised addresses of other
+/// engines), the DAG from the shared read-only mount.
+pub(crate) fn container_args(
+    plan: &Plan,
+    node: &NodePlan,
+    netrestrict: Option<String>,
+) -> Vec<String> {
     let layout = ArgLayout {
         datadir: DATA_DIR.into(),
         password: node
@@ -162,11 +174,55 @@ pub(crate) fn container_args(plan: &Plan, node: &NodePlan) -> Vec<String> {
             .map(|_| format!("{DATA_DIR}/password")),
         dag_dir: DAG_DIR.into(),
         rpc_addr: "0.0.0.0".into(),
-        netrestrict: None,
+        ipc_path: ipc_path(),
+        netrestrict,
         nat: "none".into(),
         http_vhosts: http_vhosts(node),
     };
     plan::geth_args(&plan.topology, node, &layout)
+}
+
+/// `--netrestrict` for the docker runtime and the compose export: the
+/// `subnets` of the network's own Docker networks plus, for hospitals on
+/// other engines, their advertised IP addresses (a DNS `advertise` cannot
+/// be expressed as a network; its hospital then needs an IP to peer).
+pub(crate) fn netrestrict(plan: &Plan, subnets: &[String]) -> Option<String> {
+    let mut nets: Vec<String> = subnets.to_vec();
+    for (i, _) in plan.nodes.iter().enumerate() {
+        if !cross_engine(plan, i) {
+            continue;
+        }
+        if let Some(ip) =
+            advertised_address(plan, i).and_then(|a| a.parse::<std::net::IpAddr>().ok())
+        {
+            let net = match ip {
+                std::net::IpAddr::V4(_) => format!("{ip}/32"),
+                std::net::IpAddr::V6(_) => format!("{ip}/128"),
+            };
+            if !nets.contains(&net) {
+                nets.push(net);
+            }
+        }
+    }
+    (!nets.is_empty()).then(|| nets.join(","))
+}
+
+/// The subnets the compose export gives its networks (Docker picks them
+/// at `docker compose up`, too late for `--netrestrict`): one /24 per
+/// network in `10.<b>.0.0/16`, `b` from the network's name so two exported
+/// networks rarely collide (compose refuses an overlapping pool).
+pub(crate) fn compose_subnets(plan: &Plan) -> Vec<(String, String)> {
+    let h = plan
+        .topology
+        .network
+        .bytes()
+        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    let b = 64 + h % 128;
+    all_networks(plan)
+        .into_iter()
+        .enumerate()
+        .map(|(k, net)| (net, format!("10.{b}.{k}.0/24")))
+        .collect()
 }
 
 /// Arguments of the one-shot `geth init` container.
@@ -199,15 +255,17 @@ pub(crate) fn advertised_address(plan: &Plan, i: usize) -> Option<String> {
 }
 
 /// Ports published on the host, as (host address, port), each mapped to
-/// the same port inside the container: HTTP and WS JSON-RPC on loopback
-/// only; devp2p only for a node that peers across engines, on its
-/// advertised address when that is an IP (else on every interface).
+/// the same port inside the container: a member's HTTP and WS JSON-RPC on
+/// loopback only (a sealer has none); devp2p only for a node that peers
+/// across engines, on its advertised address when that is an IP (else on
+/// every interface).
 pub(crate) fn published_ports(plan: &Plan, i: usize) -> Vec<(String, u16)> {
     let node = &plan.nodes[i];
-    let mut out = vec![
-        ("127.0.0.1".to_string(), node.ports.http),
-        ("127.0.0.1".to_string(), node.ports.ws),
-    ];
+    let mut out = Vec::new();
+    if node.serves_clients() {
+        out.push(("127.0.0.1".to_string(), node.ports.http));
+        out.push(("127.0.0.1".to_string(), node.ports.ws));
+    }
     if cross_engine(plan, i) {
         let ip = advertised_address(plan, i)
             .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
@@ -235,16 +293,17 @@ pub(crate) fn enode_across_engines(plan: &Plan, from: usize, to: usize) -> Optio
     })
 }
 
-/// Health check: geth answers JSON-RPC inside its container. Every 30 s,
-/// as each check starts a short-lived `geth attach`.
-pub(crate) fn health_check(node: &NodePlan) -> Vec<String> {
+/// Health check: geth answers JSON-RPC on its IPC socket inside its
+/// container (sealers have no RPC port). Every 30 s, as each check starts
+/// a short-lived `geth attach`.
+pub(crate) fn health_check(_node: &NodePlan) -> Vec<String> {
     vec![
         "CMD".into(),
         GETH_BIN.into(),
         "attach".into(),
         "--exec".into(),
         "eth.blockNumber".into(),
-        format!("http://127.0.0.1:{}", node.ports.http),
+        ipc_path(),
     ]
 }
 
@@ -319,18 +378,26 @@ mod tests {
     #[test]
     fn container_args_listen_inside_and_use_the_volume() {
         let p = demo("gateway");
-        let a = container_args(&p, &p.nodes[0]).join(" ");
-        assert!(a.contains("--datadir /data "), "{a}");
-        assert!(a.contains("--password /data/password"), "{a}");
-        assert!(a.contains("--http.addr 0.0.0.0"), "{a}");
-        assert!(a.contains("--http.port 9000"), "{a}");
-        assert!(!a.contains("--netrestrict"), "{a}");
-        assert!(!a.contains("/h/"), "no host path leaks in: {a}");
+        let sealer = container_args(&p, &p.nodes[0], None).join(" ");
+        assert!(sealer.contains("--datadir /data "), "{sealer}");
+        assert!(sealer.contains("--ipcpath /data/geth.ipc "), "{sealer}");
+        assert!(sealer.contains("--password /data/password"), "{sealer}");
+        assert!(!sealer.contains("--http"), "sealers open no RPC: {sealer}");
+        let member = container_args(&p, &p.nodes[1], Some("10.1.0.0/24".into())).join(" ");
+        assert!(member.contains("--http.addr 0.0.0.0"), "{member}");
+        assert!(member.contains("--http.port 9002"), "{member}");
+        assert!(member.contains("--netrestrict 10.1.0.0/24"), "{member}");
+        assert!(!sealer.contains("--netrestrict"), "{sealer}");
+        assert!(
+            !member.contains("/h/") && !sealer.contains("/h/"),
+            "no host path leaks in"
+        );
+        assert_eq!(published_ports(&p, 0), vec![]);
         assert_eq!(
-            published_ports(&p, 0),
+            published_ports(&p, 1),
             vec![
-                ("127.0.0.1".to_string(), 9000),
-                ("127.0.0.1".to_string(), 9001)
+                ("127.0.0.1".to_string(), 9002),
+                ("127.0.0.1".to_string(), 9003)
             ]
         );
         assert!((0..6).all(|i| !cross_engine(&p, i)));
@@ -338,11 +405,32 @@ mod tests {
     }
 
     #[test]
+    fn netrestrict_is_the_subnets_and_other_engines_advertised_ips() {
+        let mut p = demo("gateway");
+        assert_eq!(
+            netrestrict(&p, &["172.18.0.0/16".into()]).as_deref(),
+            Some("172.18.0.0/16")
+        );
+        p.topology.hospitals[2].docker_host = Some("tcp://10.0.0.9:2376".into());
+        p.topology.hospitals[0].advertise = Some("10.0.0.5".into());
+        p.topology.hospitals[1].advertise = Some("cairo.example".into());
+        assert_eq!(
+            netrestrict(&p, &["172.18.0.0/16".into()]).as_deref(),
+            Some("172.18.0.0/16,10.0.0.5/32,10.0.0.9/32")
+        );
+        let subnets = compose_subnets(&p);
+        assert_eq!(subnets.len(), 4);
+        assert!(subnets
+            .iter()
+            .all(|(_, s)| s.starts_with("10.") && s.ends_with(".0/24")));
+    }
+
+    #[test]
     fn containers_check_host_and_origin_with_no_wildcard() {
         for peering in ["gateway", "mesh"] {
             let p = demo(peering);
             for n in &p.nodes {
-                let args = container_args(&p, n);
+                let args = container_args(&p, n, None);
                 let got: Vec<(&str, &str)> = args
                     .windows(2)
                     .filter(|w| {
@@ -352,21 +440,20 @@ mod tests {
                     .map(|w| (w[0].as_str(), w[1].as_str()))
                     .collect();
                 let vhosts = format!("localhost,{}", n.name);
-                assert_eq!(
-                    got,
-                    vec![
+                let want = match n.serves_clients() {
+                    true => vec![
                         ("--http.vhosts", vhosts.as_str()),
-                        ("--ws.origins", "http://localhost")
+                        ("--ws.origins", "http://localhost"),
                     ],
-                    "{}",
-                    n.name
-                );
+                    false => vec![],
+                };
+                assert_eq!(got, want, "{}", n.name);
                 assert!(!args.iter().any(|a| a.contains('*')), "{args:?}");
             }
         }
-        // The health check dials an IP literal, which needs no vhost.
+        // The health check uses the IPC socket: no port, no vhost.
         let p = demo("gateway");
-        assert!(health_check(&p.nodes[0])[5].starts_with("http://127.0.0.1:"));
+        assert_eq!(health_check(&p.nodes[0])[5], "/data/geth.ipc");
     }
 
     #[test]
@@ -379,9 +466,9 @@ mod tests {
         let cross: Vec<bool> = (0..6).map(|i| cross_engine(&p, i)).collect();
         assert_eq!(cross, vec![true, false, true, false, true, false]);
         let ports = published_ports(&p, 4);
-        assert_eq!(ports[2], ("10.0.0.9".to_string(), 31004));
-        assert_eq!(published_ports(&p, 2)[2].0, "0.0.0.0");
-        assert_eq!(published_ports(&p, 0)[2].0, "10.0.0.5");
+        assert_eq!(ports, vec![("10.0.0.9".to_string(), 31004)]);
+        assert_eq!(published_ports(&p, 2)[0].0, "0.0.0.0");
+        assert_eq!(published_ports(&p, 0)[0].0, "10.0.0.5");
         assert_eq!(published_ports(&p, 1).len(), 2);
         let e = enode_across_engines(&p, 0, 4).unwrap();
         assert!(e.ends_with("@10.0.0.9:31004"), "{e}");

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
@@ -37,6 +37,7 @@ use futures::StreamExt;
 
 use super::container_plan as cp;
 use super::docker_stats::DockerMonitor;
+use super::ipc;
 use super::{image, Handle, Kind, NodeMonitor, Runtime};
 use crate::geth::GethVersion;
 use crate::plan::{NodePlan, Plan};
@@ -97,6 +98,8 @@ pub struct DockerRuntime {
     remote: BTreeMap<String, Docker>,
     /// Image chosen per node by `prepare`.
     images: Mutex<BTreeMap<String, String>>,
+    /// Open IPC consoles by container name (see [`ipc::Session`]).
+    sessions: tokio::sync::Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<ipc::Session>>>>,
 }
 
 impl DockerRuntime {
@@ -119,6 +122,7 @@ impl DockerRuntime {
             local,
             remote,
             images: Mutex::new(BTreeMap::new()),
+            sessions: tokio::sync::Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -320,6 +324,76 @@ impl DockerRuntime {
         Ok(())
     }
 
+    /// The open IPC console of `node`'s container, started on first use.
+    async fn session(
+        &self,
+        plan: &Plan,
+        node: &NodePlan,
+        container: &str,
+    ) -> anyhow::Result<Arc<tokio::sync::Mutex<ipc::Session>>> {
+        let mut sessions = self.sessions.lock().await;
+        if let Some(s) = sessions.get(container) {
+            return Ok(s.clone());
+        }
+        let docker = self.engine(plan, &node.hospital);
+        if !Self::ipc_opened(docker, container).await {
+            bail!("{container}: geth has not opened its IPC socket yet");
+        }
+        let s = ipc::Session::open(docker, container, cp::GETH_BIN, &cp::ipc_path()).await?;
+        let s = Arc::new(tokio::sync::Mutex::new(s));
+        sessions.insert(container.to_string(), s.clone());
+        Ok(s)
+    }
+
+    /// Whether geth in `container` has opened its IPC socket, from its
+    /// log of the last two minutes (cheap, where a `geth attach` that
+    /// fails would start a process in a container still starting up): the
+    /// "IPC endpoint opened" line, or no start-up line at all (the node
+    /// started earlier, so the socket is open unless geth failed).
+    async fn ipc_opened(docker: &Docker, container: &str) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i32)
+            .unwrap_or(0);
+        let opts = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .since(now - 120)
+            .build();
+        let mut out = String::new();
+        let mut s = docker.logs(container, Some(opts));
+        while let Some(Ok(chunk)) = s.next().await {
+            out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        out.contains("IPC endpoint opened") || !out.contains("Maximum peer count")
+    }
+
+    /// The subnets Docker gave `networks` on `docker` (those that exist
+    /// there): the only addresses a node accepts devp2p from.
+    async fn subnets(docker: &Docker, networks: &[String]) -> anyhow::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for net in networks {
+            let Ok(n) = docker
+                .inspect_network(
+                    net,
+                    None::<bollard::query_parameters::InspectNetworkOptions>,
+                )
+                .await
+            else {
+                continue;
+            };
+            let configs = n.ipam.and_then(|i| i.config).unwrap_or_default();
+            out.extend(configs.into_iter().filter_map(|c| c.subnet));
+        }
+        if out.is_empty() {
+            bail!(
+                "none of the networks {} has a subnet on its engine",
+                networks.join(", ")
+            );
+        }
+        Ok(out)
+    }
+
     /// One named volume per node on its engine (creating an existing one
     /// is a no-op).
     async fn create_volumes(&self, plan: &Plan) -> anyhow::Result<()> {
@@ -352,13 +426,14 @@ fn node_container(
     i: usize,
     image: String,
     networks: &[String],
+    netrestrict: Option<String>,
 ) -> ContainerCreateBody {
     let node = &plan.nodes[i];
     let (exposed, port_bindings) = port_config(plan, i);
     ContainerCreateBody {
         image: Some(image),
         entrypoint: Some(vec![cp::GETH_BIN.into()]),
-        cmd: Some(cp::container_args(plan, node)),
+        cmd: Some(cp::container_args(plan, node, netrestrict)),
         hostname: Some(node.name.clone()),
         labels: Some(hash_map(cp::labels(plan, Some(node), None))),
         exposed_ports: Some(exposed),
@@ -517,7 +592,9 @@ impl Runtime for DockerRuntime {
             .position(|n| n.name == node.name)
             .ok_or_else(|| anyhow!("{} is not in the plan", node.name))?;
         let networks = cp::networks_of(plan, i);
-        let body = node_container(plan, i, self.image_of(node)?, &networks);
+        let subnets = Self::subnets(docker, &cp::all_networks(plan)).await?;
+        let netrestrict = cp::netrestrict(plan, &subnets);
+        let body = node_container(plan, i, self.image_of(node)?, &networks, netrestrict);
         let created = docker
             .create_container(
                 Some(CreateContainerOptionsBuilder::default().name(&name).build()),
@@ -584,6 +661,34 @@ impl Runtime for DockerRuntime {
             }
         }
         Ok(())
+    }
+
+    async fn admin_call(
+        &self,
+        plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let container = cp::container_name(plan, node);
+        let session = self.session(plan, node, &container).await?;
+        let mut console = session.lock().await;
+        let answer = tokio::time::timeout(ipc::IPC_TIMEOUT, console.call(method, &params)).await;
+        let response = match answer {
+            Ok(Ok(r)) => r,
+            failed => {
+                // A console that failed or hangs is not reused.
+                self.sessions.lock().await.remove(&container);
+                return Err(match failed {
+                    Ok(Err(e)) => e.context(format!("{container}: {method} over IPC")),
+                    _ => anyhow!(
+                        "{container}: {method} over IPC timed out after {:?}",
+                        ipc::IPC_TIMEOUT
+                    ),
+                });
+            }
+        };
+        ipc::result_of(&container, method, response)
     }
 
     async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String> {

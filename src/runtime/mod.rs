@@ -14,6 +14,7 @@ pub mod container_plan;
 pub mod docker;
 pub mod docker_stats;
 pub mod image;
+pub(crate) mod ipc;
 pub mod monitor;
 pub mod process;
 
@@ -97,6 +98,12 @@ pub trait Runtime {
     /// Name recorded in the state file and shown by `status`.
     fn name(&self) -> &'static str;
 
+    /// Refuses a plan this runtime cannot run, before anything is created
+    /// (the process runtime: an IPC socket path over the kernel's limit).
+    fn check_plan(&self, _plan: &Plan) -> Result<(), crate::error::InputError> {
+        Ok(())
+    }
+
     /// Creates what the nodes share before any starts (docker: the image,
     /// networks and volumes). `geth` is the provisioned binary.
     async fn prepare(&self, plan: &Plan, geth: &Path) -> anyhow::Result<()>;
@@ -113,6 +120,18 @@ pub trait Runtime {
 
     /// Stops a node gracefully, forcefully after `grace`.
     async fn stop(&self, node: &NodePlan, handle: &Handle, grace: Duration) -> anyhow::Result<()>;
+
+    /// Calls JSON-RPC `method` on `node` over geth's IPC socket — the one
+    /// control channel medchain uses for what client endpoints do not
+    /// serve (admin, miner, txpool) and for sealers, which have no RPC
+    /// port. Never goes over TCP. A JSON-RPC error is an error.
+    async fn admin_call(
+        &self,
+        plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value>;
 
     /// The enode URL node `from` dials to reach node `to`.
     async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String>;

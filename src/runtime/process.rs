@@ -113,6 +113,22 @@ impl Runtime for ProcessRuntime {
         "process"
     }
 
+    /// geth could not open an IPC socket whose path exceeds the kernel's
+    /// unix socket limit, and medchain controls nodes only over IPC.
+    fn check_plan(&self, plan: &Plan) -> Result<(), crate::error::InputError> {
+        match crate::plan::ipc_path_too_long(plan) {
+            Some((node, path)) => Err(crate::error::InputError::new(format!(
+                "--home {}: node {}'s IPC socket {} is {} bytes, over the {}-byte limit of unix sockets; use a shorter MEDCHAIN_HOME (or shorter network/hospital names)",
+                plan.dir.parent().unwrap_or(&plan.dir).display(),
+                node.name,
+                path.display(),
+                path.as_os_str().len(),
+                crate::plan::MAX_IPC_PATH
+            ))),
+            None => Ok(()),
+        }
+    }
+
     async fn prepare(&self, _plan: &Plan, _geth: &Path) -> anyhow::Result<()> {
         Ok(())
     }
@@ -186,6 +202,16 @@ impl Runtime for ProcessRuntime {
             return Ok(());
         }
         bail!("{}: process {pid} did not exit after SIGKILL", node.name)
+    }
+
+    async fn admin_call(
+        &self,
+        _plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        super::ipc::call_socket(&node.name, &node.ipc_path(), method, params).await
     }
 
     async fn enode(&self, plan: &Plan, _from: usize, to: usize) -> anyhow::Result<String> {

@@ -113,3 +113,33 @@ pub fn rpc(url: &str, method: &str, params: serde_json::Value) -> serde_json::Va
         r.call::<serde_json::Value>(leaked, params).await.unwrap()
     })
 }
+
+/// Blocking JSON-RPC call over a process-runtime node's IPC socket
+/// (`<datadir>/geth.ipc`): what admin, miner and txpool calls, and any
+/// call to a sealer, go through since no TCP endpoint serves them.
+pub fn ipc(node: &serde_json::Value, method: &str, params: serde_json::Value) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let path =
+        std::path::Path::new(node["datadir"].as_str().expect("node datadir")).join("geth.ipc");
+    let mut s = std::os::unix::net::UnixStream::connect(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let req = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    s.write_all(req.to_string().as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 65536];
+    loop {
+        let n = s.read(&mut chunk).expect("IPC answer");
+        assert!(n > 0, "IPC closed before answering {method}");
+        buf.extend_from_slice(&chunk[..n]);
+        match serde_json::from_slice::<serde_json::Value>(&buf) {
+            Ok(mut v) => {
+                assert!(v.get("error").is_none(), "{method}: {v}");
+                return v["result"].take();
+            }
+            Err(e) if e.is_eof() => continue,
+            Err(e) => panic!("{method}: {e}"),
+        }
+    }
+}

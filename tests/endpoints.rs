@@ -1,0 +1,291 @@
+//! The RPC surface by role, end to end on real geth: every endpoint a
+//! network publishes (members' HTTP and WS) serves only `eth,net,web3`,
+//! holds no account and refuses foreign Host headers and browser origins;
+//! sealers publish no RPC at all (process runtime: no TCP listener besides
+//! devp2p and geth's JWT-guarded engine API on loopback; Docker: no
+//! published port), and `status` reads them over IPC.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use alloy::providers::{Provider, ProviderBuilder, WsConnect};
+use common::TestNet;
+use serde_json::{json, Value};
+
+const TOPO: &str = "\
+network: surface
+block_period: 1
+peering: mesh
+hospitals:
+  - {name: north, sealers: 1, members: 1}
+  - {name: south, sealers: 1, members: 1}
+";
+
+/// Methods a client endpoint must refuse, with their parameters.
+fn forbidden() -> Vec<(&'static str, Value)> {
+    let addr = "0x0000000000000000000000000000000000000001";
+    vec![
+        ("admin_nodeInfo", json!([])),
+        (
+            "admin_addPeer",
+            json!(["enode://0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000@127.0.0.1:1"]),
+        ),
+        ("debug_writeMemProfile", json!(["/tmp/medchain-endpoints-test.prof"])),
+        ("personal_listAccounts", json!([])),
+        ("miner_stop", json!([])),
+        ("clique_propose", json!([addr, true])),
+        ("txpool_content", json!([])),
+        ("eth_sign", json!([addr, "0x00"])),
+        (
+            "eth_sendTransaction",
+            json!([{"from": addr, "to": addr, "value": "0x1"}]),
+        ),
+    ]
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// One JSON-RPC exchange over HTTP with the given `Host` header: (HTTP
+/// status, body).
+fn http_post(port: u16, host: &str, method: &str, params: &Value) -> (u16, String) {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    raw(port, &req)
+}
+
+/// Sends `req` to 127.0.0.1:`port`, returns (status, body).
+fn raw(port: u16, req: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+/// Asserts a JSON-RPC answer (`body`) is an error; for every method but
+/// the two `eth_` account methods, that the method is not served at all.
+fn assert_refused(what: &str, method: &str, error: Option<&Value>) {
+    let Some(e) = error else {
+        panic!("{what}: {method} was served");
+    };
+    if !method.starts_with("eth_") {
+        assert_eq!(e["code"], -32601, "{what}: {method}: {e}");
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("does not exist/is not available"),
+            "{what}: {method}: {e}"
+        );
+    }
+}
+
+/// Every check on one member's HTTP endpoint.
+fn check_http(name: &str, port: u16) {
+    for (method, params) in forbidden() {
+        let (status, body) = http_post(port, "localhost", method, &params);
+        assert_eq!(status, 200, "{name}: {method}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_refused(&format!("{name} http"), method, v.get("error"));
+    }
+    let (_, body) = http_post(port, "localhost", "eth_accounts", &json!([]));
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["result"], json!([]), "{name}: {body}");
+    let (status, body) = http_post(port, "127.0.0.1", "eth_blockNumber", &json!([]));
+    assert_eq!(status, 200, "{name}: clients use the endpoint: {body}");
+    let (status, body) = http_post(port, "evil.example", "eth_blockNumber", &json!([]));
+    assert_eq!(status, 403, "{name}: foreign Host header: {body}");
+    assert!(!body.contains("result"), "{name}: {body}");
+}
+
+/// Every check on one member's WebSocket endpoint: the same refusals, no
+/// account, and a browser page from another origin turned away.
+fn check_ws(name: &str, port: u16) {
+    block_on(async {
+        let url = format!("ws://127.0.0.1:{port}");
+        let ws = ProviderBuilder::new()
+            .connect_ws(WsConnect::new(url))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: ws: {e}"));
+        for (method, params) in forbidden() {
+            let r = ws.raw_request::<_, Value>(method.into(), params).await;
+            let e = r.err().map(|e| {
+                let p = e.as_error_resp().expect("a JSON-RPC error");
+                json!({"code": p.code, "message": p.message})
+            });
+            assert_refused(&format!("{name} ws"), method, e.as_ref());
+        }
+        let accounts: Value = ws
+            .raw_request("eth_accounts".into(), json!([]))
+            .await
+            .unwrap();
+        assert_eq!(accounts, json!([]), "{name}");
+    });
+    let upgrade = |origin: &str| {
+        format!(
+            "GET / HTTP/1.1\r\nHost: localhost\r\nOrigin: {origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+    };
+    let (status, _) = raw(port, &upgrade("http://evil.example"));
+    assert_eq!(status, 403, "{name}: a foreign origin's page");
+    let (status, _) = raw(port, &upgrade("http://localhost"));
+    assert_eq!(status, 101, "{name}: localhost's page");
+}
+
+/// Whether anything accepts TCP on 127.0.0.1:`port`.
+fn listening(port: u16) -> bool {
+    TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(500),
+    )
+    .is_ok()
+}
+
+/// Ports `pid` listens on over TCP (its sockets' inodes, matched in
+/// /proc/net/tcp and tcp6), with the address each is bound to.
+fn listening_ports(pid: u64) -> Vec<(String, u16)> {
+    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|l| {
+            let l = l.to_string_lossy().into_owned();
+            Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+        })
+        .collect();
+    let mut out = Vec::new();
+    for table in ["tcp", "tcp6"] {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f[3] != "0A" || !inodes.iter().any(|i| i == f[9]) {
+                continue;
+            }
+            let (addr, port) = f[1].split_once(':').unwrap();
+            out.push((addr.to_string(), u16::from_str_radix(port, 16).unwrap()));
+        }
+    }
+    out
+}
+
+/// The checks every runtime shares: members' endpoints refuse everything
+/// but eth/net/web3 and serve no account; sealers have no RPC port open
+/// and show `rpc: null` in `status --json`, read over IPC.
+fn check_network(net: &TestNet, network: &str) {
+    let st = net.status();
+    let state = net.state(network);
+    let nodes = state["plan"]["nodes"].as_array().unwrap();
+    for (n, s) in nodes.iter().zip(st["nodes"].as_array().unwrap()) {
+        let name = n["name"].as_str().unwrap();
+        let http = n["ports"]["http"].as_u64().unwrap() as u16;
+        let ws = n["ports"]["ws"].as_u64().unwrap() as u16;
+        assert_eq!(s["up"], true, "{name}: {st}");
+        assert!(s["block"].as_u64().is_some(), "{name}: read over IPC: {st}");
+        if n["role"] == "sealer" {
+            assert_eq!(s["rpc"], Value::Null, "{name}");
+            assert_eq!(s["ws"], Value::Null, "{name}");
+            assert!(!listening(http) && !listening(ws), "{name} listens for RPC");
+        } else {
+            assert_eq!(s["rpc"], format!("http://127.0.0.1:{http}").as_str());
+            check_http(name, http);
+            check_ws(name, ws);
+        }
+        let args: Vec<&str> = n["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(!args.contains(&"--allow-insecure-unlock"), "{name}");
+    }
+    assert_eq!(st["agree"], true, "{st}");
+}
+
+#[test]
+fn process_endpoints_serve_clients_only_and_sealers_have_no_rpc() {
+    let net = TestNet::new(TOPO);
+    net.ok(&["up", "--seed", "11", "--no-deploy"]);
+    check_network(&net, "surface");
+    // A sealer listens on devp2p and on geth's engine API (loopback, JWT)
+    // only — no HTTP/WS; its IPC socket sits in its 0700 directory.
+    let state = net.state("surface");
+    for n in state["plan"]["nodes"].as_array().unwrap() {
+        let name = n["name"].as_str().unwrap();
+        let pid = state["pids"][name].as_u64().unwrap();
+        let p2p = n["ports"]["p2p"].as_u64().unwrap() as u16;
+        let auth = n["ports"]["authrpc"].as_u64().unwrap() as u16;
+        let mut ports: Vec<u16> = listening_ports(pid).iter().map(|(_, p)| *p).collect();
+        ports.sort();
+        ports.dedup();
+        let mut want = vec![p2p, auth];
+        if n["role"] == "member" {
+            want.extend([
+                n["ports"]["http"].as_u64().unwrap() as u16,
+                n["ports"]["ws"].as_u64().unwrap() as u16,
+            ]);
+        }
+        want.sort();
+        assert_eq!(ports, want, "{name} listens on");
+        let (status, _) = http_post(auth, "localhost", "eth_blockNumber", &json!([]));
+        assert_eq!(status, 401, "{name}: the engine API wants its JWT");
+        let datadir = std::path::Path::new(n["datadir"].as_str().unwrap());
+        assert!(datadir.join("geth.ipc").exists(), "{name}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(datadir.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700, "{name}");
+    }
+}
+
+#[test]
+fn docker_endpoints_serve_clients_only_and_sealers_publish_nothing() {
+    let net = TestNet::new(&TOPO.replace("surface", "surfdock"));
+    net.ok(&["image", "build", "--version", "1.13.15"]);
+    net.ok(&["up", "--runtime", "docker", "--seed", "11", "--no-deploy"]);
+    check_network(&net, "surfdock");
+    let st = net.status();
+    let d = block_on(async {
+        bollard::Docker::connect_with_defaults()
+            .unwrap()
+            .negotiate_version()
+            .await
+            .unwrap()
+    });
+    for n in st["nodes"].as_array().unwrap() {
+        let name = n["container"].as_str().unwrap().to_string();
+        let c = block_on(d.inspect_container(&name, None)).unwrap();
+        let published = c
+            .host_config
+            .and_then(|h| h.port_bindings)
+            .unwrap_or_default();
+        let want = if n["role"] == "sealer" { 0 } else { 2 };
+        assert_eq!(published.len(), want, "{name}: {published:?}");
+        let args = c.config.and_then(|c| c.cmd).unwrap();
+        assert!(
+            args.iter().any(|a| a == "--netrestrict"),
+            "{name}: {args:?}"
+        );
+    }
+    net.ok(&["down", "--purge"]);
+}
