@@ -357,6 +357,12 @@ fn compose_export_runs_with_the_compose_tool() {
         std::thread::sleep(Duration::from_secs(1));
     }
     wait_advancing_and_agreeing(&urls, 2);
+    // The export's published endpoints refuse control and account methods
+    // and foreign Host headers, as the runtimes' do.
+    for u in &urls {
+        let port: u16 = u.rsplit(':').next().unwrap().parse().unwrap();
+        common::surface::check_http(u, port);
+    }
     let peers: Vec<u64> = ["guadalajara", "cairo", "lagos"]
         .iter()
         .flat_map(|h| ["sealer", "member"].map(|r| format!("mccompose-{h}-{r}-0")))
