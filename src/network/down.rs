@@ -19,6 +19,12 @@ pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
     let rt = state.connect_runtime().await?;
     let was = state.started();
     stop_all(&rt, &mut state).await;
+    // Nodes the state does not record (an interrupted `up` had started
+    // them): found by datadir or label.
+    let (network, dir) = (&state.plan.topology.network, &state.plan.dir);
+    for what in super::orphans::stop_strays(&rt, network, dir, super::orphans::GRACE).await {
+        eprintln!("  stopped {what}, which the state did not record");
+    }
     rt.teardown(&state.plan, purge).await?;
     if purge {
         remove_network_dir(&state.plan.dir)?;
@@ -32,7 +38,7 @@ pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
 /// Deletes a network's directory, its lock file last: until then the lock
 /// the caller holds keeps other writers out. A writer that starts on the
 /// name in the meantime keeps its new directory.
-fn remove_network_dir(dir: &Path) -> anyhow::Result<()> {
+pub(super) fn remove_network_dir(dir: &Path) -> anyhow::Result<()> {
     let ctx = || format!("removing {}", dir.display());
     for e in fs::read_dir(dir).with_context(ctx)? {
         let e = e.with_context(ctx)?;

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use super::{Handle, NodeMonitor, Runtime};
+use super::init_marker::{self, InitNeed};
+use super::{proc_scan, Handle, NodeMonitor, Orphan, Runtime};
 use crate::bench::resources::SampledProcesses;
 use crate::plan::{NodePlan, Plan};
 
@@ -41,7 +42,7 @@ fn open_log(path: &Path) -> anyhow::Result<fs::File> {
 /// Whether `pid` exists and has not exited (a zombie or dead process has).
 /// A process that is exiting but still releasing its memory counts as
 /// alive: its datadir stays locked until it is gone.
-fn pid_alive(pid: u32) -> bool {
+pub(super) fn pid_alive(pid: u32) -> bool {
     let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };
@@ -68,7 +69,7 @@ pub(crate) fn pid_matches(pid: u32, needle: &str) -> bool {
     cmdline.contains(needle)
 }
 
-fn signal(pid: u32, sig: i32) {
+pub(super) fn signal(pid: u32, sig: i32) {
     // SAFETY: kill(2) has no memory-safety preconditions; the PID was checked
     // to be our node's geth just before.
     unsafe {
@@ -84,7 +85,7 @@ fn exiting(pid: u32) -> bool {
 
 /// Waits up to `limit` for `pid` to exit (reaping it when it is our own
 /// child); whether it did.
-async fn wait_gone(pid: u32, limit: Duration) -> bool {
+pub(super) async fn wait_gone(pid: u32, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     loop {
         reap(pid);
@@ -96,6 +97,33 @@ async fn wait_gone(pid: u32, limit: Duration) -> bool {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Runs `geth init` for a node (killed if this command is interrupted, the
+/// marker then still missing).
+async fn run_init(geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<()> {
+    let log = open_log(&node.log)?;
+    let status = tokio::process::Command::new(geth)
+        .arg("init")
+        .arg("--datadir")
+        .arg(&node.datadir)
+        .arg(&plan.genesis_path)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .status()
+        .await
+        .with_context(|| format!("running {} init", geth.display()))?;
+    if !status.success() {
+        bail!(
+            "{}: geth init failed ({status}); last log lines from {}:\n{}",
+            node.name,
+            node.log.display(),
+            log_tail(&node.log, 10)
+        );
+    }
+    Ok(())
 }
 
 /// Reaps `pid` if it is our own exited child, so it does not linger as a
@@ -118,31 +146,28 @@ impl Runtime for ProcessRuntime {
     }
 
     async fn init(&self, geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<()> {
-        let chaindata = node.datadir.join("geth").join("chaindata");
-        if chaindata.is_dir() {
-            return Ok(());
-        }
-        let log = open_log(&node.log)?;
-        let status = tokio::process::Command::new(geth)
-            .arg("init")
-            .arg("--datadir")
-            .arg(&node.datadir)
-            .arg(&plan.genesis_path)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .status()
-            .await
-            .with_context(|| format!("running {} init", geth.display()))?;
-        if !status.success() {
-            bail!(
-                "{}: geth init failed ({status}); last log lines from {}:\n{}",
+        let first = match init_marker::need(&node.datadir) {
+            InitNeed::Done => return Ok(()),
+            need => run_init(geth, plan, node).await.map_err(|e| (need, e)),
+        };
+        match first {
+            Ok(()) => {}
+            Err((InitNeed::Unconfirmed, e)) if init_marker::may_discard(&node.datadir) => {
+                eprintln!(
+                    "  {}: chain data of an interrupted init ({e:#}); initialising again",
+                    node.name
+                );
+                init_marker::discard(&node.datadir)?;
+                run_init(geth, plan, node).await?;
+            }
+            Err((InitNeed::Unconfirmed, e)) => bail!(
+                "{e:#}\n{}: {} holds a chain geth cannot open with this genesis; keep it and investigate, or `medchain down --purge` to start over",
                 node.name,
-                node.log.display(),
-                log_tail(&node.log, 10)
-            );
+                node.datadir.display()
+            ),
+            Err((_, e)) => return Err(e),
         }
-        Ok(())
+        init_marker::mark(&node.datadir)
     }
 
     async fn start(&self, geth: &Path, _plan: &Plan, node: &NodePlan) -> anyhow::Result<Handle> {
@@ -208,6 +233,21 @@ impl Runtime for ProcessRuntime {
         None
     }
 
+    async fn orphans(&self, _network: &str, dir: &Path) -> anyhow::Result<Vec<Orphan>> {
+        Ok(self.orphans_under(dir))
+    }
+
+    async fn stop_orphan(&self, o: &Orphan, dir: &Path, grace: Duration) -> anyhow::Result<()> {
+        match o.handle {
+            Handle::Pid(pid) => proc_scan::stop(pid, dir, grace).await,
+            Handle::Container(_) => Ok(()),
+        }
+    }
+
+    async fn teardown_labelled(&self, _network: &str, _purge: bool) -> anyhow::Result<()> {
+        Ok(())
+    }
+
     fn start_monitor(&self, _plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> NodeMonitor {
         let pids: Vec<(String, u32)> = nodes
             .iter()
@@ -259,6 +299,17 @@ async fn print_file(path: &Path, follow: bool) -> anyhow::Result<()> {
 }
 
 impl ProcessRuntime {
+    /// Processes with a datadir inside `dir` (see [`proc_scan`]).
+    fn orphans_under(&self, dir: &Path) -> Vec<Orphan> {
+        proc_scan::under(dir)
+            .into_iter()
+            .map(|f| Orphan {
+                handle: Handle::Pid(f.pid),
+                what: format!("geth process {} ({})", f.pid, f.datadir.display()),
+            })
+            .collect()
+    }
+
     /// Whether `handle` is a live geth of `node` (its datadir is on the
     /// command line, so a reused pid is never mistaken for it).
     pub fn running(&self, node: &NodePlan, handle: &Handle) -> bool {
