@@ -61,14 +61,14 @@ pub fn patient_id(salt: B256, ssn: &str) -> B256 {
     keccak256(&buf)
 }
 
-/// A provider that signs with `key` and talks to `url`.
+pub use crate::rpc_timeout::HTTP_TIMEOUT;
+
+/// A provider that signs with `key` and talks to `url`; every call ends
+/// after [`HTTP_TIMEOUT`] (see [`crate::rpc_timeout`]).
 pub fn signing_provider(url: &str, key: &PrivateKeySigner) -> anyhow::Result<DynProvider> {
-    let url = url
-        .parse()
-        .with_context(|| format!("{url:?} is not a URL"))?;
     Ok(ProviderBuilder::new()
         .wallet(EthereumWallet::from(key.clone()))
-        .connect_http(url)
+        .connect_client(crate::rpc_timeout::client(url)?)
         .erased())
 }
 

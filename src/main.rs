@@ -20,10 +20,22 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(err) = rt.block_on(medchain::cli::run(cli)) {
+    let result = rt.block_on(async {
+        // Ctrl-C is watched for the whole run (see medchain::interrupt).
+        medchain::interrupt::install();
+        let backstop = tokio::spawn(medchain::interrupt::backstop());
+        let r = medchain::cli::run(cli).await;
+        backstop.abort();
+        r
+    });
+    if let Err(err) = result {
         if medchain::cmd::is_broken_pipe(&err) {
             // The reader went away (`| head`): nothing left to say.
             std::process::exit(0);
+        }
+        if medchain::interrupt::is_interrupted(&err) {
+            eprintln!("error: {err:#}");
+            std::process::exit(medchain::interrupt::EXIT_CODE);
         }
         eprintln!("error: {err}");
         for cause in err.chain().skip(1) {

@@ -26,6 +26,7 @@ use super::scenario::{self, ContractKind, Round, Scenario, Target};
 use super::workload::Env;
 use crate::contract::{self, Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
+use crate::interrupt;
 use crate::keys;
 use crate::network::lifecycle::{self, Want};
 use crate::network::lock::NetworkLock;
@@ -119,6 +120,8 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
     };
     let result = drive(opts, &scenario, &setup).await;
     let _lock = setup.lock;
+    // After Ctrl-C the report and the teardown below still run.
+    let _cleaning = interrupt::requested().then(interrupt::cleaning);
     if let (true, Some(state)) = (setup.created && !opts.keep, setup.state) {
         if !opts.quiet {
             eprintln!(
@@ -144,7 +147,16 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         quiet: opts.quiet,
     })
     .await?;
-    lifecycle::ensure_contracts(&mut running).await?;
+    if let Err(e) = interrupt::cancellable(lifecycle::ensure_contracts(&mut running)).await {
+        // A network brought up for this run does not outlive it.
+        if running.created {
+            let _cleaning = interrupt::cleaning();
+            if let Err(t) = lifecycle::teardown(running.state).await {
+                eprintln!("warning: {t:#}");
+            }
+        }
+        return Err(e);
+    }
     let state = running.state;
     let chosen = targets(opts, scenario, &state)?;
     let topo = &state.plan.topology;
@@ -268,8 +280,8 @@ async fn drive(
         setup.targets.join(", ")
     ));
     let tag: u64 = rand::random::<u64>() >> 16;
-    let (env, workers) = prepare_workers(scenario, setup, tag).await?;
-    let fleets = prepare_fleets(scenario, setup, tag, &say).await?;
+    let (env, workers) = interrupt::cancellable(prepare_workers(scenario, setup, tag)).await?;
+    let fleets = interrupt::cancellable(prepare_fleets(scenario, setup, tag, &say)).await?;
 
     let tracker = Tracker::new(scenario.confirmations);
     let stop = Arc::new(Notify::new());
@@ -500,10 +512,9 @@ impl Interrupt {
         let task = {
             let (c, f) = (cancel.clone(), cancelled.clone());
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    f.store(true, Ordering::Relaxed);
-                    c.notify_waiters();
-                }
+                interrupt::wait().await;
+                f.store(true, Ordering::Relaxed);
+                c.notify_waiters();
             })
         };
         Self {
