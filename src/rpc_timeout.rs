@@ -29,13 +29,17 @@ pub const TIMEOUT_ENV: &str = "MEDCHAIN_RPC_TIMEOUT_SECS";
 
 /// The per-call limit: [`TIMEOUT_ENV`] when it holds a positive number of
 /// seconds, else [`HTTP_TIMEOUT`].
+/// Read once per process.
 pub fn call_timeout() -> Duration {
-    std::env::var(TIMEOUT_ENV)
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .map(Duration::from_secs)
-        .unwrap_or(HTTP_TIMEOUT)
+    static LIMIT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var(TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .unwrap_or(HTTP_TIMEOUT)
+    })
 }
 
 /// An alloy RPC client for `url` whose every call ends after

@@ -46,7 +46,38 @@ pub(crate) fn write_files(plan: &Plan) -> anyhow::Result<()> {
         if let Some(pw_file) = &n.password_file {
             let pw = keys::password(plan.seed, &n.name);
             keys::write_private(pw_file, pw.as_bytes())?;
+            remove_torn_keystores(&n.datadir.join("keystore"))?;
             keys::write_keystore(&n.datadir.join("keystore"), &n.account, &pw, plan.seed)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes keystore files that are not whole (a write cut short by a crash
+/// on an older medchain, or a disk that lost the tail): not JSON, or
+/// without the `address` and `crypto` geth needs. They are derived from the
+/// network's seed, so [`keys::write_keystore`] writes them again; every
+/// other file here (genesis, node keys, passwords, `keys.json`) is
+/// rewritten on each `up` anyway.
+fn remove_torn_keystores(dir: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if !p.is_file() {
+            continue;
+        }
+        let whole = fs::read(&p)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|j| j["address"].is_string() && j["crypto"].is_object());
+        if !whole {
+            eprintln!(
+                "  {} is not a whole keystore file; writing it again",
+                p.display()
+            );
+            fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
         }
     }
     Ok(())
@@ -179,6 +210,22 @@ mod tests {
         // Written again (a resumed network): the same, nothing left over.
         write_files(&plan).unwrap();
         assert_eq!(fs::read_dir(&plan.dir).unwrap().count(), 3);
+    }
+
+    #[test]
+    fn a_torn_keystore_is_written_again() {
+        let t = tempfile::tempdir().unwrap();
+        let plan = plan_in(t.path());
+        write_files(&plan).unwrap();
+        let n = &plan.nodes[0];
+        let dir = n.datadir.join("keystore");
+        let file = fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+        let whole = fs::read(&file).unwrap();
+        fs::write(&file, &whole[..whole.len() / 3]).unwrap();
+        write_files(&plan).unwrap();
+        let pw = keys::password(plan.seed, &n.name);
+        let back = alloy::signers::local::PrivateKeySigner::decrypt_keystore(&file, pw).unwrap();
+        assert_eq!(back.address(), n.account.address, "rewritten from the seed");
     }
 
     #[test]
