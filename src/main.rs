@@ -37,9 +37,16 @@ fn main() {
             eprintln!("error: {err:#}");
             std::process::exit(medchain::interrupt::EXIT_CODE);
         }
-        eprintln!("error: {err}");
+        let mut last = err.to_string();
+        eprintln!("error: {last}");
         for cause in err.chain().skip(1) {
-            eprintln!("  caused by: {cause}");
+            // Some errors (alloy's transport errors) repeat their source in
+            // their own text: say each thing once.
+            let text = cause.to_string();
+            if !last.contains(&text) {
+                eprintln!("  caused by: {text}");
+                last = text;
+            }
         }
         std::process::exit(medchain::error::exit_code(&err));
     }

@@ -103,6 +103,7 @@ fn interrupted_after(network: &str, delay: Duration) {
         matches!(code, Some(130) | Some(0)),
         "exit {code:?} after {took:?}:\n{text}"
     );
+    eprintln!("{network}: exit {code:?} {took:?} after SIGINT; its output:\n{text}");
     recovers(&net, network, &log);
 }
 
@@ -116,22 +117,42 @@ fn ctrl_c_three_seconds_into_up() {
     interrupted_after("sigint-up-3s", Duration::from_secs(3));
 }
 
-#[test]
-fn ctrl_c_while_up_deploys_the_contracts() {
-    let network = "sigint-up-deploy";
-    let net = TestNet::new(&topology(network));
+/// Runs `up` and sends SIGINT as soon as its progress shows `phase`.
+fn interrupt_up_at(net: &TestNet, network: &str, phase: &str) {
     let log = net.dir.path().join("up.log");
-    let mut up = spawn(&net, &["up"], &log);
+    let mut up = spawn(net, &["up"], &log);
     assert!(
-        wait_for(&mut up, &log, "deploying MedicalRecords"),
-        "up never reached deploying:\n{}",
+        wait_for(&mut up, &log, phase),
+        "up never reached {phase:?}:\n{}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
     let (took, code) = interrupt(&mut up, &log);
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert_eq!(code, Some(130), "after {took:?}:\n{text}");
-    assert!(text.contains("interrupted: stopping every node"), "{text}");
-    recovers(&net, network, &log);
+    assert_eq!(code, Some(130), "at {phase:?}, after {took:?}:\n{text}");
+    assert!(text.contains("interrupted"), "{text}");
+    recovers(net, network, &log);
+}
+
+#[test]
+fn ctrl_c_while_up_deploys_the_contracts() {
+    let network = "sigint-up-deploy";
+    let net = TestNet::new(&topology(network));
+    interrupt_up_at(&net, network, "deploying MedicalRecords");
+}
+
+#[test]
+fn ctrl_c_at_each_phase_of_up() {
+    let network = "sigint-up-phases";
+    let net = TestNet::new(&topology(network));
+    for phase in [
+        "initialising chains",
+        "starting 2 geth nodes",
+        "waiting for every node's RPC",
+        "peering:",
+        "waiting for the chain to advance",
+    ] {
+        interrupt_up_at(&net, network, phase);
+    }
 }
 
 #[test]

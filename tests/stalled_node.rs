@@ -111,6 +111,7 @@ fn fails_in_time(home: &Path, port: u16, args: &[&str]) {
         r.stderr
     );
     assert!(line.starts_with("error: "), "{}", r.stderr);
+    eprintln!("medchain {args:?} after {:?}:\n{}", r.took, r.stderr.trim());
 }
 
 #[test]
