@@ -21,7 +21,7 @@ pub struct DownArgs {
 
 /// Stops every node and says what was kept. A network whose state file
 /// is missing or corrupt is stopped from what its directory and labels
-/// show (see [`orphans::down_without_state`]).
+/// show (see [`down::down_without_state`]).
 pub(crate) async fn execute(args: DownArgs, g: &Global) -> anyhow::Result<()> {
     let file = Path::new(DEFAULT_FILE);
     let name = orphans::select_for_down(&g.home, g.network.as_deref(), file)?;
@@ -40,7 +40,7 @@ pub(crate) async fn execute(args: DownArgs, g: &Global) -> anyhow::Result<()> {
             eprintln!(
                 "  stopping network {name}'s nodes found by their datadir and container labels"
             );
-            let n = orphans::down_without_state(&g.home, &name, args.purge, file).await?;
+            let n = down::down_without_state(&g.home, &name, args.purge, file).await?;
             (n, "; data kept, but without a state file `up` cannot resume it: `medchain down --purge` removes it")
         }
     };

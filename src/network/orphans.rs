@@ -5,17 +5,15 @@
 //! `down` stops them after the recorded ones (a node started by an `up`
 //! that was interrupted before recording it), an interrupted `up` stops
 //! them with the rest, and `down` works from them alone when `state.json`
-//! is missing or corrupt ([`down_without_state`]).
+//! is missing or corrupt ([`down_without_state`](super::down::down_without_state)).
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::error::InputError;
-use crate::ports;
 use crate::runtime::{self, AnyRuntime, Runtime};
 use crate::topology::{self, Topology};
 
-use super::down::remove_network_dir;
 use super::files::load_topology;
 
 /// How long a found node may take to stop before it is killed.
@@ -71,40 +69,10 @@ pub(crate) fn select_for_down(
     }
 }
 
-/// `down` for a network whose `state.json` cannot be read: stops every
-/// geth process with a datadir in the network's directory and, when the
-/// local Docker engine answers, every container labelled with the network
-/// (on the engines the topology file names too, when it describes this
-/// network); removes the network's Docker objects; with `purge` deletes the
-/// directory and releases its ports. Returns how many nodes were stopped.
-/// The caller holds the network's lock.
-pub async fn down_without_state(
-    home: &Path,
-    network: &str,
-    purge: bool,
-    file: &Path,
-) -> anyhow::Result<usize> {
-    let dir = home.join(network);
-    let mut stopped = 0;
-    for rt in runtimes(network, file).await {
-        let found = stop_strays(&rt, network, &dir, GRACE).await;
-        for what in &found {
-            eprintln!("  stopped {what}");
-        }
-        stopped += found.len();
-        rt.teardown_labelled(network, purge).await?;
-    }
-    if purge {
-        remove_network_dir(&dir)?;
-        ports::Registry::machine().release(&dir);
-    }
-    Ok(stopped)
-}
-
 /// The runtimes a network without state may run on (see
 /// [`runtime::available`]), with the topology file's engines when it
 /// describes this network.
-async fn runtimes(network: &str, file: &Path) -> Vec<AnyRuntime> {
+pub(super) async fn runtimes(network: &str, file: &Path) -> Vec<AnyRuntime> {
     let bare = bare_topology(network);
     match load_topology(file) {
         Ok(t) if t.network == network => runtime::available(&t, &bare).await,

@@ -5,16 +5,12 @@
 //! missing or corrupt, and how an interrupted `up` finds the nodes it
 //! spawned but had not recorded yet.
 //!
-//! A process that is already exiting shows an empty command line and is not
-//! found here; it is on its way out (see [`super::process`]'s `stop`).
+//! A process that is already exiting (or a zombie) shows an empty command
+//! line and is not found here; it is on its way out. Stopping is the
+//! process runtime's (`stop_orphan`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use anyhow::bail;
-
-use super::process::{pid_alive, signal, wait_gone};
 
 /// A running process with a datadir inside the network's directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +82,7 @@ pub(crate) fn under(dir: &Path) -> Vec<Found> {
     };
     let mut found: Vec<Found> = entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| *pid != me && pid_alive(*pid))
+        .filter(|pid| *pid != me)
         .filter_map(|pid| {
             let datadir = datadir_of(pid)?;
             datadir.starts_with(&dir).then_some(Found { pid, datadir })
@@ -98,29 +94,8 @@ pub(crate) fn under(dir: &Path) -> Vec<Found> {
 
 /// Whether `pid` still runs with a datadir inside `dir` (checked again
 /// right before signalling, so a reused pid is never signalled).
-fn still_under(pid: u32, dir: &Path) -> bool {
-    pid_alive(pid) && datadir_of(pid).is_some_and(|d| d.starts_with(normalised(dir)))
-}
-
-/// Stops `pid`, found by [`under`]: SIGINT, SIGKILL after `grace`, and
-/// returns once it is gone (so its datadir is free).
-pub(crate) async fn stop(pid: u32, dir: &Path, grace: Duration) -> anyhow::Result<()> {
-    if !still_under(pid, dir) {
-        // Gone, or exiting (its command line already empty): wait it out.
-        if pid_alive(pid) && !wait_gone(pid, grace).await {
-            bail!("process {pid} is still exiting");
-        }
-        return Ok(());
-    }
-    signal(pid, libc::SIGINT);
-    if wait_gone(pid, grace).await {
-        return Ok(());
-    }
-    signal(pid, libc::SIGKILL);
-    if wait_gone(pid, Duration::from_secs(5)).await {
-        return Ok(());
-    }
-    bail!("process {pid} did not exit after SIGKILL")
+pub(crate) fn still_under(pid: u32, dir: &Path) -> bool {
+    datadir_of(pid).is_some_and(|d| d.starts_with(normalised(dir)))
 }
 
 #[cfg(test)]
@@ -142,8 +117,8 @@ mod tests {
         assert_eq!(datadir_arg(&s(&["sleep", "30"])), None);
     }
 
-    #[tokio::test]
-    async fn a_process_with_a_datadir_inside_the_network_is_found_and_stopped() {
+    #[test]
+    fn a_process_with_a_datadir_inside_the_network_is_found() {
         let t = tempfile::tempdir().unwrap();
         let net = t.path().join("net");
         let data = net.join("nodes/a/data");
@@ -157,17 +132,17 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = child.id();
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while !under(&net).iter().any(|f| f.pid == pid) {
             assert!(std::time::Instant::now() < deadline, "not found");
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
         let other = t.path().join("other");
         fs::create_dir_all(&other).unwrap();
         assert!(!under(&other).iter().any(|f| f.pid == pid));
-        stop(pid, &net, Duration::from_secs(5)).await.unwrap();
-        assert!(!pid_alive(pid));
-        let _ = child.wait();
-        assert!(under(&net).is_empty());
+        assert!(still_under(pid, &net));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!still_under(pid, &net), "a reaped process is not found");
     }
 }

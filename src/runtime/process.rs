@@ -42,7 +42,7 @@ fn open_log(path: &Path) -> anyhow::Result<fs::File> {
 /// Whether `pid` exists and has not exited (a zombie or dead process has).
 /// A process that is exiting but still releasing its memory counts as
 /// alive: its datadir stays locked until it is gone.
-pub(super) fn pid_alive(pid: u32) -> bool {
+fn pid_alive(pid: u32) -> bool {
     let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return false;
     };
@@ -69,7 +69,7 @@ pub(crate) fn pid_matches(pid: u32, needle: &str) -> bool {
     cmdline.contains(needle)
 }
 
-pub(super) fn signal(pid: u32, sig: i32) {
+fn signal(pid: u32, sig: i32) {
     // SAFETY: kill(2) has no memory-safety preconditions; the PID was checked
     // to be our node's geth just before.
     unsafe {
@@ -85,7 +85,7 @@ fn exiting(pid: u32) -> bool {
 
 /// Waits up to `limit` for `pid` to exit (reaping it when it is our own
 /// child); whether it did.
-pub(super) async fn wait_gone(pid: u32, limit: Duration) -> bool {
+async fn wait_gone(pid: u32, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     loop {
         reap(pid);
@@ -97,6 +97,32 @@ pub(super) async fn wait_gone(pid: u32, limit: Duration) -> bool {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Stops `pid`, just checked to be our geth when `ours`; a pid that is not
+/// (any more) is only waited for when it is exiting. `what` names it in
+/// errors.
+async fn stop_pid(pid: u32, ours: bool, grace: Duration, what: &str) -> anyhow::Result<()> {
+    if !ours {
+        // Already exiting (alive, command line gone): wait it out so
+        // the datadir is free when `down` returns.
+        if exiting(pid) && !wait_gone(pid, grace).await {
+            bail!("{what}: process {pid} is still exiting")
+        }
+        return Ok(());
+    }
+    signal(pid, libc::SIGINT);
+    // From here on the pid is known to be our geth: wait for the process
+    // to be gone, not for its command line to change (it empties while
+    // the process exits, long before the datadir lock is released).
+    if wait_gone(pid, grace).await {
+        return Ok(());
+    }
+    signal(pid, libc::SIGKILL);
+    if wait_gone(pid, Duration::from_secs(5)).await {
+        return Ok(());
+    }
+    bail!("{what}: process {pid} did not exit after SIGKILL")
 }
 
 /// Runs `geth init` for a node (killed if this command is interrupted, the
@@ -191,26 +217,7 @@ impl Runtime for ProcessRuntime {
         let Handle::Pid(pid) = *handle else {
             return Ok(());
         };
-        if !self.running(node, handle) {
-            // Already exiting (alive, command line gone): wait it out so
-            // the datadir is free when `down` returns.
-            if exiting(pid) && !wait_gone(pid, grace).await {
-                bail!("{}: process {pid} is still exiting", node.name)
-            }
-            return Ok(());
-        }
-        signal(pid, libc::SIGINT);
-        // From here on the pid is known to be our geth: wait for the process
-        // to be gone, not for its command line to change (it empties while
-        // the process exits, long before the datadir lock is released).
-        if wait_gone(pid, grace).await {
-            return Ok(());
-        }
-        signal(pid, libc::SIGKILL);
-        if wait_gone(pid, Duration::from_secs(5)).await {
-            return Ok(());
-        }
-        bail!("{}: process {pid} did not exit after SIGKILL", node.name)
+        stop_pid(pid, self.running(node, handle), grace, &node.name).await
     }
 
     async fn enode(&self, plan: &Plan, _from: usize, to: usize) -> anyhow::Result<String> {
@@ -239,7 +246,9 @@ impl Runtime for ProcessRuntime {
 
     async fn stop_orphan(&self, o: &Orphan, dir: &Path, grace: Duration) -> anyhow::Result<()> {
         match o.handle {
-            Handle::Pid(pid) => proc_scan::stop(pid, dir, grace).await,
+            Handle::Pid(pid) => {
+                stop_pid(pid, proc_scan::still_under(pid, dir), grace, &o.what).await
+            }
             Handle::Container(_) => Ok(()),
         }
     }
