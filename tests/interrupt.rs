@@ -176,3 +176,67 @@ fn ctrl_c_while_deploy_runs() {
     net.ok(&["down", "--purge"]);
     assert!(pgrep(&net.home().join(network).display().to_string()).is_empty());
 }
+
+const BENCH: &str = "\
+name: interrupted
+workers: 2
+rounds:
+  - label: open
+    tx_duration: 60
+    rate: { type: fixed-rate, tps: 20 }
+    workload: { op: open, accounts: 100, initial_amount: 1000 }
+";
+
+/// `bench` on a network it brings up itself, SIGINT once its output shows
+/// `phase` (plus `after`): exit within 5 s, no process left, and the
+/// network torn down once it was up (interrupted while coming up, it is
+/// left stopped with a state the next command reads).
+fn interrupt_bench_at(network: &str, phase: &str, after: Duration) -> String {
+    let net = TestNet::new(&topology(network));
+    std::fs::write(net.dir.path().join("s.yaml"), BENCH).unwrap();
+    let log = net.dir.path().join("bench.log");
+    let report = net.dir.path().join("report.json");
+    let args = ["bench", "s.yaml", "--json", report.to_str().unwrap()];
+    let mut bench = spawn(&net, &args, &log);
+    assert!(
+        wait_for(&mut bench, &log, phase),
+        "bench never reached {phase:?}:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    std::thread::sleep(after);
+    let (took, code) = interrupt(&mut bench, &log);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(code, Some(130), "at {phase:?}, after {took:?}:\n{text}");
+    eprintln!("{network}: exit {code:?} {took:?} after SIGINT; its output:\n{text}");
+    let dir = net.home().join(network);
+    assert!(pgrep(&dir.display().to_string()).is_empty(), "{text}");
+    if dir.join("state.json").exists() {
+        assert!(
+            !text.contains("bench interrupted:"),
+            "a network up for the run is torn down:\n{text}"
+        );
+        net.ok(&["status", "--json"]);
+    }
+    std::fs::read_to_string(&report).unwrap_or_default()
+}
+
+#[test]
+fn ctrl_c_while_bench_brings_its_network_up() {
+    interrupt_bench_at("sigint-bench-up", "starting 2 geth nodes", Duration::ZERO);
+}
+
+#[test]
+fn ctrl_c_while_bench_prepares_its_workers() {
+    interrupt_bench_at("sigint-bench-prep", "bench interrupted:", Duration::ZERO);
+}
+
+#[test]
+fn ctrl_c_during_a_bench_round_keeps_the_report() {
+    let report = interrupt_bench_at(
+        "sigint-bench-round",
+        "bench interrupted:",
+        Duration::from_secs(6),
+    );
+    let json: serde_json::Value = serde_json::from_str(&report).expect("the report was written");
+    assert_eq!(json["partial"], true, "{report}");
+}

@@ -120,3 +120,55 @@ fn down_stops_nodes_the_state_does_not_record() {
     net.ok(&["down", "--purge"]);
     assert_none_left(&dir);
 }
+
+/// Containers (running or not) labelled `medchain.network=<network>`, via
+/// the Docker CLI-free engine API.
+fn labelled_containers(network: &str) -> usize {
+    use bollard::query_parameters::ListContainersOptionsBuilder;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let d = bollard::Docker::connect_with_defaults()
+            .unwrap()
+            .negotiate_version()
+            .await
+            .expect("a Docker engine answers (scripts/docker-engine.sh start)");
+        let filter = std::collections::HashMap::from([(
+            "label".to_string(),
+            vec![format!("medchain.network={network}")],
+        )]);
+        d.list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filter)
+                .build(),
+        ))
+        .await
+        .unwrap()
+        .len()
+    })
+}
+
+#[test]
+fn docker_down_purge_finds_containers_by_label_without_state() {
+    let network = "orphans-docker";
+    let net = TestNet::new(&topology(network));
+    net.ok(&["up", "--no-deploy", "--runtime", "docker"]);
+    assert_eq!(labelled_containers(network), 2, "one container per node");
+    let state = net.home().join(network).join("state.json");
+    fs::write(&state, b"{\"schema\": 1, \"runtime\": \"docker\", \"pl").unwrap();
+    let down = net.ok(&["down", "--purge"]);
+    assert!(
+        down.stdout.contains("stopped 2 node(s), data purged"),
+        "{}",
+        down.stdout
+    );
+    assert_eq!(
+        labelled_containers(network),
+        0,
+        "no container of the network is left"
+    );
+    assert!(!net.home().join(network).exists());
+}

@@ -118,10 +118,11 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
         Some(url) => external(opts, url).await?,
         None => local(opts, &scenario).await?,
     };
+    // From Ctrl-C on, ending the round, the report and the teardown below
+    // are a cleanup the interrupt backstop waits for.
+    let _cleaning = CleanupOnInterrupt::start();
     let result = drive(opts, &scenario, &setup).await;
     let _lock = setup.lock;
-    // After Ctrl-C the report and the teardown below still run.
-    let _cleaning = interrupt::requested().then(interrupt::cleaning);
     if let (true, Some(state)) = (setup.created && !opts.keep, setup.state) {
         if !opts.quiet {
             eprintln!(
@@ -493,6 +494,26 @@ impl Monitors {
     async fn finish(self) -> (Option<ResourceUsage>, Vec<ResourceUsage>) {
         let driver = self.driver.finish().await.into_iter().next();
         (driver, self.nodes.finish().await)
+    }
+}
+
+/// Holds an [`interrupt::cleaning`] guard from Ctrl-C until dropped.
+struct CleanupOnInterrupt(tokio::task::JoinHandle<()>);
+
+impl CleanupOnInterrupt {
+    fn start() -> Self {
+        Self(tokio::spawn(async {
+            interrupt::wait().await;
+            let _guard = interrupt::cleaning();
+            std::future::pending::<()>().await;
+        }))
+    }
+}
+
+impl Drop for CleanupOnInterrupt {
+    fn drop(&mut self) {
+        // Dropping the task's future drops its guard.
+        self.0.abort();
     }
 }
 
