@@ -85,6 +85,10 @@ fn down_stops_a_network_whose_state_was_deleted() {
     assert!(down.stdout.contains("stopped 2 node(s)"), "{}", down.stdout);
     assert_none_left(&dir);
     assert!(dir.join("nodes").is_dir(), "without --purge the data stays");
+    // A new plan would not match the chain there: up refuses, saying why.
+    let up = net.run(&["up", "--no-deploy"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("is missing"), "{}", up.stderr);
     let purge = net.ok(&["down", "--purge"]);
     assert!(
         purge.stdout.contains("stopped 0 node(s), data purged"),

@@ -91,6 +91,12 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
     // is refused when the lock is taken.
     let existing = match State::path(&opts.home, &topo.network).is_file() {
         true if opts.dry_run || lock.is_some() => Some(State::load(&opts.home, &topo.network)?),
+        // Data without its state (deleted): a new plan would not match the
+        // chain there. State::load says what to do.
+        false if opts.home.join(&topo.network).join("nodes").is_dir() => {
+            State::load(&opts.home, &topo.network)?;
+            None
+        }
         _ => None,
     };
     let kind = match (&existing, opts.runtime) {
