@@ -179,7 +179,8 @@ pub async fn deploy(
             }
             Which::Simple => Simple::deploy_builder(provider.clone()).send().await,
         }
-        .with_context(|| format!("sending the {w:?} deployment"))?;
+        // One line: the cause names the call and the node.
+        .map_err(|e| anyhow!("sending the {w:?} deployment: {e}"))?;
         pending.push((*w, *p.tx_hash()));
     }
     let mut out = BTreeMap::new();

@@ -9,9 +9,11 @@
 //!   with [`Interrupted`] at once (even when Ctrl-C came before it began);
 //!   the caller then stops what this invocation started and saves a
 //!   consistent state, holding a [`Cleanup`] guard meanwhile;
-//! - [`backstop`] ends the process (exit 130) [`GRACE`] after Ctrl-C unless
-//!   a cleanup is in progress, so a phase that does not check (a blocking
-//!   call, a long wait) cannot keep the command alive;
+//! - [`backstop`] ends the process (exit 130): at once in a command that
+//!   does not end itself on Ctrl-C (none holds [`handled_here`]: `status`,
+//!   `records`, …, as without a handler), else [`GRACE`] after Ctrl-C
+//!   unless a cleanup is in progress, so a phase that does not check (a
+//!   blocking call, a long wait) cannot keep the command alive;
 //! - a second Ctrl-C ends the process at once.
 
 use std::future::Future;
@@ -32,6 +34,7 @@ pub const EXIT_CODE: i32 = 130;
 
 static FLAG: OnceLock<watch::Sender<bool>> = OnceLock::new();
 static CLEANING: AtomicUsize = AtomicUsize::new(0);
+static HANDLING: AtomicUsize = AtomicUsize::new(0);
 static LAST_CLEANUP: Mutex<Option<Instant>> = Mutex::new(None);
 
 /// How long a command may go on after its cleanup ended.
@@ -101,6 +104,23 @@ pub async fn cancellable<T>(work: impl Future<Output = anyhow::Result<T>>) -> an
     }
 }
 
+/// Held by a command that ends itself on Ctrl-C (`up`, `deploy`,
+/// `bench`): the [`backstop`] gives it [`GRACE`].
+pub struct Handled(());
+
+/// Marks the running command as one that ends itself on Ctrl-C, until the
+/// guard is dropped.
+pub fn handled_here() -> Handled {
+    HANDLING.fetch_add(1, Ordering::SeqCst);
+    Handled(())
+}
+
+impl Drop for Handled {
+    fn drop(&mut self) {
+        HANDLING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Held while a command stops what it started after Ctrl-C: the
 /// [`backstop`] waits for it (up to a minute), and a second after it.
 pub struct Cleanup(());
@@ -131,16 +151,18 @@ fn cleaning_now() -> bool {
             .is_some_and(|t| t.elapsed() < AFTER_CLEANUP)
 }
 
-/// After Ctrl-C, ends the process with [`EXIT_CODE`] once [`GRACE`] has
-/// passed with no cleanup in progress (or a cleanup overran a minute).
-/// Spawn it beside the command; the command ending first wins.
+/// After Ctrl-C, ends the process with [`EXIT_CODE`]: at once when the
+/// command does not handle Ctrl-C, else once [`GRACE`] has passed with no
+/// cleanup in progress (or a cleanup overran a minute). Spawn it beside
+/// the command; the command ending first wins.
 pub async fn backstop() {
     wait().await;
     let since = Instant::now();
     loop {
         let cleaning = cleaning_now();
+        let handled = cleaning || HANDLING.load(Ordering::SeqCst) > 0;
         let late = since.elapsed() >= GRACE;
-        if (late && !cleaning) || since.elapsed() >= CLEANUP_LIMIT {
+        if !handled || (late && !cleaning) || since.elapsed() >= CLEANUP_LIMIT {
             eprintln!("error: interrupted by Ctrl-C");
             std::process::exit(EXIT_CODE);
         }
@@ -162,5 +184,8 @@ mod tests {
         let g = cleaning();
         assert_eq!(CLEANING.load(Ordering::SeqCst), 1);
         drop(g);
+        let h = handled_here();
+        assert_eq!(HANDLING.load(Ordering::SeqCst), 1);
+        drop(h);
     }
 }

@@ -105,9 +105,8 @@ fn fails_in_time(home: &Path, port: u16, args: &[&str]) {
     );
     let line = r.stderr.lines().next().unwrap_or_default().to_string();
     assert!(
-        r.stderr.contains(&format!("127.0.0.1:{port}"))
-            && r.stderr.contains("no answer within 2 s"),
-        "medchain {args:?} should name the call and node: {}",
+        line.contains(&format!("127.0.0.1:{port}")) && line.contains("no answer within 2 s"),
+        "medchain {args:?} should name the call and node on its first line: {}",
         r.stderr
     );
     assert!(line.starts_with("error: "), "{}", r.stderr);
@@ -168,4 +167,40 @@ fn status_does_not_hang_on_a_stalled_node() {
         r.stderr
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn ctrl_c_ends_a_command_waiting_on_a_stalled_node_at_once() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path();
+    let port = stalled_node();
+    network_on(home, port);
+    // The default 30 s limit: only Ctrl-C ends it early.
+    let hash = format!("0x{}", "cd".repeat(32));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_medchain"))
+        .current_dir(home)
+        .env("MEDCHAIN_HOME", home)
+        .env_remove("MEDCHAIN_RPC_TIMEOUT_SECS")
+        .args(["tx", &hash])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(sent.elapsed() < Duration::from_secs(3), "tx ignored Ctrl-C");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        sent.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        sent.elapsed()
+    );
 }

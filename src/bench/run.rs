@@ -105,6 +105,9 @@ struct Setup {
 
 /// Runs the benchmark.
 pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
+    // Ctrl-C ends it, keeping what was measured and tearing down what it
+    // brought up.
+    let _handled = interrupt::handled_here();
     let scenario = scenario::load(&opts.scenario)?;
     let baseline = opts.baseline.as_deref().map(baseline::load).transpose()?;
     if opts.baseline.is_some() && !(opts.max_regression >= 0.0 && opts.max_regression <= 1000.0) {

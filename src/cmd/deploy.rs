@@ -38,6 +38,7 @@ impl DeployArgs {
 
 /// Deploys and prints every recorded contract address.
 pub(crate) async fn execute(args: DeployArgs, g: &Global) -> anyhow::Result<()> {
+    let _handled = interrupt::handled_here();
     let (mut state, _lock) = super::load_to_change(g)?;
     // Ctrl-C ends it at once; the state records only completed deployments.
     interrupt::cancellable(deploy::deploy(&mut state, &args.contracts())).await?;

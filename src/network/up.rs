@@ -81,6 +81,8 @@ pub enum UpOutcome {
 /// new one just before its first file is written (so bad input creates
 /// nothing). A dry run takes no lock.
 pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
+    // Ctrl-C ends it (stopping what it started): see `apply`.
+    let _handled = interrupt::handled_here();
     let progress = Progress::new(opts.quiet);
     let topo = load_topology(&opts.file)?;
     let lock = match opts.dry_run || !opts.home.join(&topo.network).is_dir() {
