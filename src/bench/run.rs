@@ -26,7 +26,6 @@ use super::scenario::{self, ContractKind, Round, Scenario, Target};
 use super::workload::Env;
 use crate::contract::{self, Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
-use crate::interrupt;
 use crate::keys;
 use crate::network::lifecycle::{self, Want};
 use crate::network::lock::NetworkLock;
@@ -107,7 +106,7 @@ struct Setup {
 pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
     // Ctrl-C ends it, keeping what was measured and tearing down what it
     // brought up.
-    let _handled = interrupt::handled_here();
+    let _handled = crate::interrupt::handled_here();
     let scenario = scenario::load(&opts.scenario)?;
     let baseline = opts.baseline.as_deref().map(baseline::load).transpose()?;
     if opts.baseline.is_some() && !(opts.max_regression >= 0.0 && opts.max_regression <= 1000.0) {
@@ -151,10 +150,10 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         quiet: opts.quiet,
     })
     .await?;
-    if let Err(e) = interrupt::cancellable(lifecycle::ensure_contracts(&mut running)).await {
+    if let Err(e) = crate::interrupt::cancellable(lifecycle::ensure_contracts(&mut running)).await {
         // A network brought up for this run does not outlive it.
         if running.created {
-            let _cleaning = interrupt::cleaning();
+            let _cleaning = crate::interrupt::cleaning();
             if let Err(t) = lifecycle::teardown(running.state).await {
                 eprintln!("warning: {t:#}");
             }
@@ -284,8 +283,9 @@ async fn drive(
         setup.targets.join(", ")
     ));
     let tag: u64 = rand::random::<u64>() >> 16;
-    let (env, workers) = interrupt::cancellable(prepare_workers(scenario, setup, tag)).await?;
-    let fleets = interrupt::cancellable(prepare_fleets(scenario, setup, tag, &say)).await?;
+    let (env, workers) =
+        crate::interrupt::cancellable(prepare_workers(scenario, setup, tag)).await?;
+    let fleets = crate::interrupt::cancellable(prepare_fleets(scenario, setup, tag, &say)).await?;
 
     let tracker = Tracker::new(scenario.confirmations);
     let stop = Arc::new(Notify::new());
@@ -500,14 +500,14 @@ impl Monitors {
     }
 }
 
-/// Holds an [`interrupt::cleaning`] guard from Ctrl-C until dropped.
+/// Holds an [`crate::interrupt::cleaning`] guard from Ctrl-C until dropped.
 struct CleanupOnInterrupt(tokio::task::JoinHandle<()>);
 
 impl CleanupOnInterrupt {
     fn start() -> Self {
         Self(tokio::spawn(async {
-            interrupt::wait().await;
-            let _guard = interrupt::cleaning();
+            crate::interrupt::wait().await;
+            let _guard = crate::interrupt::cleaning();
             std::future::pending::<()>().await;
         }))
     }
@@ -536,7 +536,7 @@ impl Interrupt {
         let task = {
             let (c, f) = (cancel.clone(), cancelled.clone());
             tokio::spawn(async move {
-                interrupt::wait().await;
+                crate::interrupt::wait().await;
                 f.store(true, Ordering::Relaxed);
                 c.notify_waiters();
             })

@@ -20,7 +20,6 @@ use super::orphans::{self, stop_strays};
 use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
 use crate::geth;
-use crate::interrupt;
 use crate::network::deploy;
 use crate::plan::{self, Plan, PlanInputs};
 use crate::ports;
@@ -82,7 +81,7 @@ pub enum UpOutcome {
 /// nothing). A dry run takes no lock.
 pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
     // Ctrl-C ends it (stopping what it started): see `apply`.
-    let _handled = interrupt::handled_here();
+    let _handled = crate::interrupt::handled_here();
     let progress = Progress::new(opts.quiet);
     let topo = load_topology(&opts.file)?;
     let lock = match opts.dry_run || !opts.home.join(&topo.network).is_dir() {
@@ -287,7 +286,7 @@ async fn apply(
     if let Some(dag) = &state.plan.dag_dir {
         ensure_dag(&geth_path, dag, &progress)?;
     }
-    let result = interrupt::cancellable(prepare_start_and_converge(
+    let result = crate::interrupt::cancellable(prepare_start_and_converge(
         rt, &geth_path, &mut state, &progress,
     ))
     .await;
@@ -297,8 +296,8 @@ async fn apply(
     };
     let converged = progress.elapsed();
     if !opts.no_deploy {
-        match interrupt::cancellable(deploy_missing(&mut state, &progress)).await {
-            Err(e) if interrupt::is_interrupted(&e) => {
+        match crate::interrupt::cancellable(deploy_missing(&mut state, &progress)).await {
+            Err(e) if crate::interrupt::is_interrupted(&e) => {
                 return Err(abandon(rt, &mut state, &progress, e).await)
             }
             r => r?,
@@ -325,8 +324,8 @@ async fn abandon(
     progress: &Progress,
     cause: anyhow::Error,
 ) -> anyhow::Error {
-    let _cleaning = interrupt::cleaning();
-    progress.step(if interrupt::is_interrupted(&cause) {
+    let _cleaning = crate::interrupt::cleaning();
+    progress.step(if crate::interrupt::is_interrupted(&cause) {
         "interrupted: stopping every node this command started"
     } else {
         "failed: stopping every node this command started"
