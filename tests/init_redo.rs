@@ -1,58 +1,18 @@
-//! An interrupted `geth init` is redone, on real geth v1.13.15 through the
-//! process runtime's `init`: chain data without `.medchain-init-ok` from a
-//! node that never ran is removed and initialised again; a complete chain
-//! without the marker (a network from before it) is kept and marked; a
-//! node that ran is never deleted — the error says what to do.
+//! An interrupted `geth init` is redone, on real geth through the process
+//! runtime's `init`, on the datadir of a real network brought up and
+//! stopped: a complete chain without `.medchain-init-ok` (a network from
+//! before the marker) is kept and marked; chain data geth cannot open is
+//! never deleted from a node that ran — the error says what to do — and is
+//! removed and initialised again on a node that never ran (a torn init).
 
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use medchain::plan::{self, NodePorts, Plan, PlanInputs};
 use medchain::runtime::process::ProcessRuntime;
 use medchain::runtime::Runtime;
-
-/// The pinned geth, provisioned like `up` does.
-fn geth(home: &Path) -> PathBuf {
-    let r = common::medchain(home, home, &["geth", "install", "--version", "1.13.15"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let path = r
-        .stdout
-        .split_whitespace()
-        .nth(2)
-        .expect("geth vX: PATH (…)");
-    PathBuf::from(path)
-}
-
-fn one_node(home: &Path) -> Plan {
-    let topo = medchain::topology::parse(
-        "network: init-redo\nhospitals:\n  - {name: a, members: 0}\n",
-        "medchain.yaml",
-    )
-    .unwrap();
-    let plan = plan::plan(
-        &topo,
-        &PlanInputs {
-            seed: 11,
-            home: home.to_path_buf(),
-            ports: vec![NodePorts {
-                http: 41545,
-                ws: 41546,
-                p2p: 41303,
-                authrpc: 41551,
-            }],
-            dag_dir: home.join("dag"),
-        },
-    );
-    fs::create_dir_all(&plan.nodes[0].datadir).unwrap();
-    fs::write(
-        &plan.genesis_path,
-        serde_json::to_vec(&plan.genesis).unwrap(),
-    )
-    .unwrap();
-    plan
-}
+use medchain::state::State;
 
 fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
@@ -62,49 +22,60 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
         .block_on(f)
 }
 
+/// Chain data no geth can open: what an init cut short may leave.
+fn tear(chaindata: &Path) {
+    fs::remove_dir_all(chaindata).unwrap();
+    fs::create_dir_all(chaindata).unwrap();
+    fs::write(chaindata.join("CURRENT"), b"MANIFEST-0000\x00\xff garbage").unwrap();
+    fs::write(chaindata.join("MANIFEST-0000"), b"\x01\x02 not a manifest").unwrap();
+}
+
 #[test]
 fn torn_init_is_redone_and_a_chain_that_ran_is_kept() {
     let t = tempfile::tempdir().unwrap();
-    let home = t.path();
-    let geth = geth(home);
-    let plan = one_node(home);
-    let node = &plan.nodes[0];
+    let (dir, home) = (t.path(), t.path().join("home"));
+    fs::write(
+        dir.join("medchain.yaml"),
+        "network: init-redo\nblock_period: 1\nhospitals:\n  - {name: a, members: 0}\n",
+    )
+    .unwrap();
+    for args in [&["up", "--no-deploy"][..], &["down"]] {
+        let r = common::medchain(dir, &home, args);
+        assert_eq!(r.code, 0, "medchain {args:?}: {}", r.stderr);
+    }
+    let state = State::load(&home, "init-redo").unwrap();
+    let (plan, node) = (&state.plan, &state.plan.nodes[0]);
     let marker = node.datadir.join(".medchain-init-ok");
     let chaindata = node.datadir.join("geth/chaindata");
-    let init = || block_on(ProcessRuntime.init(&geth, &plan, node));
+    let init = || block_on(ProcessRuntime.init(&state.geth_path, plan, node));
+    assert!(marker.is_file(), "up marks a completed init");
 
-    // A clean init is marked.
-    init().unwrap();
-    assert!(marker.is_file());
-
-    // A complete chain without the marker (created before it existed) is
-    // initialised again in place — same genesis, nothing lost — and marked.
+    // A complete chain (blocks sealed) without the marker is initialised
+    // again in place — same genesis, nothing lost — and marked.
     fs::remove_file(&marker).unwrap();
     init().unwrap();
     assert!(marker.is_file());
 
-    // A torn init: chain data geth cannot open, no marker, never ran.
+    // Damage on a node that ran (its peer database exists): reported,
+    // nothing deleted.
     fs::remove_file(&marker).unwrap();
-    fs::remove_dir_all(&chaindata).unwrap();
-    fs::create_dir_all(&chaindata).unwrap();
-    fs::write(chaindata.join("CURRENT"), b"MANIFEST-0000\x00\xff garbage").unwrap();
-    fs::write(chaindata.join("MANIFEST-0000"), b"\x01\x02 not a manifest").unwrap();
-    init().unwrap();
-    assert!(marker.is_file(), "redone and marked");
-    assert!(!fs::read(chaindata.join("CURRENT"))
-        .unwrap()
-        .ends_with(b"garbage"));
-
-    // The same damage on a node that ran (its peer database exists) is
-    // reported, and nothing is deleted.
-    fs::remove_file(&marker).unwrap();
-    fs::remove_dir_all(&chaindata).unwrap();
-    fs::create_dir_all(&chaindata).unwrap();
-    fs::write(chaindata.join("CURRENT"), b"MANIFEST-0000\x00\xff garbage").unwrap();
-    fs::write(chaindata.join("MANIFEST-0000"), b"\x01\x02 not a manifest").unwrap();
-    fs::create_dir_all(node.datadir.join("geth/nodes")).unwrap();
+    tear(&chaindata);
+    assert!(node.datadir.join("geth/nodes").exists(), "the node ran");
     let err = format!("{:#}", init().unwrap_err());
     assert!(err.contains("down --purge"), "{err}");
-    assert!(chaindata.join("CURRENT").is_file(), "kept");
+    assert!(chaindata.join("MANIFEST-0000").is_file(), "kept");
     assert!(!marker.exists());
+
+    // The same on a node that never ran: a torn init, removed and redone.
+    fs::remove_dir_all(node.datadir.join("geth/nodes")).unwrap();
+    let _ = fs::remove_file(node.datadir.join("geth/transactions.rlp"));
+    init().unwrap();
+    assert!(marker.is_file(), "redone and marked");
+    assert!(
+        !chaindata.join("MANIFEST-0000").exists(),
+        "the torn data is gone"
+    );
+
+    let r = common::medchain(dir, &home, &["down", "--purge"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }

@@ -10,8 +10,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use medchain::plan::{self, NodePorts, PlanInputs};
 use medchain::state::State;
+
+mod common;
 
 const TOPO: &str = "network: stalled\nhospitals:\n  - {name: a, members: 0}\n";
 
@@ -29,32 +30,18 @@ fn stalled_node() -> u16 {
 }
 
 /// The state of a one-node network whose node is the stalled socket, with
-/// contracts recorded so every command gets as far as calling the node.
+/// contracts recorded so every command gets as far as calling the node:
+/// a real network brought up and stopped, its endpoint then pointed at the
+/// socket.
 fn network_on(home: &Path, port: u16) -> State {
-    let topo = medchain::topology::parse(TOPO, "medchain.yaml").unwrap();
-    let plan = plan::plan(
-        &topo,
-        &PlanInputs {
-            seed: 5,
-            home: home.to_path_buf(),
-            ports: vec![NodePorts {
-                http: port,
-                ws: port,
-                p2p: 40404,
-                authrpc: 40405,
-            }],
-            dag_dir: home.join("dag"),
-        },
-    );
-    let mut state = State {
-        schema: 1,
-        runtime: "process".parse().unwrap(),
-        geth_path: "/nonexistent/geth".into(),
-        plan,
-        pids: Default::default(),
-        containers: Default::default(),
-        contracts: Default::default(),
-    };
+    fs::write(home.join("medchain.yaml"), TOPO).unwrap();
+    for args in [&["up", "--no-deploy"][..], &["down"]] {
+        let r = common::medchain(home, &home.join("home"), args);
+        assert_eq!(r.code, 0, "medchain {args:?}: {}", r.stderr);
+    }
+    let mut state = State::load(&home.join("home"), "stalled").unwrap();
+    state.plan.nodes[0].ports.http = port;
+    state.plan.nodes[0].ports.ws = port;
     for (k, a) in [("medical_records", 1u8), ("simple", 2)] {
         state.contracts.insert(k.into(), [a; 20].into());
     }
@@ -63,7 +50,7 @@ fn network_on(home: &Path, port: u16) -> State {
 }
 
 fn save(home: &Path, state: &State) {
-    let dir = home.join("stalled");
+    let dir = home.join("home").join("stalled");
     fs::create_dir_all(&dir).unwrap();
     fs::write(
         dir.join("state.json"),
@@ -82,7 +69,7 @@ fn medchain(home: &Path, args: &[&str]) -> Ran {
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_medchain"))
         .current_dir(home)
-        .env("MEDCHAIN_HOME", home)
+        .env("MEDCHAIN_HOME", home.join("home"))
         .env("MEDCHAIN_RPC_TIMEOUT_SECS", "2")
         .args(args)
         .stdin(Stdio::null())
@@ -179,7 +166,7 @@ fn ctrl_c_ends_a_command_waiting_on_a_stalled_node_at_once() {
     let hash = format!("0x{}", "cd".repeat(32));
     let mut child = Command::new(env!("CARGO_BIN_EXE_medchain"))
         .current_dir(home)
-        .env("MEDCHAIN_HOME", home)
+        .env("MEDCHAIN_HOME", home.join("home"))
         .env_remove("MEDCHAIN_RPC_TIMEOUT_SECS")
         .args(["tx", &hash])
         .stdin(Stdio::null())
