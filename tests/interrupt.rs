@@ -240,3 +240,50 @@ fn ctrl_c_during_a_bench_round_keeps_the_report() {
     let json: serde_json::Value = serde_json::from_str(&report).expect("the report was written");
     assert_eq!(json["partial"], true, "{report}");
 }
+
+/// Running containers labelled with the network, on the local engine.
+fn running_containers(network: &str) -> usize {
+    use bollard::query_parameters::ListContainersOptionsBuilder;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let d = bollard::Docker::connect_with_defaults()
+            .unwrap()
+            .negotiate_version()
+            .await
+            .expect("a Docker engine answers (scripts/docker-engine.sh start)");
+        let filter = std::collections::HashMap::from([(
+            "label".to_string(),
+            vec![format!("medchain.network={network}")],
+        )]);
+        let opts = ListContainersOptionsBuilder::default()
+            .filters(&filter)
+            .build();
+        d.list_containers(Some(opts)).await.unwrap().len()
+    })
+}
+
+#[test]
+fn ctrl_c_while_docker_up_waits_for_its_containers() {
+    let network = "sigint-docker-up";
+    let net = TestNet::new(&topology(network));
+    let log = net.dir.path().join("up.log");
+    let mut up = spawn(&net, &["up", "--runtime", "docker"], &log);
+    assert!(
+        wait_for(&mut up, &log, "waiting for every node's RPC"),
+        "up never started its containers:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let (took, code) = interrupt(&mut up, &log);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(code, Some(130), "after {took:?}:\n{text}");
+    assert_eq!(
+        running_containers(network),
+        0,
+        "containers left running:\n{text}"
+    );
+    net.ok(&["status", "--json"]);
+    net.ok(&["down", "--purge"]);
+}
