@@ -117,6 +117,7 @@ fn down_stops_nodes_the_state_does_not_record() {
         "{}",
         down.stderr
     );
+    assert!(down.stdout.contains("stopped 2 node(s)"), "{}", down.stdout);
     assert_none_left(&dir);
     // The state still reads, and the network comes up again from it.
     net.ok(&["up", "--no-deploy"]);

@@ -1,8 +1,8 @@
 //! `medchain down`: stop the network, keeping or purging its data.
 
-use clap::Args;
-
 use std::path::Path;
+
+use clap::Args;
 
 use super::Global;
 use crate::network::lifecycle::DEFAULT_FILE;

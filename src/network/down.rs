@@ -15,16 +15,18 @@ use crate::runtime::{AnyRuntime, Runtime};
 use crate::state::State;
 
 /// Stops the network and, with `purge`, deletes its data. Returns the
-/// number of nodes that were started. The caller holds the network's lock.
+/// number of nodes that were started (recorded, or found running without
+/// a record). The caller holds the network's lock.
 pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
     let rt = state.connect_runtime().await?;
-    let was = state.started();
+    let mut was = state.started();
     stop_all(&rt, &mut state).await;
     // Nodes the state does not record (an interrupted `up` had started
     // them): found by datadir or label.
     let (network, dir) = (&state.plan.topology.network, &state.plan.dir);
     for what in orphans::stop_strays(&rt, network, dir, orphans::GRACE).await {
         eprintln!("  stopped {what}, which the state did not record");
+        was += 1;
     }
     rt.teardown(&state.plan, purge).await?;
     if purge {
