@@ -1,6 +1,6 @@
 //! A time limit on every HTTP JSON-RPC call the CLI commands make through
 //! alloy (deploy, records, device, authorize, tx): a node that accepts the
-//! connection and never answers fails the call with one line naming the
+//! connection and never answers fails the call with an error naming the
 //! call and the node's endpoint, instead of hanging the command.
 //!
 //! The limit is [`HTTP_TIMEOUT`] per call (connecting: [`CONNECT_TIMEOUT`]);
