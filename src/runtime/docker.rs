@@ -676,7 +676,7 @@ async fn print_container_log(docker: &Docker, name: &str, follow: bool) -> anyho
     let mut out = std::io::stdout();
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = crate::interrupt::wait() => return Ok(()),
             item = stream.next() => match item {
                 Some(Ok(chunk)) => {
                     out.write_all(&chunk.into_bytes())?;

@@ -289,7 +289,7 @@ async fn print_file(path: &Path, follow: bool) -> anyhow::Result<()> {
     let mut pos = f.stream_position()?;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = crate::interrupt::wait() => return Ok(()),
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
         let len = std::fs::metadata(path)?.len();
