@@ -287,3 +287,21 @@ fn ctrl_c_while_docker_up_waits_for_its_containers() {
     net.ok(&["status", "--json"]);
     net.ok(&["down", "--purge"]);
 }
+
+#[test]
+fn ctrl_c_ends_logs_follow_quietly() {
+    let network = "sigint-logs";
+    let net = TestNet::new(&topology(network));
+    net.ok(&["up", "--no-deploy"]);
+    let log = net.dir.path().join("logs.log");
+    let node = net.state(network)["plan"]["nodes"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut logs = spawn(&net, &["logs", &node, "--follow"], &log);
+    std::thread::sleep(Duration::from_millis(1500));
+    let (took, code) = interrupt(&mut logs, &log);
+    assert_eq!(code, Some(0), "after {took:?}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    net.ok(&["down", "--purge"]);
+}
