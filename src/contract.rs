@@ -61,14 +61,14 @@ pub fn patient_id(salt: B256, ssn: &str) -> B256 {
     keccak256(&buf)
 }
 
-/// A provider that signs with `key` and talks to `url`.
+pub use crate::rpc_timeout::HTTP_TIMEOUT;
+
+/// A provider that signs with `key` and talks to `url`; every call ends
+/// after [`HTTP_TIMEOUT`] (see [`crate::rpc_timeout`]).
 pub fn signing_provider(url: &str, key: &PrivateKeySigner) -> anyhow::Result<DynProvider> {
-    let url = url
-        .parse()
-        .with_context(|| format!("{url:?} is not a URL"))?;
     Ok(ProviderBuilder::new()
         .wallet(EthereumWallet::from(key.clone()))
-        .connect_http(url)
+        .connect_client(crate::rpc_timeout::client(url)?)
         .erased())
 }
 
@@ -179,7 +179,8 @@ pub async fn deploy(
             }
             Which::Simple => Simple::deploy_builder(provider.clone()).send().await,
         }
-        .with_context(|| format!("sending the {w:?} deployment"))?;
+        // One line: the cause names the call and the node.
+        .map_err(|e| anyhow!("sending the {w:?} deployment: {e}"))?;
         pending.push((*w, *p.tx_hash()));
     }
     let mut out = BTreeMap::new();

@@ -20,14 +20,33 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(err) = rt.block_on(medchain::cli::run(cli)) {
+    let result = rt.block_on(async {
+        // Ctrl-C is watched for the whole run (see medchain::interrupt).
+        medchain::interrupt::install();
+        let backstop = tokio::spawn(medchain::interrupt::backstop());
+        let r = medchain::cli::run(cli).await;
+        backstop.abort();
+        r
+    });
+    if let Err(err) = result {
         if medchain::cmd::is_broken_pipe(&err) {
             // The reader went away (`| head`): nothing left to say.
             std::process::exit(0);
         }
-        eprintln!("error: {err}");
+        if medchain::interrupt::is_interrupted(&err) {
+            eprintln!("error: {err:#}");
+            std::process::exit(medchain::interrupt::EXIT_CODE);
+        }
+        let mut last = err.to_string();
+        eprintln!("error: {last}");
         for cause in err.chain().skip(1) {
-            eprintln!("  caused by: {cause}");
+            // Some errors (alloy's transport errors) repeat their source in
+            // their own text: say each thing once.
+            let text = cause.to_string();
+            if !last.contains(&text) {
+                eprintln!("  caused by: {text}");
+                last = text;
+            }
         }
         std::process::exit(medchain::error::exit_code(&err));
     }

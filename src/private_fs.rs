@@ -70,18 +70,34 @@ fn temp_path(path: &Path, what: &str) -> PathBuf {
     parent(path).join(format!(".{name}.{}.{n}.{what}", std::process::id()))
 }
 
-/// Writes `contents` to `path`, 0600, atomically (see the module docs).
-/// Missing parent directories are created 0700.
+/// Writes `contents` to `path`, 0600, atomically and durably (see
+/// [`replace_durably`]). Missing parent directories are created 0700.
 pub(crate) fn write(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    replace_durably(path, contents)
+}
+
+/// Replaces `path` with `contents` so that a crash or power loss at any
+/// moment leaves either the old file or the whole new one: a temporary
+/// file beside it (0600, exclusive, no symlink followed) is written and
+/// synced, renamed over `path`, and the directory is synced so the rename
+/// itself is on disk. Missing parent directories are created 0700.
+pub(crate) fn replace_durably(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     create_missing_dirs(parent(path))?;
     let tmp = temp_path(path, "tmp");
     let result = write_new(&tmp, contents)
         .and_then(|()| fs::rename(&tmp, path).map_err(anyhow::Error::from))
+        .and_then(|()| sync_dir(parent(path)))
         .with_context(|| format!("writing {}", path.display()));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Flushes a directory's entries (a rename into it) to disk.
+fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 /// Creates `path`, which must not exist (not even as a symlink), 0600, and
@@ -96,6 +112,7 @@ fn write_new(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     // The umask can only have narrowed the mode; make it exactly 0600.
     f.set_permissions(Permissions::from_mode(FILE_MODE))?;
     f.write_all(contents)?;
+    f.sync_all()?;
     Ok(())
 }
 

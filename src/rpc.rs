@@ -38,7 +38,8 @@ impl Rpc {
         &self.url
     }
 
-    /// Calls `method` with `params`, failing after [`CALL_TIMEOUT`].
+    /// Calls `method` with `params`, failing after [`CALL_TIMEOUT`] (or the
+    /// shorter limit of `MEDCHAIN_RPC_TIMEOUT_SECS`).
     pub async fn call<T: DeserializeOwned>(
         &self,
         method: &'static str,
@@ -47,9 +48,11 @@ impl Rpc {
         let fut = self
             .client
             .request::<Value, Value>(Cow::Borrowed(method), params);
-        let value = tokio::time::timeout(CALL_TIMEOUT, fut)
+        // MEDCHAIN_RPC_TIMEOUT_SECS may only shorten it.
+        let limit = CALL_TIMEOUT.min(crate::rpc_timeout::call_timeout());
+        let value = tokio::time::timeout(limit, fut)
             .await
-            .map_err(|_| anyhow!("{method} on {} timed out after {CALL_TIMEOUT:?}", self.url))?
+            .map_err(|_| anyhow!("{method} on {} timed out after {limit:?}", self.url))?
             .map_err(|e| anyhow!("{method} on {}: {e}", self.url))?;
         serde_json::from_value(value)
             .with_context(|| format!("{method} on {}: unexpected answer", self.url))

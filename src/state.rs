@@ -13,7 +13,6 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
-use crate::keys;
 use crate::plan::Plan;
 use crate::runtime::{self, AnyRuntime, Handle, Kind};
 
@@ -56,6 +55,16 @@ impl State {
         let path = Self::path(home, network);
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && path.parent().is_some_and(|d| d.join("nodes").is_dir()) =>
+            {
+                return Err(InputError::new(format!(
+                    "{} is missing (deleted, or never written): `medchain down --network {network}` stops the network's nodes without it, `--purge` also removes its data",
+                    path.display()
+                ))
+                .into());
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let known = list_networks(home);
                 return Err(InputError::new(format!(
@@ -72,9 +81,9 @@ impl State {
             }
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{} is not a medchain state file (corrupt or from another version); `medchain down --purge` removes it",
+        serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is corrupt or from another version ({e}): `medchain down --network {network}` stops the network's nodes without it, `--purge` also removes its data",
                 path.display()
             )
         })
@@ -122,14 +131,16 @@ impl State {
         self.pids.len() + self.containers.len()
     }
 
-    /// Writes the state file atomically, readable only by the owner (it
+    /// Writes the state file atomically and durably (synced, then renamed
+    /// over the old one, then the directory synced: a crash leaves the old
+    /// state or the new, never a torn file), readable only by the owner (it
     /// holds private keys of test accounts).
     pub(crate) fn save(&self) -> anyhow::Result<()> {
         let path = Self::path(
             self.plan.dir.parent().unwrap_or(Path::new(".")),
             &self.plan.topology.network,
         );
-        keys::write_private(&path, serde_json::to_string_pretty(self)?.as_bytes())
+        crate::private_fs::replace_durably(&path, serde_json::to_string_pretty(self)?.as_bytes())
     }
 }
 

@@ -5,7 +5,7 @@ use alloy::dyn_abi::{DynSolValue, EventExt, JsonAbiExt};
 use alloy::json_abi::JsonAbi;
 use alloy::primitives::{Address, B256};
 use alloy::providers::{Provider, ProviderBuilder};
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use serde::Serialize;
 
 use crate::contract::{MEDICAL_RECORDS_ARTIFACT, SIMPLE_ARTIFACT};
@@ -152,7 +152,7 @@ pub fn decode_log(log: &alloy::primitives::Log) -> DecodedEvent {
 
 /// Fetches and explains `hash` from `url`.
 pub(crate) async fn explain(url: &str, hash: B256) -> anyhow::Result<TxInfo> {
-    let provider = ProviderBuilder::new().connect_http(url.parse().context("RPC URL")?);
+    let provider = ProviderBuilder::new().connect_client(crate::rpc_timeout::client(url)?);
     let tx = provider
         .get_transaction_by_hash(hash)
         .await?

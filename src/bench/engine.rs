@@ -128,6 +128,15 @@ pub(crate) async fn setup_workers(
     Ok(workers)
 }
 
+/// Waits until `at`; false when Ctrl-C came first: the worker then drops
+/// the jobs it holds instead of sending them over the next seconds.
+async fn send_time(at: Instant) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep_until(at.into()) => !crate::interrupt::requested(),
+        _ = crate::interrupt::wait() => false,
+    }
+}
+
 async fn worker_task(
     mut w: Worker,
     mut rx: mpsc::Receiver<(u64, Instant)>,
@@ -139,7 +148,9 @@ async fn worker_task(
     while let Some((index, at)) = rx.recv().await {
         let call = workload::call(&workload, index, w.index, &env, w.sequence);
         if call.read {
-            tokio::time::sleep_until(at.into()).await;
+            if !send_time(at).await {
+                break;
+            }
             let start = Instant::now();
             let r = w
                 .rpc
@@ -155,7 +166,9 @@ async fn worker_task(
         let Ok((hash, raw)) = sign(&w.signer, chain_id, w.nonce, &call) else {
             continue;
         };
-        tokio::time::sleep_until(at.into()).await;
+        if !send_time(at).await {
+            break;
+        }
         tracker.submit(hash, Instant::now());
         match w
             .rpc

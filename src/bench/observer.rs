@@ -321,9 +321,13 @@ pub async fn run(
     http: String,
     stop: Arc<Notify>,
 ) -> anyhow::Result<()> {
-    let provider = ProviderBuilder::new()
-        .connect_ws(WsConnect::new(ws.clone()))
+    let limit = crate::rpc_timeout::call_timeout();
+    let connect = ProviderBuilder::new().connect_ws(WsConnect::new(ws.clone()));
+    let provider = tokio::time::timeout(limit, connect)
         .await
+        .map_err(|_| {
+            anyhow::anyhow!("subscribing to new heads on {ws}: no answer within {limit:?}")
+        })?
         .map_err(|e| anyhow::anyhow!("subscribing to new heads on {ws}: {e}"))?;
     let mut heads = provider.subscribe_blocks().await?.into_stream();
     let rpc = Rpc::new(&http)?;

@@ -104,6 +104,9 @@ struct Setup {
 
 /// Runs the benchmark.
 pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
+    // Ctrl-C ends it, keeping what was measured and tearing down what it
+    // brought up.
+    let _handled = crate::interrupt::handled_here();
     let scenario = scenario::load(&opts.scenario)?;
     let baseline = opts.baseline.as_deref().map(baseline::load).transpose()?;
     if opts.baseline.is_some() && !(opts.max_regression >= 0.0 && opts.max_regression <= 1000.0) {
@@ -117,6 +120,9 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
         Some(url) => external(opts, url).await?,
         None => local(opts, &scenario).await?,
     };
+    // From Ctrl-C on, ending the round, the report and the teardown below
+    // are a cleanup the interrupt backstop waits for.
+    let _cleaning = CleanupOnInterrupt::start();
     let result = drive(opts, &scenario, &setup).await;
     let _lock = setup.lock;
     if let (true, Some(state)) = (setup.created && !opts.keep, setup.state) {
@@ -144,7 +150,16 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         quiet: opts.quiet,
     })
     .await?;
-    lifecycle::ensure_contracts(&mut running).await?;
+    if let Err(e) = crate::interrupt::cancellable(lifecycle::ensure_contracts(&mut running)).await {
+        // A network brought up for this run does not outlive it.
+        if running.created {
+            let _cleaning = crate::interrupt::cleaning();
+            if let Err(t) = lifecycle::teardown(running.state).await {
+                eprintln!("warning: {t:#}");
+            }
+        }
+        return Err(e);
+    }
     let state = running.state;
     let chosen = targets(opts, scenario, &state)?;
     let topo = &state.plan.topology;
@@ -270,8 +285,9 @@ async fn drive(
         setup.targets.join(", ")
     ));
     let tag: u64 = rand::random::<u64>() >> 16;
-    let (env, workers) = prepare_workers(scenario, setup, tag).await?;
-    let fleets = prepare_fleets(scenario, setup, tag, &say).await?;
+    let (env, workers) =
+        crate::interrupt::cancellable(prepare_workers(scenario, setup, tag)).await?;
+    let fleets = crate::interrupt::cancellable(prepare_fleets(scenario, setup, tag, &say)).await?;
 
     let tracker = Tracker::new(scenario.confirmations);
     let stop = Arc::new(Notify::new());
@@ -491,6 +507,26 @@ impl Monitors {
     }
 }
 
+/// Holds an [`crate::interrupt::cleaning`] guard from Ctrl-C until dropped.
+struct CleanupOnInterrupt(tokio::task::JoinHandle<()>);
+
+impl CleanupOnInterrupt {
+    fn start() -> Self {
+        Self(tokio::spawn(async {
+            crate::interrupt::wait().await;
+            let _guard = crate::interrupt::cleaning();
+            std::future::pending::<()>().await;
+        }))
+    }
+}
+
+impl Drop for CleanupOnInterrupt {
+    fn drop(&mut self) {
+        // Dropping the task's future drops its guard.
+        self.0.abort();
+    }
+}
+
 /// Ctrl-C during the rounds: sets the flag and wakes the engine, which
 /// ends the round early and keeps what was measured.
 struct Interrupt {
@@ -507,10 +543,9 @@ impl Interrupt {
         let task = {
             let (c, f) = (cancel.clone(), cancelled.clone());
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    f.store(true, Ordering::Relaxed);
-                    c.notify_waiters();
-                }
+                crate::interrupt::wait().await;
+                f.store(true, Ordering::Relaxed);
+                c.notify_waiters();
             })
         };
         Self {

@@ -120,7 +120,9 @@ pub(crate) async fn execute(args: BenchArgs, g: &Global) -> anyhow::Result<()> {
         );
     }
     if outcome.report.partial {
-        anyhow::bail!("the run was interrupted; the report holds the rounds that ran");
+        // Exit 130, like any command Ctrl-C ended.
+        return Err(anyhow::Error::from(crate::interrupt::Interrupted)
+            .context("the run was interrupted; the report holds the rounds that ran"));
     }
     Ok(())
 }

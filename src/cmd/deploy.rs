@@ -4,6 +4,7 @@ use clap::{Args, ValueEnum};
 
 use super::Global;
 use crate::contract::Which;
+use crate::interrupt;
 use crate::network::deploy;
 use crate::outln;
 
@@ -37,8 +38,10 @@ impl DeployArgs {
 
 /// Deploys and prints every recorded contract address.
 pub(crate) async fn execute(args: DeployArgs, g: &Global) -> anyhow::Result<()> {
+    let _handled = interrupt::handled_here();
     let (mut state, _lock) = super::load_to_change(g)?;
-    deploy::deploy(&mut state, &args.contracts()).await?;
+    // Ctrl-C ends it at once; the state records only completed deployments.
+    interrupt::cancellable(deploy::deploy(&mut state, &args.contracts())).await?;
     for (k, a) in &state.contracts {
         outln!("{k}: {a:#x}");
     }

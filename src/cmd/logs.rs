@@ -17,5 +17,7 @@ pub struct LogsArgs {
 
 /// Prints (and with `-f` follows) the node's log.
 pub(crate) async fn execute(args: LogsArgs, g: &Global) -> anyhow::Result<()> {
+    // `--follow` ends on Ctrl-C by itself, with exit 0.
+    let _handled = args.follow.then(crate::interrupt::handled_here);
     logs::logs(&super::load(g)?, &args.node, args.follow).await
 }

@@ -9,16 +9,25 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::lock::LOCK_FILE;
+use super::orphans;
 use crate::ports;
 use crate::runtime::{AnyRuntime, Runtime};
 use crate::state::State;
 
 /// Stops the network and, with `purge`, deletes its data. Returns the
-/// number of nodes that were started. The caller holds the network's lock.
+/// number of nodes that were started (recorded, or found running without
+/// a record). The caller holds the network's lock.
 pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
     let rt = state.connect_runtime().await?;
-    let was = state.started();
+    let mut was = state.started();
     stop_all(&rt, &mut state).await;
+    // Nodes the state does not record (an interrupted `up` had started
+    // them): found by datadir or label.
+    let (network, dir) = (&state.plan.topology.network, &state.plan.dir);
+    for what in orphans::stop_strays(&rt, network, dir, orphans::GRACE).await {
+        eprintln!("  stopped {what}, which the state did not record");
+        was += 1;
+    }
     rt.teardown(&state.plan, purge).await?;
     if purge {
         remove_network_dir(&state.plan.dir)?;
@@ -27,6 +36,36 @@ pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
         state.save()?;
     }
     Ok(was)
+}
+
+/// `down` for a network whose `state.json` cannot be read: stops every
+/// geth process with a datadir in the network's directory and, when the
+/// local Docker engine answers, every container labelled with the network
+/// (on the engines the topology file names too, when it describes this
+/// network); removes the network's Docker objects; with `purge` deletes the
+/// directory and releases its ports. Returns how many nodes were stopped.
+/// The caller holds the network's lock.
+pub async fn down_without_state(
+    home: &Path,
+    network: &str,
+    purge: bool,
+    file: &Path,
+) -> anyhow::Result<usize> {
+    let dir = home.join(network);
+    let mut stopped = 0;
+    for rt in orphans::runtimes(network, file).await {
+        let found = orphans::stop_strays(&rt, network, &dir, orphans::GRACE).await;
+        for what in &found {
+            eprintln!("  stopped {what}");
+        }
+        stopped += found.len();
+        rt.teardown_labelled(network, purge).await?;
+    }
+    if purge {
+        remove_network_dir(&dir)?;
+        ports::Registry::machine().release(&dir);
+    }
+    Ok(stopped)
 }
 
 /// Deletes a network's directory, its lock file last: until then the lock

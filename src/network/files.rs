@@ -30,6 +30,9 @@ pub(crate) fn load_topology(file: &Path) -> anyhow::Result<Topology> {
 /// them 0700 (existing ones are tightened), every file 0600.
 pub(crate) fn write_files(plan: &Plan) -> anyhow::Result<()> {
     private_dirs(plan)?;
+    for n in &plan.nodes {
+        remove_torn_keystores(&n.datadir.join("keystore"))?;
+    }
     keys::write_private(
         &plan.genesis_path,
         serde_json::to_string_pretty(&plan.genesis)?.as_bytes(),
@@ -76,6 +79,36 @@ fn forget_account(n: &crate::plan::NodePlan) -> anyhow::Result<()> {
         if e.file_type().is_ok_and(|t| t.is_file()) {
             fs::remove_file(e.path())
                 .with_context(|| format!("removing {}", e.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes keystore files that are not whole (a write cut short by a crash
+/// on an older medchain, or a disk that lost the tail): not JSON, or
+/// without the `address` and `crypto` geth needs. They are derived from the
+/// network's seed, so [`keys::write_keystore`] writes them again; every
+/// other file here (genesis, node keys, passwords, `keys.json`) is
+/// rewritten on each `up` anyway.
+fn remove_torn_keystores(dir: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if !p.is_file() {
+            continue;
+        }
+        let whole = fs::read(&p)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|j| j["address"].is_string() && j["crypto"].is_object());
+        if !whole {
+            eprintln!(
+                "  {} is not a whole keystore file; writing it again",
+                p.display()
+            );
+            fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
         }
     }
     Ok(())
@@ -231,6 +264,26 @@ mod tests {
         write_files(&plan).unwrap();
         assert_eq!(fs::read_dir(&ks).unwrap().count(), 0);
         assert!(!member.datadir.parent().unwrap().join("password").exists());
+    }
+
+    #[test]
+    fn a_torn_keystore_is_written_again() {
+        let t = tempfile::tempdir().unwrap();
+        let plan = plan_in(t.path());
+        write_files(&plan).unwrap();
+        let n = &plan.nodes[0];
+        let dir = n.datadir.join("keystore");
+        let file = fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+        let whole = fs::read(&file).unwrap();
+        fs::write(&file, &whole[..whole.len() / 3]).unwrap();
+        write_files(&plan).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&fs::read(&file).unwrap()).unwrap();
+        assert_eq!(
+            json["address"],
+            hex::encode(n.account.address),
+            "written again"
+        );
+        assert!(json["crypto"]["ciphertext"].is_string());
     }
 
     #[test]

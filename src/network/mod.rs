@@ -15,6 +15,7 @@ pub mod files;
 pub mod lifecycle;
 pub mod lock;
 pub mod logs;
+pub mod orphans;
 pub mod status;
 pub mod up;
 

@@ -10,12 +10,13 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 
 use super::converge::prepare_start_and_converge;
 use super::down::stop_all;
 use super::files::{ensure_dag, load_topology, write_files};
 use super::lock::NetworkLock;
+use super::orphans::{self, stop_strays};
 use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
 use crate::error::InputError;
 use crate::geth;
@@ -79,6 +80,8 @@ pub enum UpOutcome {
 /// new one just before its first file is written (so bad input creates
 /// nothing). A dry run takes no lock.
 pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
+    // Ctrl-C ends it (stopping what it started): see `apply`.
+    let _handled = crate::interrupt::handled_here();
     let progress = Progress::new(opts.quiet);
     let topo = load_topology(&opts.file)?;
     let lock = match opts.dry_run || !opts.home.join(&topo.network).is_dir() {
@@ -89,6 +92,12 @@ pub async fn up(opts: &UpOptions) -> anyhow::Result<UpOutcome> {
     // is refused when the lock is taken.
     let existing = match State::path(&opts.home, &topo.network).is_file() {
         true if opts.dry_run || lock.is_some() => Some(State::load(&opts.home, &topo.network)?),
+        // Data without its state (deleted): a new plan would not match the
+        // chain there. State::load says what to do.
+        false if opts.home.join(&topo.network).join("nodes").is_dir() => {
+            State::load(&opts.home, &topo.network)?;
+            None
+        }
         _ => None,
     };
     let kind = match (&existing, opts.runtime) {
@@ -263,10 +272,6 @@ async fn apply(
         plan.topology.consensus,
         plan.geth
     ));
-    write_files(&plan)?;
-    if let Some(dag) = &plan.dag_dir {
-        ensure_dag(&geth_path, dag, &progress)?;
-    }
     let mut state = State {
         schema: SCHEMA,
         runtime: rt.kind(),
@@ -276,26 +281,29 @@ async fn apply(
         containers: Default::default(),
         contracts,
     };
+    // Recorded before any other file: an `up` interrupted from here on
+    // leaves a state the next command reads (and `up` resumes from).
     state.save()?;
-    let result = tokio::select! {
-        r = prepare_start_and_converge(rt, &geth_path, &mut state, &progress) => r,
-        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted by Ctrl-C")),
-    };
+    write_files(&state.plan)?;
+    if let Some(dag) = &state.plan.dag_dir {
+        ensure_dag(&geth_path, dag, &progress)?;
+    }
+    let result = crate::interrupt::cancellable(prepare_start_and_converge(
+        rt, &geth_path, &mut state, &progress,
+    ))
+    .await;
     let height = match result {
         Ok(h) => h,
-        Err(e) => {
-            progress.step("failed: stopping every node this command started");
-            stop_all(rt, &mut state).await;
-            if let Err(t) = rt.teardown(&state.plan, false).await {
-                eprintln!("warning: {t:#}");
-            }
-            let _ = state.save();
-            return Err(e);
-        }
+        Err(e) => return Err(abandon(rt, &mut state, &progress, e).await),
     };
     let converged = progress.elapsed();
     if !opts.no_deploy {
-        deploy_missing(&mut state, &progress).await?;
+        match crate::interrupt::cancellable(deploy_missing(&mut state, &progress)).await {
+            Err(e) if crate::interrupt::is_interrupted(&e) => {
+                return Err(abandon(rt, &mut state, &progress, e).await)
+            }
+            r => r?,
+        }
     }
     progress.finish();
     Ok(UpOutcome::Running {
@@ -306,6 +314,34 @@ async fn apply(
         already: false,
         lock: Some(lock),
     })
+}
+
+/// After a failure or Ctrl-C: stops every node this command started —
+/// those recorded and any it spawned but had not recorded yet (found by
+/// datadir or label) — and saves the state with none running. Returns
+/// `cause`.
+async fn abandon(
+    rt: &AnyRuntime,
+    state: &mut State,
+    progress: &Progress,
+    cause: anyhow::Error,
+) -> anyhow::Error {
+    let _cleaning = crate::interrupt::cleaning();
+    progress.step(if crate::interrupt::is_interrupted(&cause) {
+        "interrupted: stopping every node this command started"
+    } else {
+        "failed: stopping every node this command started"
+    });
+    stop_all(rt, state).await;
+    let (network, dir) = (&state.plan.topology.network, &state.plan.dir);
+    stop_strays(rt, network, dir, orphans::GRACE).await;
+    if let Err(t) = rt.teardown(&state.plan, false).await {
+        eprintln!("warning: {t:#}");
+    }
+    if let Err(e) = state.save() {
+        eprintln!("warning: {e:#}");
+    }
+    cause
 }
 
 /// Locks a network this command creates; refused when another command

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::docker::{self, DockerRuntime};
 use super::monitor::NodeMonitor;
 use super::process::ProcessRuntime;
-use super::{Handle, Kind, Runtime};
+use super::{Handle, Kind, Orphan, Runtime};
 use crate::plan::{NodePlan, Plan};
 use crate::topology::Topology;
 
@@ -104,5 +104,14 @@ impl Runtime for AnyRuntime {
     }
     fn start_monitor(&self, plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> NodeMonitor {
         each!(self, rt => rt.start_monitor(plan, nodes))
+    }
+    async fn orphans(&self, network: &str, dir: &Path) -> anyhow::Result<Vec<Orphan>> {
+        each!(self, rt => rt.orphans(network, dir).await)
+    }
+    async fn stop_orphan(&self, o: &Orphan, dir: &Path, grace: Duration) -> anyhow::Result<()> {
+        each!(self, rt => rt.stop_orphan(o, dir, grace).await)
+    }
+    async fn teardown_labelled(&self, network: &str, purge: bool) -> anyhow::Result<()> {
+        each!(self, rt => rt.teardown_labelled(network, purge).await)
     }
 }

@@ -28,9 +28,8 @@ use bollard::models::{
     NetworkCreateRequest, PortBinding, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
-    ListVolumesOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures::StreamExt;
@@ -38,7 +37,7 @@ use futures::StreamExt;
 use super::container_plan as cp;
 use super::docker_stats::DockerMonitor;
 use super::ipc;
-use super::{image, Handle, Kind, NodeMonitor, Runtime};
+use super::{image, labelled, Handle, Kind, NodeMonitor, Orphan, Runtime};
 use crate::geth::GethVersion;
 use crate::plan::{NodePlan, Plan};
 use crate::topology::Topology;
@@ -224,10 +223,14 @@ impl DockerRuntime {
     }
 
     fn label_filter(plan: &Plan) -> HashMap<String, Vec<String>> {
-        HashMap::from([(
-            "label".to_string(),
-            vec![format!("{}={}", cp::LABEL_NETWORK, plan.topology.network)],
-        )])
+        labelled::filter(&plan.topology.network)
+    }
+
+    /// Every engine connected: the local one and those hospitals name.
+    fn all_engines(&self) -> Vec<&Docker> {
+        std::iter::once(&self.local)
+            .chain(self.remote.values())
+            .collect()
     }
 
     /// Chooses each node's image (never pulling, see [`image::resolve`]),
@@ -717,59 +720,8 @@ impl Runtime for DockerRuntime {
     }
 
     async fn teardown(&self, plan: &Plan, purge: bool) -> anyhow::Result<()> {
-        let filter = Self::label_filter(plan);
-        for (docker, _) in self.engines(plan) {
-            let containers = docker
-                .list_containers(Some(
-                    ListContainersOptionsBuilder::default()
-                        .all(true)
-                        .filters(&filter)
-                        .build(),
-                ))
-                .await
-                .context("listing containers")?;
-            for c in containers {
-                if let Some(id) = c.id {
-                    Self::remove_if_present(docker, &id).await?;
-                }
-            }
-            let networks = docker
-                .list_networks(Some(
-                    ListNetworksOptionsBuilder::default()
-                        .filters(&filter)
-                        .build(),
-                ))
-                .await
-                .context("listing networks")?;
-            for n in networks {
-                if let Some(id) = n.id {
-                    docker
-                        .remove_network(&id)
-                        .await
-                        .with_context(|| format!("removing network {}", n.name.unwrap_or(id)))?;
-                }
-            }
-            if purge {
-                let volumes = docker
-                    .list_volumes(Some(
-                        ListVolumesOptionsBuilder::default()
-                            .filters(&filter)
-                            .build(),
-                    ))
-                    .await
-                    .context("listing volumes")?;
-                for v in volumes.volumes.unwrap_or_default() {
-                    docker
-                        .remove_volume(
-                            &v.name,
-                            Some(RemoveVolumeOptionsBuilder::default().force(true).build()),
-                        )
-                        .await
-                        .with_context(|| format!("removing volume {}", v.name))?;
-                }
-            }
-        }
-        Ok(())
+        let engines: Vec<&Docker> = self.engines(plan).into_iter().map(|(d, _)| d).collect();
+        labelled::remove_all(&engines, &plan.topology.network, purge).await
     }
 
     async fn log_tail(&self, plan: &Plan, node: &NodePlan, lines: usize) -> String {
@@ -784,6 +736,21 @@ impl Runtime for DockerRuntime {
 
     fn container_name(&self, plan: &Plan, node: &NodePlan) -> Option<String> {
         Some(cp::container_name(plan, node))
+    }
+
+    async fn orphans(&self, network: &str, _dir: &Path) -> anyhow::Result<Vec<Orphan>> {
+        labelled::running(&self.all_engines(), network).await
+    }
+
+    async fn stop_orphan(&self, o: &Orphan, _dir: &Path, grace: Duration) -> anyhow::Result<()> {
+        match &o.handle {
+            Handle::Container(id) => labelled::stop(&self.all_engines(), id, grace).await,
+            Handle::Pid(_) => Ok(()),
+        }
+    }
+
+    async fn teardown_labelled(&self, network: &str, purge: bool) -> anyhow::Result<()> {
+        labelled::remove_all(&self.all_engines(), network, purge).await
     }
 
     fn start_monitor(&self, plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> NodeMonitor {
@@ -814,7 +781,7 @@ async fn print_container_log(docker: &Docker, name: &str, follow: bool) -> anyho
     let mut out = std::io::stdout();
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = crate::interrupt::wait() => return Ok(()),
             item = stream.next() => match item {
                 Some(Ok(chunk)) => {
                     out.write_all(&chunk.into_bytes())?;

@@ -10,15 +10,20 @@
 //! that knows which backend runs a network.
 
 mod any;
+mod available;
 pub mod container_plan;
 pub mod docker;
 pub mod docker_stats;
 pub mod image;
+pub(crate) mod init_marker;
 pub(crate) mod ipc;
+mod labelled;
 pub mod monitor;
+pub(crate) mod proc_scan;
 pub mod process;
 
 pub use any::{connect, default_kind, AnyRuntime};
+pub use available::available;
 pub use docker::build_local_image;
 pub use monitor::NodeMonitor;
 
@@ -38,6 +43,16 @@ pub enum Handle {
     Pid(u32),
     /// Container id (docker runtime).
     Container(String),
+}
+
+/// A running process or container of a network, found without its state
+/// (see [`Runtime::orphans`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    /// How to reach it.
+    pub handle: Handle,
+    /// What it is, for messages (`geth process 123 (…/nodes/a/data)`).
+    pub what: String,
 }
 
 /// Which runtime runs a network.
@@ -153,6 +168,20 @@ pub trait Runtime {
     /// Starts sampling the resource use of `nodes` (each with its handle)
     /// until [`NodeMonitor::finish`](monitor::NodeMonitor::finish).
     fn start_monitor(&self, plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> Monitor;
+
+    /// Every running node of network `network` (files under `dir`) this
+    /// runtime can find without the state file: processes whose
+    /// `--datadir` is inside `dir`, containers labelled with the network.
+    async fn orphans(&self, network: &str, dir: &Path) -> anyhow::Result<Vec<Orphan>>;
+
+    /// Stops one of [`orphans`](Self::orphans), forcefully after `grace`
+    /// (a container is also removed); returns once it is gone.
+    async fn stop_orphan(&self, orphan: &Orphan, dir: &Path, grace: Duration)
+        -> anyhow::Result<()>;
+
+    /// What [`teardown`](Self::teardown) does, from the network's name
+    /// alone (no plan): the runtime's shared objects labelled with it.
+    async fn teardown_labelled(&self, network: &str, purge: bool) -> anyhow::Result<()>;
 }
 
 #[cfg(test)]

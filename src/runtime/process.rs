@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use super::{Handle, NodeMonitor, Runtime};
+use super::init_marker::{self, InitNeed};
+use super::{proc_scan, Handle, NodeMonitor, Orphan, Runtime};
 use crate::bench::resources::SampledProcesses;
 use crate::plan::{NodePlan, Plan};
 
@@ -98,6 +99,59 @@ async fn wait_gone(pid: u32, limit: Duration) -> bool {
     }
 }
 
+/// Stops `pid`, just checked to be our geth when `ours`; a pid that is not
+/// (any more) is only waited for when it is exiting. `what` names it in
+/// errors.
+async fn stop_pid(pid: u32, ours: bool, grace: Duration, what: &str) -> anyhow::Result<()> {
+    if !ours {
+        // Already exiting (alive, command line gone): wait it out so
+        // the datadir is free when `down` returns.
+        if exiting(pid) && !wait_gone(pid, grace).await {
+            bail!("{what}: process {pid} is still exiting")
+        }
+        return Ok(());
+    }
+    signal(pid, libc::SIGINT);
+    // From here on the pid is known to be our geth: wait for the process
+    // to be gone, not for its command line to change (it empties while
+    // the process exits, long before the datadir lock is released).
+    if wait_gone(pid, grace).await {
+        return Ok(());
+    }
+    signal(pid, libc::SIGKILL);
+    if wait_gone(pid, Duration::from_secs(5)).await {
+        return Ok(());
+    }
+    bail!("{what}: process {pid} did not exit after SIGKILL")
+}
+
+/// Runs `geth init` for a node (killed if this command is interrupted, the
+/// marker then still missing).
+async fn run_init(geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<()> {
+    let log = open_log(&node.log)?;
+    let status = tokio::process::Command::new(geth)
+        .arg("init")
+        .arg("--datadir")
+        .arg(&node.datadir)
+        .arg(&plan.genesis_path)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .status()
+        .await
+        .with_context(|| format!("running {} init", geth.display()))?;
+    if !status.success() {
+        bail!(
+            "{}: geth init failed ({status}); last log lines from {}:\n{}",
+            node.name,
+            node.log.display(),
+            log_tail(&node.log, 10)
+        );
+    }
+    Ok(())
+}
+
 /// Reaps `pid` if it is our own exited child, so it does not linger as a
 /// zombie while the CLI runs.
 fn reap(pid: u32) {
@@ -134,31 +188,28 @@ impl Runtime for ProcessRuntime {
     }
 
     async fn init(&self, geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<()> {
-        let chaindata = node.datadir.join("geth").join("chaindata");
-        if chaindata.is_dir() {
-            return Ok(());
-        }
-        let log = open_log(&node.log)?;
-        let status = tokio::process::Command::new(geth)
-            .arg("init")
-            .arg("--datadir")
-            .arg(&node.datadir)
-            .arg(&plan.genesis_path)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .status()
-            .await
-            .with_context(|| format!("running {} init", geth.display()))?;
-        if !status.success() {
-            bail!(
-                "{}: geth init failed ({status}); last log lines from {}:\n{}",
+        let first = match init_marker::need(&node.datadir) {
+            InitNeed::Done => return Ok(()),
+            need => run_init(geth, plan, node).await.map_err(|e| (need, e)),
+        };
+        match first {
+            Ok(()) => {}
+            Err((InitNeed::Unconfirmed, e)) if init_marker::may_discard(&node.datadir) => {
+                eprintln!(
+                    "  {}: chain data of an interrupted init ({e:#}); initialising again",
+                    node.name
+                );
+                init_marker::discard(&node.datadir)?;
+                run_init(geth, plan, node).await?;
+            }
+            Err((InitNeed::Unconfirmed, e)) => bail!(
+                "{e:#}\n{}: {} holds a chain geth cannot open with this genesis; keep it and investigate, or `medchain down --purge` to start over",
                 node.name,
-                node.log.display(),
-                log_tail(&node.log, 10)
-            );
+                node.datadir.display()
+            ),
+            Err((_, e)) => return Err(e),
         }
-        Ok(())
+        init_marker::mark(&node.datadir)
     }
 
     async fn start(&self, geth: &Path, _plan: &Plan, node: &NodePlan) -> anyhow::Result<Handle> {
@@ -182,26 +233,7 @@ impl Runtime for ProcessRuntime {
         let Handle::Pid(pid) = *handle else {
             return Ok(());
         };
-        if !self.running(node, handle) {
-            // Already exiting (alive, command line gone): wait it out so
-            // the datadir is free when `down` returns.
-            if exiting(pid) && !wait_gone(pid, grace).await {
-                bail!("{}: process {pid} is still exiting", node.name)
-            }
-            return Ok(());
-        }
-        signal(pid, libc::SIGINT);
-        // From here on the pid is known to be our geth: wait for the process
-        // to be gone, not for its command line to change (it empties while
-        // the process exits, long before the datadir lock is released).
-        if wait_gone(pid, grace).await {
-            return Ok(());
-        }
-        signal(pid, libc::SIGKILL);
-        if wait_gone(pid, Duration::from_secs(5)).await {
-            return Ok(());
-        }
-        bail!("{}: process {pid} did not exit after SIGKILL", node.name)
+        stop_pid(pid, self.running(node, handle), grace, &node.name).await
     }
 
     async fn admin_call(
@@ -232,6 +264,23 @@ impl Runtime for ProcessRuntime {
 
     fn container_name(&self, _plan: &Plan, _node: &NodePlan) -> Option<String> {
         None
+    }
+
+    async fn orphans(&self, _network: &str, dir: &Path) -> anyhow::Result<Vec<Orphan>> {
+        Ok(self.orphans_under(dir))
+    }
+
+    async fn stop_orphan(&self, o: &Orphan, dir: &Path, grace: Duration) -> anyhow::Result<()> {
+        match o.handle {
+            Handle::Pid(pid) => {
+                stop_pid(pid, proc_scan::still_under(pid, dir), grace, &o.what).await
+            }
+            Handle::Container(_) => Ok(()),
+        }
+    }
+
+    async fn teardown_labelled(&self, _network: &str, _purge: bool) -> anyhow::Result<()> {
+        Ok(())
     }
 
     fn start_monitor(&self, _plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> NodeMonitor {
@@ -266,7 +315,7 @@ async fn print_file(path: &Path, follow: bool) -> anyhow::Result<()> {
     let mut pos = f.stream_position()?;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = crate::interrupt::wait() => return Ok(()),
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
         let len = std::fs::metadata(path)?.len();
@@ -285,6 +334,17 @@ async fn print_file(path: &Path, follow: bool) -> anyhow::Result<()> {
 }
 
 impl ProcessRuntime {
+    /// Processes with a datadir inside `dir` (see [`proc_scan`]).
+    fn orphans_under(&self, dir: &Path) -> Vec<Orphan> {
+        proc_scan::under(dir)
+            .into_iter()
+            .map(|f| Orphan {
+                handle: Handle::Pid(f.pid),
+                what: format!("geth process {} ({})", f.pid, f.datadir.display()),
+            })
+            .collect()
+    }
+
     /// Whether `handle` is a live geth of `node` (its datadir is on the
     /// command line, so a reused pid is never mistaken for it).
     pub fn running(&self, node: &NodePlan, handle: &Handle) -> bool {

@@ -145,3 +145,28 @@ pub fn ipc(node: &serde_json::Value, method: &str, params: serde_json::Value) ->
         }
     }
 }
+
+/// Pids of live processes whose command line contains `needle` (what
+/// `pgrep -f <needle>` lists), this test process excluded.
+pub fn pgrep(needle: &str) -> Vec<u32> {
+    let me = std::process::id();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == me || !alive(pid as u64) {
+            continue;
+        }
+        let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&raw)
+            .replace('\0', " ")
+            .contains(needle)
+        {
+            out.push(pid);
+        }
+    }
+    out
+}
