@@ -380,6 +380,9 @@ pub(crate) fn endpoints(
     out
 }
 
+/// How long the observer waits for a head before it asks the node over
+/// HTTP whether it is still there.
+const QUIET: std::time::Duration = std::time::Duration::from_secs(2);
 /// Most blocks read by number when the observer comes back after missing
 /// some (a failover, or heads folded together).
 const MAX_CATCH_UP: u64 = 10_000;
@@ -443,14 +446,29 @@ async fn follow(
         catch_up(tracker, &rpc, last, parse_hex_u64(&head)?).await?;
     }
     loop {
-        let header = tokio::select! {
+        let announced = tokio::select! {
             _ = stop.notified() => return Ok(()),
+            _ = tokio::time::sleep(QUIET) => None,
             h = heads.next() => match h {
-                Some(h) => h,
+                Some(h) => Some(h.number),
                 None => anyhow::bail!("the new-heads subscription on {ws} ended"),
             },
         };
-        catch_up(tracker, &rpc, last, header.number).await?;
+        let number = match announced {
+            Some(n) => n,
+            // No head for a while: a dead node's subscription may just stay
+            // silent, so ask over HTTP (an error fails over), and read what
+            // the subscription missed.
+            None => {
+                let head: String = rpc.call("eth_blockNumber", json!([])).await?;
+                let n = parse_hex_u64(&head)?;
+                if last.is_some_and(|l| n <= l) {
+                    continue;
+                }
+                n
+            }
+        };
+        catch_up(tracker, &rpc, last, number).await?;
         tracker.new_head.notify_waiters();
     }
 }

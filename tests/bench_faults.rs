@@ -1,0 +1,220 @@
+//! `medchain bench` through a node's death, on real geth: one of the two
+//! target members is killed (SIGKILL, by the pid in the network's
+//! state.json) a few seconds into a write round. The round's successes are
+//! what the surviving chain holds, failures are classed `unreachable`,
+//! reads go on through failover, the report is written, and the exit code
+//! follows the scenario's `max_fail_pct`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use alloy::sol_types::SolCall;
+use common::TestNet;
+use serde_json::{json, Value};
+
+const TOPO: &str = "\
+network: bench-faults
+block_period: 1
+hospitals:
+  - name: lyon
+    sealers: 1
+    members: 2
+";
+
+/// An `open` round of about 12 s (300 transactions at 25 TPS, bounded)
+/// and a `query` round; `{limit}` is the scenario's max_fail_pct line.
+fn scenario(limit: &str) -> String {
+    format!(
+        "\
+name: faults
+workers: 4
+target: members
+{limit}rounds:
+  - label: open
+    tx_number: 300
+    rate: {{ type: fixed-rate, tps: 25 }}
+    workload: {{ op: open, accounts: 300, initial_amount: 1000 }}
+  - label: query
+    tx_number: 100
+    rate: {{ type: fixed-rate, tps: 50 }}
+    workload: {{ op: query }}
+"
+    )
+}
+
+fn hex_u64(v: &Value) -> u64 {
+    u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+fn head(url: &str) -> u64 {
+    hex_u64(&common::rpc(url, "eth_blockNumber", json!([])))
+}
+
+/// `open` transactions to `simple` in blocks `from..=to` of the node at `url`.
+fn opens_on_chain(url: &str, simple: &str, from: u64, to: u64) -> u64 {
+    let mut n = 0;
+    for b in from..=to {
+        let block = common::rpc(
+            url,
+            "eth_getBlockByNumber",
+            json!([format!("{b:#x}"), true]),
+        );
+        for t in block["transactions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let to_simple = t["to"]
+                .as_str()
+                .is_some_and(|a| a.eq_ignore_ascii_case(simple));
+            let input = hex::decode(t["input"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+            if to_simple && medchain::contract::Simple::openCall::abi_decode(&input).is_ok() {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Waits (at most 120 s) until a block on `url` holds a transaction to
+/// `simple` after block `after`, i.e. the `open` round is under way.
+fn wait_for_round(url: &str, simple: &str, after: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut next = after + 1;
+    while Instant::now() < deadline {
+        while next <= head(url) {
+            if opens_on_chain(url, simple, next, next) > 0 {
+                return true;
+            }
+            next += 1;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+/// One bench run with the first target member killed 4 s after the first
+/// `open` transaction is in a block. Returns the run, its report, and the
+/// `open` transactions the surviving member's chain holds from this run.
+fn run_with_kill(net: &TestNet, limit: &str, name: &str) -> (common::Run, Value, u64) {
+    let status = net.status();
+    let members: Vec<&Value> = status["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["role"] == "member")
+        .collect();
+    assert_eq!(members.len(), 2, "{status}");
+    let victim = members[0]["name"].as_str().unwrap().to_string();
+    let survivor = members[1]["rpc"].as_str().unwrap().to_string();
+    let simple = status["contracts"]["simple"].as_str().unwrap().to_string();
+    let pid = net.state("bench-faults")["pids"][&victim].as_u64().unwrap();
+    let start_head = head(&survivor);
+
+    std::fs::write(net.dir.path().join(format!("{name}.yaml")), scenario(limit)).unwrap();
+    let json_path = net.dir.path().join(format!("{name}.json"));
+    let killer = {
+        let (survivor, simple) = (survivor.clone(), simple.clone());
+        std::thread::spawn(move || {
+            assert!(
+                wait_for_round(&survivor, &simple, start_head),
+                "the open round never started"
+            );
+            std::thread::sleep(Duration::from_secs(4));
+            // SIGKILL the geth of the network this test started, by its pid.
+            let ok = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "kill {pid}");
+        })
+    };
+    let run = net.run(&[
+        "bench",
+        &format!("{name}.yaml"),
+        "--json",
+        json_path.to_str().unwrap(),
+        "-q",
+    ]);
+    killer.join().expect("the killer thread");
+    assert!(!common::alive(pid), "{victim} survived SIGKILL");
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(&json_path)
+            .unwrap_or_else(|e| panic!("no report ({e}): {}\n{}", run.stdout, run.stderr)),
+    )
+    .unwrap();
+    let on_chain = opens_on_chain(&survivor, &simple, start_head + 1, head(&survivor));
+    (run, report, on_chain)
+}
+
+/// Checks the figures of a run through the kill.
+fn check_rounds(run: &common::Run, report: &Value, on_chain: u64) {
+    let ctx = format!("stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    let rounds = report["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2, "{ctx}");
+    let open = &rounds[0];
+    let f = &open["failures"];
+    let (succ, fail) = (
+        open["succ"].as_u64().unwrap(),
+        open["fail"].as_u64().unwrap(),
+    );
+    eprintln!(
+        "open: {succ} succ, {fail} fail {f}, {} retries; the chain holds {on_chain}",
+        open["retries"]
+    );
+    // What the surviving chain holds is what the round counted as done.
+    assert_eq!(succ, on_chain, "open: successes vs chain: {open}\n{ctx}");
+    assert_eq!(succ + fail, 300, "every transaction counted once: {open}");
+    assert!(succ >= 250, "most of the round survives the kill: {open}");
+    // The sends the dead node refused are unreachable, nothing else failed.
+    assert!(f["unreachable"].as_u64().unwrap() >= 1, "{open}");
+    assert_eq!(f["unreachable"].as_u64().unwrap(), fail, "{open}");
+    assert_eq!(f["reverted"], 0, "{open}");
+    let query = &rounds[1];
+    assert_eq!(query["succ"], 100, "reads go on through failover: {query}");
+    assert_eq!(query["fail"], 0, "{query}");
+    assert!(run.stdout.contains("Unreachable"), "{}", run.stdout);
+}
+
+#[test]
+fn a_target_member_killed_mid_round() {
+    let net = TestNet::new(TOPO);
+    net.ok(&["up", "--seed", "12", "--quiet"]);
+
+    // max_fail_pct above the expected ratio (a few refused sends of 300): exit 0.
+    let (run, report, on_chain) = run_with_kill(&net, "max_fail_pct: 20\n", "lenient");
+    assert_eq!(
+        run.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(!report["partial"].as_bool().unwrap(), "{report}");
+    check_rounds(&run, &report, on_chain);
+
+    // Bring the killed node back (the chain resumes), then the default
+    // max_fail_pct 0: the same fault fails the run, naming the round.
+    net.ok(&["down"]);
+    net.ok(&["up", "--quiet"]);
+    let (run, report, on_chain) = run_with_kill(&net, "", "strict");
+    assert_eq!(
+        run.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    let first = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    assert!(
+        first.contains("round open:")
+            && first.contains("% of its transactions failed")
+            && first.contains("max_fail_pct 0"),
+        "{}",
+        run.stderr
+    );
+    assert!(!first.contains("round query"), "{first}");
+    check_rounds(&run, &report, on_chain);
+}
