@@ -1013,6 +1013,22 @@ rounds:
     }
 
     #[test]
+    fn docs_list_every_scenario_key_with_its_default() {
+        let docs = include_str!("../../docs/usage.md");
+        let d = DEFAULTS;
+        for (key, default) in [
+            ("name", d.name.to_string()),
+            ("workers", d.workers.to_string()),
+            ("target", d.target.to_string()),
+            ("confirmations", d.confirmations.to_string()),
+            ("max_fail_pct", d.max_fail_pct.to_string()),
+        ] {
+            let row = format!("| `{key}` | `{default}` |");
+            assert!(docs.contains(&row), "docs/usage.md lacks the row {row}");
+        }
+    }
+
+    #[test]
     fn duplicate_labels_are_refused() {
         let e = err("rounds:\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: open}}\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n");
         assert!(e.contains("used twice"), "{e}");
