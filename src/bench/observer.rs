@@ -138,11 +138,6 @@ impl Tracker {
         g.stats.submitted(at);
     }
 
-    /// The node refused a submitted transaction.
-    pub(crate) fn reject(&self, hash: B256) {
-        self.fail(hash, Cause::Rejected);
-    }
-
     /// A submitted transaction failed for `cause` (no node took it). Should
     /// a block hold it after all, it counts as a success instead; a hash
     /// not in flight (already counted) is ignored.
@@ -597,6 +592,54 @@ mod tests {
     }
 
     #[test]
+    fn what_the_chain_holds_is_a_success_whatever_was_counted_before() {
+        let t = Tracker::new(1);
+        let now = Instant::now();
+        t.begin_round(now);
+        let (a, b, c) = (
+            B256::repeat_byte(1),
+            B256::repeat_byte(2),
+            B256::repeat_byte(3),
+        );
+        for h in [a, b, c] {
+            t.submit(h, now);
+        }
+        // a: its node died before it answered, yet it had propagated.
+        t.fail(a, Cause::Unreachable);
+        t.fail(a, Cause::Unreachable);
+        // b: vanished with the dead pool, resubmitted once (twice is one retry).
+        t.retry(b);
+        // c: refused by a dead node, never on chain.
+        t.fail(c, Cause::Unreachable);
+        assert_eq!(t.counts(), (3, 2, 1));
+        let ready = t.on_block(&block(4, &[a, b]));
+        t.commit(
+            ready.into_iter().flat_map(|(_, v)| v).collect(),
+            &HashMap::new(),
+            now,
+        );
+        t.retry(b);
+        let s = t.end_round();
+        assert_eq!((s.succ, s.retries, s.sent), (2, 1, 3));
+        assert_eq!(s.failures.unreachable, 1);
+        assert_eq!(s.failures.total(), 1);
+        assert_eq!(s.blocks[0].ours, 2);
+    }
+
+    #[test]
+    fn failed_reads_keep_their_cause() {
+        let t = Tracker::new(1);
+        let now = Instant::now();
+        t.begin_round(now);
+        t.read_done(now, None);
+        t.read_done(now, Some(Cause::Unreachable));
+        t.read_done(now, Some(Cause::Reverted));
+        let s = t.end_round();
+        assert_eq!(s.succ, 1);
+        assert_eq!((s.failures.unreachable, s.failures.reverted), (1, 1));
+    }
+
+    #[test]
     fn reverts_rejects_and_leftovers_are_classified() {
         let t = Tracker::new(1);
         let now = Instant::now();
@@ -609,7 +652,7 @@ mod tests {
         for h in [a, b, c] {
             t.submit(h, now);
         }
-        t.reject(b);
+        t.fail(b, Cause::Rejected);
         let ready = t.on_block(&block(1, &[a]));
         let status = HashMap::from([(a, false)]);
         t.commit(

@@ -235,6 +235,7 @@ mod tests {
         for name in CALIPER_COLUMNS {
             assert!(html.contains(&format!("<th>{name}</th>")), "{name}");
         }
+        assert!(html.contains("<th>Unreachable</th>") && html.contains("Fail causes:"));
         assert!(html.contains("guadalajara-sealer-0"));
     }
 
