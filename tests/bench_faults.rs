@@ -94,10 +94,48 @@ fn wait_for_round(url: &str, simple: &str, after: u64) -> bool {
     false
 }
 
+/// A JSON-RPC call that may fail.
+fn try_rpc(url: &str, method: &'static str, params: Value) -> Result<Value, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = medchain::rpc::Rpc::new(url).map_err(|e| e.to_string())?;
+        r.call::<Value>(method, params)
+            .await
+            .map_err(|e| format!("{e:#}"))
+    })
+}
+
+/// Cuts `victim` off its peers (both ways, `admin_removePeer` over HTTP),
+/// so what it takes from now on stays in its own pool. False when a node
+/// does not offer the admin API there.
+fn isolate(victim: &Value, others: &[Value]) -> bool {
+    let url = victim["rpc"].as_str().unwrap();
+    others.iter().all(|o| {
+        try_rpc(url, "admin_removePeer", json!([o["enode"]])).is_ok()
+            && try_rpc(
+                o["rpc"].as_str().unwrap(),
+                "admin_removePeer",
+                json!([victim["enode"]]),
+            )
+            .is_ok()
+    })
+}
+
 /// One bench run with the first target member killed 4 s after the first
-/// `open` transaction is in a block. Returns the run, its report, and the
-/// `open` transactions the surviving member's chain holds from this run.
-fn run_with_kill(net: &TestNet, limit: &str, name: &str) -> (common::Run, Value, u64) {
+/// `open` transaction is in a block; with `isolate_first`, that member is
+/// cut off its peers 2 s before, so the transactions it takes meanwhile
+/// vanish with it (and must be resubmitted). Returns the run, its report,
+/// the `open` transactions the surviving member's chain holds from this
+/// run, and whether the member was isolated.
+fn run_with_kill(
+    net: &TestNet,
+    limit: &str,
+    name: &str,
+    isolate_first: bool,
+) -> (common::Run, Value, u64, bool) {
     let status = net.status();
     let members: Vec<&Value> = status["nodes"]
         .as_array()
@@ -107,6 +145,14 @@ fn run_with_kill(net: &TestNet, limit: &str, name: &str) -> (common::Run, Value,
         .collect();
     assert_eq!(members.len(), 2, "{status}");
     let victim = members[0]["name"].as_str().unwrap().to_string();
+    let victim_node = members[0].clone();
+    let others: Vec<Value> = status["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["name"] != victim.as_str())
+        .cloned()
+        .collect();
     let survivor = members[1]["rpc"].as_str().unwrap().to_string();
     let simple = status["contracts"]["simple"].as_str().unwrap().to_string();
     let pid = net.state("bench-faults")["pids"][&victim].as_u64().unwrap();
@@ -121,7 +167,14 @@ fn run_with_kill(net: &TestNet, limit: &str, name: &str) -> (common::Run, Value,
                 wait_for_round(&survivor, &simple, start_head),
                 "the open round never started"
             );
-            std::thread::sleep(Duration::from_secs(4));
+            let mut isolated = false;
+            if isolate_first {
+                std::thread::sleep(Duration::from_secs(2));
+                isolated = isolate(&victim_node, &others);
+                std::thread::sleep(Duration::from_secs(2));
+            } else {
+                std::thread::sleep(Duration::from_secs(4));
+            }
             // SIGKILL the geth of the network this test started, by its pid.
             let ok = std::process::Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
@@ -129,6 +182,7 @@ fn run_with_kill(net: &TestNet, limit: &str, name: &str) -> (common::Run, Value,
                 .unwrap()
                 .success();
             assert!(ok, "kill {pid}");
+            isolated
         })
     };
     let run = net.run(&[
@@ -138,7 +192,7 @@ fn run_with_kill(net: &TestNet, limit: &str, name: &str) -> (common::Run, Value,
         json_path.to_str().unwrap(),
         "-q",
     ]);
-    killer.join().expect("the killer thread");
+    let isolated = killer.join().expect("the killer thread");
     assert!(!common::alive(pid), "{victim} survived SIGKILL");
     let report: Value = serde_json::from_str(
         &std::fs::read_to_string(&json_path)
@@ -146,7 +200,7 @@ fn run_with_kill(net: &TestNet, limit: &str, name: &str) -> (common::Run, Value,
     )
     .unwrap();
     let on_chain = opens_on_chain(&survivor, &simple, start_head + 1, head(&survivor));
-    (run, report, on_chain)
+    (run, report, on_chain, isolated)
 }
 
 /// Checks the figures of a run through the kill.
@@ -183,8 +237,11 @@ fn a_target_member_killed_mid_round() {
     let net = TestNet::new(TOPO);
     net.ok(&["up", "--seed", "12", "--quiet"]);
 
-    // max_fail_pct above the expected ratio (a few refused sends of 300): exit 0.
-    let (run, report, on_chain) = run_with_kill(&net, "max_fail_pct: 20\n", "lenient");
+    // max_fail_pct above the expected ratio (a few refused sends of 300):
+    // exit 0. The member is cut off its peers before it dies: what it took
+    // meanwhile vanishes with it and is resubmitted once to the survivor.
+    let (run, report, on_chain, isolated) =
+        run_with_kill(&net, "max_fail_pct: 20\n", "lenient", true);
     assert_eq!(
         run.code, 0,
         "stdout:\n{}\nstderr:\n{}",
@@ -192,12 +249,18 @@ fn a_target_member_killed_mid_round() {
     );
     assert!(!report["partial"].as_bool().unwrap(), "{report}");
     check_rounds(&run, &report, on_chain);
+    if isolated {
+        let open = &report["rounds"][0];
+        assert!(open["retries"].as_u64().unwrap() > 0, "{open}");
+    } else {
+        eprintln!("admin_removePeer is not served over HTTP: no isolation, retries unchecked");
+    }
 
     // Bring the killed node back (the chain resumes), then the default
     // max_fail_pct 0: the same fault fails the run, naming the round.
     net.ok(&["down"]);
     net.ok(&["up", "--quiet"]);
-    let (run, report, on_chain) = run_with_kill(&net, "", "strict");
+    let (run, report, on_chain, _) = run_with_kill(&net, "", "strict", false);
     assert_eq!(
         run.code, 1,
         "stdout:\n{}\nstderr:\n{}",
