@@ -29,6 +29,9 @@ use crate::rpc::Rpc;
 pub(crate) const WORKER_FUNDS_ETH: u64 = 10_000;
 /// Jobs each worker may hold ahead of their send time.
 const LOOKAHEAD: usize = 64;
+/// How long a draining round may commit nothing before its workers are
+/// rechecked.
+const STALLED: Duration = Duration::from_secs(3);
 /// Transactions each worker remembers after sending them, so that those
 /// that vanish with a dead node's pool can be resubmitted.
 const SENT_LOG: usize = 4096;
@@ -375,7 +378,7 @@ impl Engine {
         self.recheck_workers(&round.workload, &env).await;
         let (total, _) = bounds(round.length);
         on_progress(index, total.unwrap_or(index));
-        let stats = self.drain_and_end().await;
+        let stats = self.drain_and_end(Some((&round.workload, &env))).await;
         workload::after_round(&round.workload, index, &mut self.env);
         Ok(summarize(round, &stats, pacer.knee()))
     }
@@ -526,20 +529,30 @@ impl Engine {
             on_progress,
         )
         .await?;
-        let stats = self.drain_and_end().await;
+        let stats = self.drain_and_end(None).await;
         let mut r = summarize(round, &stats, None);
         r.fleet = Some(figures);
         Ok(r)
     }
 
     /// Waits (bounded by the drain deadline) for everything sent to be
-    /// committed, then ends the round's figures.
-    async fn drain_and_end(&mut self) -> RoundStats {
+    /// committed, then ends the round's figures. With the round's workers
+    /// (`recheck`), nothing committed for [`STALLED`] rechecks them, so a
+    /// node that died while the round drained has what vanished with it
+    /// resubmitted.
+    async fn drain_and_end(&mut self, recheck: Option<(&Workload, &Arc<Env>)>) -> RoundStats {
         let deadline = Instant::now() + self.drain;
+        let mut last = (u64::MAX, Instant::now());
         while Instant::now() < deadline {
             let (_, _, in_flight) = self.tracker.counts();
             if in_flight == 0 || self.cancelled.load(std::sync::atomic::Ordering::Relaxed) {
                 break;
+            }
+            if in_flight != last.0 {
+                last = (in_flight, Instant::now());
+            } else if let Some((workload, env)) = recheck.filter(|_| last.1.elapsed() >= STALLED) {
+                self.recheck_workers(workload, env).await;
+                last.1 = Instant::now();
             }
             let _ = tokio::time::timeout(
                 Duration::from_millis(200),
