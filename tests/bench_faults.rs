@@ -1,9 +1,11 @@
 //! `medchain bench` through a node's death, on real geth: one of the two
 //! target members is killed (SIGKILL, by the pid in the network's
-//! state.json) a few seconds into a write round. The round's successes are
-//! what the surviving chain holds, failures are classed `unreachable`,
-//! reads go on through failover, the report is written, and the exit code
-//! follows the scenario's `max_fail_pct`.
+//! state.json) mid-round. In a write round, the round's successes are what
+//! the surviving chain holds (what the member took but never passed on is
+//! resubmitted), failures are classed `unreachable`, the next round's reads
+//! go on through failover and the report is written; the exit code follows
+//! the scenario's `max_fail_pct` (20: exit 0; the default 0 with the member
+//! dying during a read round: exit 1 naming that round).
 
 mod common;
 
@@ -22,26 +24,41 @@ hospitals:
     members: 2
 ";
 
-/// An `open` round of about 12 s (300 transactions at 25 TPS, bounded)
-/// and a `query` round; `{limit}` is the scenario's max_fail_pct line.
-fn scenario(limit: &str) -> String {
-    format!(
-        "\
-name: faults
+/// An `open` round of about 12 s (300 transactions at 25 TPS) during
+/// which a target member dies, then a `query` round; up to 20% may fail.
+const LENIENT: &str = "\
+name: lenient
 workers: 4
 target: members
-{limit}rounds:
+max_fail_pct: 20
+rounds:
   - label: open
     tx_number: 300
-    rate: {{ type: fixed-rate, tps: 25 }}
-    workload: {{ op: open, accounts: 300, initial_amount: 1000 }}
+    rate: { type: fixed-rate, tps: 25 }
+    workload: { op: open, accounts: 300, initial_amount: 1000 }
   - label: query
     tx_number: 100
-    rate: {{ type: fixed-rate, tps: 50 }}
-    workload: {{ op: query }}
-"
-    )
-}
+    rate: { type: fixed-rate, tps: 50 }
+    workload: { op: query }
+";
+
+/// A short `open` round, then a 12 s `query` round during which a target
+/// member dies: its workers' next reads fail whatever way the connection
+/// breaks, so the default max_fail_pct (0) fails the run.
+const STRICT: &str = "\
+name: strict
+workers: 4
+target: members
+rounds:
+  - label: open
+    tx_number: 100
+    rate: { type: fixed-rate, tps: 25 }
+    workload: { op: open, accounts: 100, initial_amount: 1000 }
+  - label: query
+    tx_duration: 12
+    rate: { type: fixed-rate, tps: 40 }
+    workload: { op: query }
+";
 
 fn hex_u64(v: &Value) -> u64 {
     u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
@@ -124,16 +141,18 @@ fn isolate(victim: &Value, others: &[Value]) -> bool {
     })
 }
 
-/// One bench run with the first target member killed 4 s after the first
-/// `open` transaction is in a block; with `isolate_first`, that member is
-/// cut off its peers 2 s before, so the transactions it takes meanwhile
-/// vanish with it (and must be resubmitted). Returns the run, its report,
-/// the `open` transactions the surviving member's chain holds from this
-/// run, and whether the member was isolated.
+/// One bench run of `scenario` with the first target member killed
+/// `kill_after` seconds after the first `open` transaction is in a block;
+/// with `isolate_first`, that member is cut off its peers 2 s before, so
+/// the transactions it takes meanwhile vanish with it (and must be
+/// resubmitted). Returns the run, its report, the `open` transactions the
+/// surviving member's chain holds from this run, and whether the member
+/// was isolated.
 fn run_with_kill(
     net: &TestNet,
-    limit: &str,
+    scenario: &str,
     name: &str,
+    kill_after: u64,
     isolate_first: bool,
 ) -> (common::Run, Value, u64, bool) {
     let status = net.status();
@@ -158,7 +177,7 @@ fn run_with_kill(
     let pid = net.state("bench-faults")["pids"][&victim].as_u64().unwrap();
     let start_head = head(&survivor);
 
-    std::fs::write(net.dir.path().join(format!("{name}.yaml")), scenario(limit)).unwrap();
+    std::fs::write(net.dir.path().join(format!("{name}.yaml")), scenario).unwrap();
     let json_path = net.dir.path().join(format!("{name}.json"));
     let killer = {
         let (survivor, simple) = (survivor.clone(), simple.clone());
@@ -169,11 +188,11 @@ fn run_with_kill(
             );
             let mut isolated = false;
             if isolate_first {
-                std::thread::sleep(Duration::from_secs(2));
+                std::thread::sleep(Duration::from_secs(kill_after - 2));
                 isolated = isolate(&victim_node, &others);
                 std::thread::sleep(Duration::from_secs(2));
             } else {
-                std::thread::sleep(Duration::from_secs(4));
+                std::thread::sleep(Duration::from_secs(kill_after));
             }
             // SIGKILL the geth of the network this test started, by its pid.
             let ok = std::process::Command::new("kill")
@@ -240,8 +259,7 @@ fn a_target_member_killed_mid_round() {
     // max_fail_pct above the expected ratio (a few refused sends of 300):
     // exit 0. The member is cut off its peers before it dies: what it took
     // meanwhile vanishes with it and is resubmitted once to the survivor.
-    let (run, report, on_chain, isolated) =
-        run_with_kill(&net, "max_fail_pct: 20\n", "lenient", true);
+    let (run, report, on_chain, isolated) = run_with_kill(&net, LENIENT, "lenient", 4, true);
     assert_eq!(
         run.code, 0,
         "stdout:\n{}\nstderr:\n{}",
@@ -257,27 +275,53 @@ fn a_target_member_killed_mid_round() {
     }
 
     // Bring the killed node back (the chain resumes), then the default
-    // max_fail_pct 0: the same fault fails the run, naming the round.
+    // max_fail_pct 0: the member dies during the query round, whose reads
+    // sent to it before its workers fail over fail the run, naming the round.
     net.ok(&["down"]);
     net.ok(&["up", "--quiet"]);
-    let (run, report, on_chain, _) = run_with_kill(&net, "", "strict", false);
-    assert_eq!(
-        run.code, 1,
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    let first = run
+    let (run, report, on_chain, _) = run_with_kill(&net, STRICT, "strict", 8, false);
+    let ctx = format!("stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 1, "{ctx}");
+    let line = run
         .stderr
         .lines()
         .find(|l| l.starts_with("error:"))
         .unwrap_or_default();
     assert!(
-        first.contains("round open:")
-            && first.contains("% of its transactions failed")
-            && first.contains("max_fail_pct 0"),
-        "{}",
-        run.stderr
+        line.contains("round query:")
+            && line.contains("% of its transactions failed")
+            && line.contains("max_fail_pct 0"),
+        "{ctx}"
     );
-    assert!(!first.contains("round query"), "{first}");
-    check_rounds(&run, &report, on_chain);
+    assert!(!line.contains("round open"), "{line}");
+    let rounds = report["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2, "{ctx}");
+    let (open, query) = (&rounds[0], &rounds[1]);
+    assert_eq!(
+        (open["succ"].as_u64(), open["fail"].as_u64()),
+        (Some(100), Some(0)),
+        "{open}"
+    );
+    assert_eq!(on_chain, 100, "{open}");
+    let (succ, fail) = (
+        query["succ"].as_u64().unwrap(),
+        query["fail"].as_u64().unwrap(),
+    );
+    eprintln!("query: {succ} succ, {fail} fail {}", query["failures"]);
+    assert!(fail >= 1, "{query}");
+    assert_eq!(
+        query["failures"]["unreachable"].as_u64(),
+        Some(fail),
+        "{query}"
+    );
+    assert_eq!(query["failures"]["reverted"], 0, "not reverted: {query}");
+    assert!(
+        succ >= 9 * (succ + fail) / 10,
+        "reads go on through failover: {query}"
+    );
+    let pct = query["fail_pct"].as_f64().unwrap();
+    assert!(
+        (pct - 100.0 * fail as f64 / (succ + fail) as f64).abs() < 1e-9,
+        "{query}"
+    );
 }
