@@ -324,4 +324,87 @@ fn a_target_member_killed_mid_round() {
         (pct - 100.0 * fail as f64 / (succ + fail) as f64).abs() < 1e-9,
         "{query}"
     );
+
+    // Ctrl-C after the first round: that round is on disk as soon as it
+    // ended, and the final report holds it and the interrupted one.
+    net.ok(&["down"]);
+    net.ok(&["up", "--quiet"]);
+    interrupted_run_keeps_its_rounds(&net);
+}
+
+/// A short `open` round, then a long `query` round that Ctrl-C cuts short.
+const LONG: &str = "\
+name: long
+workers: 2
+rounds:
+  - label: open
+    tx_number: 50
+    rate: { type: fixed-rate, tps: 25 }
+    workload: { op: open, accounts: 50, initial_amount: 1000 }
+  - label: query
+    tx_duration: 120
+    rate: { type: fixed-rate, tps: 10 }
+    workload: { op: query }
+";
+
+/// Runs [`LONG`], waits until the JSON report on disk holds the first
+/// round, sends the run SIGINT, and checks what is left.
+fn interrupted_run_keeps_its_rounds(net: &TestNet) {
+    std::fs::write(net.dir.path().join("long.yaml"), LONG).unwrap();
+    let json_path = net.dir.path().join("long.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_medchain"))
+        .current_dir(net.dir.path())
+        .env("MEDCHAIN_HOME", net.home())
+        .env("MEDCHAIN_RUNTIME", "process")
+        .args([
+            "bench",
+            "long.yaml",
+            "--json",
+            json_path.to_str().unwrap(),
+            "-q",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let on_disk: Value = loop {
+        assert!(Instant::now() < deadline, "no round on disk in time");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        if let Some(v) = std::fs::read_to_string(&json_path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        {
+            break v;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(on_disk["rounds"].as_array().unwrap().len(), 1, "{on_disk}");
+    assert_eq!(on_disk["rounds"][0]["succ"], 50, "{on_disk}");
+    assert_eq!(on_disk["partial"], true, "{on_disk}");
+    std::thread::sleep(Duration::from_secs(2));
+    // SIGINT the bench this test started (Ctrl-C), by its pid.
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "Ctrl-C took {:?}",
+        started.elapsed()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let last: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let rounds = last["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2, "{last}");
+    assert_eq!(rounds[0], on_disk["rounds"][0]);
+    assert!(rounds[1]["succ"].as_u64().unwrap() > 0, "{last}");
+    assert_eq!(last["partial"], true);
 }

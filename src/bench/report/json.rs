@@ -93,6 +93,7 @@ fn finite_copy(report: &BenchReport) -> BenchReport {
             &mut round.throughput_tps,
             &mut round.onchain_tps,
             &mut round.duration_s,
+            &mut round.fail_pct,
             &mut round.chain.txs_per_block,
             &mut round.chain.gas_used_avg,
             &mut round.chain.gas_utilization,
