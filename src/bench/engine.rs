@@ -3,6 +3,12 @@
 //! a pacer hands out indices on the rate controller's schedule; the
 //! observer measures what the chain did. Every loop is bounded by the
 //! round's count or duration and a drain deadline.
+//!
+//! A worker whose node stops answering moves to the next target
+//! ([`super::failover::Targets`]), reads its pending nonce there and
+//! resubmits once what vanished with the dead node's pool; a nonce the node
+//! disputes is read again, so no gap stalls a worker for the rest of the
+//! run.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

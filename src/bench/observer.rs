@@ -5,6 +5,10 @@
 //! arrival of the head that commits it. Receipts are read only afterwards,
 //! per block, to tell successes from reverts — never polled per transaction.
 //!
+//! When the subscribed node stops answering, the observer moves to another
+//! target and first reads by number the blocks it missed; a transaction
+//! counted failed because no node took it is a success if a block holds it.
+//!
 //! A reorg that replaces a block whose transactions were already committed
 //! is not undone (with `confirmations: 1` on Clique this can happen when an
 //! out-of-turn block loses); raise `confirmations` to exclude it.
