@@ -127,17 +127,15 @@ fn try_rpc(url: &str, method: &'static str, params: Value) -> Result<Value, Stri
 
 /// Cuts `victim` off its peers (both ways, `admin_removePeer` over HTTP),
 /// so what it takes from now on stays in its own pool. False when a node
-/// does not offer the admin API there.
+/// does not offer the admin API there (or has no HTTP endpoint).
 fn isolate(victim: &Value, others: &[Value]) -> bool {
     let url = victim["rpc"].as_str().unwrap();
     others.iter().all(|o| {
+        let Some(other) = o["rpc"].as_str().filter(|u| !u.is_empty()) else {
+            return false;
+        };
         try_rpc(url, "admin_removePeer", json!([o["enode"]])).is_ok()
-            && try_rpc(
-                o["rpc"].as_str().unwrap(),
-                "admin_removePeer",
-                json!([victim["enode"]]),
-            )
-            .is_ok()
+            && try_rpc(other, "admin_removePeer", json!([victim["enode"]])).is_ok()
     })
 }
 
@@ -241,8 +239,9 @@ fn check_rounds(run: &common::Run, report: &Value, on_chain: u64) {
     assert_eq!(succ, on_chain, "open: successes vs chain: {open}\n{ctx}");
     assert_eq!(succ + fail, 300, "every transaction counted once: {open}");
     assert!(succ >= 250, "most of the round survives the kill: {open}");
-    // The sends the dead node refused are unreachable, nothing else failed.
-    assert!(f["unreachable"].as_u64().unwrap() >= 1, "{open}");
+    // The sends the dead node refused are unreachable, nothing else failed
+    // (there may be none: a send that broke a pooled connection is
+    // resubmitted to the survivor and lands).
     assert_eq!(f["unreachable"].as_u64().unwrap(), fail, "{open}");
     assert_eq!(f["reverted"], 0, "{open}");
     let query = &rounds[1];
