@@ -369,9 +369,10 @@ pub(crate) fn endpoints(
     }];
     let nodes = state.map(|s| s.plan.nodes.as_slice()).unwrap_or_default();
     for t in targets.iter().filter(|t| *t != http) {
-        if let Some(n) = nodes.iter().find(|n| &n.rpc_url() == t) {
+        let node = nodes.iter().find(|n| n.rpc_url().as_ref() == Some(t));
+        if let Some(ws) = node.and_then(|n| n.ws_url()) {
             out.push(Endpoint {
-                ws: n.ws_url(),
+                ws,
                 http: t.clone(),
             });
         }
