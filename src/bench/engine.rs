@@ -3,22 +3,30 @@
 //! a pacer hands out indices on the rate controller's schedule; the
 //! observer measures what the chain did. Every loop is bounded by the
 //! round's count or duration and a drain deadline.
+//!
+//! A worker whose node stops answering moves to the next target
+//! ([`super::failover::Targets`]), reads its pending nonce there and
+//! resubmits once what vanished with the dead node's pool; a nonce the node
+//! disputes is read again, so no gap stalls a worker for the rest of the
+//! run.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{anyhow, Context};
 use serde_json::json;
 use tokio::sync::{mpsc, Notify};
 
+use super::failover::Targets;
 use super::fleet::{self, Fleet};
 use super::observer::Tracker;
 use super::rate::{Decision, Feedback, Pacer};
-use super::result::{summarize, RoundResult, RoundStats};
+use super::result::{summarize, Cause, RoundResult, RoundStats};
 use super::scenario::{Length, Round, Workload};
-use super::signer::{nonce_error, sign, TxSigner};
+use super::signer::{sign, TxSigner};
 use super::workload::{self, Env};
 use crate::contract::{confirm, signing_provider, MedicalRecords};
 use crate::rpc::Rpc;
@@ -27,6 +35,23 @@ use crate::rpc::Rpc;
 pub(crate) const WORKER_FUNDS_ETH: u64 = 10_000;
 /// Jobs each worker may hold ahead of their send time.
 const LOOKAHEAD: usize = 64;
+/// How long a draining round may commit nothing before its workers are
+/// rechecked.
+const STALLED: Duration = Duration::from_secs(3);
+/// Transactions each worker remembers after sending them, so that those
+/// that vanish with a dead node's pool can be resubmitted.
+const SENT_LOG: usize = 4096;
+
+/// A transaction a worker sent (or may have: the node went while it was
+/// being sent).
+#[derive(Debug, Clone)]
+struct Sent {
+    nonce: u64,
+    hash: B256,
+    raw: Vec<u8>,
+    /// Resubmitted once already.
+    resent: bool,
+}
 
 /// One sender.
 #[derive(Debug)]
@@ -39,8 +64,31 @@ pub struct Worker {
     pub nonce: u64,
     /// Next device sequence number (`add-record`).
     pub sequence: u64,
-    /// Endpoint it sends to.
-    pub rpc: Rpc,
+    /// The target (index in the run's targets) it sends to; it moves to
+    /// the next one when its node stops answering.
+    pub target: usize,
+    /// What it sent lately, oldest first (at most [`SENT_LOG`]).
+    sent: VecDeque<Sent>,
+}
+
+impl Worker {
+    /// The node took (or may have taken) `raw`, signed with the current
+    /// nonce: the nonce and sequence move on and it is remembered.
+    fn accepted(&mut self, hash: B256, raw: Vec<u8>, workload: &Workload) {
+        if self.sent.len() >= SENT_LOG {
+            self.sent.pop_front();
+        }
+        self.sent.push_back(Sent {
+            nonce: self.nonce,
+            hash,
+            raw,
+            resent: false,
+        });
+        self.nonce += 1;
+        if matches!(workload, Workload::AddRecord) {
+            self.sequence += 1;
+        }
+    }
 }
 
 /// Everything rounds share.
@@ -51,6 +99,8 @@ pub struct Engine {
     pub workers: Vec<Worker>,
     /// Shared with the observer.
     pub tracker: Arc<Tracker>,
+    /// The nodes workers send to.
+    pub targets: Arc<Targets>,
     /// What calls depend on.
     pub env: Env,
     /// Seconds a round may wait for its last transactions after sending.
@@ -122,7 +172,8 @@ pub(crate) async fn setup_workers(
             nonce: crate::rpc::parse_hex_u64(&nonce)?,
             sequence: 1,
             signer: signer.into(),
-            rpc,
+            target: index % targets.len(),
+            sent: VecDeque::new(),
         });
     }
     Ok(workers)
@@ -137,71 +188,160 @@ async fn send_time(at: Instant) -> bool {
     }
 }
 
-async fn worker_task(
-    mut w: Worker,
-    mut rx: mpsc::Receiver<(u64, Instant)>,
+/// What a round's worker tasks share.
+struct Shared {
     workload: Workload,
     env: Arc<Env>,
     chain_id: u64,
     tracker: Arc<Tracker>,
+    targets: Arc<Targets>,
+}
+
+async fn worker_task(
+    mut w: Worker,
+    mut rx: mpsc::Receiver<(u64, Instant)>,
+    sh: Arc<Shared>,
 ) -> Worker {
     while let Some((index, at)) = rx.recv().await {
-        let call = workload::call(&workload, index, w.index, &env, w.sequence);
+        let call = workload::call(&sh.workload, index, w.index, &sh.env, w.sequence);
         if call.read {
             if !send_time(at).await {
                 break;
             }
-            let start = Instant::now();
-            let r = w
-                .rpc
-                .call::<serde_json::Value>(
-                    "eth_call",
-                    json!([{"from": w.signer.address(), "to": call.to, "data": call.input, "gas": format!("{:#x}", call.gas)}, "latest"]),
-                )
-                .await;
-            tracker.read_done(start, r.is_ok());
+            read(&mut w, &call, &sh).await;
             continue;
         }
         // Signed before the send time: signing stays off the send path.
-        let Ok((hash, raw)) = sign(&w.signer, chain_id, w.nonce, &call) else {
+        let Ok((hash, raw)) = sign(&w.signer, sh.chain_id, w.nonce, &call) else {
             continue;
         };
         if !send_time(at).await {
             break;
         }
-        tracker.submit(hash, Instant::now());
-        match w
-            .rpc
-            .call::<String>(
-                "eth_sendRawTransaction",
-                json!([format!("0x{}", hex::encode(&raw))]),
-            )
-            .await
-        {
-            Ok(_) => {
-                w.nonce += 1;
-                if matches!(workload, Workload::AddRecord) {
-                    w.sequence += 1;
-                }
+        sh.tracker.submit(hash, Instant::now());
+        send(&mut w, hash, raw, &sh).await;
+    }
+    w
+}
+
+/// One read (eth_call), timed as a round trip; a node that does not
+/// answer fails it as unreachable and moves the worker to another target.
+async fn read(w: &mut Worker, call: &workload::Call, sh: &Shared) {
+    let start = Instant::now();
+    let r = sh
+        .targets
+        .call::<serde_json::Value>(
+            w.target,
+            "eth_call",
+            json!([{"from": w.signer.address(), "to": call.to, "data": call.input, "gas": format!("{:#x}", call.gas)}, "latest"]),
+        )
+        .await;
+    let failed = match &r {
+        Ok(_) => None,
+        Err(e) if e.cause == Cause::Unreachable => Some(Cause::Unreachable),
+        Err(e) if e.reverted() => Some(Cause::Reverted),
+        Err(_) => Some(Cause::Rejected),
+    };
+    sh.tracker.read_done(start, failed);
+    if failed == Some(Cause::Unreachable) {
+        failover(w, sh).await;
+    }
+}
+
+/// Submits a signed transaction. A node that does not answer: the
+/// transaction fails as unreachable if it cannot have reached the node,
+/// else it stays in flight (the chain may hold it; if it vanished it is
+/// resubmitted), and the worker moves to another target. A node's refusal
+/// fails it as rejected, and a nonce the node disputes is read again.
+async fn send(w: &mut Worker, hash: B256, raw: Vec<u8>, sh: &Shared) {
+    let r = sh
+        .targets
+        .call::<serde_json::Value>(
+            w.target,
+            "eth_sendRawTransaction",
+            json!([format!("0x{}", hex::encode(&raw))]),
+        )
+        .await;
+    match r {
+        Ok(_) => w.accepted(hash, raw, &sh.workload),
+        Err(e) if e.already_known() => w.accepted(hash, raw, &sh.workload),
+        Err(e) if e.cause == Cause::Unreachable => {
+            if e.delivered {
+                w.accepted(hash, raw, &sh.workload);
+            } else {
+                sh.tracker.fail(hash, Cause::Unreachable);
             }
-            Err(e) => {
-                tracker.reject(hash);
-                if nonce_error(&e) {
-                    if let Ok(n) = w
-                        .rpc
-                        .call::<String>(
-                            "eth_getTransactionCount",
-                            json!([w.signer.address(), "pending"]),
-                        )
-                        .await
-                    {
-                        w.nonce = crate::rpc::parse_hex_u64(&n).unwrap_or(w.nonce);
-                    }
-                }
+            failover(w, sh).await;
+        }
+        Err(e) => {
+            sh.tracker.fail(hash, Cause::Rejected);
+            if e.nonce_gap() {
+                resync(w, sh).await;
             }
         }
     }
-    w
+}
+
+/// Moves `w` to the next target (round-robin, skipping targets seen down)
+/// and resynchronises it there; tries each target at most once.
+async fn failover(w: &mut Worker, sh: &Shared) {
+    for _ in 0..sh.targets.len() {
+        w.target = sh.targets.next(w.target);
+        if resync(w, sh).await {
+            return;
+        }
+    }
+}
+
+/// The worker's pending nonce on its target (`None`: no answer).
+async fn pending_nonce(w: &Worker, sh: &Shared) -> Option<u64> {
+    let n: String = sh
+        .targets
+        .call(
+            w.target,
+            "eth_getTransactionCount",
+            json!([w.signer.address(), "pending"]),
+        )
+        .await
+        .ok()?;
+    crate::rpc::parse_hex_u64(&n).ok()
+}
+
+/// Resynchronises `w` with its target: every remembered transaction at or
+/// above the node's pending nonce vanished (it is neither in the chain nor
+/// in that node's pool) and is resubmitted once, same nonce and hash (a
+/// retry); one that vanished again fails as unreachable. The local nonce
+/// is then the node's, so no gap stalls the worker. False when the node
+/// does not answer.
+async fn resync(w: &mut Worker, sh: &Shared) -> bool {
+    let Some(n) = pending_nonce(w, sh).await else {
+        return false;
+    };
+    let target = w.target;
+    for s in w.sent.iter_mut().filter(|s| s.nonce >= n) {
+        if s.resent {
+            sh.tracker.fail(s.hash, Cause::Unreachable);
+            continue;
+        }
+        s.resent = true;
+        let raw = format!("0x{}", hex::encode(&s.raw));
+        match sh
+            .targets
+            .call::<serde_json::Value>(target, "eth_sendRawTransaction", json!([raw]))
+            .await
+        {
+            Ok(_) => sh.tracker.retry(s.hash),
+            Err(e) if e.already_known() => {}
+            Err(e) => sh.tracker.fail(s.hash, e.cause),
+        }
+    }
+    match pending_nonce(w, sh).await {
+        Some(n) => {
+            w.nonce = n;
+            true
+        }
+        None => false,
+    }
 }
 
 /// A round's bounds: its transaction count (none for a timed round) and
@@ -254,9 +394,10 @@ impl Engine {
                 .push(h.await.map_err(|e| anyhow!("worker task failed: {e}"))?);
         }
         self.workers.sort_by_key(|w| w.index);
+        self.recheck_workers(&round.workload, &env).await;
         let (total, _) = bounds(round.length);
         on_progress(index, total.unwrap_or(index));
-        let stats = self.drain_and_end().await;
+        let stats = self.drain_and_end(Some((&round.workload, &env))).await;
         workload::after_round(&round.workload, index, &mut self.env);
         Ok(summarize(round, &stats, pacer.knee()))
     }
@@ -271,19 +412,43 @@ impl Engine {
     ) -> (Vec<Jobs>, Vec<tokio::task::JoinHandle<Worker>>) {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
+        let shared = Arc::new(self.shared(workload, env));
         for w in self.workers.drain(..) {
             let (tx, rx) = mpsc::channel(LOOKAHEAD);
             senders.push(tx);
-            handles.push(tokio::spawn(worker_task(
-                w,
-                rx,
-                workload.clone(),
-                env.clone(),
-                self.chain_id,
-                self.tracker.clone(),
-            )));
+            handles.push(tokio::spawn(worker_task(w, rx, shared.clone())));
         }
         (senders, handles)
+    }
+
+    fn shared(&self, workload: &Workload, env: &Arc<Env>) -> Shared {
+        Shared {
+            workload: workload.clone(),
+            env: env.clone(),
+            chain_id: self.chain_id,
+            tracker: self.tracker.clone(),
+            targets: self.targets.clone(),
+        }
+    }
+
+    /// After the last send: a worker whose node stopped answering since
+    /// (or left a nonce gap there) fails over or resynchronises, so what
+    /// vanished with a dead pool is resubmitted while the round drains.
+    async fn recheck_workers(&mut self, workload: &Workload, env: &Arc<Env>) {
+        let sh = self.shared(workload, env);
+        let checks = self.workers.iter_mut().map(|w| {
+            let sh = &sh;
+            async move {
+                match pending_nonce(w, sh).await {
+                    None => failover(w, sh).await,
+                    Some(n) if n < w.nonce => {
+                        resync(w, sh).await;
+                    }
+                    Some(_) => {}
+                }
+            }
+        });
+        futures::future::join_all(checks).await;
     }
 
     /// Hands out transaction indices, each with its send time, to the
@@ -383,20 +548,30 @@ impl Engine {
             on_progress,
         )
         .await?;
-        let stats = self.drain_and_end().await;
+        let stats = self.drain_and_end(None).await;
         let mut r = summarize(round, &stats, None);
         r.fleet = Some(figures);
         Ok(r)
     }
 
     /// Waits (bounded by the drain deadline) for everything sent to be
-    /// committed, then ends the round's figures.
-    async fn drain_and_end(&mut self) -> RoundStats {
+    /// committed, then ends the round's figures. With the round's workers
+    /// (`recheck`), nothing committed for [`STALLED`] rechecks them, so a
+    /// node that died while the round drained has what vanished with it
+    /// resubmitted.
+    async fn drain_and_end(&mut self, recheck: Option<(&Workload, &Arc<Env>)>) -> RoundStats {
         let deadline = Instant::now() + self.drain;
+        let mut last = (u64::MAX, Instant::now());
         while Instant::now() < deadline {
             let (_, _, in_flight) = self.tracker.counts();
             if in_flight == 0 || self.cancelled.load(std::sync::atomic::Ordering::Relaxed) {
                 break;
+            }
+            if in_flight != last.0 {
+                last = (in_flight, Instant::now());
+            } else if let Some((workload, env)) = recheck.filter(|_| last.1.elapsed() >= STALLED) {
+                self.recheck_workers(workload, env).await;
+                last.1 = Instant::now();
             }
             let _ = tokio::time::timeout(
                 Duration::from_millis(200),

@@ -32,7 +32,7 @@ use tokio::sync::{watch, Notify};
 
 use super::fresh_http::{CallError, FreshHttp};
 use super::observer::Tracker;
-use super::result::FleetFigures;
+use super::result::{Cause, FleetFigures};
 use super::scenario::Length;
 use super::signer::{nonce_error, sign, sign_value, TxSigner};
 use super::tracking::unix_ms;
@@ -500,23 +500,23 @@ async fn device_task(
         };
         sh.ctx.tracker.submit(hash, Instant::now());
         sh.sent.fetch_add(1, Ordering::Relaxed);
-        let accepted = send_reading(&mut d, &raw, &sh).await;
-        if accepted {
-            d.nonce += 1;
-            d.sequence += 1;
-        } else {
-            sh.ctx.tracker.reject(hash);
+        match send_reading(&mut d, &raw, &sh).await {
+            Ok(()) => {
+                d.nonce += 1;
+                d.sequence += 1;
+            }
+            Err(cause) => sh.ctx.tracker.fail(hash, cause),
         }
         returned = Some(Instant::now());
     }
     (d, clock)
 }
 
-/// Sends a signed reading over a new connection and tells whether the node
-/// took it. On a nonce error the device resyncs its nonce from the node;
-/// when no answer came, the node took it if the device's pending nonce
-/// moved past it.
-async fn send_reading(d: &mut FleetDevice, raw: &[u8], sh: &Shared) -> bool {
+/// Sends a signed reading over a new connection; `Ok` when the node took
+/// it, else why not (the node refused it, or did not answer). On a nonce
+/// error the device resyncs its nonce from the node; when no answer came,
+/// the node took it if the device's pending nonce moved past it.
+async fn send_reading(d: &mut FleetDevice, raw: &[u8], sh: &Shared) -> Result<(), Cause> {
     let address = d.signer.address();
     let sent = sh
         .http
@@ -527,19 +527,21 @@ async fn send_reading(d: &mut FleetDevice, raw: &[u8], sh: &Shared) -> bool {
         )
         .await;
     match sent {
-        Ok(_) => true,
+        Ok(_) => Ok(()),
         Err(CallError::Node(m)) => {
             if nonce_error(&anyhow!(m)) {
                 if let Some(n) = pending_nonce(&sh.http, &d.url, address).await {
                     d.nonce = n;
                 }
             }
-            false
+            Err(Cause::Rejected)
         }
         // No answer: the node took it if our pending nonce moved past it.
         Err(CallError::Transport(_)) => pending_nonce(&sh.http, &d.url, address)
             .await
-            .is_some_and(|n| n > d.nonce),
+            .is_some_and(|n| n > d.nonce)
+            .then_some(())
+            .ok_or(Cause::Unreachable),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod baseline;
 pub mod endpoint;
 pub mod engine;
+pub mod failover;
 pub mod fleet;
 pub mod fresh_http;
 pub mod observer;

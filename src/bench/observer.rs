@@ -5,6 +5,10 @@
 //! arrival of the head that commits it. Receipts are read only afterwards,
 //! per block, to tell successes from reverts — never polled per transaction.
 //!
+//! When the subscribed node stops answering, the observer moves to another
+//! target and first reads by number the blocks it missed; a transaction
+//! counted failed because no node took it is a success if a block holds it.
+//!
 //! A reorg that replaces a block whose transactions were already committed
 //! is not undone (with `confirmations: 1` on Clique this can happen when an
 //! out-of-turn block loses); raise `confirmations` to exclude it.
@@ -19,12 +23,16 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
-use super::result::{BlockInfo, RoundStats};
+use super::result::{BlockInfo, Cause, RoundStats};
 use super::tracking::{find_tracked, unix_ms, DeviceLedger, Observation, TrackedTx};
 use crate::rpc::{parse_hex_u64, Rpc};
 
 struct Inner {
     pending: HashMap<B256, Instant>,
+    /// This round's transactions counted as failed because no node took
+    /// them (submission time and cause): found in a block after all, they
+    /// are successes instead.
+    failed: HashMap<B256, (Instant, Cause)>,
     included: BTreeMap<u64, Vec<(B256, Instant)>>,
     stats: RoundStats,
     /// Deep enough to commit, waiting for their receipts' status.
@@ -60,6 +68,7 @@ impl Tracker {
         Arc::new(Self {
             inner: Mutex::new(Inner {
                 pending: HashMap::new(),
+                failed: HashMap::new(),
                 included: BTreeMap::new(),
                 stats: RoundStats::new(Instant::now()),
                 committing: 0,
@@ -84,6 +93,7 @@ impl Tracker {
     pub(crate) fn begin_round(&self, start: Instant) {
         let mut g = self.lock();
         g.pending.clear();
+        g.failed.clear();
         g.included.clear();
         g.recent.clear();
         g.stats = RoundStats::new(start);
@@ -119,6 +129,7 @@ impl Tracker {
         g.stats.failures.timed_out += left;
         g.committing = 0;
         g.pending.clear();
+        g.failed.clear();
         g.included.clear();
         std::mem::replace(&mut g.stats, RoundStats::new(Instant::now()))
     }
@@ -131,24 +142,37 @@ impl Tracker {
         g.stats.submitted(at);
     }
 
-    /// The node refused a submitted transaction.
-    pub(crate) fn reject(&self, hash: B256) {
+    /// A submitted transaction failed for `cause` (no node took it). Should
+    /// a block hold it after all, it counts as a success instead; a hash
+    /// not in flight (already counted) is ignored.
+    pub(crate) fn fail(&self, hash: B256, cause: Cause) {
         let mut g = self.lock();
-        g.pending.remove(&hash);
-        g.stats.failures.rejected += 1;
+        let Some(at) = g.pending.remove(&hash) else {
+            return;
+        };
+        *g.stats.failures.of(cause) += 1;
+        g.failed.insert(hash, (at, cause));
         drop(g);
         self.completed.notify_waiters();
     }
 
-    /// A read finished (started at `start`).
-    pub(crate) fn read_done(&self, start: Instant, ok: bool) {
+    /// A transaction that vanished with a dead node's pool was resubmitted
+    /// to a live one; counted when it is this round's and still in flight.
+    pub(crate) fn retry(&self, hash: B256) {
+        let mut g = self.lock();
+        if g.pending.contains_key(&hash) {
+            g.stats.retries += 1;
+        }
+    }
+
+    /// A read finished (started at `start`), or failed for a cause.
+    pub(crate) fn read_done(&self, start: Instant, failed: Option<Cause>) {
         let now = Instant::now();
         let mut g = self.lock();
         g.stats.submitted(start);
-        if ok {
-            g.stats.success(now - start, now);
-        } else {
-            g.stats.failures.reverted += 1;
+        match failed {
+            None => g.stats.success(now - start, now),
+            Some(cause) => *g.stats.failures.of(cause) += 1,
         }
     }
 
@@ -158,7 +182,8 @@ impl Tracker {
         let in_flight = g.pending.len() as u64
             + g.included.values().map(|v| v.len() as u64).sum::<u64>()
             + g.committing;
-        let done = g.stats.succ + g.stats.failures.reverted + g.stats.failures.rejected;
+        let f = &g.stats.failures;
+        let done = g.stats.succ + f.reverted + f.rejected + f.unreachable;
         (g.stats.sent, done, in_flight)
     }
 
@@ -192,6 +217,12 @@ impl Tracker {
         let mut again = 0u64;
         for h in &hashes {
             if let Some(at) = g.pending.remove(h) {
+                ours.push((*h, at));
+                g.recent.insert(*h, number);
+            } else if let Some((at, cause)) = g.failed.remove(h) {
+                // Counted failed, but the chain holds it: a success after all.
+                let n = g.stats.failures.of(cause);
+                *n = n.saturating_sub(1);
                 ours.push((*h, at));
                 g.recent.insert(*h, number);
             } else if g.recent.contains_key(h) {
@@ -313,16 +344,97 @@ async fn statuses(rpc: &Rpc, number: u64, txs: &[B256]) -> HashMap<B256, bool> {
     out
 }
 
+/// Where the observer can follow the chain: a node's WebSocket (newHeads)
+/// and HTTP (blocks, receipts) endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// WebSocket URL.
+    pub ws: String,
+    /// HTTP URL.
+    pub http: String,
+}
+
+/// Where the observer follows the chain: `ws`/`http` (the first target's)
+/// first, then each other target of a medchain network (`state`), in the
+/// targets' order.
+pub(crate) fn endpoints(
+    state: Option<&crate::state::State>,
+    targets: &[String],
+    ws: &str,
+    http: &str,
+) -> Vec<Endpoint> {
+    let mut out = vec![Endpoint {
+        ws: ws.to_string(),
+        http: http.to_string(),
+    }];
+    let nodes = state.map(|s| s.plan.nodes.as_slice()).unwrap_or_default();
+    for t in targets.iter().filter(|t| *t != http) {
+        let node = nodes.iter().find(|n| n.rpc_url().as_ref() == Some(t));
+        if let Some(ws) = node.and_then(|n| n.ws_url()) {
+            out.push(Endpoint {
+                ws,
+                http: t.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// How long the observer waits for a head before it asks the node over
+/// HTTP whether it is still there.
+const QUIET: std::time::Duration = std::time::Duration::from_secs(2);
+/// Most blocks read by number when the observer comes back after missing
+/// some (a failover, or heads folded together).
+const MAX_CATCH_UP: u64 = 10_000;
+/// Failed subscriptions in a row, over all endpoints, before the observer
+/// gives up (each endpoint tried this many times).
+const ATTEMPTS_PER_ENDPOINT: usize = 3;
+
 /// Runs the observer until `stop` is notified: subscribes to new heads on
-/// `ws`, reads blocks over `http`.
+/// the first endpoint and reads blocks over its HTTP; when that node stops
+/// answering, moves to the next endpoint (round-robin) and first reads by
+/// number every block it missed, so inclusions no surviving subscription
+/// announced are still counted. Fails only when no endpoint answers.
 pub async fn run(
     tracker: Arc<Tracker>,
-    ws: String,
-    http: String,
+    endpoints: Vec<Endpoint>,
     stop: Arc<Notify>,
 ) -> anyhow::Result<()> {
-    let limit = crate::rpc_timeout::call_timeout();
+    anyhow::ensure!(!endpoints.is_empty(), "the observer needs an endpoint");
+    let mut last: Option<u64> = None;
+    let mut i = 0;
+    let mut failed = 0;
+    loop {
+        let ep = &endpoints[i % endpoints.len()];
+        let before = last;
+        let e = match follow(&tracker, ep, &mut last, &stop).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        failed = if last != before { 1 } else { failed + 1 };
+        if failed >= ATTEMPTS_PER_ENDPOINT * endpoints.len() {
+            return Err(e);
+        }
+        i += 1;
+        tokio::select! {
+            _ = stop.notified() => return Ok(()),
+            _ = tokio::time::sleep(std::time::Duration::from_millis(300)) => {}
+        }
+    }
+}
+
+/// Follows the chain on one endpoint until `stop` (Ok) or until the node
+/// stops answering (Err). `last` is the last block handled, by whichever
+/// endpoint: blocks after it are read first.
+async fn follow(
+    tracker: &Arc<Tracker>,
+    ep: &Endpoint,
+    last: &mut Option<u64>,
+    stop: &Notify,
+) -> anyhow::Result<()> {
+    let ws = &ep.ws;
     let connect = ProviderBuilder::new().connect_ws(WsConnect::new(ws.clone()));
+    let limit = crate::rpc_timeout::call_timeout().min(std::time::Duration::from_secs(5));
     let provider = tokio::time::timeout(limit, connect)
         .await
         .map_err(|_| {
@@ -330,51 +442,77 @@ pub async fn run(
         })?
         .map_err(|e| anyhow::anyhow!("subscribing to new heads on {ws}: {e}"))?;
     let mut heads = provider.subscribe_blocks().await?.into_stream();
-    let rpc = Rpc::new(&http)?;
-    let mut last: Option<u64> = None;
+    let rpc = Rpc::new(&ep.http)?;
+    if last.is_some() {
+        // Back after a failover: what the chain did meanwhile.
+        let head: String = rpc.call("eth_blockNumber", json!([])).await?;
+        catch_up(tracker, &rpc, last, parse_hex_u64(&head)?).await?;
+    }
     loop {
-        let header = tokio::select! {
+        let announced = tokio::select! {
             _ = stop.notified() => return Ok(()),
+            _ = tokio::time::sleep(QUIET) => None,
             h = heads.next() => match h {
-                Some(h) => h,
+                Some(h) => Some(h.number),
                 None => anyhow::bail!("the new-heads subscription on {ws} ended"),
             },
         };
-        let arrived = Instant::now();
-        let observed_ms = unix_ms();
-        let number = header.number;
-        let full = tracker.tracking();
-        // Catch up on heads the subscription folded together.
-        let from = match last {
-            Some(l) if number > l + 1 && number - l <= 64 => l + 1,
-            _ => number,
+        let number = match announced {
+            Some(n) => n,
+            // No head for a while: a dead node's subscription may just stay
+            // silent, so ask over HTTP (an error fails over), and read what
+            // the subscription missed.
+            None => {
+                let head: String = rpc.call("eth_blockNumber", json!([])).await?;
+                let n = parse_hex_u64(&head)?;
+                if last.is_some_and(|l| n <= l) {
+                    continue;
+                }
+                n
+            }
         };
-        for n in from..=number {
-            let block: Value = match rpc
-                .call("eth_getBlockByNumber", json!([format!("{n:#x}"), full]))
-                .await
-            {
-                Ok(b) => b,
-                Err(_) => continue,
-            };
-            if block.is_null() {
-                continue;
-            }
-            for (bn, txs) in tracker.on_block(&block) {
-                let hashes: Vec<B256> = txs.iter().map(|(h, _)| *h).collect();
-                let st = statuses(&rpc, bn, &hashes).await;
-                tracker.commit(txs, &st, arrived);
-            }
-            let seen = tracker.take_tracked();
-            if !seen.is_empty() {
-                let hashes: Vec<B256> = seen.iter().map(|t| t.hash).collect();
-                let st = statuses(&rpc, n, &hashes).await;
-                tracker.record_tracked(&seen, &st, observed_ms);
-            }
-        }
-        last = Some(number);
+        catch_up(tracker, &rpc, last, number).await?;
         tracker.new_head.notify_waiters();
     }
+}
+
+/// Handles the blocks after `last` up to `number` (only `number` when
+/// `last` is unknown, or more than [`MAX_CATCH_UP`] behind); fails when the
+/// node does not answer.
+async fn catch_up(
+    tracker: &Tracker,
+    rpc: &Rpc,
+    last: &mut Option<u64>,
+    number: u64,
+) -> anyhow::Result<()> {
+    let arrived = Instant::now();
+    let observed_ms = unix_ms();
+    let full = tracker.tracking();
+    let from = match *last {
+        Some(l) if number > l && number - l <= MAX_CATCH_UP => l + 1,
+        _ => number,
+    };
+    for n in from..=number {
+        let block: Value = rpc
+            .call("eth_getBlockByNumber", json!([format!("{n:#x}"), full]))
+            .await?;
+        if block.is_null() {
+            continue;
+        }
+        for (bn, txs) in tracker.on_block(&block) {
+            let hashes: Vec<B256> = txs.iter().map(|(h, _)| *h).collect();
+            let st = statuses(rpc, bn, &hashes).await;
+            tracker.commit(txs, &st, arrived);
+        }
+        let seen = tracker.take_tracked();
+        if !seen.is_empty() {
+            let hashes: Vec<B256> = seen.iter().map(|t| t.hash).collect();
+            let st = statuses(rpc, n, &hashes).await;
+            tracker.record_tracked(&seen, &st, observed_ms);
+        }
+        *last = Some(n.max(last.unwrap_or(0)));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -462,6 +600,54 @@ mod tests {
     }
 
     #[test]
+    fn what_the_chain_holds_is_a_success_whatever_was_counted_before() {
+        let t = Tracker::new(1);
+        let now = Instant::now();
+        t.begin_round(now);
+        let (a, b, c) = (
+            B256::repeat_byte(1),
+            B256::repeat_byte(2),
+            B256::repeat_byte(3),
+        );
+        for h in [a, b, c] {
+            t.submit(h, now);
+        }
+        // a: its node died before it answered, yet it had propagated.
+        t.fail(a, Cause::Unreachable);
+        t.fail(a, Cause::Unreachable);
+        // b: vanished with the dead pool, resubmitted once (twice is one retry).
+        t.retry(b);
+        // c: refused by a dead node, never on chain.
+        t.fail(c, Cause::Unreachable);
+        assert_eq!(t.counts(), (3, 2, 1));
+        let ready = t.on_block(&block(4, &[a, b]));
+        t.commit(
+            ready.into_iter().flat_map(|(_, v)| v).collect(),
+            &HashMap::new(),
+            now,
+        );
+        t.retry(b);
+        let s = t.end_round();
+        assert_eq!((s.succ, s.retries, s.sent), (2, 1, 3));
+        assert_eq!(s.failures.unreachable, 1);
+        assert_eq!(s.failures.total(), 1);
+        assert_eq!(s.blocks[0].ours, 2);
+    }
+
+    #[test]
+    fn failed_reads_keep_their_cause() {
+        let t = Tracker::new(1);
+        let now = Instant::now();
+        t.begin_round(now);
+        t.read_done(now, None);
+        t.read_done(now, Some(Cause::Unreachable));
+        t.read_done(now, Some(Cause::Reverted));
+        let s = t.end_round();
+        assert_eq!(s.succ, 1);
+        assert_eq!((s.failures.unreachable, s.failures.reverted), (1, 1));
+    }
+
+    #[test]
     fn reverts_rejects_and_leftovers_are_classified() {
         let t = Tracker::new(1);
         let now = Instant::now();
@@ -474,7 +660,7 @@ mod tests {
         for h in [a, b, c] {
             t.submit(h, now);
         }
-        t.reject(b);
+        t.fail(b, Cause::Rejected);
         let ready = t.on_block(&block(1, &[a]));
         let status = HashMap::from([(a, false)]);
         t.commit(
@@ -489,7 +675,8 @@ mod tests {
             Failures {
                 rejected: 1,
                 reverted: 1,
-                timed_out: 1
+                timed_out: 1,
+                unreachable: 0,
             }
         );
         assert_eq!(s.sent, 3);

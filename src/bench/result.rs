@@ -22,12 +22,49 @@ pub(crate) const SCHEMA: u32 = 1;
 /// Why transactions failed, by class.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Failures {
-    /// Refused at submission (RPC error, nonce, pool full, …).
+    /// Refused at submission: the node answered with a JSON-RPC error
+    /// (nonce, pool full, …).
     pub rejected: u64,
     /// Mined with status 0, or a read that reverted.
     pub reverted: u64,
     /// Not mined before the round's deadline.
     pub timed_out: u64,
+    /// The node did not answer (connection refused or reset, no answer in
+    /// time, node gone), and the transaction is not on chain: its send
+    /// never reached a node, or it vanished with a dead node's pool and its
+    /// one resubmission failed too.
+    #[serde(default)]
+    pub unreachable: u64,
+}
+
+/// The class of one failure (see [`Failures`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// The node did not answer.
+    Unreachable,
+    /// The node answered with a JSON-RPC error.
+    Rejected,
+    /// Status 0, or a read that reverted.
+    Reverted,
+    /// Sent, not mined before the round's deadline.
+    TimedOut,
+}
+
+impl Failures {
+    /// All failures.
+    pub fn total(&self) -> u64 {
+        self.rejected + self.reverted + self.timed_out + self.unreachable
+    }
+
+    /// The counter of `cause`.
+    pub fn of(&mut self, cause: Cause) -> &mut u64 {
+        match cause {
+            Cause::Unreachable => &mut self.unreachable,
+            Cause::Rejected => &mut self.rejected,
+            Cause::Reverted => &mut self.reverted,
+            Cause::TimedOut => &mut self.timed_out,
+        }
+    }
 }
 
 /// What the chain itself did during a round.
@@ -111,6 +148,15 @@ pub struct RoundResult {
     pub duration_s: f64,
     /// Failure classes.
     pub failures: Failures,
+    /// Transactions that vanished with a dead node's pool and were
+    /// resubmitted (once, same nonce and hash) to a live target; each
+    /// counts once, as a success or a failure, whatever node saw it.
+    #[serde(default)]
+    pub retries: u64,
+    /// Failed ÷ (succeeded + failed), percent (0 when nothing ran): what
+    /// the scenario's `max_fail_pct` bounds.
+    #[serde(default)]
+    pub fail_pct: f64,
     /// On-chain figures.
     pub chain: ChainFigures,
     /// `maximum-rate`: the send rate after which throughput stopped rising.
@@ -286,6 +332,8 @@ pub struct RoundStats {
     pub succ: u64,
     /// Failures by class.
     pub failures: Failures,
+    /// Resubmissions of vanished transactions.
+    pub retries: u64,
     /// Submitted.
     pub sent: u64,
     /// First submission.
@@ -314,6 +362,7 @@ impl RoundStats {
             hist: Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"),
             succ: 0,
             failures: Failures::default(),
+            retries: 0,
             sent: 0,
             first_submit: None,
             last_submit: None,
@@ -379,7 +428,7 @@ fn span_s(a: Option<Instant>, b: Option<Instant>) -> f64 {
 
 /// Turns a round's raw figures into its report row.
 pub(crate) fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> RoundResult {
-    let fail = s.failures.rejected + s.failures.reverted + s.failures.timed_out;
+    let fail = s.failures.total();
     let send_span = span_s(s.first_submit, s.last_submit);
     let span = span_s(s.first_submit, s.last_commit);
     let lat = |q: f64| {
@@ -430,6 +479,8 @@ pub(crate) fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> Rou
             - s.start)
             .as_secs_f64(),
         failures: s.failures.clone(),
+        retries: s.retries,
+        fail_pct: fail_pct(s.succ, fail),
         chain,
         knee_tps: knee,
         timeline: s.time_points(),
@@ -437,6 +488,37 @@ pub(crate) fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> Rou
         fleet: None,
         tracked_devices: s.tracked.clone(),
     }
+}
+
+/// Failed ÷ (succeeded + failed), percent; 0 when nothing ran.
+pub(crate) fn fail_pct(succ: u64, fail: u64) -> f64 {
+    if succ + fail == 0 {
+        0.0
+    } else {
+        100.0 * fail as f64 / (succ + fail) as f64
+    }
+}
+
+/// One line per round whose failure ratio exceeds its `max_fail_pct`
+/// (rounds matched by label; a round the scenario does not list is not
+/// checked).
+pub fn fail_breaches(report: &BenchReport, rounds: &[Round]) -> Vec<String> {
+    report
+        .rounds
+        .iter()
+        .filter_map(|r| {
+            let limit = rounds.iter().find(|x| x.label == r.label)?.max_fail_pct;
+            let pct = fail_pct(r.succ, r.fail);
+            (pct > limit).then(|| {
+                format!(
+                    "round {}: {pct:.2}% of its transactions failed ({} of {}), above max_fail_pct {limit}",
+                    r.label,
+                    r.fail,
+                    r.succ + r.fail
+                )
+            })
+        })
+        .collect()
 }
 
 /// The blocks a round's chain figures cover. A read round puts nothing on
@@ -539,6 +621,7 @@ mod tests {
             rate: Rate::FixedRate { tps: 50.0 },
             workload,
             track_devices: Vec::new(),
+            max_fail_pct: 0.0,
         }
     }
 
@@ -574,6 +657,7 @@ mod tests {
             rejected: 1,
             reverted: 2,
             timed_out: 3,
+            unreachable: 4,
         };
         s.start_head = 10;
         s.blocks = vec![
@@ -603,7 +687,8 @@ mod tests {
             Some(42.0),
         );
         assert_eq!((r.label.as_str(), r.op.as_str()), ("r1", "transfer"));
-        assert_eq!((r.succ, r.fail), (100, 6));
+        assert_eq!((r.succ, r.fail), (100, 10));
+        close(r.fail_pct, 100.0 * 10.0 / 110.0, "fail pct");
         // 100 gaps over the 2 s from first to last send.
         close(r.send_rate_tps, 50.0, "send rate");
         // 100 successes over the 4.5 s from first send to last commit.
@@ -617,7 +702,43 @@ mod tests {
         close(r.p99_latency_s, 0.990, "p99");
         assert_eq!(r.knee_tps, Some(42.0));
         assert_eq!(r.failures.timed_out, 3);
+        assert_eq!(r.failures.unreachable, 4);
         assert_eq!(r.fleet, None);
+    }
+
+    #[test]
+    fn rounds_above_their_max_fail_pct_are_named() {
+        let report = |fails: &[(u64, u64)]| BenchReport {
+            rounds: fails
+                .iter()
+                .enumerate()
+                .map(|(i, (succ, fail))| RoundResult {
+                    label: format!("r{i}"),
+                    succ: *succ,
+                    fail: *fail,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let mut rounds = vec![
+            round(Workload::Query),
+            round(Workload::Transfer { amount: 1 }),
+        ];
+        rounds[0].label = "r0".into();
+        rounds[1].label = "r1".into();
+        rounds[1].max_fail_pct = 5.0;
+        // r0: 0 allowed, none failed; r1: 5% allowed, 5% failed.
+        assert!(fail_breaches(&report(&[(10, 0), (95, 5)]), &rounds).is_empty());
+        assert!(fail_breaches(&report(&[(0, 0), (0, 0)]), &rounds).is_empty());
+        let lines = fail_breaches(&report(&[(99, 1), (94, 6)]), &rounds);
+        assert_eq!(
+            lines,
+            [
+                "round r0: 1.00% of its transactions failed (1 of 100), above max_fail_pct 0",
+                "round r1: 6.00% of its transactions failed (6 of 100), above max_fail_pct 5"
+            ]
+        );
     }
 
     #[test]

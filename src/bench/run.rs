@@ -18,10 +18,12 @@ use tokio::sync::Notify;
 use super::baseline::{self, Comparison};
 use super::endpoint;
 use super::engine::{setup_workers, Engine, Worker};
+use super::failover::Targets;
 use super::fleet::{self, Fleet};
 use super::observer::{self, Tracker};
+use super::report::Progress;
 use super::resources::{self, SampledProcesses};
-use super::result::{BenchReport, ResourceUsage, RoundResult, SCHEMA};
+use super::result::{self, BenchReport, ResourceUsage, RoundResult, SCHEMA};
 use super::scenario::{self, ContractKind, Round, Scenario, Target};
 use super::workload::Env;
 use crate::contract::{self, Which, MEDICAL_KEY, SIMPLE_KEY};
@@ -77,6 +79,8 @@ pub struct BenchOutcome {
     pub report: BenchReport,
     /// The baseline comparison, when asked for.
     pub comparison: Option<Comparison>,
+    /// One line per round whose failure ratio exceeds its `max_fail_pct`.
+    pub fail_breaches: Vec<String>,
 }
 
 /// Where load goes and what it runs against.
@@ -136,7 +140,12 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
     }
     let report = result?;
     let comparison = baseline.map(|b| baseline::compare(&report, &b, opts.max_regression));
-    Ok(BenchOutcome { report, comparison })
+    let fail_breaches = result::fail_breaches(&report, &scenario.rounds);
+    Ok(BenchOutcome {
+        report,
+        comparison,
+        fail_breaches,
+    })
 }
 
 /// A medchain network: the running one, or one brought up for this run;
@@ -291,25 +300,29 @@ async fn drive(
 
     let tracker = Tracker::new(scenario.confirmations);
     let stop = Arc::new(Notify::new());
-    let observer = tokio::spawn(observer::run(
-        tracker.clone(),
-        setup.ws.clone(),
-        setup.observer_http.clone(),
-        stop.clone(),
-    ));
+    let endpoints = observer::endpoints(
+        setup.state.as_ref(),
+        &setup.targets,
+        &setup.ws,
+        &setup.observer_http,
+    );
+    let observer = tokio::spawn(observer::run(tracker.clone(), endpoints, stop.clone()));
     let monitors = Monitors::start(setup).await;
     let interrupt = Interrupt::install();
     let mut engine = Engine {
         chain_id: setup.chain_id,
         workers,
         tracker: tracker.clone(),
+        targets: Arc::new(Targets::new(&setup.targets)?),
         env,
         drain: setup.drain,
         cancel: interrupt.cancel.clone(),
         cancelled: interrupt.cancelled.clone(),
         fleets,
     };
-    let (rounds, failure) = run_rounds(opts, scenario, &mut engine, &observer, &say).await;
+    let mut progress = Progress::new(opts.json.as_deref(), header(scenario, setup));
+    let (rounds, failure) =
+        run_rounds(opts, scenario, &mut engine, &observer, &mut progress, &say).await;
     stop.notify_waiters();
     let partial = interrupt.finish();
     observer.abort();
@@ -322,6 +335,18 @@ async fn drive(
         None => None,
     };
     Ok(BenchReport {
+        rounds,
+        resources: nodes,
+        driver,
+        partial: partial || failure.is_some(),
+        failure,
+        ..header(scenario, setup)
+    })
+}
+
+/// The report's run-wide fields, without rounds or figures.
+fn header(scenario: &Scenario, setup: &Setup) -> BenchReport {
+    BenchReport {
         schema: SCHEMA,
         network: setup.network.clone(),
         scenario: scenario.name.clone(),
@@ -331,12 +356,8 @@ async fn drive(
             .as_ref()
             .map(|s| s.kind().to_string())
             .unwrap_or_default(),
-        rounds,
-        resources: nodes,
-        driver,
-        partial: partial || failure.is_some(),
-        failure,
-    })
+        ..Default::default()
+    }
 }
 
 /// The run's worker keys (derived from the network's key source and a per-run
@@ -415,12 +436,14 @@ async fn prepare_fleets(
 }
 
 /// Runs the rounds in order until one fails, Ctrl-C, or the observer
-/// stops; returns the rounds that completed and the failure, if any.
+/// stops; returns the rounds that completed and the failure, if any. Each
+/// round's result goes to the JSON report (`progress`) as soon as it ends.
 async fn run_rounds(
     opts: &BenchOptions,
     scenario: &Scenario,
     engine: &mut Engine,
     observer: &tokio::task::JoinHandle<anyhow::Result<()>>,
+    report: &mut Progress,
     say: &impl Fn(String),
 ) -> (Vec<RoundResult>, Option<anyhow::Error>) {
     let mut rounds = Vec::new();
@@ -442,6 +465,7 @@ async fn run_rounds(
                     "round {}: {} succ, {} fail, {:.1} TPS, avg latency {:.2} s",
                     r.label, r.succ, r.fail, r.throughput_tps, r.avg_latency_s
                 ));
+                report.round_done(&r);
                 rounds.push(r);
             }
             Err(e) => return (rounds, Some(e)),

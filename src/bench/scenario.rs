@@ -185,6 +185,11 @@ pub struct Round {
     /// scenario's MedicalRecords contract.
     #[serde(default)]
     pub track_devices: Vec<Address>,
+    /// Highest failure ratio, percent of (succeeded + failed), the round
+    /// may have before the run exits 1 (`max_fail_pct`, the round's own or
+    /// the scenario's).
+    #[serde(default)]
+    pub max_fail_pct: f64,
 }
 
 /// A validated scenario.
@@ -215,6 +220,7 @@ struct RawScenario {
     workers: Option<u64>,
     target: Option<String>,
     confirmations: Option<u64>,
+    max_fail_pct: Option<f64>,
     rounds: Option<Vec<RawRound>>,
 }
 
@@ -227,6 +233,7 @@ struct RawRound {
     rate: Option<Rate>,
     workload: Option<Workload>,
     track_devices: Option<Vec<String>>,
+    max_fail_pct: Option<f64>,
 }
 
 /// Most transactions one round may send: bounds memory and time.
@@ -262,6 +269,9 @@ pub struct Defaults {
     pub target: Target,
     /// `confirmations`.
     pub confirmations: u64,
+    /// `max_fail_pct` (and `rounds[].max_fail_pct` when the scenario
+    /// leaves it out): no failure allowed.
+    pub max_fail_pct: f64,
     /// `rounds[].label` is this prefix followed by the round's index.
     pub label_prefix: &'static str,
     /// `workload.accounts` of `open`.
@@ -288,6 +298,7 @@ pub(crate) const DEFAULTS: Defaults = Defaults {
     workers: 4,
     target: Target::Members,
     confirmations: 1,
+    max_fail_pct: 0.0,
     label_prefix: "round-",
     open_accounts: 1000,
     open_initial_amount: 1_000_000,
@@ -342,7 +353,15 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
     let mut p = Problems::new(file);
     let (workers, confirmations, target) = check_settings(&raw, &mut p);
     let mut contract = raw.contract;
+    let max_fail_pct = check_fail_pct("max_fail_pct", raw.max_fail_pct, &mut p);
     let rounds = check_rounds(raw.rounds, &mut contract, &mut p);
+    let rounds = rounds
+        .into_iter()
+        .map(|(r, own)| Round {
+            max_fail_pct: own.unwrap_or(max_fail_pct),
+            ..r
+        })
+        .collect();
     p.finish(Scenario {
         name: raw.name.unwrap_or_else(|| DEFAULTS.name.into()),
         description: raw
@@ -395,14 +414,31 @@ fn check_settings(raw: &RawScenario, p: &mut Problems) -> (u64, u64, Target) {
     (workers, confirmations, target)
 }
 
+/// A `max_fail_pct` (`field`): a percentage, 0 to 100; the default when
+/// absent (or wrong: the problem is recorded).
+fn check_fail_pct(field: &str, value: Option<f64>, p: &mut Problems) -> f64 {
+    match value {
+        None => DEFAULTS.max_fail_pct,
+        Some(v) if v.is_finite() && (0.0..=100.0).contains(&v) => v,
+        Some(v) => {
+            p.add(
+                field,
+                format!("{v} is out of range: expected a percentage of failed transactions from 0 to 100"),
+            );
+            DEFAULTS.max_fail_pct
+        }
+    }
+}
+
 /// The `rounds` list: required and not empty, each round checked on its
-/// own. `contract` is the scenario's contract, set by the first round when
-/// the file does not name it.
+/// own, with its own `max_fail_pct` if it has one. `contract` is the
+/// scenario's contract, set by the first round when the file does not name
+/// it.
 fn check_rounds(
     raw: Option<Vec<RawRound>>,
     contract: &mut Option<ContractKind>,
     p: &mut Problems,
-) -> Vec<Round> {
+) -> Vec<(Round, Option<f64>)> {
     let Some(raw) = raw else {
         p.add(
             "rounds",
@@ -429,7 +465,10 @@ fn check_round(
     labels: &mut Vec<String>,
     contract: &mut Option<ContractKind>,
     p: &mut Problems,
-) -> Option<Round> {
+) -> Option<(Round, Option<f64>)> {
+    let own_fail_pct = r
+        .max_fail_pct
+        .map(|v| check_fail_pct(&format!("rounds[{i}].max_fail_pct"), Some(v), p));
     let label = check_label(i, r.label, labels, p);
     let length = check_length(i, r.tx_number, r.tx_duration, p);
     match &r.workload {
@@ -451,13 +490,15 @@ fn check_round(
             "devices write to MedicalRecords: tracking them needs contract: medical",
         );
     }
-    Some(Round {
+    let round = Round {
         label,
         length: length?,
         rate: rate?,
         workload: r.workload?,
         track_devices,
-    })
+        max_fail_pct: DEFAULTS.max_fail_pct,
+    };
+    Some((round, own_fail_pct))
 }
 
 /// A round's label: 1 to 64 characters and unique, since labels identify
@@ -936,6 +977,55 @@ rounds:
         assert!(parse(OK, "s.yaml").unwrap().rounds[0]
             .track_devices
             .is_empty());
+    }
+
+    #[test]
+    fn max_fail_pct_is_a_percentage_a_round_may_override() {
+        let round =
+            "{label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: open}}";
+        let s = parse(&format!("rounds:\n  - {round}\n"), "s.yaml").unwrap();
+        assert_eq!(s.rounds[0].max_fail_pct, DEFAULTS.max_fail_pct);
+        assert_eq!(DEFAULTS.max_fail_pct, 0.0);
+        let s = parse(
+            &format!("max_fail_pct: 2.5\nrounds:\n  - {round}\n  - {{label: b, tx_number: 1, rate: {{type: fixed-rate, tps: 1}}, workload: {{op: query}}, max_fail_pct: 100}}\n"),
+            "s.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            (s.rounds[0].max_fail_pct, s.rounds[1].max_fail_pct),
+            (2.5, 100.0)
+        );
+        for bad in ["-1", "100.5", ".nan", ".inf"] {
+            let e = err(&format!("max_fail_pct: {bad}\nrounds:\n  - {round}\n"));
+            assert!(
+                e.starts_with("s.yaml: max_fail_pct: ")
+                    && e.contains("expected a percentage of failed transactions from 0 to 100"),
+                "{bad}: {e}"
+            );
+        }
+        let e = err("rounds:\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: open}, max_fail_pct: 101}\n");
+        assert!(
+            e.starts_with("s.yaml: rounds[0].max_fail_pct: 101 is out of range"),
+            "{e}"
+        );
+        let e = err("max_fail_pct: lots\nrounds: []\n");
+        assert!(e.contains("max_fail_pct"), "{e}");
+    }
+
+    #[test]
+    fn docs_list_every_scenario_key_with_its_default() {
+        let docs = include_str!("../../docs/usage.md");
+        let d = DEFAULTS;
+        for (key, default) in [
+            ("name", d.name.to_string()),
+            ("workers", d.workers.to_string()),
+            ("target", d.target.to_string()),
+            ("confirmations", d.confirmations.to_string()),
+            ("max_fail_pct", d.max_fail_pct.to_string()),
+        ] {
+            let row = format!("| `{key}` | `{default}` |");
+            assert!(docs.contains(&row), "docs/usage.md lacks the row {row}");
+        }
     }
 
     #[test]

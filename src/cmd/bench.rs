@@ -85,7 +85,8 @@ impl BenchArgs {
 }
 
 /// Runs the benchmark (or the sweep), prints the table, writes the reports,
-/// and fails when the baseline comparison or an interrupt says so.
+/// and fails when the baseline comparison, an interrupt or a round's
+/// failure ratio (above the scenario's `max_fail_pct`) says so.
 pub(crate) async fn execute(args: BenchArgs, g: &Global) -> anyhow::Result<()> {
     let opts = args.to_options(g)?;
     if let Some(sweep) = &args.sweep {
@@ -123,6 +124,10 @@ pub(crate) async fn execute(args: BenchArgs, g: &Global) -> anyhow::Result<()> {
         // Exit 130, like any command Ctrl-C ended.
         return Err(anyhow::Error::from(crate::interrupt::Interrupted)
             .context("the run was interrupted; the report holds the rounds that ran"));
+    }
+    if !outcome.fail_breaches.is_empty() {
+        // One line naming each round over its max_fail_pct and its ratio.
+        anyhow::bail!("{}", outcome.fail_breaches.join("; "));
     }
     Ok(())
 }

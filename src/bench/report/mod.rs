@@ -12,7 +12,7 @@ mod json;
 mod table;
 
 pub use html::{render_html, write_html};
-pub use json::{to_json, write_json};
+pub use json::{to_json, write_json, Progress};
 pub use table::{
     all_tables, fleet_table, num, num_trimmed, onchain_table, resources_table, results_table,
     tracked_table, Table, CALIPER_COLUMNS, FLEET_COLUMNS, ONCHAIN_COLUMNS, PARTIAL_NOTE,
@@ -74,7 +74,10 @@ mod tests {
                 rejected: 1,
                 reverted: 1,
                 timed_out: 0,
+                unreachable: 0,
             },
+            retries: 0,
+            fail_pct: 0.2,
             chain: ChainFigures {
                 first_block: 10,
                 last_block: 19,
@@ -193,7 +196,7 @@ mod tests {
             cells(onchain),
             [
                 "transfer", "10", "100.00", "4500000", "30000000", "15.00", "2.00", "0", "49.7",
-                "1", "1", "0", "87.3"
+                "1", "1", "0", "0", "0", "87.3"
             ]
         );
         let header = text
@@ -232,6 +235,7 @@ mod tests {
         for name in CALIPER_COLUMNS {
             assert!(html.contains(&format!("<th>{name}</th>")), "{name}");
         }
+        assert!(html.contains("<th>Unreachable</th>") && html.contains("Fail causes:"));
         assert!(html.contains("guadalajara-sealer-0"));
     }
 

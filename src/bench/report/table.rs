@@ -28,7 +28,7 @@ pub const CALIPER_COLUMNS: [&str; 8] = [
 pub const PERCENTILE_COLUMNS: [&str; 3] = ["p50 (s)", "p95 (s)", "p99 (s)"];
 
 /// Columns of the per-round on-chain table.
-pub const ONCHAIN_COLUMNS: [&str; 13] = [
+pub const ONCHAIN_COLUMNS: [&str; 15] = [
     "Name",
     "Blocks",
     "Txs/Block",
@@ -41,6 +41,8 @@ pub const ONCHAIN_COLUMNS: [&str; 13] = [
     "Rejected",
     "Reverted",
     "Timed Out",
+    "Unreachable",
+    "Retries",
     "Knee (TPS)",
 ];
 
@@ -153,6 +155,8 @@ pub fn onchain_table(report: &BenchReport) -> Table {
                 r.failures.rejected.to_string(),
                 r.failures.reverted.to_string(),
                 r.failures.timed_out.to_string(),
+                r.failures.unreachable.to_string(),
+                r.retries.to_string(),
                 r.knee_tps.map_or_else(|| "-".to_string(), |k| num(k, 1)),
             ]
         })
@@ -161,9 +165,15 @@ pub fn onchain_table(report: &BenchReport) -> Table {
         title: "On-chain".to_string(),
         headers: ONCHAIN_COLUMNS.iter().map(|s| s.to_string()).collect(),
         rows,
-        note: None,
+        note: Some(FAIL_CAUSES_NOTE.to_string()),
     }
 }
+
+/// What the failure columns of the on-chain table mean, printed under it.
+pub(crate) const FAIL_CAUSES_NOTE: &str =
+    "Fail causes: Rejected = the node answered with an error; Reverted = status 0 or a reverted read; \
+     Timed Out = sent, not mined before the round's deadline; Unreachable = no node answered and the chain \
+     does not hold it. Retries: vanished with a dead node's pool and resubmitted once (each transaction counts once).";
 
 /// Per-process resource use, nodes first, then the driver if measured.
 /// `None` when nothing was measured.
