@@ -111,32 +111,20 @@ fn wait_for_round(url: &str, simple: &str, after: u64) -> bool {
     false
 }
 
-/// A JSON-RPC call that may fail.
-fn try_rpc(url: &str, method: &'static str, params: Value) -> Result<Value, String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let r = medchain::rpc::Rpc::new(url).map_err(|e| e.to_string())?;
-        r.call::<Value>(method, params)
-            .await
-            .map_err(|e| format!("{e:#}"))
-    })
-}
-
-/// Cuts `victim` off its peers (both ways, `admin_removePeer` over HTTP),
-/// so what it takes from now on stays in its own pool. False when a node
-/// does not offer the admin API there (or has no HTTP endpoint).
+/// Cuts `victim` off its peers (both ways, over each node's IPC socket:
+/// `admin_removeTrustedPeer` so geth does not dial it again, then
+/// `admin_removePeer`), so what it takes from now on stays in its own pool.
 fn isolate(victim: &Value, others: &[Value]) -> bool {
-    let url = victim["rpc"].as_str().unwrap();
-    others.iter().all(|o| {
-        let Some(other) = o["rpc"].as_str().filter(|u| !u.is_empty()) else {
-            return false;
-        };
-        try_rpc(url, "admin_removePeer", json!([o["enode"]])).is_ok()
-            && try_rpc(other, "admin_removePeer", json!([victim["enode"]])).is_ok()
-    })
+    let enode = |n: &Value| common::ipc(n, "admin_nodeInfo", json!([]))["enode"].clone();
+    let v = enode(victim);
+    for o in others {
+        let e = enode(o);
+        for (from, to) in [(victim, &e), (o, &v)] {
+            common::ipc(from, "admin_removeTrustedPeer", json!([to]));
+            common::ipc(from, "admin_removePeer", json!([to]));
+        }
+    }
+    true
 }
 
 /// One bench run of `scenario` with the first target member killed
@@ -162,10 +150,14 @@ fn run_with_kill(
         .collect();
     assert_eq!(members.len(), 2, "{status}");
     let victim = members[0]["name"].as_str().unwrap().to_string();
-    let victim_node = members[0].clone();
-    let others: Vec<Value> = status["nodes"]
-        .as_array()
+    let state = net.state("bench-faults");
+    let plan_nodes = state["plan"]["nodes"].as_array().unwrap();
+    let victim_node = plan_nodes
+        .iter()
+        .find(|n| n["name"] == victim.as_str())
         .unwrap()
+        .clone();
+    let others: Vec<Value> = plan_nodes
         .iter()
         .filter(|n| n["name"] != victim.as_str())
         .cloned()
@@ -270,7 +262,7 @@ fn a_target_member_killed_mid_round() {
         let open = &report["rounds"][0];
         assert!(open["retries"].as_u64().unwrap() > 0, "{open}");
     } else {
-        eprintln!("admin_removePeer is not served over HTTP: no isolation, retries unchecked");
+        panic!("the victim was not isolated");
     }
 
     // Bring the killed node back (the chain resumes), then the default
@@ -398,7 +390,7 @@ fn interrupted_run_keeps_its_rounds(net: &TestNet) {
         started.elapsed()
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(130), "Ctrl-C exits 130: {stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     let last: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     let rounds = last["rounds"].as_array().unwrap();
