@@ -36,7 +36,7 @@ fn torn_init_is_redone_and_a_chain_that_ran_is_kept() {
     let (dir, home) = (t.path(), t.path().join("home"));
     fs::write(
         dir.join("medchain.yaml"),
-        "network: init-redo\nblock_period: 1\nhospitals:\n  - {name: a, members: 0}\n",
+        "network: init-redo\nblock_period: 1\nhospitals:\n  - {name: a, members: 1}\n",
     )
     .unwrap();
     for args in [&["up", "--no-deploy"][..], &["down"]] {

@@ -14,7 +14,7 @@ use medchain::state::State;
 
 mod common;
 
-const TOPO: &str = "network: stalled\nhospitals:\n  - {name: a, members: 0}\n";
+const TOPO: &str = "network: stalled\nhospitals:\n  - {name: a, members: 1}\n";
 
 /// A listener that accepts every connection and holds it unanswered.
 fn stalled_node() -> u16 {
@@ -29,7 +29,7 @@ fn stalled_node() -> u16 {
     port
 }
 
-/// The state of a one-node network whose node is the stalled socket, with
+/// The state of a network (a sealer and a member) whose member is the stalled socket, with
 /// contracts recorded so every command gets as far as calling the node:
 /// a real network brought up and stopped, its endpoint then pointed at the
 /// socket.
@@ -40,8 +40,8 @@ fn network_on(home: &Path, port: u16) -> State {
         assert_eq!(r.code, 0, "medchain {args:?}: {}", r.stderr);
     }
     let mut state = State::load(&home.join("home"), "stalled").unwrap();
-    state.plan.nodes[0].ports.http = port;
-    state.plan.nodes[0].ports.ws = port;
+    state.plan.nodes[1].ports.http = port;
+    state.plan.nodes[1].ports.ws = port;
     for (k, a) in [("medical_records", 1u8), ("simple", 2)] {
         state.contracts.insert(k.into(), [a; 20].into());
     }
@@ -139,10 +139,10 @@ fn status_does_not_hang_on_a_stalled_node() {
     let home = t.path();
     let port = stalled_node();
     let mut state = network_on(home, port);
-    let datadir = state.plan.nodes[0].datadir.clone();
+    let datadir = state.plan.nodes[1].datadir.clone();
     fs::create_dir_all(&datadir).unwrap();
     let mut node = holder(&datadir);
-    let name = state.plan.nodes[0].name.clone();
+    let name = state.plan.nodes[1].name.clone();
     state.pids.insert(name, node.id());
     save(home, &state);
     let r = medchain(home, &["status"]);
