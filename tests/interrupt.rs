@@ -147,7 +147,7 @@ fn ctrl_c_at_each_phase_of_up() {
     for phase in [
         "initialising chains",
         "starting 2 geth nodes",
-        "waiting for every node's RPC",
+        "waiting for every node's IPC",
         "peering:",
         "waiting for the chain to advance",
     ] {
@@ -272,7 +272,7 @@ fn ctrl_c_while_docker_up_waits_for_its_containers() {
     let log = net.dir.path().join("up.log");
     let mut up = spawn(&net, &["up", "--runtime", "docker"], &log);
     assert!(
-        wait_for(&mut up, &log, "waiting for every node's RPC"),
+        wait_for(&mut up, &log, "waiting for every node's IPC"),
         "up never started its containers:\n{}",
         std::fs::read_to_string(&log).unwrap_or_default()
     );
