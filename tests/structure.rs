@@ -30,9 +30,18 @@ fn sources() -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut out);
+    walk(&root().join("src"), &mut out);
     out.sort();
     out
+}
+
+/// The package's directory, as cargo gives it when running the test (not
+/// as compiled in: a target directory shared between checkouts, as CI's
+/// cache under ~/.cache/medchain is, can hold a binary built in another).
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
 }
 
 /// The file's text up to its test module.
@@ -43,7 +52,7 @@ fn non_test(text: &str) -> Vec<&str> {
 }
 
 fn rel(p: &Path) -> String {
-    p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+    p.strip_prefix(root())
         .unwrap_or(p)
         .display()
         .to_string()
