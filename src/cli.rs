@@ -41,6 +41,8 @@ pub enum Command {
     Authorize(cmd::authorize::AuthorizeArgs),
     /// Explain a transaction: block, status, gas used, decoded call and events.
     Tx(cmd::tx::TxArgs),
+    /// Do a fault by hand: kill, stop, resume, restart, pause or unpause nodes; partition or heal peer links.
+    Fault(cmd::fault::FaultArgs),
     /// Run a benchmark scenario (Caliper's rounds) and report latency and throughput.
     Bench(cmd::bench::BenchArgs),
     /// Provision ESP32 devices: wallets, registration, read access, gas, firmware config files.
@@ -81,6 +83,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Authorize(a) => cmd::authorize::execute(a, g).await,
         Command::Tx(a) => cmd::tx::execute(a, g).await,
         Command::Bench(a) => cmd::bench::execute(a, g).await,
+        Command::Fault(a) => cmd::fault::execute(a, g).await,
         Command::Device { command } => cmd::device::execute(command, g).await,
         Command::Geth { command } => cmd::geth::execute(command).await,
         Command::Image { command } => cmd::image::execute(command).await,

@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod contract;
 pub mod device;
 pub mod error;
+pub mod fault;
 pub mod gateway;
 pub mod genesis;
 pub mod geth;

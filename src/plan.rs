@@ -414,6 +414,12 @@ pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) ->
         Role::Member => a.extend(member_args(node, layout)),
         Role::Sealer => a.extend(sealer_args(topo, node, layout)),
     }
+    // Sealers run with geth's default limit; a sealer started again by a
+    // fault gets one (`fault::apply`), so it syncs at its first peer.
+    if let (Role::Sealer, Some(n)) = (node.role, node.max_peers) {
+        a.push("--maxpeers".into());
+        a.push(n.to_string());
+    }
     a
 }
 

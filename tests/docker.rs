@@ -175,6 +175,55 @@ fn wait_advancing_and_agreeing(urls: &[String], past: u64) -> u64 {
     }
 }
 
+/// Whether container `name` is (running, paused).
+fn container_state(d: &Docker, name: &str) -> (bool, bool) {
+    block_on(async {
+        let st = d
+            .inspect_container(name, None)
+            .await
+            .unwrap()
+            .state
+            .unwrap();
+        (st.running.unwrap_or(false), st.paused.unwrap_or(false))
+    })
+}
+
+/// `medchain fault` on containers: pause and unpause (the cgroup
+/// freezer), kill (SIGKILL) and resume (a new container on the same
+/// volume, rejoined), partition and heal a hospital; the network then
+/// advances with every node agreeing.
+fn container_faults(d: &Docker, net: &TestNet, urls: &[String]) {
+    let member = "mcdock-lagos-member-0";
+    net.ok(&["fault", "pause", "lagos-member-0"]);
+    assert_eq!(container_state(d, member), (true, true));
+    net.ok(&["fault", "unpause", "lagos-member-0"]);
+    assert_eq!(container_state(d, member), (true, false));
+    net.ok(&["fault", "kill", "lagos-member-0"]);
+    assert!(!container_state(d, member).0, "killed");
+    let r = net.ok(&["fault", "resume", "lagos-member-0"]);
+    assert!(
+        r.stdout
+            .contains("started and rejoined (1 were not running)"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(container_state(d, member), (true, false));
+    let r = net.ok(&["fault", "partition", "--hospital", "lagos"]);
+    assert!(r.stdout.contains("planned links cut"), "{}", r.stdout);
+    net.ok(&["fault", "heal"]);
+    let st = net.status();
+    assert!(
+        st["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["up"] == true),
+        "{st}"
+    );
+    let h = heights(urls);
+    wait_advancing_and_agreeing(urls, *h.iter().max().unwrap());
+}
+
 #[test]
 fn docker_network_comes_up_benches_with_container_figures_and_purges() {
     let d = docker();
@@ -285,6 +334,8 @@ fn docker_network_comes_up_benches_with_container_figures_and_purges() {
         // Each container has its own namespace: a peer sees block traffic.
         assert!(r["net_rx_mb"].as_f64().unwrap() > 0.0, "{r}");
     }
+
+    container_faults(&d, &net, &urls);
 
     // down keeps the volumes (the chain); --purge leaves nothing labelled.
     net.ok(&["down"]);

@@ -52,10 +52,7 @@ fn non_test(text: &str) -> Vec<&str> {
 }
 
 fn rel(p: &Path) -> String {
-    p.strip_prefix(root())
-        .unwrap_or(p)
-        .display()
-        .to_string()
+    p.strip_prefix(root()).unwrap_or(p).display().to_string()
 }
 
 /// `(name, first line, length)` of every function with a body.

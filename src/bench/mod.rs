@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod endpoint;
 pub mod engine;
 pub mod failover;
+mod faulted;
 pub mod fleet;
 pub mod fresh_http;
 pub mod observer;

@@ -60,6 +60,10 @@ pub struct Tracker {
     /// Woken on every new head (to align round starts with blocks).
     pub new_head: Notify,
     confirmations: u64,
+    /// Whether rounds keep every commit (rounds with faults).
+    keep_commits: std::sync::atomic::AtomicBool,
+    /// Rounds begun so far (a round's faults wait for the next one).
+    rounds_begun: std::sync::atomic::AtomicU64,
 }
 
 impl Tracker {
@@ -82,6 +86,8 @@ impl Tracker {
             completed: Notify::new(),
             new_head: Notify::new(),
             confirmations,
+            keep_commits: std::sync::atomic::AtomicBool::new(false),
+            rounds_begun: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -97,9 +103,29 @@ impl Tracker {
         g.included.clear();
         g.recent.clear();
         g.stats = RoundStats::new(start);
+        if self.keep_commits.load(std::sync::atomic::Ordering::Relaxed) {
+            g.stats.commits = Some(Vec::new());
+        }
         let known = g.timestamps.clone();
         g.stats.timestamps = known;
         g.stats.start_head = g.head;
+        drop(g);
+        self.rounds_begun
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many rounds have begun, and when the current one began.
+    pub(crate) fn round_began(&self) -> (u64, Instant) {
+        let start = self.lock().stats.start;
+        let n = self.rounds_begun.load(std::sync::atomic::Ordering::SeqCst);
+        (n, start)
+    }
+
+    /// Whether the next rounds keep every commit's time and latency (for
+    /// the windows around faults). Called before [`Tracker::begin_round`].
+    pub(crate) fn keep_commits(&self, keep: bool) {
+        self.keep_commits
+            .store(keep, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Follows `devices` (their `addMedicalRecord` transactions to

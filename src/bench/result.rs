@@ -174,6 +174,17 @@ pub struct RoundResult {
     /// Real devices the round tracked (`track_devices`), in the listed order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tracked_devices: Vec<TrackedDevice>,
+    /// Rounds with `faults:`: what each fault did and how the network
+    /// recovered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<crate::fault::recovery::Recovery>,
+    /// When the round started (for fault times; not reported).
+    #[serde(skip)]
+    pub(crate) started: Option<Instant>,
+    /// (commit time since the start, latency) of every success, seconds,
+    /// when the round has faults (not reported: the recovery windows are).
+    #[serde(skip)]
+    pub(crate) commits: Vec<(f64, f64)>,
 }
 
 /// What a simulated ESP32 fleet did in one round. A reading is *due* when
@@ -352,7 +363,13 @@ pub struct RoundStats {
     pub start_head: u64,
     /// Tracked real devices (`track_devices`), in the listed order.
     pub tracked: Vec<TrackedDevice>,
+    /// (commit time since the start, latency) of every success, seconds,
+    /// when kept (rounds with faults; at most [`MAX_COMMITS`]).
+    pub commits: Option<Vec<(f64, f64)>>,
 }
+
+/// Most per-transaction commits a round keeps for its fault windows.
+const MAX_COMMITS: usize = 2_000_000;
 
 impl RoundStats {
     /// Empty figures of a round that started at `start`.
@@ -372,6 +389,7 @@ impl RoundStats {
             timestamps: BTreeMap::new(),
             start_head: 0,
             tracked: Vec::new(),
+            commits: None,
         }
     }
 
@@ -398,6 +416,10 @@ impl RoundStats {
         self.succ += 1;
         let _ = self.hist.record((latency.as_micros() as u64).max(1));
         self.last_commit = Some(self.last_commit.map_or(at, |l| l.max(at)));
+        let since = at.saturating_duration_since(self.start).as_secs_f64();
+        if let Some(c) = self.commits.as_mut().filter(|c| c.len() < MAX_COMMITS) {
+            c.push((since, latency.as_secs_f64()));
+        }
         let s = self.slot(at);
         s.1 += 1;
         s.2 += latency.as_secs_f64();
@@ -487,6 +509,9 @@ pub(crate) fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> Rou
         latency_histogram: latency_histogram(s),
         fleet: None,
         tracked_devices: s.tracked.clone(),
+        recovery: None,
+        started: Some(s.start),
+        commits: s.commits.clone().unwrap_or_default(),
     }
 }
 
@@ -622,6 +647,7 @@ mod tests {
             workload,
             track_devices: Vec::new(),
             max_fail_pct: 0.0,
+            faults: Vec::new(),
         }
     }
 

@@ -130,6 +130,8 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
     let result = drive(opts, &scenario, &setup).await;
     let _lock = setup.lock;
     if let (true, Some(state)) = (setup.created && !opts.keep, setup.state) {
+        // Faults may have started nodes again: their handles are on disk.
+        let state = State::load(&opts.home, &setup.network).unwrap_or(state);
         if !opts.quiet {
             eprintln!(
                 "tearing down network {} (brought up for this run; --keep keeps it)",
@@ -293,6 +295,8 @@ async fn drive(
         scenario.workers,
         setup.targets.join(", ")
     ));
+    let file = opts.scenario.display().to_string();
+    let mut faults = super::faulted::prepare(scenario, setup.state.as_ref(), &file).await?;
     let tag: u64 = rand::random::<u64>() >> 16;
     let (env, workers) =
         crate::interrupt::cancellable(prepare_workers(scenario, setup, tag)).await?;
@@ -321,8 +325,15 @@ async fn drive(
         fleets,
     };
     let mut progress = Progress::new(opts.json.as_deref(), header(scenario, setup));
-    let (rounds, failure) =
-        run_rounds(opts, scenario, &mut engine, &observer, &mut progress, &say).await;
+    let (rounds, failure) = run_rounds(
+        opts,
+        scenario,
+        (&mut engine, faults.as_mut()),
+        &observer,
+        &mut progress,
+        &say,
+    )
+    .await;
     stop.notify_waiters();
     let partial = interrupt.finish();
     observer.abort();
@@ -441,7 +452,7 @@ async fn prepare_fleets(
 async fn run_rounds(
     opts: &BenchOptions,
     scenario: &Scenario,
-    engine: &mut Engine,
+    (engine, mut faults): (&mut Engine, Option<&mut super::faulted::FaultNet>),
     observer: &tokio::task::JoinHandle<anyhow::Result<()>>,
     report: &mut Progress,
     say: &impl Fn(String),
@@ -457,7 +468,8 @@ async fn run_rounds(
         }
         let bar = round_bar(opts.quiet, round);
         let progress = |sent: u64, _total: u64| bar.set_position(sent);
-        let result = engine.run_round(round, &progress).await;
+        let net = faults.as_deref_mut();
+        let result = super::faulted::run_round(net, engine, round, &progress, say).await;
         bar.finish_and_clear();
         match result {
             Ok(r) => {

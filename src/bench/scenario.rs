@@ -190,6 +190,10 @@ pub struct Round {
     /// the scenario's).
     #[serde(default)]
     pub max_fail_pct: f64,
+    /// Faults applied while the round runs (`faults:`), in the order
+    /// written; their recovery figures go into the round's report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::fault::Fault>,
 }
 
 /// A validated scenario.
@@ -234,6 +238,7 @@ struct RawRound {
     workload: Option<Workload>,
     track_devices: Option<Vec<String>>,
     max_fail_pct: Option<f64>,
+    faults: Option<Vec<crate::fault::action::RawFault>>,
 }
 
 /// Most transactions one round may send: bounds memory and time.
@@ -355,10 +360,17 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
     let mut contract = raw.contract;
     let max_fail_pct = check_fail_pct("max_fail_pct", raw.max_fail_pct, &mut p);
     let rounds = check_rounds(raw.rounds, &mut contract, &mut p);
+    // Failures are expected while faults run: a round with faults has no
+    // failure gate unless the round or the scenario sets one.
+    let faulted_default = raw.max_fail_pct.map_or(100.0, |_| max_fail_pct);
     let rounds = rounds
         .into_iter()
         .map(|(r, own)| Round {
-            max_fail_pct: own.unwrap_or(max_fail_pct),
+            max_fail_pct: own.unwrap_or(if r.faults.is_empty() {
+                max_fail_pct
+            } else {
+                faulted_default
+            }),
             ..r
         })
         .collect();
@@ -490,6 +502,12 @@ fn check_round(
             "devices write to MedicalRecords: tracking them needs contract: medical",
         );
     }
+    let max_at = r.tx_duration.unwrap_or(MAX_DURATION_S);
+    let faults = (r.faults.unwrap_or_default().into_iter().enumerate())
+        .filter_map(|(k, f)| {
+            crate::fault::action::check(&format!("rounds[{i}].faults[{k}]"), f, max_at, p)
+        })
+        .collect();
     let round = Round {
         label,
         length: length?,
@@ -497,6 +515,7 @@ fn check_round(
         workload: r.workload?,
         track_devices,
         max_fail_pct: DEFAULTS.max_fail_pct,
+        faults,
     };
     Some((round, own_fail_pct))
 }
@@ -977,6 +996,30 @@ rounds:
         assert!(parse(OK, "s.yaml").unwrap().rounds[0]
             .track_devices
             .is_empty());
+    }
+
+    #[test]
+    fn faults_parse_in_order_and_lift_the_failure_gate_unless_one_is_set() {
+        let round = "{label: a, tx_duration: 20, rate: {type: fixed-rate, tps: 1}, workload: {op: open}, faults: [{at: 2, action: kill, target: x-member-0}, {at: 5, action: partition, hospital: [x, y]}, {at: 9, action: heal}]}";
+        let s = parse(&format!("rounds:\n  - {round}\n"), "s.yaml").unwrap();
+        let f = &s.rounds[0].faults;
+        assert_eq!(f.len(), 3);
+        assert_eq!(
+            f[1].who,
+            crate::fault::Who::Hospitals(vec!["x".into(), "y".into()])
+        );
+        assert_eq!(s.rounds[0].max_fail_pct, 100.0, "faults expect failures");
+        let s = parse(
+            &format!("max_fail_pct: 5\nrounds:\n  - {round}\n"),
+            "s.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.rounds[0].max_fail_pct, 5.0, "a scenario's gate holds");
+        let e = err("rounds:\n  - {label: a, tx_duration: 4, rate: {type: fixed-rate, tps: 1}, workload: {op: open}, faults: [{at: 5, action: stop, target: n}]}\n");
+        assert!(
+            e.starts_with("s.yaml: rounds[0].faults[0].at: 5 is out of range"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod compose;
 pub mod deploy;
 pub mod device;
 pub mod down;
+pub mod fault;
 pub mod gateway;
 pub mod geth;
 pub mod image;

@@ -7,7 +7,7 @@
 
 pub mod accounts;
 pub mod compose;
-mod control;
+pub(crate) mod control;
 mod converge;
 pub mod deploy;
 pub mod down;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::docker::{self, DockerRuntime};
 use super::monitor::NodeMonitor;
 use super::process::ProcessRuntime;
-use super::{Handle, Kind, Orphan, Runtime};
+use super::{Handle, Kind, NodeSignal, Orphan, Runtime};
 use crate::plan::{NodePlan, Plan};
 use crate::topology::Topology;
 
@@ -77,6 +77,9 @@ impl Runtime for AnyRuntime {
     }
     async fn stop(&self, node: &NodePlan, handle: &Handle, grace: Duration) -> anyhow::Result<()> {
         each!(self, rt => rt.stop(node, handle, grace).await)
+    }
+    async fn signal(&self, n: &NodePlan, h: &Handle, s: NodeSignal) -> anyhow::Result<()> {
+        each!(self, rt => rt.signal(n, h, s).await)
     }
     async fn admin_call(
         &self,

@@ -37,7 +37,9 @@ use futures::StreamExt;
 use super::container_plan as cp;
 use super::docker_stats::DockerMonitor;
 use super::ipc;
-use super::{image, labelled, Handle, Kind, NodeMonitor, Orphan, Runtime};
+use super::{
+    docker_signal, image, labelled, Handle, Kind, NodeMonitor, NodeSignal, Orphan, Runtime,
+};
 use crate::geth::GethVersion;
 use crate::plan::{NodePlan, Plan};
 use crate::topology::Topology;
@@ -641,6 +643,19 @@ impl Runtime for DockerRuntime {
             }
         }
         false
+    }
+
+    async fn signal(
+        &self,
+        node: &NodePlan,
+        handle: &Handle,
+        sig: NodeSignal,
+    ) -> anyhow::Result<()> {
+        let Handle::Container(id) = handle else {
+            bail!("{}: not a container", node.name);
+        };
+        let engines = std::iter::once(&self.local).chain(self.remote.values());
+        docker_signal::send(engines, id, &node.name, sig).await
     }
 
     async fn stop(&self, node: &NodePlan, handle: &Handle, grace: Duration) -> anyhow::Result<()> {

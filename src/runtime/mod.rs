@@ -13,6 +13,7 @@ mod any;
 mod available;
 pub mod container_plan;
 pub mod docker;
+mod docker_signal;
 pub mod docker_stats;
 pub mod image;
 pub(crate) mod init_marker;
@@ -53,6 +54,19 @@ pub struct Orphan {
     pub handle: Handle,
     /// What it is, for messages (`geth process 123 (…/nodes/a/data)`).
     pub what: String,
+}
+
+/// What a fault does to a running node (`medchain fault`, a scenario's
+/// `faults:`), beyond starting and stopping it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeSignal {
+    /// Ends it at once, with no grace: a crash (SIGKILL; `docker kill`).
+    Kill,
+    /// Freezes every thread; connections stay open but nothing answers
+    /// (SIGSTOP; `docker pause`, the cgroup freezer).
+    Pause,
+    /// Thaws a paused node (SIGCONT; `docker unpause`).
+    Unpause,
 }
 
 /// Which runtime runs a network.
@@ -135,6 +149,15 @@ pub trait Runtime {
 
     /// Stops a node gracefully, forcefully after `grace`.
     async fn stop(&self, node: &NodePlan, handle: &Handle, grace: Duration) -> anyhow::Result<()>;
+
+    /// Sends `signal` to the node behind `handle` (see [`NodeSignal`]);
+    /// returns once a kill has ended it.
+    async fn signal(
+        &self,
+        node: &NodePlan,
+        handle: &Handle,
+        signal: NodeSignal,
+    ) -> anyhow::Result<()>;
 
     /// Calls JSON-RPC `method` on `node` over geth's IPC socket — the one
     /// control channel medchain uses for what client endpoints do not

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 
 use super::init_marker::{self, InitNeed};
-use super::{proc_scan, Handle, NodeMonitor, Orphan, Runtime};
+use super::{proc_scan, Handle, NodeMonitor, NodeSignal, Orphan, Runtime};
 use crate::bench::resources::SampledProcesses;
 use crate::plan::{NodePlan, Plan};
 
@@ -234,6 +234,31 @@ impl Runtime for ProcessRuntime {
             return Ok(());
         };
         stop_pid(pid, self.running(node, handle), grace, &node.name).await
+    }
+
+    async fn signal(
+        &self,
+        node: &NodePlan,
+        handle: &Handle,
+        sig: NodeSignal,
+    ) -> anyhow::Result<()> {
+        let Handle::Pid(pid) = *handle else {
+            bail!("{}: not a process", node.name);
+        };
+        if !self.running(node, handle) {
+            bail!("{}: not running (process {pid} is gone)", node.name);
+        }
+        match sig {
+            NodeSignal::Kill => {
+                signal(pid, libc::SIGKILL);
+                if !wait_gone(pid, Duration::from_secs(5)).await {
+                    bail!("{}: process {pid} did not exit after SIGKILL", node.name);
+                }
+            }
+            NodeSignal::Pause => signal(pid, libc::SIGSTOP),
+            NodeSignal::Unpause => signal(pid, libc::SIGCONT),
+        }
+        Ok(())
     }
 
     async fn admin_call(

@@ -14,7 +14,8 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use serde::Serialize;
 
-use super::table::{all_tables, num_trimmed, Table, PARTIAL_NOTE};
+use super::table::{num_trimmed, Table, PARTIAL_NOTE};
+use super::tables::all_tables;
 use crate::bench::result::{BenchReport, RoundResult};
 
 /// The page template, compiled into the binary so the report needs no files.

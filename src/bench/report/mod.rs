@@ -7,17 +7,20 @@
 //! - [`write_html`]: one self-contained offline HTML page with the same
 //!   tables and per-round charts.
 
+mod faults_table;
 mod html;
 mod json;
 mod table;
+mod tables;
 
 pub use html::{render_html, write_html};
 pub use json::{to_json, write_json, Progress};
 pub use table::{
-    all_tables, fleet_table, num, num_trimmed, onchain_table, resources_table, results_table,
-    tracked_table, Table, CALIPER_COLUMNS, FLEET_COLUMNS, ONCHAIN_COLUMNS, PARTIAL_NOTE,
-    PERCENTILE_COLUMNS, RESOURCE_COLUMNS, TRACKED_COLUMNS,
+    fleet_table, num, num_trimmed, onchain_table, resources_table, results_table, tracked_table,
+    Table, CALIPER_COLUMNS, FLEET_COLUMNS, ONCHAIN_COLUMNS, PARTIAL_NOTE, PERCENTILE_COLUMNS,
+    RESOURCE_COLUMNS, TRACKED_COLUMNS,
 };
+pub use tables::all_tables;
 
 use crate::bench::result::BenchReport;
 
@@ -106,6 +109,7 @@ mod tests {
                 .collect(),
             fleet: None,
             tracked_devices: Vec::new(),
+            ..Default::default()
         };
         BenchReport {
             schema: SCHEMA,

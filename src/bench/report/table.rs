@@ -323,15 +323,6 @@ pub fn tracked_table(report: &BenchReport) -> Option<Table> {
     })
 }
 
-/// Every table of the report, in the order they are shown.
-pub fn all_tables(report: &BenchReport) -> Vec<Table> {
-    let mut tables = vec![results_table(report), onchain_table(report)];
-    tables.extend(fleet_table(report));
-    tables.extend(tracked_table(report));
-    tables.extend(resources_table(report));
-    tables
-}
-
 /// The line telling that a run was cut short, shown on every output.
 pub const PARTIAL_NOTE: &str =
     "The run stopped before it finished (interrupted, or a round failed): the rounds below hold only what ran.";

@@ -1,0 +1,17 @@
+//! Every table of a report, in the order the terminal and HTML show them.
+
+use super::faults_table::faults_table;
+use super::table::{
+    fleet_table, onchain_table, resources_table, results_table, tracked_table, Table,
+};
+use crate::bench::result::BenchReport;
+
+/// Every table of the report, in the order they are shown.
+pub fn all_tables(report: &BenchReport) -> Vec<Table> {
+    let mut tables = vec![results_table(report), onchain_table(report)];
+    tables.extend(fleet_table(report));
+    tables.extend(tracked_table(report));
+    tables.extend(faults_table(report));
+    tables.extend(resources_table(report));
+    tables
+}

@@ -1,0 +1,254 @@
+//! Peer links as faults see them: a partition cuts the planned links that
+//! cross it, heal restores every planned link, and a node that comes back
+//! rejoins its planned peers.
+//!
+//! The mechanism is geth's own peer management over each node's IPC
+//! socket: `admin_removePeer` and `admin_removeTrustedPeer` on both ends of
+//! every crossing link (the connection is closed and neither end redials:
+//! nodes run without discovery, so they only dial the static peers they
+//! are given), and `admin_addPeer` / `admin_addTrustedPeer` to restore
+//! them. It is the same on every runtime. It is a peer-level partition,
+//! not a packet-level one: connections close cleanly at once instead of
+//! timing out, and a node's client endpoint stays reachable from the
+//! driver on either side.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde_json::json;
+
+use crate::network::control;
+use crate::plan::Plan;
+use crate::runtime::{AnyRuntime, Runtime};
+
+/// How long a node may take to answer a liveness probe.
+const PROBE: Duration = Duration::from_secs(2);
+
+/// Whether node `i` answers over IPC within [`PROBE`].
+pub(crate) async fn answers(rt: &AnyRuntime, plan: &Plan, i: usize) -> bool {
+    let call = control::block_number(rt, plan, &plan.nodes[i]);
+    matches!(tokio::time::timeout(PROBE, call).await, Ok(Ok(_)))
+}
+
+/// The nodes that answer over IPC now.
+pub(crate) async fn live(rt: &AnyRuntime, plan: &Plan) -> Vec<bool> {
+    futures::future::join_all((0..plan.nodes.len()).map(|i| answers(rt, plan, i))).await
+}
+
+/// Cuts every planned link between `side` and the other nodes, on both
+/// ends (nodes that do not answer are skipped: they have no connections),
+/// then makes sure no live node of `side` keeps a peer outside it (a
+/// redial racing the removal can reconnect a pair once). Returns how many
+/// links were cut.
+pub(crate) async fn cut(rt: &AnyRuntime, plan: &Plan, side: &[usize]) -> anyhow::Result<usize> {
+    let alive = live(rt, plan).await;
+    let inside = |i: usize| side.contains(&i);
+    let crossing: Vec<(usize, usize)> = plan
+        .edges
+        .iter()
+        .filter(|e| inside(e.from) != inside(e.to))
+        .map(|e| (e.from, e.to))
+        .collect();
+    // The end that added the link at `up` first: the other holds no
+    // static entry to redial with (unless a heal or rejoin dialled from
+    // it; the check below catches such a redial).
+    for (a, b) in &crossing {
+        for (x, y) in [(*a, *b), (*b, *a)] {
+            if alive[x] {
+                remove(rt, plan, x, y, true).await?;
+            }
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let joined = across(rt, plan, side, &alive).await;
+        if joined.is_empty() {
+            return Ok(crossing.len());
+        }
+        if Instant::now() > deadline {
+            let names: Vec<String> = joined
+                .iter()
+                .map(|(x, y)| format!("{}–{}", plan.nodes[*x].name, plan.nodes[*y].name))
+                .collect();
+            bail!(
+                "still peered across the partition after 10 s: {}",
+                names.join(", ")
+            );
+        }
+        for (x, y) in joined {
+            remove(rt, plan, x, y, false).await?;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Node `x` drops `y` (`admin_removePeer`: no longer static, disconnected)
+/// and, with `untrust`, no longer trusts it.
+async fn remove(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    x: usize,
+    y: usize,
+    untrust: bool,
+) -> anyhow::Result<()> {
+    let enode = rt.enode(plan, x, y).await?;
+    let node = &plan.nodes[x];
+    let methods: &[&str] = if untrust {
+        &["admin_removeTrustedPeer", "admin_removePeer"]
+    } else {
+        &["admin_removePeer"]
+    };
+    for method in methods {
+        rt.admin_call(plan, node, method, json!([enode]))
+            .await
+            .with_context(|| format!("{}: {method}", node.name))?;
+    }
+    Ok(())
+}
+
+/// The (live node, peer) pairs connected across `side`'s boundary.
+async fn across(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    side: &[usize],
+    alive: &[bool],
+) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    for i in (0..plan.nodes.len()).filter(|i| alive[*i]) {
+        let keys = control::peer_keys(rt, plan, &plan.nodes[i])
+            .await
+            .unwrap_or_default();
+        let mine = side.contains(&i);
+        for (j, n) in plan.nodes.iter().enumerate() {
+            if side.contains(&j) != mine && keys.contains(&n.node_key.public_hex) {
+                pairs.push((i, j));
+            }
+        }
+    }
+    pairs
+}
+
+/// Marks node `i`'s planned peers trusted (again): a member runs with
+/// `--maxpeers` equal to their number and a sealer started again by a
+/// fault with 1, and only trusted peers get in past that limit; for a
+/// sealer with geth's default limit it changes nothing.
+async fn trust(rt: &AnyRuntime, plan: &Plan, i: usize) -> anyhow::Result<()> {
+    let node = &plan.nodes[i];
+    for e in plan.edges.iter().filter(|e| e.from == i || e.to == i) {
+        let other = if e.from == i { e.to } else { e.from };
+        let enode = rt.enode(plan, i, other).await?;
+        rt.admin_call(plan, node, "admin_addTrustedPeer", json!([enode]))
+            .await
+            .with_context(|| format!("{}: admin_addTrustedPeer", node.name))?;
+    }
+    Ok(())
+}
+
+/// Node `x` dials `y` (`admin_addPeer`).
+async fn dial(rt: &AnyRuntime, plan: &Plan, x: usize, y: usize) -> anyhow::Result<()> {
+    let enode = rt.enode(plan, x, y).await?;
+    let node = &plan.nodes[x];
+    rt.admin_call(plan, node, "admin_addPeer", json!([enode]))
+        .await
+        .with_context(|| format!("{}: admin_addPeer", node.name))?;
+    Ok(())
+}
+
+/// Rejoins node `i` (started again) to its planned peers: it trusts them,
+/// then each link is dialled from both ends — from `i` (a node with a
+/// low `--maxpeers` has few dial slots) and from each running peer (its
+/// dial reaches `i` as a trusted peer).
+pub(crate) async fn rejoin(rt: &AnyRuntime, plan: &Plan, i: usize) -> anyhow::Result<()> {
+    trust(rt, plan, i).await?;
+    for e in plan.edges.iter().filter(|e| e.from == i || e.to == i) {
+        let other = if e.from == i { e.to } else { e.from };
+        dial(rt, plan, i, other).await?;
+        if answers(rt, plan, other).await {
+            dial(rt, plan, other, i).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Restores every planned link between live nodes and waits until each
+/// is connected; how many links are up. Each link is dialled from both
+/// ends: a member has one dial slot (its `--maxpeers` is its planned
+/// peers), and geth does not dial a peer it dialled in the last 35 s (its
+/// dial history), so either end alone may not dial at once.
+pub(crate) async fn heal(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<usize> {
+    let alive = live(rt, plan).await;
+    // Every node trusts its peers again before anyone dials, so no dial
+    // is turned away by a member's peer limit.
+    for i in (0..plan.nodes.len()).filter(|i| alive[*i]) {
+        trust(rt, plan, i).await?;
+    }
+    for e in plan.edges.iter().filter(|e| alive[e.from] && alive[e.to]) {
+        dial(rt, plan, e.from, e.to).await?;
+        dial(rt, plan, e.to, e.from).await?;
+    }
+    wait_linked(rt, plan, &alive).await
+}
+
+/// Waits up to 45 s (geth's 35 s dial history, and a margin) until every
+/// planned link between live nodes shows in `admin_peers` on both ends;
+/// how many there are.
+pub(crate) async fn wait_linked(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    alive: &[bool],
+) -> anyhow::Result<usize> {
+    let started = Instant::now();
+    let mut redialled = started;
+    let edges: Vec<_> = plan
+        .edges
+        .iter()
+        .filter(|e| alive[e.from] && alive[e.to])
+        .collect();
+    loop {
+        let missing = unlinked(rt, plan, alive, &edges).await;
+        if missing.is_empty() {
+            return Ok(edges.len());
+        }
+        if started.elapsed() > Duration::from_secs(45) {
+            let names: Vec<String> = missing
+                .iter()
+                .map(|(i, o)| format!("{} lacks {}", plan.nodes[*i].name, plan.nodes[*o].name))
+                .collect();
+            bail!("links not restored after 45 s: {}", names.join("; "));
+        }
+        // A static dial that failed waits out geth's dial history; every
+        // 10 s the missing links are dropped and added again on the end
+        // that lacks them, which dials as soon as its history allows.
+        if redialled.elapsed() > Duration::from_secs(10) {
+            redialled = Instant::now();
+            for (i, other) in &missing {
+                remove(rt, plan, *i, *other, false).await?;
+                dial(rt, plan, *i, *other).await?;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The (node, planned peer) pairs of `edges` not in the node's
+/// `admin_peers`.
+async fn unlinked(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    alive: &[bool],
+    edges: &[&crate::plan::Edge],
+) -> Vec<(usize, usize)> {
+    let mut missing = Vec::new();
+    for i in (0..plan.nodes.len()).filter(|i| alive[*i]) {
+        let keys = control::peer_keys(rt, plan, &plan.nodes[i])
+            .await
+            .unwrap_or_default();
+        for e in edges.iter().filter(|e| e.from == i || e.to == i) {
+            let other = if e.from == i { e.to } else { e.from };
+            if !keys.contains(&plan.nodes[other].node_key.public_hex) {
+                missing.push((i, other));
+            }
+        }
+    }
+    missing
+}
