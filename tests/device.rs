@@ -695,3 +695,99 @@ fn a_bench_round_tracks_a_real_device_by_address() {
     let confirmed = host.confirmed();
     assert_eq!(confirmed, (1..=READINGS).collect::<Vec<_>>());
 }
+
+const PARTITION_TOPO: &str = "\
+network: device-partition
+chain_id: 48155
+block_period: 1
+hospitals:
+  - {name: north, sealers: 1, members: 0}
+  - {name: ward, sealers: 0, members: 1}
+";
+
+/// The device's node is cut off from the sealer mid-stream (`medchain
+/// fault partition`, a real peer-level partition over IPC) and healed: the
+/// readings sent meanwhile wait in the member's pool, and after the heal
+/// every reading is on chain exactly once, in order.
+#[test]
+fn readings_cross_a_partition_of_their_node_zero_lost_zero_duplicated() {
+    const READINGS: u64 = 12;
+    esp32_host();
+    let net = TestNet::new(PARTITION_TOPO);
+    net.ok(&["up", "--seed", "33", "--quiet"]);
+    let state = State::load(&net.home(), "device-partition").unwrap();
+    let out = provision(&net, &["--hospital", "ward"]);
+    let (config, _) = config_of(&out, 0);
+    let device: Address = out["devices"][0]["address"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let outbox = net.dir.path().join("outbox");
+    let readings = READINGS.to_string();
+    let args = [
+        "--interval-ms",
+        "1000",
+        "--timeout-ms",
+        "150000",
+        "--readings",
+        &readings,
+    ];
+    let mut host = Host::start(&config, &outbox, "000-00-0001", &args);
+    assert!(
+        wait_until(Duration::from_secs(60), || host.confirmed().len() >= 2),
+        "no 2 readings confirmed within 60 s:\n{}",
+        host.stderr_text()
+    );
+    net.ok(&["fault", "partition", "--hospital", "ward"]);
+    let cut_at = host.confirmed().len();
+    std::thread::sleep(Duration::from_secs(6));
+    let during = host.confirmed().len();
+    assert!(
+        during <= cut_at + 1,
+        "{} readings confirmed while the device's node was cut off from every sealer",
+        during - cut_at
+    );
+    assert!(host.running(), "esp32-host gave up during the partition");
+    net.ok(&["fault", "heal"]);
+
+    let code = host.wait(Duration::from_secs(120));
+    assert_eq!(
+        code,
+        Some(0),
+        "esp32-host did not land every reading after the heal:\n{}\n{}",
+        host.stderr_text(),
+        pools(&state)
+    );
+    assert_eq!(
+        host.confirmed(),
+        (1..=READINGS).collect::<Vec<_>>(),
+        "one confirmation per reading, in order"
+    );
+    assert_eq!(
+        on_chain_sequences(&state, "ward-member-0", device),
+        (1..=READINGS).collect::<Vec<_>>(),
+        "zero lost, zero duplicated"
+    );
+}
+
+/// The sequences of patient 000-00-0001's records on chain, read through
+/// `node`, after checking they all came from `device`.
+fn on_chain_sequences(state: &State, node: &str, device: Address) -> Vec<u64> {
+    let admin = state.plan.accounts[0].signer();
+    let patient = patient_id(state.plan.patient_salt, "000-00-0001");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = MedicalRecords::new(
+        state.contracts["medical_records"],
+        signing_provider(&rpc_of(state, node), &admin).unwrap(),
+    );
+    let records = rt.block_on(async {
+        c.getMedicalRecords(patient, U256::ZERO, U256::from(1000))
+            .from(admin.address())
+            .call()
+            .await
+            .unwrap()
+    });
+    assert!(records.iter().all(|r| r.device == device));
+    records.iter().map(|r| r.sequence).collect()
+}

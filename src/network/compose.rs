@@ -13,7 +13,6 @@
 //! resolved by Docker's DNS), then starting a sealer's miner. Networks get
 //! fixed subnets so `--netrestrict` can name them.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -55,7 +54,16 @@ pub async fn export(
         .as_ref()
         .map(|s| s.plan.nodes.iter().map(|n| n.ports).collect())
         .map(Ok)
-        .unwrap_or_else(|| ports::allocate(plan::node_count(&topo), &BTreeSet::new()))?;
+        .unwrap_or_else(|| {
+            // Reserved machine-wide like `up`'s, for as long as the export
+            // directory exists: a network started from the export must not
+            // collide with one `up` starts meanwhile.
+            ports::Registry::machine().reserve(
+                &out.join(&topo.network),
+                plan::node_count(&topo),
+                None,
+            )
+        })?;
     let plan = plan::plan(
         &topo,
         &PlanInputs {
@@ -354,6 +362,7 @@ mod tests {
     use super::*;
     use crate::plan::NodePorts;
     use crate::topology;
+    use std::collections::BTreeSet;
 
     /// Every node's service and its init service.
     fn service_names(plan: &Plan) -> BTreeSet<String> {
