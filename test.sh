@@ -21,4 +21,4 @@ fi
 # build and tests (which also build esp32-host for tests/device.rs).
 cargo run --quiet --locked --example firmware_vectors -- --check firmware/test/vectors.json
 firmware/test.sh
-cargo test --locked --lib --bins --tests -- --test-threads=1
+cargo test --locked --lib --bins --tests
