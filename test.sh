@@ -7,6 +7,8 @@ target_dir="${CARGO_TARGET_DIR:-target}"
 cargo fmt --check
 # Contract artifacts must reproduce byte for byte from the pinned solc.
 (cd contracts && npm ci --silent --no-audit --no-fund && node build.js --check)
+# Independent FHIR validator and CID implementation for tests/privacy_formats.rs.
+(cd tools/privacy-check && npm ci --silent --no-audit --no-fund)
 cargo clippy --all-targets --locked -- -D warnings
 cargo build --locked --bin medchain
 "$target_dir/debug/medchain" geth install >/dev/null

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod network;
 pub mod plan;
 pub mod ports;
+pub mod privacy;
 pub(crate) mod private_fs;
 pub mod progress;
 pub mod records;

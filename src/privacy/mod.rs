@@ -1,0 +1,22 @@
+//! Patient privacy: a reading leaves the device as a FHIR R4 document,
+//! encrypted with the patient's data key, stored off-chain and addressed by
+//! the content identifier (CID) of the stored bytes; the chain is meant to
+//! hold only that CID's digest with the device, the sequence and the
+//! timestamps (issue 14).
+//!
+//! This module is the format layer, with no network and no chain:
+//! - [`fhir`]: the Observations a reading becomes (LOINC-coded vital signs)
+//!   and the Bundles that carry them;
+//! - [`seal`]: authenticated encryption of a document (XChaCha20-Poly1305),
+//!   bound to the record it belongs to;
+//! - [`content_id`]: the IPFS-compatible CIDv1 (raw codec, sha2-256) of
+//!   stored bytes, and the 32-byte digest the chain keeps;
+//! - [`store`]: where the encrypted bytes live, behind a small trait, with
+//!   the embedded default (files under the network's directory).
+//!
+//! What it protects, and from whom, is stated in docs/privacy.md.
+
+pub mod content_id;
+pub mod fhir;
+pub mod seal;
+pub mod store;
