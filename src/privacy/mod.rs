@@ -12,7 +12,9 @@
 //! - [`content_id`]: the IPFS-compatible CIDv1 (raw codec, sha2-256) of
 //!   stored bytes, and the 32-byte digest the chain keeps;
 //! - [`store`]: where the encrypted bytes live, behind a small trait, with
-//!   the embedded default (files under the network's directory).
+//!   the embedded default (files under the network's directory);
+//! - [`wrap`]: a patient's data key wrapped to a reader's secp256k1 key
+//!   (ECIES), what consent will hand out.
 //!
 //! What it protects, and from whom, is stated in docs/privacy.md.
 
@@ -20,3 +22,4 @@ pub mod content_id;
 pub mod fhir;
 pub mod seal;
 pub mod store;
+pub mod wrap;
