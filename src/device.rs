@@ -810,6 +810,7 @@ mod tests {
                 ws: 9001 + 10 * i,
                 p2p: 9002 + 10 * i,
                 authrpc: 9003 + 10 * i,
+                metrics: 9004 + 10 * i,
             })
             .collect();
         let plan = crate::plan::plan(

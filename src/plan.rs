@@ -46,6 +46,12 @@ pub struct NodePorts {
     pub p2p: u16,
     /// Engine API (unused by these chains, but geth always opens it).
     pub authrpc: u16,
+    /// geth's metrics server (`/debug/metrics/prometheus`), loopback
+    /// only (in Docker: published on the host's loopback); every node.
+    /// 0 in a plan made before nodes served metrics: `up` then gives the
+    /// network new ports.
+    #[serde(default)]
+    pub metrics: u16,
 }
 
 /// One planned node.
@@ -93,6 +99,17 @@ impl NodePlan {
     pub fn rpc_url(&self) -> Option<String> {
         self.serves_clients()
             .then(|| format!("http://127.0.0.1:{}", self.ports.http))
+    }
+
+    /// Prometheus metrics endpoint (every node; `None` in a plan made
+    /// before nodes served metrics).
+    pub fn metrics_url(&self) -> Option<String> {
+        (self.ports.metrics != 0).then(|| {
+            format!(
+                "http://127.0.0.1:{}/debug/metrics/prometheus",
+                self.ports.metrics
+            )
+        })
     }
 
     /// WebSocket JSON-RPC endpoint; `None` on a sealer.
@@ -402,6 +419,8 @@ pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) ->
     push("--syncmode", "full".into());
     push("--authrpc.addr", "127.0.0.1".into());
     push("--authrpc.port", node.ports.authrpc.to_string());
+    push("--metrics.addr", layout.rpc_addr.clone());
+    push("--metrics.port", node.ports.metrics.to_string());
     push("--miner.gaslimit", topo.gas_limit.to_string());
     push("--miner.etherbase", format!("{:#x}", node.account.address));
     // Starting the miner raises the pool's minimum tip to this price (1 gwei
@@ -410,6 +429,9 @@ pub(crate) fn geth_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) ->
     push("--miner.gasprice", "1".into());
     push("--verbosity", "3".into());
     a.push("--nodiscover".into());
+    // Bare: both pinned geth versions ignore `--metrics=true` (go-ethereum
+    // #24178, #28118), and then serve no metrics at all.
+    a.push("--metrics".into());
     match node.role {
         Role::Member => a.extend(member_args(node, layout)),
         Role::Sealer => a.extend(sealer_args(topo, node, layout)),
@@ -561,8 +583,8 @@ impl fmt::Display for Plan {
         writeln!(f)?;
         writeln!(
             f,
-            "{:<28} {:<12} {:<7} {:>6} {:>6} {:>6} {:>6}  {:<42}",
-            "NODE", "HOSPITAL", "ROLE", "HTTP", "WS", "P2P", "AUTH", "ACCOUNT"
+            "{:<28} {:<12} {:<7} {:>6} {:>6} {:>6} {:>6} {:>7}  {:<42}",
+            "NODE", "HOSPITAL", "ROLE", "HTTP", "WS", "P2P", "AUTH", "METRICS", "ACCOUNT"
         )?;
         for n in &self.nodes {
             // Sealers open no RPC port (IPC only).
@@ -572,7 +594,7 @@ impl fmt::Display for Plan {
             };
             writeln!(
                 f,
-                "{:<28} {:<12} {:<7} {:>6} {:>6} {:>6} {:>6}  {:#x}",
+                "{:<28} {:<12} {:<7} {:>6} {:>6} {:>6} {:>6} {:>7}  {:#x}",
                 n.name,
                 n.hospital,
                 n.role,
@@ -580,6 +602,7 @@ impl fmt::Display for Plan {
                 rpc_port(n.ports.ws),
                 n.ports.p2p,
                 n.ports.authrpc,
+                n.ports.metrics,
                 n.account.address
             )?;
         }
@@ -627,6 +650,7 @@ mod tests {
                 ws: 9001 + i * 2,
                 p2p: 31000 + i,
                 authrpc: 32000 + i,
+                metrics: 33000 + i,
             })
             .collect()
     }
@@ -675,6 +699,30 @@ mod tests {
         let pairs: Vec<_> = p.edges.iter().map(|e| (e.from, e.to)).collect();
         // a0-a1, a0-b0, a0-c0, b0-b1, b0-c0, c0-c1
         assert_eq!(pairs, [(0, 1), (0, 2), (0, 4), (2, 3), (2, 4), (4, 5)]);
+    }
+
+    #[test]
+    fn every_node_serves_metrics_with_the_bare_flag_on_loopback() {
+        let p = make(THREE);
+        for n in &p.nodes {
+            let a = &n.args;
+            // geth ignores `--metrics=true`: only the bare flag works.
+            assert!(a.iter().any(|x| x == "--metrics"), "{}: {a:?}", n.name);
+            assert!(!a.iter().any(|x| x.starts_with("--metrics=")), "{a:?}");
+            let after = |k: &str| a.iter().position(|x| x == k).map(|i| a[i + 1].as_str());
+            assert_eq!(after("--metrics.addr"), Some("127.0.0.1"));
+            assert_eq!(
+                after("--metrics.port"),
+                Some(n.ports.metrics.to_string().as_str())
+            );
+            assert_eq!(
+                n.metrics_url(),
+                Some(format!(
+                    "http://127.0.0.1:{}/debug/metrics/prometheus",
+                    n.ports.metrics
+                ))
+            );
+        }
     }
 
     #[test]

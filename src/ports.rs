@@ -27,6 +27,8 @@ pub(crate) const RPC_BASE: u16 = 8545;
 pub(crate) const P2P_BASE: u16 = 30303;
 /// First port tried for geth's engine API.
 pub(crate) const AUTH_BASE: u16 = 18551;
+/// First port tried for geth's metrics server (geth's own default).
+pub(crate) const METRICS_BASE: u16 = 6060;
 
 /// Whether `port` can be bound on 127.0.0.1 (TCP) and, for devp2p, on all
 /// interfaces as geth does.
@@ -48,6 +50,8 @@ pub(crate) fn all_free(sets: &[NodePorts]) -> bool {
             && is_free(p.ws, false)
             && is_free(p.p2p, true)
             && is_free(p.authrpc, false)
+            && p.metrics != 0
+            && is_free(p.metrics, false)
     })
 }
 
@@ -74,11 +78,13 @@ pub(crate) fn allocate(count: usize, avoid: &BTreeSet<u16>) -> anyhow::Result<Ve
         let ws = next(http, false, &mut taken)?;
         let p2p = next(P2P_BASE, true, &mut taken)?;
         let authrpc = next(AUTH_BASE, false, &mut taken)?;
+        let metrics = next(METRICS_BASE, false, &mut taken)?;
         out.push(NodePorts {
             http,
             ws,
             p2p,
             authrpc,
+            metrics,
         });
     }
     Ok(out)
@@ -179,7 +185,7 @@ impl Registry {
                 .is_some_and(|age| age < PENDING);
             if r.dir.is_dir() || young {
                 for p in &r.ports {
-                    held.extend([p.http, p.ws, p.p2p, p.authrpc]);
+                    held.extend([p.http, p.ws, p.p2p, p.authrpc, p.metrics]);
                 }
             } else {
                 let _ = fs::remove_file(&path);
@@ -205,7 +211,7 @@ pub(crate) fn choose(
 
 /// Whether any port of `p` is in `held`.
 fn overlaps(p: &NodePorts, held: &BTreeSet<u16>) -> bool {
-    [p.http, p.ws, p.p2p, p.authrpc]
+    [p.http, p.ws, p.p2p, p.authrpc, p.metrics]
         .iter()
         .any(|x| held.contains(x))
 }

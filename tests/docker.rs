@@ -274,14 +274,14 @@ fn docker_network_comes_up_benches_with_container_figures_and_purges() {
     let h = heights(&urls);
     wait_advancing_and_agreeing(&urls, *h.iter().max().unwrap());
 
-    // Members' RPC is published on the host's loopback only, sealers
-    // publish nothing; gateways (and only they) join the backbone; every
+    // Every node's metrics and members' RPC are published on the host's
+    // loopback only, sealers publish no RPC; gateways (and only they) join the backbone; every
     // object carries the label.
     block_on(async {
         for (i, name) in names.iter().enumerate() {
             let c = d.inspect_container(name, None).await.unwrap();
             let bindings = c.host_config.unwrap().port_bindings.unwrap_or_default();
-            let published = if i % 2 == 0 { 0 } else { 2 };
+            let published = if i % 2 == 0 { 1 } else { 3 };
             assert_eq!(bindings.len(), published, "{name}: {bindings:?}");
             for b in bindings.values().flatten().flatten() {
                 assert_eq!(b.host_ip.as_deref(), Some("127.0.0.1"), "{name}");
@@ -392,10 +392,15 @@ fn compose_export_runs_with_the_compose_tool() {
         .as_mapping()
         .unwrap()
         .iter()
-        .filter_map(|(_, s)| s["ports"][0].as_str())
+        .filter(|(name, _)| name.as_str().is_some_and(|n| !n.starts_with("peer-")))
+        .filter_map(|(_, s)| s["ports"][1].as_str())
         .map(|p| format!("http://127.0.0.1:{}", p.split(':').nth(1).unwrap()))
         .collect();
-    assert_eq!(urls.len(), 3, "members publish RPC, sealers nothing");
+    assert_eq!(
+        urls.len(),
+        3,
+        "members publish RPC after metrics, sealers only metrics"
+    );
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let ready = urls
@@ -516,12 +521,12 @@ fn hospitals_on_two_engine_endpoints_peer_through_advertised_ports() {
         let b = c.host_config.unwrap().port_bindings.unwrap();
         let p2p = b[&format!("{south_gw_p2p}/tcp")].clone().unwrap();
         assert_eq!(p2p[0].host_ip.as_deref(), Some(gw.as_str()));
-        // Members publish no devp2p port.
+        // Members publish no devp2p port: metrics, HTTP and WS only.
         let m = d
             .inspect_container("mcmulti-south-member-0", None)
             .await
             .unwrap();
-        assert_eq!(m.host_config.unwrap().port_bindings.unwrap().len(), 2);
+        assert_eq!(m.host_config.unwrap().port_bindings.unwrap().len(), 3);
     });
     net.ok(&["down", "--purge"]);
     assert_eq!(labelled(&d, "mcmulti"), (0, 0, 0));

@@ -2,8 +2,10 @@
 //! network publishes (members' HTTP and WS) serves only `eth,net,web3`,
 //! holds no account and refuses foreign Host headers and browser origins;
 //! sealers publish no RPC at all (process runtime: no TCP listener besides
-//! devp2p and geth's JWT-guarded engine API on loopback; Docker: no
-//! published port), and `status` reads them over IPC.
+//! devp2p, geth's JWT-guarded engine API and its metrics on loopback;
+//! Docker: only the metrics port, on the host's loopback), and `status`
+//! reads them over IPC. The metrics port serves metrics only: no JSON-RPC,
+//! no profiler.
 
 mod common;
 
@@ -147,10 +149,12 @@ fn process_endpoints_serve_clients_only_and_sealers_have_no_rpc() {
         let pid = state["pids"][name].as_u64().unwrap();
         let p2p = n["ports"]["p2p"].as_u64().unwrap() as u16;
         let auth = n["ports"]["authrpc"].as_u64().unwrap() as u16;
+        let metrics = n["ports"]["metrics"].as_u64().unwrap() as u16;
+        metrics_only(name, metrics);
         let mut ports: Vec<u16> = listening_ports(pid).iter().map(|(_, p)| *p).collect();
         ports.sort();
         ports.dedup();
-        let mut want = vec![p2p, auth];
+        let mut want = vec![p2p, auth, metrics];
         if n["role"] == "member" {
             want.extend([
                 n["ports"]["http"].as_u64().unwrap() as u16,
@@ -193,8 +197,27 @@ fn docker_endpoints_serve_clients_only_and_sealers_publish_nothing() {
             .host_config
             .and_then(|h| h.port_bindings)
             .unwrap_or_default();
-        let want = if n["role"] == "sealer" { 0 } else { 2 };
+        // Metrics on every node, RPC on members; all on host loopback.
+        let want = if n["role"] == "sealer" { 1 } else { 3 };
         assert_eq!(published.len(), want, "{name}: {published:?}");
+        for b in published.values().flatten().flatten() {
+            assert_eq!(
+                b.host_ip.as_deref(),
+                Some("127.0.0.1"),
+                "{name}: {published:?}"
+            );
+        }
+        let url = n["metrics"].as_str().unwrap();
+        let port: u16 = url
+            .split(':')
+            .nth(2)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        metrics_only(&name, port);
         let args = c.config.and_then(|c| c.cmd).unwrap();
         assert!(
             args.iter().any(|a| a == "--netrestrict"),
@@ -202,4 +225,32 @@ fn docker_endpoints_serve_clients_only_and_sealers_publish_nothing() {
         );
     }
     net.ok(&["down", "--purge"]);
+}
+
+/// The metrics port serves Prometheus text and nothing else: no JSON-RPC
+/// (a POST gets no result), no Go profiler.
+fn metrics_only(name: &str, port: u16) {
+    let get = |path: &str| {
+        raw(
+            port,
+            &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        )
+    };
+    let (status, body) = get("/debug/metrics/prometheus");
+    assert_eq!(status, 200, "{name}: metrics on {port}");
+    assert!(
+        body.contains("chain_head_block"),
+        "{name}: {}",
+        &body[..body.len().min(200)]
+    );
+    assert_eq!(
+        get("/debug/pprof/").0,
+        404,
+        "{name}: a profiler on the metrics port"
+    );
+    let (_, body) = http_post(port, "localhost", "eth_blockNumber", &json!([]));
+    assert!(
+        !body.contains("\"result\""),
+        "{name}: JSON-RPC on the metrics port: {body}"
+    );
 }

@@ -31,6 +31,7 @@ fn stopped_network(home: &Path) -> PathBuf {
                     ws: 18546 + 2 * i,
                     p2p: 40303 + i,
                     authrpc: 18551 + i,
+                    metrics: 18600 + i,
                 })
                 .collect(),
             dag_dir: home.join("dag"),

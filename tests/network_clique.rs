@@ -85,6 +85,16 @@ fn clique_three_hospitals_gateway_up_status_down_resume() {
             _ => assert!(n["rpc"].as_str().unwrap().starts_with("http://127.0.0.1:")),
         }
         assert_eq!(n["disagrees"], false);
+        // Every node serves geth's Prometheus metrics on loopback, with
+        // its chain head among them (a flag geth ignored would serve none).
+        let url = n["metrics"].as_str().expect("metrics URL");
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        let text = http_get(url);
+        assert!(
+            text.contains("chain_head_block "),
+            "{url}: {}",
+            &text[..text.len().min(300)]
+        );
     }
     let h = st["common_height"].as_u64().unwrap();
     let url0 = st["nodes"][1]["rpc"].as_str().unwrap().to_string();
@@ -259,4 +269,18 @@ fn unseeded_network_has_os_random_keys_never_printed() {
     for out in [&up.stdout, &up.stderr, &text, &status] {
         assert!(!out.contains(&secret[2..]), "the secret was printed");
     }
+}
+
+/// The body of a plain HTTP GET.
+fn http_get(url: &str) -> String {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        reqwest::get(url)
+            .await
+            .and_then(|r| r.error_for_status())
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    })
 }

@@ -388,6 +388,7 @@ mod tests {
                         ws: 8546 + 2 * i,
                         p2p: 30303 + i,
                         authrpc: 18551 + i,
+                        metrics: 6060 + i,
                     })
                     .collect(),
                 dag_dir: "/dag".into(),
@@ -415,11 +416,25 @@ mod tests {
         }
         let node = &y["services"]["a-sealer-0"];
         assert_eq!(node["container_name"], "demo-a-sealer-0");
-        assert_eq!(node["ports"].as_sequence().map(|s| s.len()), Some(0));
+        // A sealer publishes only its metrics; a member also its RPC; all
+        // on the host's loopback.
+        let m = p.nodes[0].ports.metrics;
         assert_eq!(
-            y["services"]["a-member-0"]["ports"][0],
-            "127.0.0.1:8547:8547"
+            node["ports"],
+            serde_yaml::to_value([format!("127.0.0.1:{m}:{m}")]).unwrap()
         );
+        let member_ports = y["services"]["a-member-0"]["ports"].as_sequence().unwrap();
+        assert!(
+            member_ports.iter().any(|v| v == "127.0.0.1:8547:8547"),
+            "{member_ports:?}"
+        );
+        assert!(member_ports
+            .iter()
+            .all(|v| v.as_str().unwrap().starts_with("127.0.0.1:")));
+        // geth ignores `--metrics=true`: the flag must stay bare.
+        let cmd = command(&y, "a-member-0");
+        assert!(cmd.contains(&"--metrics"), "{cmd:?}");
+        assert!(cmd.contains(&"--metrics.addr=0.0.0.0"), "{cmd:?}");
         assert_eq!(node["labels"]["medchain.network"], "demo");
         let cmd = command(&y, "a-sealer-0");
         assert!(cmd.contains(&"--password=/config/password"), "{cmd:?}");

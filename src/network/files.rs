@@ -194,6 +194,7 @@ mod tests {
                 ws: 9100 + i,
                 p2p: 9200 + i,
                 authrpc: 9300 + i,
+                metrics: 9400 + i,
             })
             .collect();
         crate::plan::plan(

@@ -28,6 +28,8 @@ pub struct NodeStatus {
     pub rpc: Option<String>,
     /// WebSocket endpoint for clients; null on a sealer.
     pub ws: Option<String>,
+    /// geth's Prometheus endpoint (every node, loopback).
+    pub metrics: Option<String>,
     /// enode URL.
     pub enode: String,
     /// Head block number (null when down).
@@ -139,6 +141,7 @@ async fn node_status(
         role: n.role,
         rpc: n.rpc_url(),
         ws: n.ws_url(),
+        metrics: n.metrics_url(),
         enode: n.enode(),
         block: None,
         head: None,
@@ -334,6 +337,7 @@ mod tests {
             role: Role::Member,
             rpc: None,
             ws: None,
+            metrics: None,
             enode: String::new(),
             block: None,
             head: None,

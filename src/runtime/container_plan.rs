@@ -255,13 +255,14 @@ pub(crate) fn advertised_address(plan: &Plan, i: usize) -> Option<String> {
 }
 
 /// Ports published on the host, as (host address, port), each mapped to
-/// the same port inside the container: a member's HTTP and WS JSON-RPC on
-/// loopback only (a sealer has none); devp2p only for a node that peers
+/// the same port inside the container: every node's metrics and a
+/// member's HTTP and WS JSON-RPC on loopback only (a sealer has no RPC); devp2p only for a node that peers
 /// across engines, on its advertised address when that is an IP (else on
 /// every interface).
 pub(crate) fn published_ports(plan: &Plan, i: usize) -> Vec<(String, u16)> {
     let node = &plan.nodes[i];
-    let mut out = Vec::new();
+    // Every node's metrics, loopback only.
+    let mut out = vec![("127.0.0.1".to_string(), node.ports.metrics)];
     if node.serves_clients() {
         out.push(("127.0.0.1".to_string(), node.ports.http));
         out.push(("127.0.0.1".to_string(), node.ports.ws));
@@ -332,6 +333,7 @@ mod tests {
                 ws: 9001 + i * 2,
                 p2p: 31000 + i,
                 authrpc: 32000 + i,
+                metrics: 33000 + i,
             })
             .collect();
         plan(
@@ -392,14 +394,16 @@ mod tests {
             !member.contains("/h/") && !sealer.contains("/h/"),
             "no host path leaks in"
         );
-        assert_eq!(published_ports(&p, 0), vec![]);
-        assert_eq!(
-            published_ports(&p, 1),
-            vec![
-                ("127.0.0.1".to_string(), 9002),
-                ("127.0.0.1".to_string(), 9003)
-            ]
+        // Bare (geth ignores `--metrics=true`), inside the container on
+        // every interface, published on the host's loopback only.
+        assert!(
+            sealer.contains("--metrics.addr 0.0.0.0 --metrics.port 33000 "),
+            "{sealer}"
         );
+        assert!(sealer.split(' ').any(|a| a == "--metrics"), "{sealer}");
+        let lo = |port: u16| ("127.0.0.1".to_string(), port);
+        assert_eq!(published_ports(&p, 0), vec![lo(33000)]);
+        assert_eq!(published_ports(&p, 1), vec![lo(33001), lo(9002), lo(9003)]);
         assert!((0..6).all(|i| !cross_engine(&p, i)));
         assert_eq!(enode_across_engines(&p, 0, 2), None);
     }
@@ -465,11 +469,19 @@ mod tests {
         // Gateways peer across engines; members do not.
         let cross: Vec<bool> = (0..6).map(|i| cross_engine(&p, i)).collect();
         assert_eq!(cross, vec![true, false, true, false, true, false]);
+        // After each node's loopback metrics port: devp2p where it peers
+        // across engines.
         let ports = published_ports(&p, 4);
-        assert_eq!(ports, vec![("10.0.0.9".to_string(), 31004)]);
-        assert_eq!(published_ports(&p, 2)[0].0, "0.0.0.0");
-        assert_eq!(published_ports(&p, 0)[0].0, "10.0.0.5");
-        assert_eq!(published_ports(&p, 1).len(), 2);
+        assert_eq!(
+            ports,
+            vec![
+                ("127.0.0.1".to_string(), 33004),
+                ("10.0.0.9".to_string(), 31004)
+            ]
+        );
+        assert_eq!(published_ports(&p, 2)[1].0, "0.0.0.0");
+        assert_eq!(published_ports(&p, 0)[1].0, "10.0.0.5");
+        assert_eq!(published_ports(&p, 1).len(), 3);
         let e = enode_across_engines(&p, 0, 4).unwrap();
         assert!(e.ends_with("@10.0.0.9:31004"), "{e}");
         let e = enode_across_engines(&p, 4, 2).unwrap();
