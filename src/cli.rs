@@ -62,6 +62,11 @@ pub enum Command {
     },
     /// Write compose/<network>/docker-compose.yml: the network for plain `docker compose up`.
     Compose(cmd::compose::ComposeArgs),
+    /// Prometheus on loopback scraping every node's geth metrics.
+    Monitor {
+        #[command(subcommand)]
+        command: cmd::monitor::MonitorCommand,
+    },
     /// Serve a hospital's member node to devices on a LAN: TLS, tokens, allow-list, limits, access log.
     Gateway(cmd::gateway::GatewayArgs),
 }
@@ -89,6 +94,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Image { command } => cmd::image::execute(command).await,
         Command::Compose(a) => cmd::compose::execute(a, g).await,
         Command::Gateway(a) => cmd::gateway::execute(a, g).await,
+        Command::Monitor { command } => cmd::monitor::execute(command, g).await,
     }
 }
 

@@ -90,6 +90,15 @@ pub(crate) fn allocate(count: usize, avoid: &BTreeSet<u16>) -> anyhow::Result<Ve
     Ok(out)
 }
 
+/// The first port at or above `base` that can be bound on 127.0.0.1 now
+/// (for a service medchain starts next to a network, such as the
+/// monitor's Prometheus, which retries on a lost race).
+pub(crate) fn free_loopback_port(base: u16) -> anyhow::Result<u16> {
+    (base..65000)
+        .find(|p| is_free(*p, false))
+        .ok_or_else(|| anyhow::anyhow!("no free port at or above {base} on 127.0.0.1"))
+}
+
 /// How long a reservation outlives its network directory not existing yet
 /// (`up` reserves before it writes the directory).
 const PENDING: Duration = Duration::from_secs(600);

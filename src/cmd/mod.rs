@@ -19,6 +19,7 @@ pub mod gateway;
 pub mod geth;
 pub mod image;
 pub mod logs;
+pub mod monitor;
 pub mod records;
 pub mod status;
 pub mod tx;

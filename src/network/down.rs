@@ -18,6 +18,7 @@ use crate::state::State;
 /// number of nodes that were started (recorded, or found running without
 /// a record). The caller holds the network's lock.
 pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
+    stop_monitor(&state.plan.dir).await;
     let rt = state.connect_runtime().await?;
     let mut was = state.started();
     stop_all(&rt, &mut state).await;
@@ -38,6 +39,16 @@ pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
     Ok(was)
 }
 
+/// Stops the network's Prometheus, if it runs (a failure is a warning:
+/// the nodes are stopped all the same).
+async fn stop_monitor(dir: &Path) {
+    match crate::monitor::server::stop(dir).await {
+        Ok(Some(pid)) => eprintln!("  stopped the monitor's prometheus (pid {pid})"),
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: stopping the monitor: {e:#}"),
+    }
+}
+
 /// `down` for a network whose `state.json` cannot be read: stops every
 /// geth process with a datadir in the network's directory and, when the
 /// local Docker engine answers, every container labelled with the network
@@ -52,6 +63,7 @@ pub async fn down_without_state(
     file: &Path,
 ) -> anyhow::Result<usize> {
     let dir = home.join(network);
+    stop_monitor(&dir).await;
     let mut stopped = 0;
     for rt in orphans::runtimes(network, file).await {
         let found = orphans::stop_strays(&rt, network, &dir, orphans::GRACE).await;

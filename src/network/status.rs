@@ -72,6 +72,9 @@ pub struct NetworkStatus {
     pub common_height: Option<u64>,
     /// Whether every node that is up has the same hash at `common_height`.
     pub agree: bool,
+    /// The network's Prometheus (`medchain monitor start`), null when
+    /// it does not run.
+    pub monitor: Option<crate::monitor::server::Running>,
 }
 
 /// Queries every node of `state`. On Docker, an engine that does not
@@ -115,6 +118,7 @@ pub async fn status(state: &State) -> NetworkStatus {
         contracts: contracts(state),
         common_height: common,
         agree,
+        monitor: crate::monitor::server::running(&state.plan.dir),
     }
 }
 
@@ -322,6 +326,9 @@ pub fn table(s: &NetworkStatus) -> String {
         if let Some(a) = v {
             let _ = writeln!(out, "contract {k}: {a}");
         }
+    }
+    if let Some(m) = &s.monitor {
+        let _ = writeln!(out, "monitor: prometheus on {} (pid {})", m.url, m.pid);
     }
     out
 }

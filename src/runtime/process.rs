@@ -8,13 +8,15 @@ use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 
 use super::init_marker::{self, InitNeed};
 use super::{proc_scan, Handle, NodeMonitor, NodeSignal, Orphan, Runtime};
 use crate::bench::resources::SampledProcesses;
+pub(crate) use crate::pid::pid_matches;
+use crate::pid::{reap, signal, stop_pid, wait_gone};
 use crate::plan::{NodePlan, Plan};
 
 /// Runs nodes as local processes.
@@ -37,92 +39,6 @@ fn open_log(path: &Path) -> anyhow::Result<fs::File> {
         .append(true)
         .open(path)
         .with_context(|| format!("opening {}", path.display()))
-}
-
-/// Whether `pid` exists and has not exited (a zombie or dead process has).
-/// A process that is exiting but still releasing its memory counts as
-/// alive: its datadir stays locked until it is gone.
-fn pid_alive(pid: u32) -> bool {
-    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    // The state is the first field after the parenthesised command name.
-    let state = stat
-        .rsplit(')')
-        .next()
-        .and_then(|r| r.split_whitespace().next());
-    !matches!(state, Some("Z") | Some("X") | None)
-}
-
-/// Whether `pid` is a live (not zombie) process whose command line holds
-/// `needle`. An exiting process already shows an empty command line, so
-/// this is for finding a node, not for waiting until it is gone (see
-/// [`pid_alive`]).
-pub(crate) fn pid_matches(pid: u32, needle: &str) -> bool {
-    if !pid_alive(pid) {
-        return false;
-    }
-    let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
-        return false;
-    };
-    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-    cmdline.contains(needle)
-}
-
-fn signal(pid: u32, sig: i32) {
-    // SAFETY: kill(2) has no memory-safety preconditions; the PID was checked
-    // to be our node's geth just before.
-    unsafe {
-        libc::kill(pid as libc::pid_t, sig);
-    }
-}
-
-/// Whether `pid` is alive with an empty command line: a process that has
-/// begun to exit and is releasing its memory.
-fn exiting(pid: u32) -> bool {
-    pid_alive(pid) && fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.is_empty())
-}
-
-/// Waits up to `limit` for `pid` to exit (reaping it when it is our own
-/// child); whether it did.
-async fn wait_gone(pid: u32, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        reap(pid);
-        if !pid_alive(pid) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Stops `pid`, just checked to be our geth when `ours`; a pid that is not
-/// (any more) is only waited for when it is exiting. `what` names it in
-/// errors.
-async fn stop_pid(pid: u32, ours: bool, grace: Duration, what: &str) -> anyhow::Result<()> {
-    if !ours {
-        // Already exiting (alive, command line gone): wait it out so
-        // the datadir is free when `down` returns.
-        if exiting(pid) && !wait_gone(pid, grace).await {
-            bail!("{what}: process {pid} is still exiting")
-        }
-        return Ok(());
-    }
-    signal(pid, libc::SIGINT);
-    // From here on the pid is known to be our geth: wait for the process
-    // to be gone, not for its command line to change (it empties while
-    // the process exits, long before the datadir lock is released).
-    if wait_gone(pid, grace).await {
-        return Ok(());
-    }
-    signal(pid, libc::SIGKILL);
-    if wait_gone(pid, Duration::from_secs(5)).await {
-        return Ok(());
-    }
-    bail!("{what}: process {pid} did not exit after SIGKILL")
 }
 
 /// Runs `geth init` for a node (killed if this command is interrupted, the
@@ -150,16 +66,6 @@ async fn run_init(geth: &Path, plan: &Plan, node: &NodePlan) -> anyhow::Result<(
         );
     }
     Ok(())
-}
-
-/// Reaps `pid` if it is our own exited child, so it does not linger as a
-/// zombie while the CLI runs.
-fn reap(pid: u32) {
-    let mut status = 0;
-    // SAFETY: waitpid with WNOHANG on a specific pid only reaps that child.
-    unsafe {
-        libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG);
-    }
 }
 
 impl Runtime for ProcessRuntime {
@@ -384,6 +290,7 @@ impl ProcessRuntime {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pid::pid_alive;
 
     #[tokio::test]
     async fn a_signalled_child_is_waited_for_until_gone() {

@@ -1,0 +1,9 @@
+//! `medchain monitor`: a real Prometheus (Debian's `prometheus`) on
+//! loopback that scrapes every node's geth metrics, labelled by network,
+//! hospital, role and node, with bounded retention; `down` stops it.
+//!
+//! [`config`] renders the scrape configuration from the plan (pure);
+//! [`server`] starts, finds and stops the Prometheus process.
+
+pub mod config;
+pub mod server;

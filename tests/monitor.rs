@@ -1,0 +1,115 @@
+//! `medchain monitor` end to end with Debian's real Prometheus: it scrapes
+//! every node of a running network on loopback, labelled by network,
+//! hospital, role and node; its configuration passes `promtool check
+//! config`; `status` shows it; a second start reloads instead of starting
+//! another; `down` stops it. Without `prometheus` and `promtool` on the
+//! PATH these tests fail, they never skip.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{alive, TestNet};
+use serde_json::Value;
+
+const TOPO: &str = "\
+network: mon-e2e
+block_period: 1
+hospitals:
+  - {name: north, sealers: 1, members: 1}
+  - {name: south, sealers: 1, members: 0}
+";
+
+/// An instant query against Prometheus' HTTP API.
+fn query(url: &str, q: &str) -> Vec<Value> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let v: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{url}/api/v1/query"))
+            .query(&[("query", q)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(v["status"], "success", "{q}: {v}");
+    v["data"]["result"].as_array().unwrap().clone()
+}
+
+#[test]
+fn prometheus_scrapes_every_node_with_labels_and_down_stops_it() {
+    let net = TestNet::new(TOPO);
+    net.ok(&["up", "--seed", "35", "--quiet", "--no-deploy"]);
+    let r = net.run(&["monitor", "start", "--retention", "5x"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--retention \"5x\""), "{}", r.stderr);
+
+    let out = net.ok(&["monitor", "start"]).stdout;
+    assert!(
+        out.starts_with("monitor: prometheus started on http://127.0.0.1:"),
+        "{out}"
+    );
+    let st = net.status();
+    let url = st["monitor"]["url"]
+        .as_str()
+        .expect("status shows the monitor")
+        .to_string();
+    let pid = st["monitor"]["pid"].as_u64().unwrap();
+    let config = st["monitor"]["config"].as_str().unwrap().to_string();
+    let check = std::process::Command::new("promtool")
+        .args(["check", "config", &config])
+        .output()
+        .expect("promtool runs (Debian's prometheus package)");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    // Every node up, with its labels, and its chain head scraped.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (ups, heads) = loop {
+        let ups = query(&url, "up{job=\"geth\"} == 1");
+        let heads = query(&url, "chain_head_block > 0");
+        if (ups.len() == 3 && heads.len() == 3) || Instant::now() > deadline {
+            break (ups, heads);
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    assert_eq!(ups.len(), 3, "every node scraped and up: {ups:?}");
+    assert_eq!(heads.len(), 3, "every node's head: {heads:?}");
+    let mut nodes: Vec<(String, String, String)> = ups
+        .iter()
+        .map(|s| {
+            let m = &s["metric"];
+            assert_eq!(m["network"], "mon-e2e", "{m}");
+            (
+                m["node"].as_str().unwrap().to_string(),
+                m["hospital"].as_str().unwrap().to_string(),
+                m["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    nodes.sort();
+    let want = [
+        ("north-member-0", "north", "member"),
+        ("north-sealer-0", "north", "sealer"),
+        ("south-sealer-0", "south", "sealer"),
+    ]
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
+    assert_eq!(nodes, want);
+
+    // A second start keeps the one Prometheus (and reloads it).
+    let again = net.ok(&["monitor", "start"]).stdout;
+    assert!(again.contains("already running"), "{again}");
+    assert_eq!(net.status()["monitor"]["pid"].as_u64(), Some(pid));
+
+    net.ok(&["down"]);
+    let gone = Instant::now() + Duration::from_secs(10);
+    while alive(pid) && Instant::now() < gone {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!alive(pid), "prometheus {pid} survived down");
+}
