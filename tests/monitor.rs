@@ -1,7 +1,9 @@
 //! `medchain monitor` end to end with Debian's real Prometheus: it scrapes
 //! every node of a running network on loopback, labelled by network,
 //! hospital, role and node; its configuration passes `promtool check
-//! config`; `status` shows it; a second start reloads instead of starting
+//! config`, its alert rules `promtool check rules`, and killing one of
+//! two Clique signers fires the node-down and head-stalled alerts (none
+//! fires on the healthy network); `status` shows it; a second start reloads instead of starting
 //! another; `down` stops it. Without `prometheus` and `promtool` on the
 //! PATH these tests fail, they never skip.
 
@@ -67,6 +69,18 @@ fn prometheus_scrapes_every_node_with_labels_and_down_stops_it() {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
+    let rules = std::path::Path::new(&config).with_file_name("alerts.yml");
+    let check = std::process::Command::new("promtool")
+        .arg("check")
+        .arg("rules")
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
 
     // Every node up, with its labels, and its chain head scraped.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -100,6 +114,43 @@ fn prometheus_scrapes_every_node_with_labels_and_down_stops_it() {
     ]
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
     assert_eq!(nodes, want);
+
+    assert_eq!(
+        query(&url, "p2p_peers").len(),
+        3,
+        "the peers rule's metric exists"
+    );
+    assert_eq!(
+        query(&url, "txpool_pending").len(),
+        3,
+        "the txpool rule's metric exists"
+    );
+    let firing = query(&url, "ALERTS{alertstate=\"firing\"}");
+    assert!(firing.is_empty(), "alerts on a healthy network: {firing:?}");
+
+    // One of two Clique signers killed: it is down, and the chain stalls.
+    net.ok(&["fault", "kill", "south-sealer-0"]);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let fired = |name: &str| {
+        query(
+            &url,
+            &format!("ALERTS{{alertstate=\"firing\",alertname=\"{name}\"}}"),
+        )
+    };
+    let (down, stalled) = loop {
+        let (d, s) = (fired("MedchainNodeDown"), fired("MedchainHeadStalled"));
+        if (!d.is_empty() && !s.is_empty()) || Instant::now() > deadline {
+            break (d, s);
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    assert_eq!(down.len(), 1, "{down:?}");
+    assert_eq!(down[0]["metric"]["node"], "south-sealer-0");
+    assert!(
+        !stalled.is_empty(),
+        "no head-stalled alert within 90 s of halting the chain"
+    );
+    net.ok(&["fault", "resume", "south-sealer-0"]);
 
     // A second start keeps the one Prometheus (and reloads it).
     let again = net.ok(&["monitor", "start"]).stdout;

@@ -11,8 +11,12 @@ pub const SCRAPE_INTERVAL: &str = "5s";
 #[derive(Serialize)]
 struct Config {
     global: Global,
+    rule_files: Vec<String>,
     scrape_configs: Vec<ScrapeConfig>,
 }
+
+/// The rule file's name, beside the configuration.
+pub const RULES_FILE: &str = "alerts.yml";
 
 #[derive(Serialize)]
 struct Global {
@@ -72,6 +76,7 @@ pub fn render(plan: &Plan) -> String {
                 ..Labels::default()
             },
         },
+        rule_files: vec![RULES_FILE.into()],
         scrape_configs: vec![ScrapeConfig {
             job_name: "geth",
             metrics_path: "/debug/metrics/prometheus",
@@ -104,10 +109,10 @@ pub fn valid_retention(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn plan() -> Plan {
+    pub(crate) fn plan() -> Plan {
         let t = crate::topology::parse(
             "network: mon\nhospitals:\n - {name: a, sealers: 1, members: 1}\n - {name: b, sealers: 1, members: 0}\n",
             "t",

@@ -80,6 +80,9 @@ pub async fn start(plan: &Plan, retention: &str) -> anyhow::Result<(Running, boo
     let config = dir.join("prometheus.yml");
     fs::write(&config, config::render(plan))
         .with_context(|| format!("writing {}", config.display()))?;
+    let rules = dir.join(config::RULES_FILE);
+    fs::write(&rules, super::rules::render(plan))
+        .with_context(|| format!("writing {}", rules.display()))?;
     if let Some(r) = running(&plan.dir) {
         crate::pid::signal(r.pid, libc::SIGHUP);
         return Ok((r, true));
