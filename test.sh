@@ -15,7 +15,7 @@ cargo build --locked --bin medchain
 # Docker runtime tests need an engine: start one when none answers (and stop
 # it again on exit), then build the offline geth images (never pulled).
 scripts/docker-engine.sh install
-scripts/install-prometheus.sh
+scripts/install-services.sh
 if [ "$(scripts/docker-engine.sh start)" = started ]; then
   trap 'scripts/docker-engine.sh stop' EXIT
 fi

@@ -62,6 +62,11 @@ pub enum Command {
     },
     /// Write compose/<network>/docker-compose.yml: the network for plain `docker compose up`.
     Compose(cmd::compose::ComposeArgs),
+    /// MQTT broker (mosquitto) on loopback: TLS, an account per device and per service, topic ACLs.
+    Broker {
+        #[command(subcommand)]
+        command: cmd::broker::BrokerCommand,
+    },
     /// Prometheus on loopback scraping every node's geth metrics.
     Monitor {
         #[command(subcommand)]
@@ -94,6 +99,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Image { command } => cmd::image::execute(command).await,
         Command::Compose(a) => cmd::compose::execute(a, g).await,
         Command::Gateway(a) => cmd::gateway::execute(a, g).await,
+        Command::Broker { command } => cmd::broker::execute(command, g).await,
         Command::Monitor { command } => cmd::monitor::execute(command, g).await,
     }
 }

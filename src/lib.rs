@@ -6,6 +6,7 @@
 //! [`state::State`], which every later command reads.
 
 pub mod bench;
+pub mod broker;
 pub mod cli;
 pub mod cmd;
 pub mod contract;

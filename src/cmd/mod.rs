@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod authorize;
 pub mod bench;
+pub mod broker;
 pub mod compose;
 pub mod deploy;
 pub mod device;

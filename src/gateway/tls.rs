@@ -60,13 +60,10 @@ pub fn fingerprint(der: &[u8]) -> String {
 
 /// The CA's parameters: the same every time, so an [`Issuer`] rebuilt from
 /// them and the stored key signs certificates that chain to the stored CA.
-fn ca_params(network: &str, hospital: &str) -> CertificateParams {
+fn ca_params(cn: &str) -> CertificateParams {
     let mut p = CertificateParams::default();
     p.distinguished_name = rcgen::DistinguishedName::new();
-    p.distinguished_name.push(
-        DnType::CommonName,
-        format!("medchain gateway CA {network}/{hospital}"),
-    );
+    p.distinguished_name.push(DnType::CommonName, cn);
     p.distinguished_name
         .push(DnType::OrganizationName, "medchain");
     p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
@@ -84,7 +81,17 @@ pub fn ensure_ca(
     network: &str,
     hospital: &str,
 ) -> anyhow::Result<(String, KeyPair, PathBuf)> {
-    let d = dir(net_dir, hospital);
+    ensure_ca_at(&dir(net_dir, hospital), &gateway_ca_name(network, hospital))
+}
+
+fn gateway_ca_name(network: &str, hospital: &str) -> String {
+    format!("medchain gateway CA {network}/{hospital}")
+}
+
+/// A CA named `cn` kept in directory `d` (`ca.pem`, `ca.key` 0600):
+/// loaded, or generated and stored on first use. Returns its PEM, its key
+/// and the path of `ca.pem`.
+pub fn ensure_ca_at(d: &Path, cn: &str) -> anyhow::Result<(String, KeyPair, PathBuf)> {
     let (cert, key) = (d.join("ca.pem"), d.join("ca.key"));
     if cert.is_file() && key.is_file() {
         let pem = std::fs::read_to_string(&cert)
@@ -96,8 +103,8 @@ pub fn ensure_ca(
         return Ok((pem, kp, cert));
     }
     let kp = KeyPair::generate()?;
-    let ca = ca_params(network, hospital).self_signed(&kp)?;
-    crate::private_fs::create_dir(&d)?;
+    let ca = ca_params(cn).self_signed(&kp)?;
+    crate::private_fs::create_dir(d)?;
     keys::write_private(&key, kp.serialize_pem().as_bytes())?;
     keys::write_private(&cert, ca.pem().as_bytes())?;
     Ok((ca.pem(), kp, cert))
@@ -111,18 +118,33 @@ pub fn issue_server_cert(
     hospital: &str,
     names: &[String],
 ) -> anyhow::Result<Served> {
-    let (ca_pem, ca_key, ca_file) = ensure_ca(net_dir, network, hospital)?;
-    let issuer = Issuer::new(ca_params(network, hospital), ca_key);
+    let leaf = format!("medchain gateway {network}/{hospital}");
+    issue_server_cert_at(
+        &dir(net_dir, hospital),
+        &gateway_ca_name(network, hospital),
+        &leaf,
+        names,
+    )
+}
+
+/// Issues a server certificate named `leaf_cn` for `names` from the CA
+/// named `ca_cn` in directory `d` (created on first use), stores it there
+/// (`cert.pem`, `cert.key` 0600) and returns it.
+pub fn issue_server_cert_at(
+    d: &Path,
+    ca_cn: &str,
+    leaf_cn: &str,
+    names: &[String],
+) -> anyhow::Result<Served> {
+    let (ca_pem, ca_key, ca_file) = ensure_ca_at(d, ca_cn)?;
+    let issuer = Issuer::new(ca_params(ca_cn), ca_key);
     let mut p = CertificateParams::new(names.to_vec()).map_err(|e| {
         InputError::new(format!(
             "--tls-name {names:?}: {e}; give host names or IP addresses"
         ))
     })?;
     p.distinguished_name = rcgen::DistinguishedName::new();
-    p.distinguished_name.push(
-        DnType::CommonName,
-        format!("medchain gateway {network}/{hospital}"),
-    );
+    p.distinguished_name.push(DnType::CommonName, leaf_cn);
     p.is_ca = IsCa::ExplicitNoCa;
     p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -132,7 +154,6 @@ pub fn issue_server_cert(
     p.not_after = date_time_ymd(year + 2, 1, 1);
     let key = KeyPair::generate()?;
     let cert = p.signed_by(&key, &issuer)?;
-    let d = dir(net_dir, hospital);
     keys::write_private(&d.join("cert.pem"), cert.pem().as_bytes())?;
     keys::write_private(&d.join("cert.key"), key.serialize_pem().as_bytes())?;
     let ca_der =

@@ -18,7 +18,7 @@ use crate::state::State;
 /// number of nodes that were started (recorded, or found running without
 /// a record). The caller holds the network's lock.
 pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
-    stop_monitor(&state.plan.dir).await;
+    stop_services(&state.plan.dir).await;
     let rt = state.connect_runtime().await?;
     let mut was = state.started();
     stop_all(&rt, &mut state).await;
@@ -39,13 +39,18 @@ pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
     Ok(was)
 }
 
-/// Stops the network's Prometheus, if it runs (a failure is a warning:
-/// the nodes are stopped all the same).
-async fn stop_monitor(dir: &Path) {
+/// Stops the network's Prometheus and MQTT broker, if they run (a failure
+/// is a warning: the nodes are stopped all the same).
+async fn stop_services(dir: &Path) {
     match crate::monitor::server::stop(dir).await {
         Ok(Some(pid)) => eprintln!("  stopped the monitor's prometheus (pid {pid})"),
         Ok(None) => {}
         Err(e) => eprintln!("warning: stopping the monitor: {e:#}"),
+    }
+    match crate::broker::server::stop(dir).await {
+        Ok(Some(pid)) => eprintln!("  stopped the broker's mosquitto (pid {pid})"),
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: stopping the broker: {e:#}"),
     }
 }
 
@@ -63,7 +68,7 @@ pub async fn down_without_state(
     file: &Path,
 ) -> anyhow::Result<usize> {
     let dir = home.join(network);
-    stop_monitor(&dir).await;
+    stop_services(&dir).await;
     let mut stopped = 0;
     for rt in orphans::runtimes(network, file).await {
         let found = orphans::stop_strays(&rt, network, &dir, orphans::GRACE).await;

@@ -75,6 +75,9 @@ pub struct NetworkStatus {
     /// The network's Prometheus (`medchain monitor start`), null when
     /// it does not run.
     pub monitor: Option<crate::monitor::server::Running>,
+    /// The network's MQTT broker (`medchain broker start`), null when it
+    /// does not run.
+    pub broker: Option<crate::broker::server::Running>,
 }
 
 /// Queries every node of `state`. On Docker, an engine that does not
@@ -119,6 +122,7 @@ pub async fn status(state: &State) -> NetworkStatus {
         common_height: common,
         agree,
         monitor: crate::monitor::server::running(&state.plan.dir),
+        broker: crate::broker::server::running(&state.plan.dir),
     }
 }
 
@@ -326,6 +330,9 @@ pub fn table(s: &NetworkStatus) -> String {
         if let Some(a) = v {
             let _ = writeln!(out, "contract {k}: {a}");
         }
+    }
+    if let Some(b) = &s.broker {
+        let _ = writeln!(out, "broker: mosquitto on {} (pid {})", b.url, b.pid);
     }
     if let Some(m) = &s.monitor {
         let _ = writeln!(out, "monitor: prometheus on {} (pid {})", m.url, m.pid);

@@ -1,0 +1,202 @@
+//! The broker's mosquitto process: started detached on a free loopback
+//! port, recorded in `<network dir>/broker/broker.json`, and only ever
+//! signalled after its command line was checked to be the mosquitto of
+//! this network's configuration.
+
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+use super::{accounts, config};
+use crate::gateway::tls;
+use crate::pid::{pid_matches, signal, stop_pid};
+use crate::plan::Plan;
+use crate::{ports, private_fs};
+
+/// First port tried (MQTT over TLS's registered port).
+const PORT_BASE: u16 = 8883;
+/// How long mosquitto may take to accept connections.
+const READY: Duration = Duration::from_secs(15);
+
+/// A running broker, as `broker start` recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Running {
+    pub pid: u32,
+    /// `mqtts://127.0.0.1:<port>`.
+    pub url: String,
+    pub port: u16,
+    pub config: PathBuf,
+    /// The CA clients pin.
+    pub ca_file: PathBuf,
+}
+
+/// The broker's directory in a network's directory.
+pub fn dir_of(network_dir: &Path) -> PathBuf {
+    network_dir.join("broker")
+}
+
+fn record_path(network_dir: &Path) -> PathBuf {
+    dir_of(network_dir).join("broker.json")
+}
+
+/// The network's broker, when its recorded process still runs with the
+/// network's configuration.
+pub fn running(network_dir: &Path) -> Option<Running> {
+    let text = fs::read_to_string(record_path(network_dir)).ok()?;
+    let r: Running = serde_json::from_str(&text).ok()?;
+    pid_matches(r.pid, &r.config.display().to_string()).then_some(r)
+}
+
+/// The invoking user's name, for mosquitto's `user` option.
+fn user_name() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| {
+            if is_root() {
+                "root".into()
+            } else {
+                "mosquitto".into()
+            }
+        })
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Writes the TLS material, credentials, password file, ACL and
+/// configuration for a broker on `port`; returns the configuration's path
+/// and the CA file.
+fn prepare(plan: &Plan, port: u16) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let dir = dir_of(&plan.dir);
+    private_fs::create_dir(&dir)?;
+    let network = &plan.topology.network;
+    let tls_dir = dir.join("tls");
+    let served = tls::issue_server_cert_at(
+        &tls_dir,
+        &format!("medchain broker CA {network}"),
+        &format!("medchain broker {network}"),
+        &["127.0.0.1".to_string(), "localhost".to_string()],
+    )?;
+    let ca = served.ca.context("the broker's CA")?;
+    let accounts = accounts::accounts(plan)?;
+    let url = format!("mqtts://127.0.0.1:{port}");
+    let creds = accounts::write_credentials(&dir, network, &accounts, &url, &ca)?;
+    let (passwords, acl) = (dir.join("passwords"), dir.join("acl"));
+    accounts::write_password_file(&passwords, &creds)?;
+    private_fs::write(&acl, config::acl(network, &accounts).as_bytes())?;
+    let conf = dir.join("mosquitto.conf");
+    let paths = config::Paths {
+        ca: &ca,
+        cert: &tls_dir.join("cert.pem"),
+        key: &tls_dir.join("cert.key"),
+        passwords: &passwords,
+        acl: &acl,
+    };
+    private_fs::write(&conf, config::render(port, &user_name(), &paths).as_bytes())?;
+    Ok((conf, ca))
+}
+
+/// Starts the network's broker; when it already runs, rewrites its
+/// accounts (devices provisioned since) and has it reload them (SIGHUP).
+/// Returns it and whether it was already running.
+pub async fn start(plan: &Plan) -> anyhow::Result<(Running, bool)> {
+    if let Some(r) = running(&plan.dir) {
+        prepare(plan, r.port)?;
+        signal(r.pid, libc::SIGHUP);
+        return Ok((r, true));
+    }
+    let mut base = PORT_BASE;
+    for _ in 0..5 {
+        let port = ports::free_loopback_port(base)?;
+        let (conf, ca) = prepare(plan, port)?;
+        if let Some(pid) = launch(&plan.dir, &conf, port).await? {
+            let r = Running {
+                pid,
+                url: format!("mqtts://127.0.0.1:{port}"),
+                port,
+                config: conf,
+                ca_file: ca,
+            };
+            private_fs::write(&record_path(&plan.dir), &serde_json::to_vec_pretty(&r)?)?;
+            return Ok((r, false));
+        }
+        base = port + 1;
+    }
+    bail!("mosquitto could not bind a loopback port in 5 tries")
+}
+
+/// Runs mosquitto with `conf` and waits until it accepts connections on
+/// `port`: its pid, `None` when it lost the port, else an error with the
+/// end of its log.
+async fn launch(network_dir: &Path, conf: &Path, port: u16) -> anyhow::Result<Option<u32>> {
+    let log_path = dir_of(network_dir).join("mosquitto.log");
+    let log = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("opening {}", log_path.display()))?;
+    let child = Command::new(mosquitto_bin())
+        .arg("-c")
+        .arg(conf)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .context("starting mosquitto (Debian's mosquitto package: apt-get install mosquitto)")?;
+    let pid = child.id();
+    let needle = conf.display().to_string();
+    let deadline = Instant::now() + READY;
+    while Instant::now() < deadline {
+        crate::pid::reap(pid);
+        if !pid_matches(pid, &needle) {
+            break;
+        }
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(Some(pid));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ours = pid_matches(pid, &needle);
+    stop_pid(pid, ours, Duration::from_secs(5), "mosquitto").await?;
+    let text = fs::read_to_string(&log_path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(8)..].join("\n");
+    if tail.contains("Address already in use") {
+        return Ok(None);
+    }
+    bail!("mosquitto did not accept connections on 127.0.0.1:{port} within {} s; last log lines from {}:\n{tail}", READY.as_secs(), log_path.display())
+}
+
+/// Debian installs mosquitto in /usr/sbin, which a normal user's PATH may
+/// lack: that path when it exists, else `mosquitto` from the PATH.
+fn mosquitto_bin() -> PathBuf {
+    let sbin = PathBuf::from("/usr/sbin/mosquitto");
+    if sbin.is_file() {
+        sbin
+    } else {
+        PathBuf::from("mosquitto")
+    }
+}
+
+/// Stops the network's broker when it runs; its pid if it did.
+pub async fn stop(network_dir: &Path) -> anyhow::Result<Option<u32>> {
+    let Some(r) = running(network_dir) else {
+        let _ = fs::remove_file(record_path(network_dir));
+        return Ok(None);
+    };
+    stop_pid(r.pid, true, Duration::from_secs(10), "mosquitto").await?;
+    let _ = fs::remove_file(record_path(network_dir));
+    Ok(Some(r.pid))
+}
