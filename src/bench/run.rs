@@ -302,6 +302,11 @@ async fn drive(
         crate::interrupt::cancellable(prepare_workers(scenario, setup, tag)).await?;
     let fleets = crate::interrupt::cancellable(prepare_fleets(scenario, setup, tag, &say)).await?;
 
+    // One signature's cost on this machine, in this binary: the yardstick
+    // of the driver's CPU time per transaction.
+    let signature_us = tokio::task::spawn_blocking(|| super::signer::signature_cost_us(2000))
+        .await
+        .unwrap_or(0.0);
     let tracker = Tracker::new(scenario.confirmations);
     let stop = Arc::new(Notify::new());
     let endpoints = observer::endpoints(
@@ -323,6 +328,8 @@ async fn drive(
         cancel: interrupt.cancel.clone(),
         cancelled: interrupt.cancelled.clone(),
         fleets,
+        window: scenario.max_in_flight as usize,
+        signature_us,
     };
     let mut progress = Progress::new(opts.json.as_deref(), header(scenario, setup));
     let (rounds, failure) = run_rounds(

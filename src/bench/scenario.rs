@@ -211,6 +211,9 @@ pub struct Scenario {
     pub target: Target,
     /// Blocks a transaction needs on top of it (1 = included).
     pub confirmations: u64,
+    /// Most requests one worker keeps in flight (`max_in_flight`).
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: u64,
     /// Rounds in order.
     pub rounds: Vec<Round>,
 }
@@ -224,6 +227,7 @@ struct RawScenario {
     workers: Option<u64>,
     target: Option<String>,
     confirmations: Option<u64>,
+    max_in_flight: Option<u64>,
     max_fail_pct: Option<f64>,
     rounds: Option<Vec<RawRound>>,
 }
@@ -249,6 +253,8 @@ pub(crate) const MAX_DURATION_S: f64 = 3600.0;
 pub(crate) const MAX_TPS: f64 = 100_000.0;
 /// Most workers.
 pub(crate) const MAX_WORKERS: u64 = 256;
+/// Largest in-flight window per worker.
+pub(crate) const MAX_IN_FLIGHT: u64 = 4096;
 /// Most simulated devices in one `device-fleet` round.
 pub(crate) const MAX_FLEET: u64 = 10_000;
 /// Shortest and longest gap between one device's readings, seconds.
@@ -274,6 +280,8 @@ pub struct Defaults {
     pub target: Target,
     /// `confirmations`.
     pub confirmations: u64,
+    /// `max_in_flight`: requests one worker keeps in flight at most.
+    pub max_in_flight: u64,
     /// `max_fail_pct` (and `rounds[].max_fail_pct` when the scenario
     /// leaves it out): no failure allowed.
     pub max_fail_pct: f64,
@@ -303,6 +311,7 @@ pub(crate) const DEFAULTS: Defaults = Defaults {
     workers: 4,
     target: Target::Members,
     confirmations: 1,
+    max_in_flight: 256,
     max_fail_pct: 0.0,
     label_prefix: "round-",
     open_accounts: 1000,
@@ -315,6 +324,9 @@ pub(crate) const DEFAULTS: Defaults = Defaults {
 };
 
 // serde's `default = "…"` wants functions; each reads DEFAULTS.
+fn default_max_in_flight() -> u64 {
+    DEFAULTS.max_in_flight
+}
 fn default_accounts() -> u64 {
     DEFAULTS.open_accounts
 }
@@ -359,6 +371,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
     let (workers, confirmations, target) = check_settings(&raw, &mut p);
     let mut contract = raw.contract;
     let max_fail_pct = check_fail_pct("max_fail_pct", raw.max_fail_pct, &mut p);
+    let max_in_flight = check_max_in_flight(raw.max_in_flight, &mut p);
     let rounds = check_rounds(raw.rounds, &mut contract, &mut p);
     // Failures are expected while faults run: a round with faults has no
     // failure gate unless the round or the scenario sets one.
@@ -383,8 +396,25 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
         workers,
         target,
         confirmations,
+        max_in_flight,
         rounds,
     })
+}
+
+/// `max_in_flight`: 1 to [`MAX_IN_FLIGHT`] requests per worker; the
+/// default when absent (or wrong: the problem is recorded).
+fn check_max_in_flight(value: Option<u64>, p: &mut Problems) -> u64 {
+    match value {
+        None => DEFAULTS.max_in_flight,
+        Some(v) if (1..=MAX_IN_FLIGHT).contains(&v) => v,
+        Some(v) => {
+            p.add(
+                "max_in_flight",
+                format!("{v} is out of range: expected 1 to {MAX_IN_FLIGHT} requests in flight per worker"),
+            );
+            DEFAULTS.max_in_flight
+        }
+    }
 }
 
 /// The scenario-wide keys with defaults applied: `workers`,
