@@ -260,12 +260,12 @@ impl Engine {
             r.driver_cpu_per_tx_us = cpu_s * 1e6 / r.succ as f64;
         }
         let wall = r.duration_s.max(1e-3);
-        r.send_shortfall = shortfall::classify(&Evidence {
+        let evidence = Evidence {
             target_tps: target.unwrap_or(0.0),
             achieved_tps: r.send_rate_tps,
             write,
             gas_utilization: r.chain.gas_utilization,
-            late_s: f.late_s,
+            behind_s: f.behind_s,
             window_wait_s: f.window_wait_s,
             write_s: f.write_s,
             workers: self.workers.len() as u64,
@@ -273,7 +273,10 @@ impl Engine {
             rtt_min_s: f.rtt_min_s,
             rtt_avg_s: f.rtt_avg_s(),
             driver_cpu_pct: cpu_s / wall * 100.0,
-        });
+            max_in_flight: f.max_in_flight,
+        };
+        r.send_shortfall = shortfall::classify(&evidence);
+        r.send_figures = Some(evidence);
     }
 
     /// Hands every worker to its own task, fed through a bounded queue

@@ -171,6 +171,11 @@ pub struct RoundResult {
     /// `target_tps`: by how much and why (`null` otherwise).
     #[serde(default)]
     pub send_shortfall: Option<super::shortfall::Shortfall>,
+    /// What the workers measured while sending: how late requests left
+    /// and where that time went, round trips, in-flight peak (`null` for
+    /// device fleets).
+    #[serde(default)]
+    pub send_figures: Option<super::shortfall::Evidence>,
     /// The driver's CPU time (user + system, from `/proc/self/stat`) from
     /// the round's start to the end of its drain, per success,
     /// microseconds (0 when nothing succeeded).
@@ -532,6 +537,7 @@ pub(crate) fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> Rou
         knee_tps: knee,
         target_tps: None,
         send_shortfall: None,
+        send_figures: None,
         driver_cpu_per_tx_us: 0.0,
         signature_us: 0.0,
         timeline: s.time_points(),

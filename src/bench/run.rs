@@ -302,11 +302,7 @@ async fn drive(
         crate::interrupt::cancellable(prepare_workers(scenario, setup, tag)).await?;
     let fleets = crate::interrupt::cancellable(prepare_fleets(scenario, setup, tag, &say)).await?;
 
-    // One signature's cost on this machine, in this binary: the yardstick
-    // of the driver's CPU time per transaction.
-    let signature_us = tokio::task::spawn_blocking(|| super::signer::signature_cost_us(2000))
-        .await
-        .unwrap_or(0.0);
+    let signature_us = signature_cost().await;
     let tracker = Tracker::new(scenario.confirmations);
     let stop = Arc::new(Notify::new());
     let endpoints = observer::endpoints(
@@ -360,6 +356,15 @@ async fn drive(
         failure,
         ..header(scenario, setup)
     })
+}
+
+/// One signature's CPU time on this machine, in this binary, µs (off the
+/// runtime's threads): the yardstick of the driver's CPU time per
+/// transaction.
+async fn signature_cost() -> f64 {
+    tokio::task::spawn_blocking(|| super::signer::signature_cost_us(2000))
+        .await
+        .unwrap_or(0.0)
 }
 
 /// The report's run-wide fields, without rounds or figures.
@@ -481,9 +486,19 @@ async fn run_rounds(
         match result {
             Ok(r) => {
                 say(format!(
-                    "round {}: {} succ, {} fail, {:.1} TPS, avg latency {:.2} s",
-                    r.label, r.succ, r.fail, r.throughput_tps, r.avg_latency_s
+                    "round {}: {} succ, {} fail, {:.1} TPS, avg latency {}",
+                    r.label,
+                    r.succ,
+                    r.fail,
+                    r.throughput_tps,
+                    with_unit(&super::report::latency_cell(r.avg_latency_s))
                 ));
+                if let (Some(s), Some(t)) = (&r.send_shortfall, r.target_tps) {
+                    say(format!(
+                        "round {}: sent {:.1} TPS, {:.1}% of the target {t:.1} TPS; bound by {}: {}",
+                        r.label, r.send_rate_tps, s.achieved_pct, s.cause, s.detail
+                    ));
+                }
                 report.round_done(&r);
                 rounds.push(r);
             }
@@ -491,6 +506,15 @@ async fn run_rounds(
         }
     }
     (rounds, None)
+}
+
+/// A latency cell with its unit: cells in seconds carry none.
+fn with_unit(cell: &str) -> String {
+    if cell.ends_with("ms") {
+        cell.to_string()
+    } else {
+        format!("{cell} s")
+    }
 }
 
 /// A round's progress bar (hidden with `--quiet`).

@@ -5,11 +5,12 @@
 //! - **chain full**: a write round whose blocks were at least
 //!   [`FULL_BLOCKS`] full: the pool backs up and the node slows down
 //!   taking transactions, whatever the driver does;
-//! - otherwise the time requests left late is split by where it went:
-//!   waiting for a free slot in the in-flight window, writing to a node
-//!   that does not read as fast as requests are due, or neither (the
-//!   driver itself did not get to them in time: its CPU). The largest
-//!   share names the cause. Time spent waiting for the window is the
+//! - otherwise the wall time the workers fell behind their schedule (how
+//!   late their last requests left) is split by where it went: waiting
+//!   for a free slot in the in-flight window, writing to a node that does
+//!   not read as fast as requests are due, or neither (the driver itself
+//!   did not get to them in time: its CPU). The largest share names the
+//!   cause. Time spent waiting for the window is the
 //!   **in-flight cap** when the window could not carry the target even at
 //!   the node's fastest round trip (Little's law), else the node answered
 //!   too slowly: **node RPC latency**, as is time spent writing.
@@ -62,8 +63,10 @@ pub struct Shortfall {
     pub detail: String,
 }
 
-/// What the engine measured of a round's sending.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// What the engine measured of a round's sending (`send_figures` in the
+/// JSON report).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Evidence {
     /// The controller's target, transactions per second.
     pub target_tps: f64,
@@ -73,8 +76,9 @@ pub struct Evidence {
     pub write: bool,
     /// Mean gas used ÷ gas limit of the round's blocks.
     pub gas_utilization: f64,
-    /// Sum over requests of how late each left, s.
-    pub late_s: f64,
+    /// Wall time the workers fell behind their schedule (how late each
+    /// one's last request left, summed), s.
+    pub behind_s: f64,
     /// Of which waiting for a free slot in the window, s.
     pub window_wait_s: f64,
     /// Of which writing requests, s.
@@ -89,6 +93,8 @@ pub struct Evidence {
     pub rtt_avg_s: f64,
     /// Driver CPU over the round, percent of one core.
     pub driver_cpu_pct: f64,
+    /// Most requests one worker had in flight.
+    pub max_in_flight: u64,
 }
 
 /// The shortfall of a round, when its send rate missed the target by more
@@ -105,7 +111,7 @@ pub fn classify(e: &Evidence) -> Option<Shortfall> {
             format!("blocks {:.1}% full", e.gas_utilization * 100.0),
         )
     } else {
-        let driver_s = (e.late_s - e.window_wait_s - e.write_s).max(0.0);
+        let driver_s = (e.behind_s - e.window_wait_s - e.write_s).max(0.0);
         if e.window_wait_s >= e.write_s && e.window_wait_s >= driver_s {
             let carry = if e.rtt_min_s > 0.0 {
                 (e.window * e.workers) as f64 / e.rtt_min_s
@@ -141,7 +147,7 @@ pub fn classify(e: &Evidence) -> Option<Shortfall> {
             (
                 Cause::DriverCpu,
                 format!(
-                    "requests left {:.2} s late in all with room to send; driver CPU {:.0}% of one core",
+                    "fell {:.2} s behind with room to send; driver CPU {:.0}% of one core",
                     driver_s, e.driver_cpu_pct
                 ),
             )
@@ -200,14 +206,14 @@ mod tests {
         };
         assert_ne!(cause(read_full), Cause::ChainFull, "reads fill no blocks");
         let driver = Evidence {
-            late_s: 10.0,
+            behind_s: 10.0,
             window_wait_s: 1.0,
             write_s: 1.0,
             ..missed()
         };
         assert_eq!(cause(driver), Cause::DriverCpu);
         let writes = Evidence {
-            late_s: 10.0,
+            behind_s: 10.0,
             write_s: 8.0,
             ..missed()
         };
@@ -215,7 +221,7 @@ mod tests {
         // The window waited: 64 in flight at 1 ms carries 64,000 TPS, so
         // the node's slow answers filled it.
         let slow_node = Evidence {
-            late_s: 10.0,
+            behind_s: 10.0,
             window_wait_s: 9.0,
             ..missed()
         };

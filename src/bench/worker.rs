@@ -255,12 +255,8 @@ impl Work for Sender<'_> {
     async fn recover(&mut self) {
         let before = self.w.target;
         match self.recovery.take() {
-            Some(Recovery::Resync) => {
-                if !resync(self.w, self.sh).await {
-                    failover(self.w, self.sh).await;
-                }
-            }
-            Some(Recovery::Failover) => failover(self.w, self.sh).await,
+            Some(Recovery::Resync) if resync(self.w, self.sh).await => {}
+            Some(Recovery::Resync | Recovery::Failover) => failover(self.w, self.sh).await,
             None => {}
         }
         if self.w.target != before {
