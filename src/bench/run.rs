@@ -289,10 +289,11 @@ async fn drive(
         }
     };
     say(format!(
-        "bench {}: {} rounds, {} workers → {}",
+        "bench {}: {} rounds, {} workers × {} accounts → {}",
         scenario.name,
         scenario.rounds.len(),
         scenario.workers,
+        scenario.accounts_per_worker,
         setup.targets.join(", ")
     ));
     let file = opts.scenario.display().to_string();
@@ -391,7 +392,9 @@ async fn prepare_workers(
     setup: &Setup,
     tag: u64,
 ) -> anyhow::Result<(Env, Vec<Worker>)> {
-    let keys: Vec<PrivateKeySigner> = (0..scenario.workers)
+    // Each worker sends from accounts_per_worker accounts, each over its
+    // own ordered connection.
+    let keys: Vec<PrivateKeySigner> = (0..scenario.workers * scenario.accounts_per_worker)
         .map(|w| {
             setup
                 .key_source

@@ -15,6 +15,10 @@
 //! JSON-RPC batches would hold each request back until its batch leaves,
 //! instead of at the rate controller's time.
 //!
+//! Reads need no order: a worker spreads them over [`READ_PIPES`]
+//! connections, which geth serves concurrently, so a read does not queue
+//! behind the reads written before it on one connection.
+//!
 //! `https://` endpoints (`bench --rpc`) go through the pooled client one
 //! request at a time ([`Link::Serial`]): ordered, but one round trip per
 //! request.
@@ -39,6 +43,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the reader checks the oldest request's age while it waits.
 const TICK: Duration = Duration::from_millis(250);
+/// Connections one worker spreads its reads over.
+pub(crate) const READ_PIPES: usize = 4;
 
 /// A call's answer, once it comes.
 pub(crate) type Answer = oneshot::Receiver<Result<Value, CallError>>;
@@ -69,8 +75,9 @@ pub(crate) async fn answer(a: Answer) -> Result<Value, CallError> {
 
 /// A worker's way to its node.
 pub(crate) enum Link {
-    /// Plain HTTP: one pipelined connection.
-    Pipe(Pipe),
+    /// Plain HTTP: pipelined connections (transactions all go over the
+    /// first, in order; reads round-robin over all) and the next read's.
+    Pipe(Vec<Pipe>, usize),
     /// HTTPS: the pooled client, one request at a time.
     Serial {
         /// The pooled client.
@@ -83,8 +90,8 @@ pub(crate) enum Link {
 impl Link {
     /// A link to `url`.
     pub(crate) fn new(url: &str, client: &reqwest::Client) -> Self {
-        match Pipe::new(url) {
-            Some(p) => Link::Pipe(p),
+        match (0..READ_PIPES).map(|_| Pipe::new(url)).collect() {
+            Some(pipes) => Link::Pipe(pipes, 0),
             None => Link::Serial {
                 client: client.clone(),
                 url: url.to_string(),
@@ -92,12 +99,21 @@ impl Link {
         }
     }
 
-    /// Starts a call: when this returns, the request has been written (a
-    /// later call is written after it); its answer comes through the
-    /// returned [`Answer`].
-    pub(crate) async fn start(&mut self, method: &str, params: Value) -> Answer {
+    /// Starts a call: when this returns, the request has been written; an
+    /// `ordered` call is written after every ordered call started before
+    /// it, on one connection. Its answer comes through the returned
+    /// [`Answer`].
+    pub(crate) async fn start(&mut self, method: &str, params: Value, ordered: bool) -> Answer {
         match self {
-            Link::Pipe(p) => p.start(method, params).await,
+            Link::Pipe(pipes, next) => {
+                let i = if ordered {
+                    0
+                } else {
+                    *next = (*next + 1) % pipes.len();
+                    *next
+                };
+                pipes[i].start(method, params).await
+            }
             Link::Serial { client, url } => ready(rpc_call(client, url, method, params).await),
         }
     }

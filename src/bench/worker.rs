@@ -225,13 +225,13 @@ impl Work for Sender<'_> {
                 }
                 let raw = format!("0x{}", hex::encode(raw));
                 self.link
-                    .start("eth_sendRawTransaction", json!([raw]))
+                    .start("eth_sendRawTransaction", json!([raw]), true)
                     .await
             }
             Req::Read { call, started } => {
                 *started = Instant::now();
                 let params = json!([{"from": self.w.signer.address(), "to": call.to, "data": call.input, "gas": format!("{:#x}", call.gas)}, "latest"]);
-                self.link.start("eth_call", params).await
+                self.link.start("eth_call", params, false).await
             }
         }
     }
