@@ -361,8 +361,10 @@ async fn drive(
 
 /// One signature's CPU time on this machine, in this binary, µs (off the
 /// runtime's threads): the yardstick of the driver's CPU time per
-/// transaction.
+/// transaction. Also raises the open-files limit for the workers' sockets.
 async fn signature_cost() -> f64 {
+    // Each account keeps its own connections: room for them first.
+    super::transport::raise_open_files_limit();
     tokio::task::spawn_blocking(|| super::signer::signature_cost_us(2000))
         .await
         .unwrap_or(0.0)

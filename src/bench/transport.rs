@@ -46,6 +46,24 @@ const TICK: Duration = Duration::from_millis(250);
 /// Connections one worker spreads its reads over.
 pub(crate) const READ_PIPES: usize = 4;
 
+/// Raises this process's soft limit on open files to its hard limit: each
+/// account keeps its own connections (one for transactions, up to
+/// [`READ_PIPES`] for reads), so a scenario with many workers can hold
+/// thousands of sockets, past the common soft limit of 1024.
+pub(crate) fn raise_open_files_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write one rlimit we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 /// A call's answer, once it comes.
 pub(crate) type Answer = oneshot::Receiver<Result<Value, CallError>>;
 
