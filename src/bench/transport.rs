@@ -36,7 +36,7 @@ use tokio::sync::oneshot;
 use super::failover::{rpc_call, CallError};
 use super::result::Cause;
 
-/// Longest a request may wait for its answer.
+/// Longest a node may stay silent while a request waits for its answer.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest a connection may take to open: a live node on loopback accepts
 /// at once.
@@ -287,14 +287,18 @@ fn fail_all(queue: &Queue, why: &str) {
 }
 
 /// Reads answers off a connection and hands each to the oldest waiting
-/// request, until the connection closes, breaks, or the oldest request
-/// has waited [`CALL_TIMEOUT`]; then fails whatever still waits.
+/// request, until the connection closes or breaks, or the node falls
+/// silent: the oldest request has waited [`CALL_TIMEOUT`] and no answer
+/// came in that time either (a node answering a long pipeline slowly is
+/// not dead). Then fails whatever still waits.
 async fn read_answers(mut read: OwnedReadHalf, queue: Queue, addr: String) {
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut last_answer = Instant::now();
     let why = loop {
         loop {
             match parse_response(&buf) {
                 Ok(Some((used, status, body))) => {
+                    last_answer = Instant::now();
                     let waiter = lock(&queue).as_mut().and_then(VecDeque::pop_front);
                     if let Some(w) = waiter {
                         let _ = w.tx.send(to_answer(status, &body));
@@ -315,8 +319,9 @@ async fn read_answers(mut read: OwnedReadHalf, queue: Queue, addr: String) {
             Err(_) => {
                 let oldest = lock(&queue)
                     .as_ref()
-                    .and_then(|q| q.front().map(|w| w.sent.elapsed()));
-                if oldest.is_some_and(|age| age >= CALL_TIMEOUT) {
+                    .and_then(|q| q.front().map(|w| w.sent));
+                let silent = oldest.map(|sent| sent.max(last_answer).elapsed());
+                if silent.is_some_and(|s| s >= CALL_TIMEOUT) {
                     break format!("{addr}: no answer within {CALL_TIMEOUT:?}");
                 }
             }
@@ -502,6 +507,26 @@ mod tests {
         let e = answer(pipe.start("x", json!([])).await).await.unwrap_err();
         assert_eq!(e.cause, Cause::Unreachable);
         assert!(!e.delivered, "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_node_gone_mid_pipeline_fails_what_waits_as_maybe_delivered() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            if let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+            }
+        });
+        let mut pipe = Pipe::new(&url).unwrap();
+        let a = pipe.start("x", json!([1])).await;
+        let b = pipe.start("x", json!([2])).await;
+        for ans in [a, b] {
+            let e = answer(ans).await.unwrap_err();
+            assert_eq!(e.cause, Cause::Unreachable, "{e}");
+            assert!(e.delivered, "written before the node went: {e}");
+        }
     }
 
     #[test]
