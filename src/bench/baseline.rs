@@ -34,10 +34,13 @@ const MISSING: &str = "MISSING";
 const NEW: &str = "NEW";
 
 /// A p95 latency rise no larger than this (seconds) always passes: read
-/// rounds are millisecond round trips, where a few milliseconds of
-/// scheduling noise is a large percentage and no regression; write rounds'
-/// latencies are block periods (seconds), which this floor does not mask.
-pub(crate) const LATENCY_NOISE_FLOOR_S: f64 = 0.05;
+/// rounds are sub-millisecond round trips, where a millisecond of
+/// scheduling noise is a large percentage and no regression. 5 ms is
+/// above the run-to-run spread of read p95 measured on the shared 2-core
+/// CI machine (docs/performance.md, "Issue 13") and far below a block
+/// period, so write rounds (seconds) are judged by the relative bound
+/// alone.
+pub(crate) const LATENCY_NOISE_FLOOR_S: f64 = 0.005;
 
 /// Which way a metric is better.
 #[derive(Clone, Copy)]
@@ -94,8 +97,8 @@ fn diff_rows(
                     rows.push(row(
                         &base.label,
                         metric,
-                        &fmt(b),
-                        &fmt(c),
+                        &fmt_metric(metric, b),
+                        &fmt_metric(metric, c),
                         &change,
                         if passed { OK } else { REGRESSED },
                     ));
@@ -207,8 +210,14 @@ fn judge(base: f64, cur: f64, better: Better, limit_pct: f64) -> (String, bool) 
     (format!("{change:+.1}%"), passed)
 }
 
-fn fmt(x: f64) -> String {
-    crate::bench::report::num(x, 2)
+/// A figure of the diff table: rates with 2 decimals, latencies (`p95`)
+/// as the reports show them (milliseconds below one second).
+fn fmt_metric(metric: &str, x: f64) -> String {
+    if metric.starts_with("p95") {
+        crate::bench::report::latency_cell(x)
+    } else {
+        crate::bench::report::num(x, 2)
+    }
 }
 
 fn row(label: &str, metric: &str, b: &str, c: &str, change: &str, verdict: &str) -> Vec<String> {
@@ -423,8 +432,19 @@ mod tests {
 
     #[test]
     fn millisecond_latency_noise_passes_but_a_real_rise_fails() {
-        let (_, ok) = judge(0.005, 0.011, Better::Lower, 60.0);
-        assert!(ok, "a 6 ms rise on a read round is noise");
+        let (_, ok) = judge(0.0009, 0.0020, Better::Lower, 60.0);
+        assert!(ok, "a 1.1 ms rise on a sub-millisecond read round is noise");
+        let (_, ok) = judge(0.0009, 0.0079, Better::Lower, 60.0);
+        assert!(!ok, "7 ms more than 0.9 ms is beyond the 5 ms floor");
+        let (_, ok) = judge(0.050, 0.054, Better::Lower, 5.0);
+        assert!(ok, "4 ms is under the floor");
+        let (_, ok) = judge(0.100, 0.108, Better::Lower, 10.0);
+        assert!(ok, "8 ms is within 10% of 100 ms");
+        let (_, ok) = judge(0.100, 0.112, Better::Lower, 10.0);
+        assert!(
+            !ok,
+            "12 ms is neither within 10% of 100 ms nor under the floor"
+        );
         let (change, ok) = judge(2.0, 3.5, Better::Lower, 60.0);
         assert!(!ok, "{change}");
         let (_, ok) = judge(0.02, 0.09, Better::Lower, 60.0);

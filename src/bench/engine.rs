@@ -1,20 +1,17 @@
-//! The load engine: workers with their own funded accounts and local nonces
-//! sign EIP-1559 transactions ahead of their send time and submit them raw;
-//! a pacer hands out indices on the rate controller's schedule; the
-//! observer measures what the chain did. Every loop is bounded by the
-//! round's count or duration and a drain deadline.
-//!
-//! A worker whose node stops answering moves to the next target
-//! ([`super::failover::Targets`]), reads its pending nonce there and
-//! resubmits once what vanished with the dead node's pool; a nonce the node
-//! disputes is read again, so no gap stalls a worker for the rest of the
-//! run.
+//! The load engine: a pacer hands out transaction indices on the rate
+//! controller's schedule; each worker (its own funded account and local
+//! nonce, [`super::worker`]) signs them ahead of their send time and sends
+//! them open-loop ([`super::pipeline`]: at the scheduled time, several in
+//! flight, nonces in order); the observer measures what the chain did.
+//! Every loop is bounded by the round's count or duration and a drain
+//! deadline. Each round also records its target rate, whether and why it
+//! missed it ([`super::shortfall`]) and the driver's CPU time per
+//! transaction.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{anyhow, Context};
 use serde_json::json;
@@ -23,10 +20,14 @@ use tokio::sync::{mpsc, Notify};
 use super::failover::Targets;
 use super::fleet::{self, Fleet};
 use super::observer::Tracker;
+use super::pipeline::{self, Job, SendFigures};
 use super::rate::{Decision, Feedback, Pacer};
-use super::result::{summarize, Cause, RoundResult, RoundStats};
-use super::scenario::{Length, Round, Workload};
-use super::signer::{sign, TxSigner};
+use super::resources;
+use super::result::{summarize, RoundResult, RoundStats};
+use super::scenario::{Length, Rate, Round, Workload};
+use super::shortfall::{self, Evidence};
+pub use super::worker::Worker;
+use super::worker::{failover, pending_nonce, resync, Sender, Shared};
 use super::workload::{self, Env};
 use crate::contract::{confirm, signing_provider, MedicalRecords};
 use crate::rpc::Rpc;
@@ -38,58 +39,6 @@ const LOOKAHEAD: usize = 64;
 /// How long a draining round may commit nothing before its workers are
 /// rechecked.
 const STALLED: Duration = Duration::from_secs(3);
-/// Transactions each worker remembers after sending them, so that those
-/// that vanish with a dead node's pool can be resubmitted.
-const SENT_LOG: usize = 4096;
-
-/// A transaction a worker sent (or may have: the node went while it was
-/// being sent).
-#[derive(Debug, Clone)]
-struct Sent {
-    nonce: u64,
-    hash: B256,
-    raw: Vec<u8>,
-    /// Resubmitted once already.
-    resent: bool,
-}
-
-/// One sender.
-#[derive(Debug)]
-pub struct Worker {
-    /// Index.
-    pub index: usize,
-    /// Key (libsecp256k1: the hot path signs with it).
-    pub signer: TxSigner,
-    /// Next nonce (tracked locally).
-    pub nonce: u64,
-    /// Next device sequence number (`add-record`).
-    pub sequence: u64,
-    /// The target (index in the run's targets) it sends to; it moves to
-    /// the next one when its node stops answering.
-    pub target: usize,
-    /// What it sent lately, oldest first (at most [`SENT_LOG`]).
-    sent: VecDeque<Sent>,
-}
-
-impl Worker {
-    /// The node took (or may have taken) `raw`, signed with the current
-    /// nonce: the nonce and sequence move on and it is remembered.
-    fn accepted(&mut self, hash: B256, raw: Vec<u8>, workload: &Workload) {
-        if self.sent.len() >= SENT_LOG {
-            self.sent.pop_front();
-        }
-        self.sent.push_back(Sent {
-            nonce: self.nonce,
-            hash,
-            raw,
-            resent: false,
-        });
-        self.nonce += 1;
-        if matches!(workload, Workload::AddRecord) {
-            self.sequence += 1;
-        }
-    }
-}
 
 /// Everything rounds share.
 pub struct Engine {
@@ -112,6 +61,10 @@ pub struct Engine {
     /// Simulated fleets of `device-fleet` rounds, by round label, set up
     /// before the first round.
     pub fleets: std::collections::HashMap<String, Fleet>,
+    /// Most requests one worker keeps in flight (`max_in_flight`).
+    pub window: usize,
+    /// CPU time of one signature measured at the start of the run, µs.
+    pub signature_us: f64,
 }
 
 /// Creates `n` worker keys, funds them from `funder` and, for medical
@@ -167,181 +120,27 @@ pub(crate) async fn setup_workers(
                 json!([signer.address(), "pending"]),
             )
             .await?;
-        workers.push(Worker {
+        workers.push(Worker::new(
             index,
-            nonce: crate::rpc::parse_hex_u64(&nonce)?,
-            sequence: 1,
-            signer: signer.into(),
-            target: index % targets.len(),
-            sent: VecDeque::new(),
-        });
+            signer.into(),
+            crate::rpc::parse_hex_u64(&nonce)?,
+            index % targets.len(),
+        ));
     }
     Ok(workers)
 }
 
-/// Waits until `at`; false when Ctrl-C came first: the worker then drops
-/// the jobs it holds instead of sending them over the next seconds.
-async fn send_time(at: Instant) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep_until(at.into()) => !crate::interrupt::requested(),
-        _ = crate::interrupt::wait() => false,
-    }
-}
-
-/// What a round's worker tasks share.
-struct Shared {
-    workload: Workload,
-    env: Arc<Env>,
-    chain_id: u64,
-    tracker: Arc<Tracker>,
-    targets: Arc<Targets>,
-}
-
+/// Runs one worker's round: its jobs sent open-loop until the queue
+/// closes (or Ctrl-C); gives the worker back with its sending figures.
 async fn worker_task(
     mut w: Worker,
-    mut rx: mpsc::Receiver<(u64, Instant)>,
+    mut rx: mpsc::Receiver<Job>,
     sh: Arc<Shared>,
-) -> Worker {
-    while let Some((index, at)) = rx.recv().await {
-        let call = workload::call(&sh.workload, index, w.index, &sh.env, w.sequence);
-        if call.read {
-            if !send_time(at).await {
-                break;
-            }
-            read(&mut w, &call, &sh).await;
-            continue;
-        }
-        // Signed before the send time: signing stays off the send path.
-        let Ok((hash, raw)) = sign(&w.signer, sh.chain_id, w.nonce, &call) else {
-            continue;
-        };
-        if !send_time(at).await {
-            break;
-        }
-        sh.tracker.submit(hash, Instant::now());
-        send(&mut w, hash, raw, &sh).await;
-    }
-    w
-}
-
-/// One read (eth_call), timed as a round trip; a node that does not
-/// answer fails it as unreachable and moves the worker to another target.
-async fn read(w: &mut Worker, call: &workload::Call, sh: &Shared) {
-    let start = Instant::now();
-    let r = sh
-        .targets
-        .call::<serde_json::Value>(
-            w.target,
-            "eth_call",
-            json!([{"from": w.signer.address(), "to": call.to, "data": call.input, "gas": format!("{:#x}", call.gas)}, "latest"]),
-        )
-        .await;
-    let failed = match &r {
-        Ok(_) => None,
-        Err(e) if e.cause == Cause::Unreachable => Some(Cause::Unreachable),
-        Err(e) if e.reverted() => Some(Cause::Reverted),
-        Err(_) => Some(Cause::Rejected),
-    };
-    sh.tracker.read_done(start, failed);
-    if failed == Some(Cause::Unreachable) {
-        failover(w, sh).await;
-    }
-}
-
-/// Submits a signed transaction. A node that does not answer: the
-/// transaction fails as unreachable if it cannot have reached the node,
-/// else it stays in flight (the chain may hold it; if it vanished it is
-/// resubmitted), and the worker moves to another target. A node's refusal
-/// fails it as rejected, and a nonce the node disputes is read again.
-async fn send(w: &mut Worker, hash: B256, raw: Vec<u8>, sh: &Shared) {
-    let r = sh
-        .targets
-        .call::<serde_json::Value>(
-            w.target,
-            "eth_sendRawTransaction",
-            json!([format!("0x{}", hex::encode(&raw))]),
-        )
-        .await;
-    match r {
-        Ok(_) => w.accepted(hash, raw, &sh.workload),
-        Err(e) if e.already_known() => w.accepted(hash, raw, &sh.workload),
-        Err(e) if e.cause == Cause::Unreachable => {
-            if e.delivered {
-                w.accepted(hash, raw, &sh.workload);
-            } else {
-                sh.tracker.fail(hash, Cause::Unreachable);
-            }
-            failover(w, sh).await;
-        }
-        Err(e) => {
-            sh.tracker.fail(hash, Cause::Rejected);
-            if e.nonce_gap() {
-                resync(w, sh).await;
-            }
-        }
-    }
-}
-
-/// Moves `w` to the next target (round-robin, skipping targets seen down)
-/// and resynchronises it there; tries each target at most once.
-async fn failover(w: &mut Worker, sh: &Shared) {
-    for _ in 0..sh.targets.len() {
-        w.target = sh.targets.next(w.target);
-        if resync(w, sh).await {
-            return;
-        }
-    }
-}
-
-/// The worker's pending nonce on its target (`None`: no answer).
-async fn pending_nonce(w: &Worker, sh: &Shared) -> Option<u64> {
-    let n: String = sh
-        .targets
-        .call(
-            w.target,
-            "eth_getTransactionCount",
-            json!([w.signer.address(), "pending"]),
-        )
-        .await
-        .ok()?;
-    crate::rpc::parse_hex_u64(&n).ok()
-}
-
-/// Resynchronises `w` with its target: every remembered transaction at or
-/// above the node's pending nonce vanished (it is neither in the chain nor
-/// in that node's pool) and is resubmitted once, same nonce and hash (a
-/// retry); one that vanished again fails as unreachable. The local nonce
-/// is then the node's, so no gap stalls the worker. False when the node
-/// does not answer.
-async fn resync(w: &mut Worker, sh: &Shared) -> bool {
-    let Some(n) = pending_nonce(w, sh).await else {
-        return false;
-    };
-    let target = w.target;
-    for s in w.sent.iter_mut().filter(|s| s.nonce >= n) {
-        if s.resent {
-            sh.tracker.fail(s.hash, Cause::Unreachable);
-            continue;
-        }
-        s.resent = true;
-        let raw = format!("0x{}", hex::encode(&s.raw));
-        match sh
-            .targets
-            .call::<serde_json::Value>(target, "eth_sendRawTransaction", json!([raw]))
-            .await
-        {
-            Ok(_) => sh.tracker.retry(s.hash),
-            Err(e) if e.already_known() => {}
-            Err(e) => sh.tracker.fail(s.hash, e.cause),
-        }
-    }
-    match pending_nonce(w, sh).await {
-        Some(n) => {
-            w.nonce = n;
-            true
-        }
-        None => false,
-    }
+) -> (Worker, SendFigures) {
+    let mut sender = Sender::new(&mut w, &sh);
+    let figures = pipeline::run(&mut sender, &mut rx, sh.window, crate::interrupt::wait()).await;
+    drop(sender);
+    (w, figures)
 }
 
 /// A round's bounds: its transaction count (none for a timed round) and
@@ -359,7 +158,41 @@ fn bounds(length: Length) -> (Option<u64>, Duration) {
 }
 
 /// A worker's queue: transaction indices with their send times.
-type Jobs = mpsc::Sender<(u64, Instant)>;
+type Jobs = mpsc::Sender<Job>;
+
+/// What the pacer handed out: how many, and the span of their scheduled
+/// times (for controllers with a schedule; `fixed-load` has none).
+struct Paced {
+    handed_out: u64,
+    scheduled: bool,
+    first: Option<Duration>,
+    last: Duration,
+}
+
+impl Paced {
+    fn new(rate: &Rate) -> Self {
+        Self {
+            handed_out: 0,
+            scheduled: !matches!(rate, Rate::FixedLoad { .. }),
+            first: None,
+            last: Duration::ZERO,
+        }
+    }
+
+    /// One more handed out, due `t` after the round's start.
+    fn scheduled(&mut self, t: Duration) {
+        self.handed_out += 1;
+        self.first.get_or_insert(t);
+        self.last = self.last.max(t);
+    }
+
+    /// The rate the schedule asked for: the gaps between the scheduled
+    /// sends over their span (as the achieved send rate is measured).
+    fn target_tps(&self) -> Option<f64> {
+        let span = (self.last - self.first?).as_secs_f64();
+        (self.scheduled && span > 0.0).then(|| (self.handed_out - 1) as f64 / span)
+    }
+}
 
 impl Engine {
     /// Runs one round to completion (or Ctrl-C) and returns its figures.
@@ -379,40 +212,93 @@ impl Engine {
             let _ = tokio::time::timeout(Duration::from_secs(30), self.tracker.new_head.notified())
                 .await;
         }
+        let cpu_before = resources::self_cpu_s();
         let start = Instant::now();
         self.tracker.begin_round(start);
         let env = Arc::new(self.env.clone());
-        let (senders, handles) = self.spawn_workers(&round.workload, &env);
+        let (senders, handles) = self.spawn_workers(round, &env);
         let mut pacer = Pacer::new(&round.rate, round.length);
-        let index = self
+        let paced = self
             .pace(round, &mut pacer, start, &senders, &env, on_progress)
             .await;
         // Closing the queues lets each worker finish what it holds.
         drop(senders);
+        let mut figures = SendFigures::default();
         for h in handles {
-            self.workers
-                .push(h.await.map_err(|e| anyhow!("worker task failed: {e}"))?);
+            let (w, f) = h.await.map_err(|e| anyhow!("worker task failed: {e}"))?;
+            figures.add(&f);
+            self.workers.push(w);
         }
         self.workers.sort_by_key(|w| w.index);
         self.recheck_workers(&round.workload, &env).await;
         let (total, _) = bounds(round.length);
-        on_progress(index, total.unwrap_or(index));
+        on_progress(paced.handed_out, total.unwrap_or(paced.handed_out));
         let stats = self.drain_and_end(Some((&round.workload, &env))).await;
-        workload::after_round(&round.workload, index, &mut self.env);
-        Ok(summarize(round, &stats, pacer.knee()))
+        let cpu_s = cpu_before
+            .zip(resources::self_cpu_s())
+            .map_or(0.0, |(a, b)| (b - a).max(0.0));
+        workload::after_round(&round.workload, paced.handed_out, &mut self.env);
+        let mut r = summarize(round, &stats, pacer.knee());
+        self.send_figures(&mut r, (!is_read, paced.target_tps()), &figures, cpu_s);
+        Ok(r)
+    }
+
+    /// Adds to `r` (a write round or not) its target rate, its shortfall
+    /// (when it missed the target, with the cause from `f`), the driver's
+    /// CPU time per success (`cpu_s` over the round) and the signature's
+    /// cost.
+    fn send_figures(
+        &self,
+        r: &mut RoundResult,
+        (write, target): (bool, Option<f64>),
+        f: &SendFigures,
+        cpu_s: f64,
+    ) {
+        r.target_tps = target;
+        r.signature_us = self.signature_us;
+        if r.succ > 0 {
+            r.driver_cpu_per_tx_us = cpu_s * 1e6 / r.succ as f64;
+        }
+        let wall = r.duration_s.max(1e-3);
+        let evidence = Evidence {
+            target_tps: target.unwrap_or(0.0),
+            achieved_tps: r.send_rate_tps,
+            write,
+            gas_utilization: r.chain.gas_utilization,
+            behind_s: f.behind_s,
+            window_wait_s: f.window_wait_s,
+            write_s: f.write_s,
+            workers: self.workers.len() as u64,
+            window: f.window,
+            rtt_min_s: f.rtt_min_s,
+            rtt_avg_s: f.rtt_avg_s(),
+            driver_cpu_pct: cpu_s / wall * 100.0,
+            max_in_flight: f.max_in_flight,
+        };
+        r.send_shortfall = shortfall::classify(&evidence);
+        r.send_figures = Some(evidence);
     }
 
     /// Hands every worker to its own task, fed through a bounded queue
     /// (signing ahead of the send time at most [`LOOKAHEAD`] jobs); the
-    /// tasks give the workers back when their queues close.
+    /// tasks give the workers back, with their sending figures, when their
+    /// queues close.
     fn spawn_workers(
         &mut self,
-        workload: &Workload,
+        round: &Round,
         env: &Arc<Env>,
-    ) -> (Vec<Jobs>, Vec<tokio::task::JoinHandle<Worker>>) {
+    ) -> (
+        Vec<Jobs>,
+        Vec<tokio::task::JoinHandle<(Worker, SendFigures)>>,
+    ) {
         let mut senders = Vec::new();
         let mut handles = Vec::new();
-        let shared = Arc::new(self.shared(workload, env));
+        let mut shared = self.shared(&round.workload, env);
+        // fixed-load keeps its count in flight whatever the window.
+        if let Rate::FixedLoad { in_flight } = round.rate {
+            shared.window = shared.window.max(in_flight as usize);
+        }
+        let shared = Arc::new(shared);
         for w in self.workers.drain(..) {
             let (tx, rx) = mpsc::channel(LOOKAHEAD);
             senders.push(tx);
@@ -428,6 +314,7 @@ impl Engine {
             chain_id: self.chain_id,
             tracker: self.tracker.clone(),
             targets: self.targets.clone(),
+            window: self.window,
         }
     }
 
@@ -454,7 +341,8 @@ impl Engine {
     /// Hands out transaction indices, each with its send time, to the
     /// workers that must send them, as `pacer` decides from the tracker's
     /// counts; stops at the round's count or duration, when the pacer
-    /// stops, or on Ctrl-C. Returns how many were handed out.
+    /// stops, or on Ctrl-C. Returns how many were handed out and their
+    /// schedule.
     async fn pace(
         &self,
         round: &Round,
@@ -463,12 +351,13 @@ impl Engine {
         senders: &[Jobs],
         env: &Env,
         on_progress: &(dyn Fn(u64, u64) + Sync),
-    ) -> u64 {
+    ) -> Paced {
         let (total, limit) = bounds(round.length);
-        let mut index = 0u64;
-        'pace: while total.is_none_or(|n| index < n)
+        let mut paced = Paced::new(&round.rate);
+        'pace: while total.is_none_or(|n| paced.handed_out < n)
             && !self.cancelled.load(std::sync::atomic::Ordering::Relaxed)
         {
+            let index = paced.handed_out;
             let (submitted, committed, in_flight) = self.tracker.counts();
             let elapsed = start.elapsed();
             if elapsed >= limit {
@@ -490,9 +379,9 @@ impl Engine {
                         r = senders[w].send((index, start + t)) => if r.is_err() { break 'pace; },
                         _ = self.cancel.notified() => break 'pace,
                     }
-                    index += 1;
-                    if index.is_multiple_of(100) {
-                        on_progress(index, total.unwrap_or(0));
+                    paced.scheduled(t);
+                    if paced.handed_out.is_multiple_of(100) {
+                        on_progress(paced.handed_out, total.unwrap_or(0));
                     }
                 }
                 Decision::WaitForCompletion => {
@@ -505,7 +394,7 @@ impl Engine {
                 Decision::Stop => break,
             }
         }
-        index
+        paced
     }
 
     /// A `device-fleet` round: the round's fleet (set up before the first

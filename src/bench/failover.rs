@@ -44,19 +44,6 @@ impl CallError {
         self.cause == Cause::Rejected && self.message.contains("already known")
     }
 
-    /// Whether the node said the sender's nonce is not the next one, so the
-    /// local nonce must be read again.
-    pub(crate) fn nonce_gap(&self) -> bool {
-        self.cause == Cause::Rejected
-            && [
-                "nonce too low",
-                "nonce too high",
-                "replacement transaction underpriced",
-            ]
-            .iter()
-            .any(|m| self.message.contains(m))
-    }
-
     /// Whether the node ran the call and it reverted.
     pub(crate) fn reverted(&self) -> bool {
         self.cause == Cause::Rejected && self.message.contains("revert")
@@ -119,6 +106,11 @@ impl Targets {
     /// Whether there are none (never: [`Targets::new`] refuses).
     pub fn is_empty(&self) -> bool {
         self.urls.is_empty()
+    }
+
+    /// The pooled client the targets are called with.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     /// Target `i`'s URL.
@@ -279,7 +271,10 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.cause, Cause::Rejected, "{e}");
-        assert!(e.nonce_gap() && !e.already_known() && !e.reverted(), "{e}");
+        assert!(
+            e.message.contains("nonce too low") && !e.already_known() && !e.reverted(),
+            "{e}"
+        );
     }
 
     #[test]
@@ -305,8 +300,6 @@ mod tests {
         };
         assert!(e("already known").already_known());
         assert!(e("execution reverted").reverted());
-        assert!(e("replacement transaction underpriced").nonce_gap());
-        assert!(!e("txpool is full").nonce_gap());
         let down = CallError {
             cause: Cause::Unreachable,
             ..e("already known")

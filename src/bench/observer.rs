@@ -44,6 +44,8 @@ struct Inner {
     /// Block timestamps across rounds (bounded), so a round's window can
     /// open at the parent of its first block even if that came earlier.
     timestamps: BTreeMap<u64, u64>,
+    /// When each block was first seen, across rounds (bounded likewise).
+    arrivals: BTreeMap<u64, Instant>,
     /// Ledgers of the round's tracked devices.
     tracked: Vec<DeviceLedger>,
     /// The contract tracked devices write to.
@@ -79,6 +81,7 @@ impl Tracker {
                 recent: HashMap::new(),
                 head: 0,
                 timestamps: BTreeMap::new(),
+                arrivals: BTreeMap::new(),
                 tracked: Vec::new(),
                 tracked_contract: Address::ZERO,
                 tracked_seen: Vec::new(),
@@ -108,6 +111,8 @@ impl Tracker {
         }
         let known = g.timestamps.clone();
         g.stats.timestamps = known;
+        let seen = g.arrivals.clone();
+        g.stats.arrivals = seen;
         g.stats.start_head = g.head;
         drop(g);
         self.rounds_begun
@@ -200,6 +205,9 @@ impl Tracker {
             None => g.stats.success(now - start, now),
             Some(cause) => *g.stats.failures.of(cause) += 1,
         }
+        drop(g);
+        // fixed-load rounds of reads send the next one now.
+        self.completed.notify_waiters();
     }
 
     /// (sent, committed, in flight) for rate controllers.
@@ -218,9 +226,9 @@ impl Tracker {
         self.lock().head
     }
 
-    /// Handles one block: matches our transactions and returns the blocks
-    /// now deep enough to commit, with the arrival time of this head.
-    fn on_block(&self, block: &Value) -> Vec<(u64, Vec<(B256, Instant)>)> {
+    /// Handles one block, first seen at `arrived`: matches our
+    /// transactions and returns the blocks now deep enough to commit.
+    fn on_block(&self, block: &Value, arrived: Instant) -> Vec<(u64, Vec<(B256, Instant)>)> {
         let number = block["number"]
             .as_str()
             .and_then(|h| parse_hex_u64(h).ok())
@@ -264,11 +272,16 @@ impl Tracker {
             gas_used: hex_field(block, "gasUsed"),
             gas_limit: hex_field(block, "gasLimit"),
             uncles: block["uncles"].as_array().map_or(0, |u| u.len() as u64),
+            arrived: Some(*g.arrivals.entry(number).or_insert(arrived)),
         };
         g.stats.timestamps.insert(number, info.timestamp);
+        g.stats.arrivals.entry(number).or_insert(arrived);
         g.timestamps.insert(number, info.timestamp);
         while g.timestamps.len() > 64 {
             g.timestamps.pop_first();
+        }
+        while g.arrivals.len() > 64 {
+            g.arrivals.pop_first();
         }
         if let Some(last) = g.stats.blocks.last() {
             if last.number >= number {
@@ -525,7 +538,7 @@ async fn catch_up(
         if block.is_null() {
             continue;
         }
-        for (bn, txs) in tracker.on_block(&block) {
+        for (bn, txs) in tracker.on_block(&block, arrived) {
             let hashes: Vec<B256> = txs.iter().map(|(h, _)| *h).collect();
             let st = statuses(rpc, bn, &hashes).await;
             tracker.commit(txs, &st, arrived);
@@ -564,10 +577,10 @@ mod tests {
         let other = B256::repeat_byte(9);
         t.submit(a, start);
         assert_eq!(t.counts(), (1, 0, 1));
-        let ready = t.on_block(&block(5, &[a, other]));
+        let ready = t.on_block(&block(5, &[a, other]), Instant::now());
         assert!(ready.is_empty(), "needs one more block on top");
         let later = start + Duration::from_millis(1500);
-        let ready = t.on_block(&block(6, &[]));
+        let ready = t.on_block(&block(6, &[]), Instant::now());
         assert_eq!(ready.len(), 1);
         t.commit(
             ready.into_iter().flat_map(|(_, v)| v).collect(),
@@ -591,7 +604,7 @@ mod tests {
         let (a, b) = (B256::repeat_byte(1), B256::repeat_byte(2));
         t.submit(a, now);
         t.submit(b, now);
-        let ready = t.on_block(&block(7, &[a, b]));
+        let ready = t.on_block(&block(7, &[a, b]), Instant::now());
         t.commit(
             ready.into_iter().flat_map(|(_, v)| v).collect(),
             &HashMap::new(),
@@ -600,7 +613,10 @@ mod tests {
         // An out-of-turn block 7 loses to an in-turn block 7 with the same txs.
         let mut replacement = block(7, &[a, b]);
         replacement["timestamp"] = json!("0x3f0");
-        assert!(t.on_block(&replacement).is_empty(), "already committed");
+        assert!(
+            t.on_block(&replacement, Instant::now()).is_empty(),
+            "already committed"
+        );
         let s = t.end_round();
         assert_eq!(s.succ, 2);
         assert_eq!(s.blocks.len(), 1);
@@ -614,7 +630,7 @@ mod tests {
         t.begin_round(now);
         let a = B256::repeat_byte(1);
         t.submit(a, now);
-        let ready = t.on_block(&block(1, &[a]));
+        let ready = t.on_block(&block(1, &[a]), Instant::now());
         assert_eq!(t.counts().2, 1, "still in flight until its status is known");
         t.commit(
             ready.into_iter().flat_map(|(_, v)| v).collect(),
@@ -646,7 +662,7 @@ mod tests {
         // c: refused by a dead node, never on chain.
         t.fail(c, Cause::Unreachable);
         assert_eq!(t.counts(), (3, 2, 1));
-        let ready = t.on_block(&block(4, &[a, b]));
+        let ready = t.on_block(&block(4, &[a, b]), Instant::now());
         t.commit(
             ready.into_iter().flat_map(|(_, v)| v).collect(),
             &HashMap::new(),
@@ -687,7 +703,7 @@ mod tests {
             t.submit(h, now);
         }
         t.fail(b, Cause::Rejected);
-        let ready = t.on_block(&block(1, &[a]));
+        let ready = t.on_block(&block(1, &[a]), Instant::now());
         let status = HashMap::from([(a, false)]);
         t.commit(
             ready.into_iter().flat_map(|(_, v)| v).collect(),

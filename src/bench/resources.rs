@@ -228,6 +228,14 @@ pub(crate) fn self_usage_target() -> (String, u32) {
     (DRIVER_NAME.to_string(), std::process::id())
 }
 
+/// This process's CPU time so far (user + system, `/proc/self/stat`),
+/// seconds; `None` where there is no `/proc`.
+pub(crate) fn self_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let (ticks, _) = parse_stat(&stat)?;
+    Some(ticks as f64 / clock_ticks_per_second())
+}
+
 /// CPU time between two snapshots over their wall time, percent of a core.
 fn cpu_percent(a: Snapshot, b: Snapshot, ticks_per_s: f64) -> f64 {
     let wall = b.at.duration_since(a.at).as_secs_f64();

@@ -162,6 +162,29 @@ pub struct RoundResult {
     /// `maximum-rate`: the send rate after which throughput stopped rising.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub knee_tps: Option<f64>,
+    /// The send rate the round's controller asked for: its scheduled sends
+    /// over their scheduled span (`null` for `fixed-load` and device
+    /// fleets, which have no rate).
+    #[serde(default)]
+    pub target_tps: Option<f64>,
+    /// Set when the achieved send rate is more than 5 % below
+    /// `target_tps`: by how much and why (`null` otherwise).
+    #[serde(default)]
+    pub send_shortfall: Option<super::shortfall::Shortfall>,
+    /// What the workers measured while sending: how late requests left
+    /// and where that time went, round trips, in-flight peak (`null` for
+    /// device fleets).
+    #[serde(default)]
+    pub send_figures: Option<super::shortfall::Evidence>,
+    /// The driver's CPU time (user + system, from `/proc/self/stat`) from
+    /// the round's start to the end of its drain, per success,
+    /// microseconds (0 when nothing succeeded).
+    #[serde(default)]
+    pub driver_cpu_per_tx_us: f64,
+    /// CPU time of one secp256k1 signature, measured by the same binary
+    /// on the same machine at the start of the run, microseconds.
+    #[serde(default)]
+    pub signature_us: f64,
     /// Per-second series for charts.
     #[serde(default)]
     pub timeline: Vec<TimePoint>,
@@ -330,6 +353,9 @@ pub struct BlockInfo {
     pub gas_limit: u64,
     /// Uncles referenced.
     pub uncles: u64,
+    /// When the observer first saw the block (its head announcement, or
+    /// when it read it after missing the announcement).
+    pub arrived: Option<Instant>,
 }
 
 /// Raw figures of the round under way, as the observer collects them.
@@ -359,6 +385,9 @@ pub struct RoundStats {
     pub blocks: Vec<BlockInfo>,
     /// Timestamps of every block seen (and of a few before the round).
     pub timestamps: BTreeMap<u64, u64>,
+    /// When the observer first saw each block (and a few before the round),
+    /// by number: the chain's window runs on these.
+    pub arrivals: BTreeMap<u64, Instant>,
     /// The head when the round began: the chain's window opens there.
     pub start_head: u64,
     /// Tracked real devices (`track_devices`), in the listed order.
@@ -387,6 +416,7 @@ impl RoundStats {
             timeline: Vec::new(),
             blocks: Vec::new(),
             timestamps: BTreeMap::new(),
+            arrivals: BTreeMap::new(),
             start_head: 0,
             tracked: Vec::new(),
             commits: None,
@@ -462,7 +492,7 @@ pub(crate) fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> Rou
     };
     let read = round.workload.is_read();
     let window = chain_window(s, read);
-    let (chain, onchain_tps) = chain_figures(&window, &s.timestamps, read);
+    let (chain, onchain_tps) = chain_figures(&window, s, read);
 
     RoundResult {
         label: round.label.clone(),
@@ -505,6 +535,11 @@ pub(crate) fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> Rou
         fail_pct: fail_pct(s.succ, fail),
         chain,
         knee_tps: knee,
+        target_tps: None,
+        send_shortfall: None,
+        send_figures: None,
+        driver_cpu_per_tx_us: 0.0,
+        signature_us: 0.0,
         timeline: s.time_points(),
         latency_histogram: latency_histogram(s),
         fleet: None,
@@ -566,14 +601,14 @@ fn chain_window(s: &RoundStats, read: bool) -> Vec<BlockInfo> {
 }
 
 /// The chain's own figures over `window`, and our transactions per second
-/// by the chain's clock (0 for reads). `timestamps` holds the blocks' times
-/// by number: the chain's window opens at the parent of the first block,
-/// the head when the round began.
-fn chain_figures(
-    window: &[BlockInfo],
-    timestamps: &BTreeMap<u64, u64>,
-    read: bool,
-) -> (ChainFigures, f64) {
+/// by the chain's clock (0 for reads). The chain's window opens at the
+/// parent of the first block (the head when the round began) and closes
+/// at the last block, each taken at the time the observer first saw it
+/// (`s.arrivals`): on ethash a header's timestamp is when its miner
+/// started on it, not when the block existed, so header times would
+/// stretch or shrink the window by up to a block. Header timestamps are
+/// the fallback for blocks whose arrival is unknown.
+fn chain_figures(window: &[BlockInfo], s: &RoundStats, read: bool) -> (ChainFigures, f64) {
     let mut chain = ChainFigures::default();
     let mut onchain_tps = 0.0;
     let (Some(first), Some(last)) = (window.first(), window.last()) else {
@@ -593,11 +628,7 @@ fn chain_figures(
         0.0
     };
     chain.uncles = window.iter().map(|b| b.uncles).sum();
-    let parent_ts = timestamps
-        .get(&first.number.saturating_sub(1))
-        .copied()
-        .unwrap_or(first.timestamp);
-    let chain_span = last.timestamp.saturating_sub(parent_ts) as f64;
+    let chain_span = chain_span_s(first, last, s);
     if chain.blocks > 0 {
         chain.block_interval_avg_s = chain_span / chain.blocks as f64;
     }
@@ -606,6 +637,24 @@ fn chain_figures(
         onchain_tps = ours as f64 / chain_span;
     }
     (chain, onchain_tps)
+}
+
+/// Seconds from the parent of `first` (or `first` itself when its parent
+/// is unknown) to `last`: by arrival times when both are known, else by
+/// header timestamps.
+fn chain_span_s(first: &BlockInfo, last: &BlockInfo, s: &RoundStats) -> f64 {
+    let parent = first.number.saturating_sub(1);
+    let arrived = |b: &BlockInfo| b.arrived.or_else(|| s.arrivals.get(&b.number).copied());
+    let opened = s.arrivals.get(&parent).copied().or_else(|| arrived(first));
+    if let (Some(a), Some(b)) = (opened, arrived(last)) {
+        return b.saturating_duration_since(a).as_secs_f64();
+    }
+    let parent_ts = s
+        .timestamps
+        .get(&parent)
+        .copied()
+        .unwrap_or(first.timestamp);
+    last.timestamp.saturating_sub(parent_ts) as f64
 }
 
 /// The latency distribution for the report's chart: buckets doubling from
@@ -664,6 +713,7 @@ mod tests {
             gas_used,
             gas_limit: 10_000_000,
             uncles,
+            arrived: None,
         }
     }
 

@@ -289,10 +289,11 @@ async fn drive(
         }
     };
     say(format!(
-        "bench {}: {} rounds, {} workers → {}",
+        "bench {}: {} rounds, {} workers × {} accounts → {}",
         scenario.name,
         scenario.rounds.len(),
         scenario.workers,
+        scenario.accounts_per_worker,
         setup.targets.join(", ")
     ));
     let file = opts.scenario.display().to_string();
@@ -302,6 +303,7 @@ async fn drive(
         crate::interrupt::cancellable(prepare_workers(scenario, setup, tag)).await?;
     let fleets = crate::interrupt::cancellable(prepare_fleets(scenario, setup, tag, &say)).await?;
 
+    let signature_us = signature_cost().await;
     let tracker = Tracker::new(scenario.confirmations);
     let stop = Arc::new(Notify::new());
     let endpoints = observer::endpoints(
@@ -323,6 +325,8 @@ async fn drive(
         cancel: interrupt.cancel.clone(),
         cancelled: interrupt.cancelled.clone(),
         fleets,
+        window: scenario.max_in_flight as usize,
+        signature_us,
     };
     let mut progress = Progress::new(opts.json.as_deref(), header(scenario, setup));
     let (rounds, failure) = run_rounds(
@@ -355,6 +359,17 @@ async fn drive(
     })
 }
 
+/// One signature's CPU time on this machine, in this binary, µs (off the
+/// runtime's threads): the yardstick of the driver's CPU time per
+/// transaction. Also raises the open-files limit for the workers' sockets.
+async fn signature_cost() -> f64 {
+    // Each account keeps its own connections: room for them first.
+    super::transport::raise_open_files_limit();
+    tokio::task::spawn_blocking(|| super::signer::signature_cost_us(2000))
+        .await
+        .unwrap_or(0.0)
+}
+
 /// The report's run-wide fields, without rounds or figures.
 fn header(scenario: &Scenario, setup: &Setup) -> BenchReport {
     BenchReport {
@@ -379,7 +394,9 @@ async fn prepare_workers(
     setup: &Setup,
     tag: u64,
 ) -> anyhow::Result<(Env, Vec<Worker>)> {
-    let keys: Vec<PrivateKeySigner> = (0..scenario.workers)
+    // Each worker sends from accounts_per_worker accounts, each over its
+    // own ordered connection.
+    let keys: Vec<PrivateKeySigner> = (0..scenario.workers * scenario.accounts_per_worker)
         .map(|w| {
             setup
                 .key_source
@@ -474,9 +491,19 @@ async fn run_rounds(
         match result {
             Ok(r) => {
                 say(format!(
-                    "round {}: {} succ, {} fail, {:.1} TPS, avg latency {:.2} s",
-                    r.label, r.succ, r.fail, r.throughput_tps, r.avg_latency_s
+                    "round {}: {} succ, {} fail, {:.1} TPS, avg latency {}",
+                    r.label,
+                    r.succ,
+                    r.fail,
+                    r.throughput_tps,
+                    with_unit(&super::report::latency_cell(r.avg_latency_s))
                 ));
+                if let (Some(s), Some(t)) = (&r.send_shortfall, r.target_tps) {
+                    say(format!(
+                        "round {}: sent {:.1} TPS, {:.1}% of the target {t:.1} TPS; bound by {}: {}",
+                        r.label, r.send_rate_tps, s.achieved_pct, s.cause, s.detail
+                    ));
+                }
                 report.round_done(&r);
                 rounds.push(r);
             }
@@ -484,6 +511,15 @@ async fn run_rounds(
         }
     }
     (rounds, None)
+}
+
+/// A latency cell with its unit: cells in seconds carry none.
+fn with_unit(cell: &str) -> String {
+    if cell.ends_with("ms") {
+        cell.to_string()
+    } else {
+        format!("{cell} s")
+    }
 }
 
 /// A round's progress bar (hidden with `--quiet`).

@@ -211,6 +211,13 @@ pub struct Scenario {
     pub target: Target,
     /// Blocks a transaction needs on top of it (1 = included).
     pub confirmations: u64,
+    /// Most requests one account keeps in flight (`max_in_flight`).
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: u64,
+    /// Accounts each worker sends from (`accounts_per_worker`), each over
+    /// its own ordered connection.
+    #[serde(default = "default_accounts_per_worker")]
+    pub accounts_per_worker: u64,
     /// Rounds in order.
     pub rounds: Vec<Round>,
 }
@@ -224,6 +231,8 @@ struct RawScenario {
     workers: Option<u64>,
     target: Option<String>,
     confirmations: Option<u64>,
+    max_in_flight: Option<u64>,
+    accounts_per_worker: Option<u64>,
     max_fail_pct: Option<f64>,
     rounds: Option<Vec<RawRound>>,
 }
@@ -249,6 +258,10 @@ pub(crate) const MAX_DURATION_S: f64 = 3600.0;
 pub(crate) const MAX_TPS: f64 = 100_000.0;
 /// Most workers.
 pub(crate) const MAX_WORKERS: u64 = 256;
+/// Largest in-flight window per account.
+pub(crate) const MAX_IN_FLIGHT: u64 = 4096;
+/// Most accounts per worker.
+pub(crate) const MAX_ACCOUNTS_PER_WORKER: u64 = 64;
 /// Most simulated devices in one `device-fleet` round.
 pub(crate) const MAX_FLEET: u64 = 10_000;
 /// Shortest and longest gap between one device's readings, seconds.
@@ -274,6 +287,11 @@ pub struct Defaults {
     pub target: Target,
     /// `confirmations`.
     pub confirmations: u64,
+    /// `max_in_flight`: requests one account keeps in flight at most.
+    pub max_in_flight: u64,
+    /// `accounts_per_worker`: accounts (each its own ordered connection)
+    /// one worker sends from.
+    pub accounts_per_worker: u64,
     /// `max_fail_pct` (and `rounds[].max_fail_pct` when the scenario
     /// leaves it out): no failure allowed.
     pub max_fail_pct: f64,
@@ -303,6 +321,8 @@ pub(crate) const DEFAULTS: Defaults = Defaults {
     workers: 4,
     target: Target::Members,
     confirmations: 1,
+    max_in_flight: 256,
+    accounts_per_worker: 4,
     max_fail_pct: 0.0,
     label_prefix: "round-",
     open_accounts: 1000,
@@ -315,6 +335,12 @@ pub(crate) const DEFAULTS: Defaults = Defaults {
 };
 
 // serde's `default = "…"` wants functions; each reads DEFAULTS.
+fn default_max_in_flight() -> u64 {
+    DEFAULTS.max_in_flight
+}
+fn default_accounts_per_worker() -> u64 {
+    DEFAULTS.accounts_per_worker
+}
 fn default_accounts() -> u64 {
     DEFAULTS.open_accounts
 }
@@ -359,6 +385,20 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
     let (workers, confirmations, target) = check_settings(&raw, &mut p);
     let mut contract = raw.contract;
     let max_fail_pct = check_fail_pct("max_fail_pct", raw.max_fail_pct, &mut p);
+    let max_in_flight = check_range(
+        "max_in_flight",
+        raw.max_in_flight,
+        (DEFAULTS.max_in_flight, MAX_IN_FLIGHT),
+        "requests in flight per account",
+        &mut p,
+    );
+    let accounts_per_worker = check_range(
+        "accounts_per_worker",
+        raw.accounts_per_worker,
+        (DEFAULTS.accounts_per_worker, MAX_ACCOUNTS_PER_WORKER),
+        "accounts per worker",
+        &mut p,
+    );
     let rounds = check_rounds(raw.rounds, &mut contract, &mut p);
     // Failures are expected while faults run: a round with faults has no
     // failure gate unless the round or the scenario sets one.
@@ -383,8 +423,32 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
         workers,
         target,
         confirmations,
+        max_in_flight,
+        accounts_per_worker,
         rounds,
     })
+}
+
+/// A count key (`field`) from 1 to `max` (`what` names its unit in the
+/// error); `default` when absent (or wrong: the problem is recorded).
+fn check_range(
+    field: &str,
+    value: Option<u64>,
+    (default, max): (u64, u64),
+    what: &str,
+    p: &mut Problems,
+) -> u64 {
+    match value {
+        None => default,
+        Some(v) if (1..=max).contains(&v) => v,
+        Some(v) => {
+            p.add(
+                field,
+                format!("{v} is out of range: expected 1 to {max} {what}"),
+            );
+            default
+        }
+    }
 }
 
 /// The scenario-wide keys with defaults applied: `workers`,
@@ -883,6 +947,18 @@ rounds:
         assert!(err("name: x\n").contains("rounds: missing"));
         assert!(err("rounds: []\n").contains("rounds: the list is empty"));
         assert!(err("workers: 0\nrounds: []\n").contains("workers: 0"));
+        let round =
+            "{label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}";
+        let e = err(&format!("max_in_flight: 0\nrounds:\n  - {round}\n"));
+        assert!(
+            e.contains("max_in_flight") && e.contains("expected 1 to 4096"),
+            "{e}"
+        );
+        let e = err(&format!("accounts_per_worker: 65\nrounds:\n  - {round}\n"));
+        assert!(
+            e.contains("accounts_per_worker") && e.contains("expected 1 to 64"),
+            "{e}"
+        );
         assert!(err("roundz: []\n").contains("unknown key `roundz`"));
     }
 

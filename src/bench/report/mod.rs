@@ -10,15 +10,16 @@
 mod faults_table;
 mod html;
 mod json;
+mod send_table;
 mod table;
 mod tables;
 
 pub use html::{render_html, write_html};
 pub use json::{to_json, write_json, Progress};
 pub use table::{
-    fleet_table, num, num_trimmed, onchain_table, resources_table, results_table, tracked_table,
-    Table, CALIPER_COLUMNS, FLEET_COLUMNS, ONCHAIN_COLUMNS, PARTIAL_NOTE, PERCENTILE_COLUMNS,
-    RESOURCE_COLUMNS, TRACKED_COLUMNS,
+    fleet_table, latency_cell, num, num_trimmed, onchain_table, resources_table, results_table,
+    tracked_table, Table, CALIPER_COLUMNS, FLEET_COLUMNS, ONCHAIN_COLUMNS, PARTIAL_NOTE,
+    PERCENTILE_COLUMNS, RESOURCE_COLUMNS, TRACKED_COLUMNS,
 };
 pub use tables::all_tables;
 
@@ -182,7 +183,10 @@ mod tests {
             .expect("open row");
         assert_eq!(
             cells(row),
-            ["open", "1000", "2", "50.1", "2.10", "0.30", "1.10", "49.8", "1.00", "1.90", "2.00"]
+            [
+                "open", "1000", "2", "50.1", "2.10", "300 ms", "1.10", "49.8", "1.00", "1.90",
+                "2.00"
+            ]
         );
     }
 

@@ -5,9 +5,12 @@
 //! show the same figures.
 //!
 //! Formatting follows Caliper's report (`caliper-core` `report.js` and its
-//! docker/process monitors): latencies with 2 decimals, rates (TPS) with 1,
-//! CPU percentages with 2, and `-` where a figure does not exist (no
-//! committed transaction, so no latency).
+//! docker/process monitors): latencies of a second or more in seconds with
+//! 2 decimals, rates (TPS) with 1, CPU percentages with 2, and `-` where a
+//! figure does not exist (no committed transaction, so no latency).
+//! Latencies under a second (reads are sub-millisecond round trips) are
+//! shown in milliseconds with 3 significant digits and an `ms` suffix, so
+//! they never print as `0.00`.
 
 use crate::bench::result::{BenchReport, ResourceUsage, RoundResult};
 pub use crate::table::Table;
@@ -90,13 +93,36 @@ pub fn num_trimmed(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// A latency in seconds as a cell: from one second up in seconds with 2
+/// decimals (`2.10`), below it in milliseconds with 3 significant digits
+/// (`734 ms`, `12.3 ms`, `0.734 ms`); `-` when it is not a number.
+pub fn latency_cell(x: f64) -> String {
+    if !x.is_finite() {
+        return "-".to_string();
+    }
+    if x >= 1.0 {
+        return num(x, 2);
+    }
+    let ms = x * 1e3;
+    if ms <= 0.0 {
+        return "0 ms".to_string();
+    }
+    // Decimals that leave 3 significant digits, rounded first so 99.96
+    // shows as 100 and not 100.0.
+    let digits = |v: f64| (2 - v.log10().floor() as i32).clamp(0, 6) as usize;
+    let d = digits(ms);
+    let rounded: f64 = format!("{ms:.d$}").parse().unwrap_or(ms);
+    let d = digits(rounded);
+    format!("{rounded:.d$} ms")
+}
+
 /// A latency cell: `-` when no transaction committed (Caliper prints `-`
 /// for latencies it has no data for).
 fn latency(round: &RoundResult, x: f64) -> String {
     if round.succ == 0 {
         "-".to_string()
     } else {
-        num(x, 2)
+        latency_cell(x)
     }
 }
 
@@ -292,7 +318,7 @@ pub fn tracked_table(report: &BenchReport) -> Option<Table> {
                     if d.readings == 0 {
                         "-".to_string()
                     } else {
-                        num(x, 2)
+                        latency_cell(x)
                     }
                 };
                 vec![
@@ -374,5 +400,18 @@ mod tests {
         assert_eq!(num_trimmed(10.0), "10");
         assert_eq!(num_trimmed(0.250), "0.25");
         assert_eq!(num_trimmed(f64::NAN), "-");
+    }
+
+    #[test]
+    fn sub_second_latencies_show_three_significant_digits_in_ms() {
+        assert_eq!(latency_cell(2.104), "2.10");
+        assert_eq!(latency_cell(1.0), "1.00");
+        assert_eq!(latency_cell(0.734), "734 ms");
+        assert_eq!(latency_cell(0.01234), "12.3 ms");
+        assert_eq!(latency_cell(0.000734), "0.734 ms");
+        assert_eq!(latency_cell(0.0000456), "0.0456 ms");
+        assert_eq!(latency_cell(0.09996), "100 ms");
+        assert_eq!(latency_cell(0.0), "0 ms");
+        assert_eq!(latency_cell(f64::NAN), "-");
     }
 }
