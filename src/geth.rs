@@ -101,6 +101,38 @@ pub(crate) fn dag_dir() -> PathBuf {
     cache_dir().join("ethash")
 }
 
+/// Whether `name` is a dataset geth was still writing: `full-R<rev>-<seed>`
+/// plus `.<random digits>`, renamed to its final name only when complete.
+fn is_partial_dataset(name: &str) -> bool {
+    name.starts_with("full-R")
+        && name
+            .rsplit_once('.')
+            .is_some_and(|(_, tail)| !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Removes the partial datasets geth leaves in the shared DAG directory
+/// when a miner stops while building one (each miner builds the next
+/// epoch's 1 GB dataset in the background, and short runs never finish
+/// it): left alone, every stopped ethash network would add ~1 GB per
+/// miner. Files written to within `idle` are kept, since another
+/// network's miner may still be building them. Returns how many went.
+pub(crate) fn remove_partial_datasets(dir: &Path, idle: std::time::Duration) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.flatten()
+        .filter(|e| is_partial_dataset(&e.file_name().to_string_lossy()))
+        .filter(|e| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= idle)
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 /// The version a geth binary reports, e.g. `1.13.15`, or `None` if it does
 /// not run.
 pub(crate) fn binary_version(path: &Path) -> Option<String> {
@@ -212,6 +244,44 @@ pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_idle_partial_datasets_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let make = |n: &str| std::fs::write(d.path().join(n), b"x").unwrap();
+        for n in [
+            "full-R23-0000000000000000",
+            "full-R23-290decd9548b62a8",
+            "full-R23-290decd9548b62a8.123",
+            "cache-R23-00.45",
+            "notes.txt",
+        ] {
+            make(n);
+        }
+        // Just written: kept (a miner may still be building it).
+        assert_eq!(
+            remove_partial_datasets(d.path(), std::time::Duration::from_secs(60)),
+            0
+        );
+        assert_eq!(
+            remove_partial_datasets(d.path(), std::time::Duration::ZERO),
+            1
+        );
+        let mut left: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "cache-R23-00.45",
+                "full-R23-0000000000000000",
+                "full-R23-290decd9548b62a8",
+                "notes.txt"
+            ]
+        );
+    }
 
     #[test]
     fn versions_follow_consensus() {

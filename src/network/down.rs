@@ -30,6 +30,15 @@ pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
         was += 1;
     }
     rt.teardown(&state.plan, purge).await?;
+    if let Some(dag) = &state.plan.dag_dir {
+        let n = crate::geth::remove_partial_datasets(dag, std::time::Duration::from_secs(60));
+        if n > 0 {
+            eprintln!(
+                "  removed {n} partial ethash dataset(s) left in {}",
+                dag.display()
+            );
+        }
+    }
     if purge {
         remove_network_dir(&state.plan.dir)?;
         ports::Registry::machine().release(&state.plan.dir);
