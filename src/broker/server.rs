@@ -153,11 +153,12 @@ async fn launch(network_dir: &Path, conf: &Path, port: u16) -> anyhow::Result<Op
         .spawn()
         .context("starting mosquitto (Debian's mosquitto package: apt-get install mosquitto)")?;
     let pid = child.id();
-    let needle = conf.display().to_string();
     let deadline = Instant::now() + READY;
     while Instant::now() < deadline {
+        // Our own child: alive until it exits and is reaped. (Its command
+        // line can read empty while it execs, so it is not checked here.)
         crate::pid::reap(pid);
-        if !pid_matches(pid, &needle) {
+        if !crate::pid::pid_alive(pid) {
             break;
         }
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -168,7 +169,7 @@ async fn launch(network_dir: &Path, conf: &Path, port: u16) -> anyhow::Result<Op
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let ours = pid_matches(pid, &needle);
+    let ours = crate::pid::pid_alive(pid);
     stop_pid(pid, ours, Duration::from_secs(5), "mosquitto").await?;
     let text = fs::read_to_string(&log_path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();

@@ -139,14 +139,15 @@ async fn launch(
         .with_context(|| format!("starting {}", bin.display()))?;
     let pid = child.id();
     let url = format!("http://127.0.0.1:{port}");
-    if wait_ready(&url, pid, config).await {
+    if wait_ready(&url, pid).await {
         return Ok(Some(Running {
             pid,
             url,
             config: config.to_path_buf(),
         }));
     }
-    let ours = pid_matches(pid, &config.display().to_string());
+    // Just spawned by us: ours while it is alive.
+    let ours = crate::pid::pid_alive(pid);
     stop_pid(pid, ours, Duration::from_secs(5), "prometheus").await?;
     let text = fs::read_to_string(&log_path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
@@ -162,15 +163,17 @@ async fn launch(
 }
 
 /// Whether Prometheus (`pid`) answers `/-/ready` within [`READY`].
-async fn wait_ready(url: &str, pid: u32, config: &Path) -> bool {
+async fn wait_ready(url: &str, pid: u32) -> bool {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()
         .expect("a plain HTTP client builds");
     let deadline = Instant::now() + READY;
     while Instant::now() < deadline {
+        // Our own child: alive until it exits and is reaped. (Its command
+        // line can read empty while it execs, so it is not checked here.)
         crate::pid::reap(pid);
-        if !pid_matches(pid, &config.display().to_string()) {
+        if !crate::pid::pid_alive(pid) {
             return false;
         }
         let ok = client.get(format!("{url}/-/ready")).send().await;
