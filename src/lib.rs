@@ -10,6 +10,7 @@ pub mod broker;
 pub mod cli;
 pub mod cmd;
 pub mod contract;
+pub(crate) mod daemon;
 pub mod device;
 pub mod error;
 pub mod fault;

@@ -583,30 +583,13 @@ fn readings_survive_a_network_restart_zero_lost_zero_duplicated() {
     );
 
     // On chain: exactly the readings, sequences 1..=N, each once, in order.
-    let admin = after.plan.accounts[0].signer();
-    let patient = patient_id(after.plan.patient_salt, "000-00-0001");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let c = MedicalRecords::new(
-        after.contracts["medical_records"],
-        signing_provider(&member, &admin).unwrap(),
-    );
-    let (records, info) = rt.block_on(async {
-        (
-            c.getMedicalRecords(patient, U256::ZERO, U256::from(1000))
-                .from(admin.address())
-                .call()
-                .await
-                .unwrap(),
-            c.devices(device).call().await.unwrap(),
-        )
-    });
+    let (sequences, last) = on_chain(&after, "ward-member-0", device);
     assert_eq!(
-        records.iter().map(|r| r.sequence).collect::<Vec<_>>(),
+        sequences,
         (1..=READINGS).collect::<Vec<_>>(),
         "zero lost, zero duplicated"
     );
-    assert!(records.iter().all(|r| r.device == device));
-    assert_eq!(info.lastSequence, READINGS);
+    assert_eq!(last, READINGS);
 }
 
 const TRACK_TOPO: &str = "\
@@ -765,15 +748,16 @@ fn readings_cross_a_partition_of_their_node_zero_lost_zero_duplicated() {
         "one confirmation per reading, in order"
     );
     assert_eq!(
-        on_chain_sequences(&state, "ward-member-0", device),
+        on_chain(&state, "ward-member-0", device).0,
         (1..=READINGS).collect::<Vec<_>>(),
         "zero lost, zero duplicated"
     );
 }
 
 /// The sequences of patient 000-00-0001's records on chain, read through
-/// `node`, after checking they all came from `device`.
-fn on_chain_sequences(state: &State, node: &str, device: Address) -> Vec<u64> {
+/// `node`, after checking they all came from `device`; and the device's
+/// last accepted sequence.
+fn on_chain(state: &State, node: &str, device: Address) -> (Vec<u64>, u64) {
     let admin = state.plan.accounts[0].signer();
     let patient = patient_id(state.plan.patient_salt, "000-00-0001");
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -781,13 +765,19 @@ fn on_chain_sequences(state: &State, node: &str, device: Address) -> Vec<u64> {
         state.contracts["medical_records"],
         signing_provider(&rpc_of(state, node), &admin).unwrap(),
     );
-    let records = rt.block_on(async {
-        c.getMedicalRecords(patient, U256::ZERO, U256::from(1000))
-            .from(admin.address())
-            .call()
-            .await
-            .unwrap()
+    let (records, info) = rt.block_on(async {
+        (
+            c.getMedicalRecords(patient, U256::ZERO, U256::from(1000))
+                .from(admin.address())
+                .call()
+                .await
+                .unwrap(),
+            c.devices(device).call().await.unwrap(),
+        )
     });
     assert!(records.iter().all(|r| r.device == device));
-    records.iter().map(|r| r.sequence).collect()
+    (
+        records.iter().map(|r| r.sequence).collect(),
+        info.lastSequence,
+    )
 }

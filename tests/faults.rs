@@ -20,6 +20,18 @@ fn recovery(report: &Value, i: usize) -> &Value {
 }
 
 /// Runs `scenario` on `net` and returns the JSON report.
+/// How many nodes `status` reports up, with the status for messages.
+fn nodes_up(net: &TestNet) -> (usize, Value) {
+    let status = net.status();
+    let up = status["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["up"] == true)
+        .count();
+    (up, status)
+}
+
 fn bench(net: &TestNet, scenario: &str) -> Value {
     let file = net.dir.path().join("faults.yaml");
     std::fs::write(&file, scenario).unwrap();
@@ -63,13 +75,7 @@ fn a_stopped_signer_of_two_halts_the_chain_until_it_returns() {
     assert_eq!(rec["lost_txs"], 0, "{rec}");
     assert!(f["after"]["committed"].as_u64().unwrap() > 0, "{rec}");
     // The resumed signer is recorded, so status sees every node up.
-    let status = net.status();
-    let up = status["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["up"] == true)
-        .count();
+    let (up, status) = nodes_up(&net);
     assert_eq!(up, 3, "{status}");
 }
 
@@ -108,13 +114,7 @@ fn three_hospitals_survive_a_partition_and_a_stopped_signer() {
         "{}",
         r.stdout
     );
-    let status = net.status();
-    let up = status["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["up"] == true)
-        .count();
+    let (up, status) = nodes_up(&net);
     assert_eq!(up, 4, "{status}");
 }
 

@@ -3,20 +3,18 @@
 //! signalled after its command line was checked to be the mosquitto of
 //! this network's configuration.
 
-use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
 use super::{accounts, config};
 use crate::gateway::tls;
-use crate::pid::{pid_matches, signal, stop_pid};
+use crate::pid::signal;
 use crate::plan::Plan;
-use crate::{ports, private_fs};
+use crate::{daemon, ports, private_fs};
 
 /// First port tried (MQTT over TLS's registered port).
 const PORT_BASE: u16 = 8883;
@@ -35,6 +33,15 @@ pub struct Running {
     pub ca_file: PathBuf,
 }
 
+impl daemon::Record for Running {
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+    fn config(&self) -> &Path {
+        &self.config
+    }
+}
+
 /// The broker's directory in a network's directory.
 pub fn dir_of(network_dir: &Path) -> PathBuf {
     network_dir.join("broker")
@@ -47,9 +54,7 @@ fn record_path(network_dir: &Path) -> PathBuf {
 /// The network's broker, when its recorded process still runs with the
 /// network's configuration.
 pub fn running(network_dir: &Path) -> Option<Running> {
-    let text = fs::read_to_string(record_path(network_dir)).ok()?;
-    let r: Running = serde_json::from_str(&text).ok()?;
-    pid_matches(r.pid, &r.config.display().to_string()).then_some(r)
+    daemon::running(&record_path(network_dir))
 }
 
 /// The invoking user's name, for mosquitto's `user` option.
@@ -125,7 +130,7 @@ pub async fn start(plan: &Plan) -> anyhow::Result<(Running, bool)> {
                 config: conf,
                 ca_file: ca,
             };
-            private_fs::write(&record_path(&plan.dir), &serde_json::to_vec_pretty(&r)?)?;
+            daemon::save(&record_path(&plan.dir), &r)?;
             return Ok((r, false));
         }
         base = port + 1;
@@ -138,42 +143,17 @@ pub async fn start(plan: &Plan) -> anyhow::Result<(Running, bool)> {
 /// end of its log.
 async fn launch(network_dir: &Path, conf: &Path, port: u16) -> anyhow::Result<Option<u32>> {
     let log_path = dir_of(network_dir).join("mosquitto.log");
-    let log = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .with_context(|| format!("opening {}", log_path.display()))?;
-    let child = Command::new(mosquitto_bin())
-        .arg("-c")
-        .arg(conf)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .process_group(0)
-        .spawn()
+    let pid = daemon::spawn(Command::new(mosquitto_bin()).arg("-c").arg(conf), &log_path)
         .context("starting mosquitto (Debian's mosquitto package: apt-get install mosquitto)")?;
-    let pid = child.id();
-    let deadline = Instant::now() + READY;
-    while Instant::now() < deadline {
-        // Our own child: alive until it exits and is reaped. (Its command
-        // line can read empty while it execs, so it is not checked here.)
-        crate::pid::reap(pid);
-        if !crate::pid::pid_alive(pid) {
-            break;
-        }
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+    let accepts = || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
-        {
-            return Ok(Some(pid));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    if daemon::wait_ready(pid, READY, Duration::from_millis(100), accepts).await {
+        return Ok(Some(pid));
     }
-    let ours = crate::pid::pid_alive(pid);
-    stop_pid(pid, ours, Duration::from_secs(5), "mosquitto").await?;
-    let text = fs::read_to_string(&log_path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    let tail = lines[lines.len().saturating_sub(8)..].join("\n");
+    let tail = daemon::abandon(pid, "mosquitto", &log_path).await?;
     if tail.contains("Address already in use") {
         return Ok(None);
     }
@@ -193,11 +173,5 @@ fn mosquitto_bin() -> PathBuf {
 
 /// Stops the network's broker when it runs; its pid if it did.
 pub async fn stop(network_dir: &Path) -> anyhow::Result<Option<u32>> {
-    let Some(r) = running(network_dir) else {
-        let _ = fs::remove_file(record_path(network_dir));
-        return Ok(None);
-    };
-    stop_pid(r.pid, true, Duration::from_secs(10), "mosquitto").await?;
-    let _ = fs::remove_file(record_path(network_dir));
-    Ok(Some(r.pid))
+    daemon::stop::<Running>(&record_path(network_dir), "mosquitto").await
 }

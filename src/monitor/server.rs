@@ -5,18 +5,16 @@
 //! Prometheus of this network's configuration.
 
 use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
 use super::config;
-use crate::pid::{pid_matches, stop_pid};
 use crate::plan::Plan;
-use crate::{ports, private_fs};
+use crate::{daemon, ports, private_fs};
 
 /// First port tried (Prometheus' own default).
 const PORT_BASE: u16 = 9090;
@@ -36,6 +34,15 @@ pub struct Running {
     pub config: PathBuf,
 }
 
+impl daemon::Record for Running {
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+    fn config(&self) -> &Path {
+        &self.config
+    }
+}
+
 /// The monitor's directory in a network's directory.
 pub fn dir_of(network_dir: &Path) -> PathBuf {
     network_dir.join("monitor")
@@ -48,9 +55,7 @@ fn record_path(network_dir: &Path) -> PathBuf {
 /// The network's monitor, when its recorded process still runs with the
 /// network's configuration.
 pub fn running(network_dir: &Path) -> Option<Running> {
-    let text = fs::read_to_string(record_path(network_dir)).ok()?;
-    let r: Running = serde_json::from_str(&text).ok()?;
-    pid_matches(r.pid, &r.config.display().to_string()).then_some(r)
+    daemon::running(&record_path(network_dir))
 }
 
 /// The Prometheus binary: `MEDCHAIN_PROMETHEUS`, else `prometheus` on the
@@ -93,7 +98,7 @@ pub async fn start(plan: &Plan, retention: &str) -> anyhow::Result<(Running, boo
         let port = ports::free_loopback_port(base)?;
         match launch(&bin, &dir, &config, port, retention).await? {
             Some(r) => {
-                private_fs::write(&record_path(&plan.dir), &serde_json::to_vec_pretty(&r)?)?;
+                daemon::save(&record_path(&plan.dir), &r)?;
                 return Ok((r, false));
             }
             // Another process took the port between the probe and the bind.
@@ -117,41 +122,36 @@ async fn launch(
     retention: &str,
 ) -> anyhow::Result<Option<Running>> {
     let log_path = dir.join("prometheus.log");
-    let log = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .with_context(|| format!("opening {}", log_path.display()))?;
-    let child = Command::new(bin)
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--storage.tsdb.retention.time={retention}"))
-        .arg(format!("--storage.tsdb.retention.size={RETENTION_SIZE}"))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
-    let pid = child.id();
+    let pid = daemon::spawn(
+        Command::new(bin)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--storage.tsdb.retention.time={retention}"))
+            .arg(format!("--storage.tsdb.retention.size={RETENTION_SIZE}"))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}")),
+        &log_path,
+    )
+    .with_context(|| format!("starting {}", bin.display()))?;
     let url = format!("http://127.0.0.1:{port}");
-    if wait_ready(&url, pid).await {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("a plain HTTP client builds");
+    let ready = || async {
+        let r = client.get(format!("{url}/-/ready")).send().await;
+        r.is_ok_and(|r| r.status().is_success())
+    };
+    if daemon::wait_ready(pid, READY, Duration::from_millis(200), ready).await {
         return Ok(Some(Running {
             pid,
             url,
             config: config.to_path_buf(),
         }));
     }
-    // Just spawned by us: ours while it is alive.
-    let ours = crate::pid::pid_alive(pid);
-    stop_pid(pid, ours, Duration::from_secs(5), "prometheus").await?;
-    let text = fs::read_to_string(&log_path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    let tail = lines[lines.len().saturating_sub(8)..].join("\n");
+    let tail = daemon::abandon(pid, "prometheus", &log_path).await?;
     if tail.contains("address already in use") {
         return Ok(None);
     }
@@ -162,36 +162,7 @@ async fn launch(
     )
 }
 
-/// Whether Prometheus (`pid`) answers `/-/ready` within [`READY`].
-async fn wait_ready(url: &str, pid: u32) -> bool {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .expect("a plain HTTP client builds");
-    let deadline = Instant::now() + READY;
-    while Instant::now() < deadline {
-        // Our own child: alive until it exits and is reaped. (Its command
-        // line can read empty while it execs, so it is not checked here.)
-        crate::pid::reap(pid);
-        if !crate::pid::pid_alive(pid) {
-            return false;
-        }
-        let ok = client.get(format!("{url}/-/ready")).send().await;
-        if ok.is_ok_and(|r| r.status().is_success()) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    false
-}
-
 /// Stops the network's monitor when it runs; its pid if it did.
 pub async fn stop(network_dir: &Path) -> anyhow::Result<Option<u32>> {
-    let Some(r) = running(network_dir) else {
-        let _ = fs::remove_file(record_path(network_dir));
-        return Ok(None);
-    };
-    stop_pid(r.pid, true, Duration::from_secs(10), "prometheus").await?;
-    let _ = fs::remove_file(record_path(network_dir));
-    Ok(Some(r.pid))
+    daemon::stop::<Running>(&record_path(network_dir), "prometheus").await
 }

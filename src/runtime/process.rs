@@ -4,8 +4,6 @@
 //! the terminal's Ctrl-C. Later invocations find it by PID, and only ever
 //! signal a PID whose command line is geth with that node's datadir.
 
-use std::fs;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -15,6 +13,7 @@ use anyhow::{bail, Context};
 use super::init_marker::{self, InitNeed};
 use super::{proc_scan, Handle, NodeMonitor, NodeSignal, Orphan, Runtime};
 use crate::bench::resources::SampledProcesses;
+use crate::daemon::{self, log_tail, open_log};
 pub(crate) use crate::pid::pid_matches;
 use crate::pid::{reap, signal, stop_pid, wait_gone};
 use crate::plan::{NodePlan, Plan};
@@ -22,24 +21,6 @@ use crate::plan::{NodePlan, Plan};
 /// Runs nodes as local processes.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ProcessRuntime;
-
-/// The last `n` lines of a log file, for error messages.
-pub(crate) fn log_tail(path: &Path, n: usize) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-fn open_log(path: &Path) -> anyhow::Result<fs::File> {
-    if let Some(d) = path.parent() {
-        fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-    }
-    fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))
-}
 
 /// Runs `geth init` for a node (killed if this command is interrupted, the
 /// marker then still missing).
@@ -119,16 +100,9 @@ impl Runtime for ProcessRuntime {
     }
 
     async fn start(&self, geth: &Path, _plan: &Plan, node: &NodePlan) -> anyhow::Result<Handle> {
-        let log = open_log(&node.log)?;
-        let child = Command::new(geth)
-            .args(&node.args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(0)
-            .spawn()
+        let pid = daemon::spawn(Command::new(geth).args(&node.args), &node.log)
             .with_context(|| format!("{}: starting {}", node.name, geth.display()))?;
-        Ok(Handle::Pid(child.id()))
+        Ok(Handle::Pid(pid))
     }
 
     async fn is_running(&self, node: &NodePlan, handle: &Handle) -> bool {
