@@ -72,6 +72,8 @@ pub enum Command {
         #[command(subcommand)]
         command: cmd::monitor::MonitorCommand,
     },
+    /// Alarm on abnormal readings: thresholds, then the terminal, MQTT and a signed webhook, once per record.
+    Watch(cmd::watch::WatchArgs),
     /// Serve a hospital's member node to devices on a LAN: TLS, tokens, allow-list, limits, access log.
     Gateway(cmd::gateway::GatewayArgs),
 }
@@ -99,6 +101,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Image { command } => cmd::image::execute(command).await,
         Command::Compose(a) => cmd::compose::execute(a, g).await,
         Command::Gateway(a) => cmd::gateway::execute(a, g).await,
+        Command::Watch(a) => cmd::watch::execute(a, g).await,
         Command::Broker { command } => cmd::broker::execute(command, g).await,
         Command::Monitor { command } => cmd::monitor::execute(command, g).await,
     }

@@ -35,3 +35,4 @@ pub mod state;
 pub mod table;
 pub mod topology;
 pub mod txinfo;
+pub mod watch;

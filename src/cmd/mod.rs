@@ -25,6 +25,7 @@ pub mod records;
 pub mod status;
 pub mod tx;
 pub mod up;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 
