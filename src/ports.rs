@@ -90,15 +90,6 @@ pub(crate) fn allocate(count: usize, avoid: &BTreeSet<u16>) -> anyhow::Result<Ve
     Ok(out)
 }
 
-/// The first port at or above `base` that can be bound on 127.0.0.1 now
-/// (for a service medchain starts next to a network, such as the
-/// monitor's Prometheus, which retries on a lost race).
-pub(crate) fn free_loopback_port(base: u16) -> anyhow::Result<u16> {
-    (base..65000)
-        .find(|p| is_free(*p, false))
-        .ok_or_else(|| anyhow::anyhow!("no free port at or above {base} on 127.0.0.1"))
-}
-
 /// How long a reservation outlives its network directory not existing yet
 /// (`up` reserves before it writes the directory).
 const PENDING: Duration = Duration::from_secs(600);
@@ -110,6 +101,10 @@ struct Reserved {
     dir: PathBuf,
     /// Every port of every node.
     ports: Vec<NodePorts>,
+    /// Ports of the services started next to the network (`broker`,
+    /// `monitor`, …), by name.
+    #[serde(default)]
+    services: std::collections::BTreeMap<String, u16>,
 }
 
 /// The machine-wide port registry: one JSON file per network directory
@@ -146,20 +141,76 @@ impl Registry {
         count: usize,
         previous: Option<&[NodePorts]>,
     ) -> anyhow::Result<Vec<NodePorts>> {
+        let _lock = self.lock()?;
+        let mut others = self.held_by_others(dir);
+        let mut own = self.own(dir);
+        others.extend(own.services.values());
+        own.ports = choose(count, previous, &others)?;
+        self.write(dir, &own)?;
+        Ok(own.ports)
+    }
+
+    /// A loopback port for `service` (`broker`, `monitor`) of the network
+    /// in `dir`: the one it had when it is still free and nobody else holds
+    /// it, else the first free port at or above `base` that no network (nor
+    /// this one's nodes or other services) holds. Recorded before the lock
+    /// is released, so two networks starting a service at once never pick
+    /// the same port.
+    pub(crate) fn reserve_service(
+        &self,
+        dir: &Path,
+        service: &str,
+        base: u16,
+    ) -> anyhow::Result<u16> {
+        let _lock = self.lock()?;
+        let mut held = self.held_by_others(dir);
+        let mut own = self.own(dir);
+        for p in &own.ports {
+            held.extend([p.http, p.ws, p.p2p, p.authrpc, p.metrics]);
+        }
+        held.extend(
+            own.services
+                .iter()
+                .filter(|(k, _)| *k != service)
+                .map(|(_, v)| *v),
+        );
+        let port = match own.services.get(service) {
+            Some(p) if !held.contains(p) && is_free(*p, false) => *p,
+            _ => (base..65000)
+                .find(|p| !held.contains(p) && is_free(*p, false))
+                .ok_or_else(|| anyhow::anyhow!("no free port at or above {base} on 127.0.0.1"))?,
+        };
+        own.services.insert(service.to_string(), port);
+        self.write(dir, &own)?;
+        Ok(port)
+    }
+
+    /// Holds the registry's lock until dropped.
+    fn lock(&self) -> anyhow::Result<fs::File> {
         fs::create_dir_all(&self.root)
             .with_context(|| format!("creating {}", self.root.display()))?;
         let lock = fs::File::create(self.root.join(".lock"))
             .with_context(|| format!("opening {}", self.root.join(".lock").display()))?;
         lock.lock().context("locking the port registry")?;
-        let others = self.held_by_others(dir);
-        let ports = choose(count, previous, &others)?;
-        let own = Reserved {
-            dir: dir.to_path_buf(),
-            ports: ports.clone(),
-        };
+        Ok(lock)
+    }
+
+    /// The reservation of the network in `dir` (empty when it has none).
+    fn own(&self, dir: &Path) -> Reserved {
+        fs::read_to_string(self.file_of(dir))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| Reserved {
+                dir: dir.to_path_buf(),
+                ports: Vec::new(),
+                services: Default::default(),
+            })
+    }
+
+    fn write(&self, dir: &Path, r: &Reserved) -> anyhow::Result<()> {
         let mut f = fs::File::create(self.file_of(dir))?;
-        f.write_all(serde_json::to_string(&own)?.as_bytes())?;
-        Ok(ports)
+        f.write_all(serde_json::to_string(r)?.as_bytes())?;
+        Ok(())
     }
 
     /// Forgets the reservation of the network in `dir` (its data is gone).
@@ -196,6 +247,7 @@ impl Registry {
                 for p in &r.ports {
                     held.extend([p.http, p.ws, p.p2p, p.authrpc, p.metrics]);
                 }
+                held.extend(r.services.values());
             } else {
                 let _ = fs::remove_file(&path);
             }
@@ -248,6 +300,36 @@ mod tests {
         let first = allocate(1, &BTreeSet::new()).unwrap()[0];
         let again = allocate(1, &BTreeSet::from([first.http])).unwrap()[0];
         assert_ne!(again.http, first.http);
+    }
+
+    #[test]
+    fn services_of_networks_started_at_once_never_share_a_port() {
+        let reg = tempfile::tempdir().unwrap();
+        let homes = tempfile::tempdir().unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                let root = reg.path().to_path_buf();
+                let dir = homes.path().join(format!("net{i}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                std::thread::spawn(move || {
+                    Registry::at(root)
+                        .reserve_service(&dir, "broker", 48883)
+                        .unwrap()
+                })
+            })
+            .collect();
+        let got: BTreeSet<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(got.len(), 4, "{got:?}");
+        // A network keeps its service port, and its node reservation keeps
+        // the services.
+        let r = Registry::at(reg.path().to_path_buf());
+        let dir = homes.path().join("net0");
+        let first = r.reserve_service(&dir, "broker", 48883).unwrap();
+        let nodes = r.reserve(&dir, 1, None).unwrap();
+        assert!(!overlaps(&nodes[0], &BTreeSet::from([first])));
+        assert_eq!(r.reserve_service(&dir, "broker", 48883).unwrap(), first);
+        let monitor = r.reserve_service(&dir, "monitor", first).unwrap();
+        assert_ne!(monitor, first);
     }
 
     #[test]

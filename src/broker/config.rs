@@ -11,10 +11,15 @@ pub struct Paths<'a> {
     pub key: &'a Path,
     pub passwords: &'a Path,
     pub acl: &'a Path,
+    /// Where sessions and queued messages are saved (`mosquitto.db`).
+    pub data: &'a Path,
 }
 
 /// `mosquitto.conf`: one TLS listener on 127.0.0.1:`port`, passwords
-/// required, the ACL applied, nothing persisted. `user` keeps mosquitto
+/// required, the ACL applied. Sessions, subscriptions and queued QoS 1
+/// messages are persisted (saved on a clean stop and every minute), so an
+/// alarm reader with a persistent session (clean session off) gets the
+/// alarms published while it, or the broker, was restarting. `user` keeps mosquitto
 /// running as the invoking user (as the nodes do) instead of switching to
 /// the `mosquitto` account, which could not read the network's 0700
 /// directory.
@@ -26,7 +31,9 @@ pub fn render(port: u16, user: &str, p: &Paths<'_>) -> String {
          allow_anonymous false\n\
          password_file {}\n\
          acl_file {}\n\
-         persistence false\n\
+         persistence true\n\
+         persistence_location {}/\n\
+         autosave_interval 60\n\
          log_dest stderr\n\
          log_type error\nlog_type warning\nlog_type notice\n\
          listener {port} 127.0.0.1\n\
@@ -36,6 +43,7 @@ pub fn render(port: u16, user: &str, p: &Paths<'_>) -> String {
          tls_version tlsv1.2\n",
         p.passwords.display(),
         p.acl.display(),
+        p.data.display(),
         p.ca.display(),
         p.cert.display(),
         p.key.display(),
@@ -106,9 +114,14 @@ mod tests {
                 key: p,
                 passwords: p,
                 acl: p,
+                data: p,
             },
         );
         assert!(conf.contains("listener 8883 127.0.0.1\n"), "{conf}");
         assert!(conf.contains("allow_anonymous false\n"), "{conf}");
+        assert!(
+            conf.contains("persistence true\npersistence_location /x/\n"),
+            "{conf}"
+        );
     }
 }

@@ -104,6 +104,7 @@ fn prepare(plan: &Plan, port: u16) -> anyhow::Result<(PathBuf, PathBuf)> {
         key: &tls_dir.join("cert.key"),
         passwords: &passwords,
         acl: &acl,
+        data: &dir,
     };
     private_fs::write(&conf, config::render(port, &user_name(), &paths).as_bytes())?;
     Ok((conf, ca))
@@ -120,7 +121,7 @@ pub async fn start(plan: &Plan) -> anyhow::Result<(Running, bool)> {
     }
     let mut base = PORT_BASE;
     for _ in 0..5 {
-        let port = ports::free_loopback_port(base)?;
+        let port = ports::Registry::machine().reserve_service(&plan.dir, "broker", base)?;
         let (conf, ca) = prepare(plan, port)?;
         if let Some(pid) = launch(&plan.dir, &conf, port).await? {
             let r = Running {

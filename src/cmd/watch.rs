@@ -68,6 +68,12 @@ pub(crate) async fn execute(a: WatchArgs, g: &Global) -> anyhow::Result<()> {
         (Some(url), Some(f)) => Some((check_url(url)?, read_secret(f)?)),
         _ => None,
     };
+    if a.quiet && !a.mqtt && webhook.is_none() {
+        return Err(InputError::new(
+            "medchain watch --quiet: no sink, alarms would go nowhere; add --mqtt or --webhook URL, or leave out --quiet",
+        )
+        .into());
+    }
     let state = super::load(g)?;
     let opts = Options {
         thresholds,

@@ -95,7 +95,7 @@ pub async fn start(plan: &Plan, retention: &str) -> anyhow::Result<(Running, boo
     let bin = binary()?;
     let mut base = PORT_BASE;
     for _ in 0..5 {
-        let port = ports::free_loopback_port(base)?;
+        let port = ports::Registry::machine().reserve_service(&plan.dir, "monitor", base)?;
         match launch(&bin, &dir, &config, port, retention).await? {
             Some(r) => {
                 daemon::save(&record_path(&plan.dir), &r)?;
