@@ -1,3 +1,5 @@
+#![allow(dead_code)]
+
 //! What the watch tests run beside medchain: the `watch` process with its
 //! output collected, a webhook receiver (a real HTTP server) and an alarm
 //! subscriber (a real MQTT client with a persistent session on the
