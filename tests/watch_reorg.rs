@@ -8,9 +8,9 @@
 //! abnormal transaction's nonce is spent, it can never be included again,
 //! and watch sends the retraction.
 
+mod common;
 #[path = "watch/harness.rs"]
 mod harness;
-mod common;
 
 use std::time::Duration;
 
@@ -63,8 +63,16 @@ fn a_reorganisation_that_drops_an_alarmed_record_retracts_the_alarm() {
     let net = TestNet::new(TOPO);
     net.ok(&["up", "--seed", "43", "--quiet"]);
     let out: Value = serde_json::from_str(
-        &net.ok(&["device", "provision", "--json", "--hospital", "north", "--ssn", "000-00-0001"])
-            .stdout,
+        &net.ok(&[
+            "device",
+            "provision",
+            "--json",
+            "--hospital",
+            "north",
+            "--ssn",
+            "000-00-0001",
+        ])
+        .stdout,
     )
     .unwrap();
     let cfg: Value = serde_json::from_str(
@@ -75,7 +83,13 @@ fn a_reorganisation_that_drops_an_alarmed_record_retracts_the_alarm() {
     let key: PrivateKeySigner = key_hex.parse().unwrap();
     let state = State::load(&net.home(), "watch-reorg").unwrap();
     let url = |name: &str| {
-        state.plan.nodes.iter().find(|n| n.name == name).and_then(|n| n.rpc_url()).unwrap()
+        state
+            .plan
+            .nodes
+            .iter()
+            .find(|n| n.name == name)
+            .and_then(|n| n.rpc_url())
+            .unwrap()
     };
     let (north, south) = (url("north-member-0"), url("south-member-0"));
     let w = Watch::start(
@@ -87,15 +101,26 @@ fn a_reorganisation_that_drops_an_alarmed_record_retracts_the_alarm() {
     net.ok(&["fault", "partition", "--hospital", "north"]);
     let added: Value = serde_json::from_str(
         &net.ok(&[
-            "records", "add", "--json", "--ssn", "000-00-0001", "--key", &key_hex,
-            "--heart-rate", "150", "--spo2", "97",
+            "records",
+            "add",
+            "--json",
+            "--ssn",
+            "000-00-0001",
+            "--key",
+            &key_hex,
+            "--heart-rate",
+            "150",
+            "--spo2",
+            "97",
         ])
         .stdout,
     )
     .unwrap();
     let abnormal = added["tx"].as_str().unwrap().to_string();
     let alarmed = |w: &Watch, kind: &str| {
-        w.notices().iter().any(|n| n["kind"] == kind && n["key"] == format!("{abnormal}:0"))
+        w.notices()
+            .iter()
+            .any(|n| n["kind"] == kind && n["key"] == format!("{abnormal}:0"))
     };
     assert!(
         wait_until(Duration::from_secs(30), || alarmed(&w, "alarm")),
@@ -107,7 +132,12 @@ fn a_reorganisation_that_drops_an_alarmed_record_retracts_the_alarm() {
     let heavier = wait_until(Duration::from_secs(180), || {
         has_receipt(&south, &normal) && head(&south) > head(&north) + 2
     });
-    assert!(heavier, "south did not mine past north: {} vs {}", head(&south), head(&north));
+    assert!(
+        heavier,
+        "south did not mine past north: {} vs {}",
+        head(&south),
+        head(&north)
+    );
 
     net.ok(&["fault", "heal"]);
     let reorged = wait_until(Duration::from_secs(120), || {
@@ -121,7 +151,10 @@ fn a_reorganisation_that_drops_an_alarmed_record_retracts_the_alarm() {
     );
     let n = w.notices();
     let r = n.iter().find(|n| n["kind"] == "retraction").unwrap();
-    assert!(r["reason"].as_str().unwrap().contains("left the chain"), "{r}");
+    assert!(
+        r["reason"].as_str().unwrap().contains("left the chain"),
+        "{r}"
+    );
     assert_eq!(
         n.iter().filter(|n| n["kind"] == "alarm").count(),
         1,

@@ -65,6 +65,8 @@ pub struct Engine {
     pub window: usize,
     /// CPU time of one signature measured at the start of the run, µs.
     pub signature_us: f64,
+    /// The network's state when medchain runs it (alarm measurements).
+    pub state: Option<crate::state::State>,
 }
 
 /// Creates `n` worker keys, funds them from `funder` and, for medical
@@ -405,11 +407,15 @@ impl Engine {
         on_progress: &(dyn Fn(u64, u64) + Sync),
     ) -> anyhow::Result<RoundResult> {
         let Workload::DeviceFleet {
-            interval_s, jitter, ..
+            interval_s,
+            jitter,
+            abnormal_share,
+            ..
         } = round.workload
         else {
             return Err(anyhow!("round {} is not a device-fleet round", round.label));
         };
+        let probe = self.alarm_probe(&round.label, abnormal_share).await?;
         let fleet = self
             .fleets
             .get_mut(&round.label)
@@ -433,6 +439,7 @@ impl Engine {
                 tracker: self.tracker.clone(),
                 cancel: self.cancel.clone(),
                 cancelled: self.cancelled.clone(),
+                abnormal: probe.clone().map(|p| (abnormal_share, p)),
             },
             on_progress,
         )
@@ -440,7 +447,30 @@ impl Engine {
         let stats = self.drain_and_end(None).await;
         let mut r = summarize(round, &stats, None);
         r.fleet = Some(figures);
+        if let Some(p) = probe {
+            let p = Arc::into_inner(p)
+                .ok_or_else(|| anyhow!("round {}: the alarm probe is still shared", round.label))?;
+            r.alarms = Some(p.finish().await?);
+        }
         Ok(r)
+    }
+
+    /// The alarm measurement of a fleet round with abnormal readings
+    /// (`None` without); it needs a network medchain runs.
+    async fn alarm_probe(
+        &self,
+        label: &str,
+        share: f64,
+    ) -> anyhow::Result<Option<Arc<super::alarms::Probe>>> {
+        if share <= 0.0 {
+            return Ok(None);
+        }
+        let state = self.state.as_ref().ok_or_else(|| {
+            anyhow!("round {label}: abnormal_share measures alarms with `watch` and the network's broker, which need a network medchain started")
+        })?;
+        Ok(Some(Arc::new(
+            super::alarms::Probe::start(state, label, share).await?,
+        )))
     }
 
     /// Waits (bounded by the drain deadline) for everything sent to be

@@ -36,7 +36,7 @@ use super::result::{Cause, FleetFigures};
 use super::scenario::Length;
 use super::signer::{nonce_error, sign, sign_value, TxSigner};
 use super::tracking::unix_ms;
-use super::workload::{add_record_input, Call, ADD_RECORD_GAS};
+use super::workload::{abnormal_record_input, add_record_input, Call, ADD_RECORD_GAS};
 use crate::contract::{confirm, signing_provider, wait_receipt, MedicalRecords, RECEIPT_TIMEOUT};
 use crate::keys::KeySource;
 use crate::rpc::{parse_hex_u64, Rpc};
@@ -290,6 +290,19 @@ pub struct Context {
     pub cancel: Arc<Notify>,
     /// Set once cancelled.
     pub cancelled: Arc<AtomicBool>,
+    /// The share of readings sent abnormal, and the alarm measurement
+    /// that expects them (see [`super::alarms`]).
+    pub abnormal: Option<(f64, Arc<super::alarms::Probe>)>,
+}
+
+/// Whether reading `sequence` of the device with `address` is abnormal:
+/// a fraction drawn from both (so a run repeats its choice) below `share`.
+fn is_abnormal(address: Address, sequence: u64, share: f64) -> bool {
+    let mut buf = address.to_vec();
+    buf.extend_from_slice(&sequence.to_be_bytes());
+    let h = keccak256(&buf);
+    let draw = u64::from_be_bytes(h[..8].try_into().unwrap_or_default());
+    (draw as f64 / u64::MAX as f64) < share
 }
 
 /// Counters shared by a fleet's device tasks.
@@ -489,16 +502,29 @@ async fn device_task(
         }
         let taken_ms =
             sh.start_unix_ms + due.saturating_duration_since(sh.start).as_millis() as u64;
+        let probe = sh
+            .ctx
+            .abnormal
+            .as_ref()
+            .filter(|(share, _)| is_abnormal(d.signer.address(), d.sequence, *share));
+        let input = match probe {
+            Some(_) => abnormal_record_input(d.patient, taken_ms, d.sequence),
+            None => add_record_input(d.patient, d.sequence, taken_ms, d.sequence),
+        };
         let call = Call {
             to: sh.ctx.medical,
-            input: add_record_input(d.patient, d.sequence, taken_ms, d.sequence).into(),
+            input: input.into(),
             gas: ADD_RECORD_GAS,
             read: false,
         };
         let Ok((hash, raw)) = sign(&d.signer, sh.ctx.chain_id, d.nonce, &call) else {
             continue;
         };
-        sh.ctx.tracker.submit(hash, Instant::now());
+        let now = Instant::now();
+        sh.ctx.tracker.submit(hash, now);
+        if let Some((_, p)) = probe {
+            p.expect(hash, now);
+        }
         sh.sent.fetch_add(1, Ordering::Relaxed);
         match send_reading(&mut d, &raw, &sh).await {
             Ok(()) => {
@@ -590,6 +616,15 @@ mod tests {
         assert!((2900..=3100).contains(&total), "{total}");
         let mut c = DeviceClock::new(1, 0, i, 0.0);
         assert_eq!(c.due_before(Duration::from_secs(3600), 5), 5, "bounded");
+    }
+
+    #[test]
+    fn abnormal_readings_come_at_about_their_share_and_repeat() {
+        let a = Address::repeat_byte(7);
+        let n = (1..=2000).filter(|s| is_abnormal(a, *s, 0.1)).count();
+        assert!((150..=250).contains(&n), "{n} of 2000 at a share of 0.1");
+        assert!((1..=100).all(|s| is_abnormal(a, s, 0.1) == is_abnormal(a, s, 0.1)));
+        assert!(!(1..=100).any(|s| is_abnormal(a, s, 0.0)));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! against a running network, latency from block subscriptions, reports in
 //! Caliper's columns, and a regression gate for CI.
 
+pub mod alarms;
 pub mod baseline;
 pub mod endpoint;
 pub mod engine;

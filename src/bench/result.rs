@@ -194,6 +194,10 @@ pub struct RoundResult {
     /// `device-fleet` rounds: what the simulated fleet did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fleet: Option<FleetFigures>,
+    /// `device-fleet` rounds with `abnormal_share`: how the alarms of the
+    /// abnormal readings reached a subscriber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<super::alarms::AlarmFigures>,
     /// Real devices the round tracked (`track_devices`), in the listed order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tracked_devices: Vec<TrackedDevice>,
@@ -543,6 +547,7 @@ pub(crate) fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> Rou
         timeline: s.time_points(),
         latency_histogram: latency_histogram(s),
         fleet: None,
+        alarms: None,
         tracked_devices: s.tracked.clone(),
         recovery: None,
         started: Some(s.start),

@@ -327,6 +327,7 @@ async fn drive(
         fleets,
         window: scenario.max_in_flight as usize,
         signature_us,
+        state: setup.state.clone(),
     };
     let mut progress = Progress::new(opts.json.as_deref(), header(scenario, setup));
     let (rounds, failure) = run_rounds(

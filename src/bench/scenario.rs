@@ -112,6 +112,11 @@ pub enum Workload {
         /// uniformly drawn from the run's seed; a fraction, 0 to 0.5.
         #[serde(default = "default_jitter")]
         jitter: f64,
+        /// The share of readings sent abnormal (heart rate 150 /min), from
+        /// 0 to 1. Above 0 the round also measures alarm latency: `watch`
+        /// and an alarm subscriber run beside the fleet (bench/alarms.rs).
+        #[serde(default)]
+        abnormal_share: f64,
     },
 }
 
@@ -669,9 +674,16 @@ fn check_workload(i: usize, workload: &Workload, p: &mut Problems) {
             devices,
             interval_s,
             jitter,
+            abnormal_share,
         } => {
             for (k, m) in check_fleet(*devices, *interval_s, *jitter) {
                 p.add(&f(k), m);
+            }
+            if !(abnormal_share.is_finite() && (0.0..=1.0).contains(abnormal_share)) {
+                p.add(
+                    &f("abnormal_share"),
+                    format!("{abnormal_share} is out of range: expected the share of abnormal readings from 0 to 1 (e.g. 0.1)"),
+                );
             }
         }
         _ => {}
@@ -983,7 +995,8 @@ rounds:
             Workload::DeviceFleet {
                 devices: 200,
                 interval_s: 5.0,
-                jitter: 0.1
+                jitter: 0.1,
+                abnormal_share: 0.0,
             }
         );
         assert_eq!(s.rounds[0].rate, Rate::FixedRate { tps: 40.0 });
@@ -1020,6 +1033,11 @@ rounds:
         }
         let e = fleet("{ op: device-fleet, jitter: 0.9 }");
         assert!(e.contains("rounds[0].workload.jitter"), "{e}");
+        let e = fleet("{ op: device-fleet, abnormal_share: 1.5 }");
+        assert!(
+            e.contains("rounds[0].workload.abnormal_share: 1.5 is out of range"),
+            "{e}"
+        );
         let e = fleet("{ op: device-fleet, devise: 20 }");
         assert!(
             e.contains("unknown key `devise`") && e.contains("devices"),

@@ -240,6 +240,26 @@ pub(crate) fn add_record_input(
     .abi_encode()
 }
 
+/// An abnormal reading (heart rate 150 /min, above the default 130; the
+/// other vitals normal) of a device fleet's alarm measurement.
+pub(crate) fn abnormal_record_input(
+    patient: B256,
+    device_timestamp: u64,
+    sequence: u64,
+) -> Vec<u8> {
+    MedicalRecords::addMedicalRecordCall {
+        patient,
+        heartRate: 150,
+        spo2: 97,
+        systolic: 120,
+        diastolic: 80,
+        temperatureCentiC: 3680,
+        deviceTimestamp: device_timestamp,
+        sequence,
+    }
+    .abi_encode()
+}
+
 /// Updates `env` after a round so later rounds see what it created.
 pub(crate) fn after_round(workload: &Workload, sent: u64, env: &mut Env) {
     match workload {

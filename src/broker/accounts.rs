@@ -1,6 +1,6 @@
 //! Who may use a network's broker, and their credentials: every
 //! provisioned device (its config under `<network dir>/devices/`), the
-//! gateway, `watch`, and one alarm reader per hospital. Each gets a random
+//! gateway, `watch`, one alarm reader per hospital and one for all alarms. Each gets a random
 //! password, kept across restarts so devices need not be re-provisioned,
 //! written to `<network dir>/broker/credentials/<user>.json` (0600) with
 //! the broker's URL, the CA to pin and its topics. mosquitto's password
@@ -29,6 +29,10 @@ pub enum Role {
     Watch,
     /// A hospital's alarm reader (its doctors' client).
     Alarms { hospital: String },
+    /// The operator's alarm reader: every hospital's alarms, and those of
+    /// devices medchain did not provision (`unassigned`), such as a
+    /// benchmark's simulated fleet, which `bench` measures through it.
+    AllAlarms,
 }
 
 /// One broker account.
@@ -70,6 +74,7 @@ pub fn topics(network: &str, a: &Account) -> (Vec<String>, Vec<String>) {
         ),
         Role::Watch => (vec![format!("medchain/{n}/+/alarms/#")], vec![]),
         Role::Alarms { hospital } => (vec![], vec![format!("medchain/{n}/{hospital}/alarms/#")]),
+        Role::AllAlarms => (vec![], vec![format!("medchain/{n}/+/alarms/#")]),
     }
 }
 
@@ -95,6 +100,10 @@ pub fn accounts(plan: &Plan) -> anyhow::Result<Vec<Account>> {
             role: Role::Watch,
         },
     ];
+    out.push(Account {
+        username: "all-alarms".into(),
+        role: Role::AllAlarms,
+    });
     for h in &plan.topology.hospitals {
         out.push(Account {
             username: format!("{}-alarms", h.name),

@@ -84,6 +84,7 @@ pub(crate) async fn execute(a: WatchArgs, g: &Global) -> anyhow::Result<()> {
         terminal: (!a.quiet).then_some(a.json),
         mqtt: a.mqtt,
         webhook,
+        dir: None,
     };
     let _handled = crate::interrupt::handled_here();
     // Alarms may go out over TLS (MQTT, an https webhook): one crypto

@@ -48,6 +48,9 @@ pub struct Options {
     pub mqtt: bool,
     /// Webhook URL and HMAC secret.
     pub webhook: Option<(String, Vec<u8>)>,
+    /// Where to keep the checkpoint, journal and cursors (default:
+    /// [`dir_of`] the network's directory; `bench` uses its own).
+    pub dir: Option<PathBuf>,
 }
 
 /// The directory `watch` keeps its state in.
@@ -62,7 +65,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let plan = &state.plan;
-    let dir = dir_of(&plan.dir);
+    let dir = opts.dir.clone().unwrap_or_else(|| dir_of(&plan.dir));
     private_fs::create_dir(&dir)?;
     let _lock = lock(&dir, &plan.topology.network)?;
     let source = source(state, &opts)?;

@@ -251,3 +251,47 @@ fn bad_thresholds_and_sinks_are_refused_with_exit_2() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("no sink"), "{}", r.stderr);
 }
+
+#[test]
+fn a_fleet_round_with_abnormal_readings_measures_their_alarms() {
+    let net = TestNet::new(
+        "network: watch-bench\nblock_period: 1\nhospitals:\n  - {name: ward, sealers: 1, members: 1}\n",
+    );
+    std::fs::write(
+        net.dir.path().join("alarms.yaml"),
+        "name: alarms\ncontract: medical\nworkers: 1\nrounds:\n  - label: fleet\n    tx_duration: 15\n    workload: { op: device-fleet, devices: 20, interval_s: 2, abnormal_share: 0.2 }\n",
+    )
+    .unwrap();
+    net.ok(&["up", "--seed", "44", "--quiet"]);
+    let json = net.dir.path().join("a.json");
+    let out = net.ok(&[
+        "bench",
+        "alarms.yaml",
+        "--json",
+        json.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(out.stdout.contains("### Alarms ###"), "{}", out.stdout);
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let a = &r["rounds"][0]["alarms"];
+    let sent = r["rounds"][0]["fleet"]["readings_sent"].as_u64().unwrap();
+    let abnormal = a["abnormal_sent"].as_u64().unwrap();
+    // 20 devices × 15 s ÷ 2 s ≈ 150 readings, a fifth of them abnormal.
+    assert!(
+        abnormal * 10 > sent && abnormal * 10 < sent * 3,
+        "{abnormal} of {sent}: {a}"
+    );
+    assert_eq!(a["abnormal_committed"], abnormal, "{a}");
+    assert_eq!(a["delivered"], abnormal, "{a}");
+    assert_eq!(
+        (
+            a["lost"].as_u64(),
+            a["duplicated"].as_u64(),
+            a["unexpected"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{a}"
+    );
+    let p95 = a["latency_p95_s"].as_f64().unwrap();
+    assert!(p95 > 0.0 && p95 < 10.0, "{a}");
+}

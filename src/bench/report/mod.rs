@@ -7,6 +7,7 @@
 //! - [`write_html`]: one self-contained offline HTML page with the same
 //!   tables and per-round charts.
 
+mod alarms_table;
 mod faults_table;
 mod html;
 mod json;
@@ -109,6 +110,7 @@ mod tests {
                 .map(|(&le_s, count)| LatencyBucket { le_s, count })
                 .collect(),
             fleet: None,
+            alarms: None,
             tracked_devices: Vec::new(),
             ..Default::default()
         };

@@ -1,5 +1,6 @@
 //! Every table of a report, in the order the terminal and HTML show them.
 
+use super::alarms_table::alarms_table;
 use super::faults_table::faults_table;
 use super::send_table::send_table;
 use super::table::{
@@ -13,6 +14,7 @@ pub fn all_tables(report: &BenchReport) -> Vec<Table> {
     tables.extend(send_table(report));
     tables.push(onchain_table(report));
     tables.extend(fleet_table(report));
+    tables.extend(alarms_table(report));
     tables.extend(tracked_table(report));
     tables.extend(faults_table(report));
     tables.extend(resources_table(report));
