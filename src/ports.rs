@@ -103,13 +103,39 @@ pub(crate) fn free_loopback_port(base: u16) -> anyhow::Result<u16> {
 /// (`up` reserves before it writes the directory).
 const PENDING: Duration = Duration::from_secs(600);
 
-/// One network's reserved ports, as recorded in the registry.
+/// One network's reserved ports, or one service's port, as recorded in
+/// the registry.
 #[derive(Debug, Serialize, Deserialize)]
 struct Reserved {
-    /// The network's directory (`$MEDCHAIN_HOME/<network>`).
+    /// The network's directory (`$MEDCHAIN_HOME/<network>`), or a
+    /// service's key (`service:<name>:<pid>`).
     dir: PathBuf,
     /// Every port of every node.
     ports: Vec<NodePorts>,
+    /// Ports of a service (such as a bench's metrics exporter).
+    #[serde(default)]
+    services: Vec<u16>,
+    /// The process holding a service's ports: the reservation lasts while
+    /// it lives.
+    #[serde(default)]
+    pid: Option<u32>,
+}
+
+/// A service's port reserved in the [`Registry`]: no network and no other
+/// service is handed it while this lives (or, should the process die
+/// without dropping it, while the process lives). Dropping it releases the
+/// port.
+#[derive(Debug)]
+pub(crate) struct ServicePort {
+    /// The port, free on 127.0.0.1 when it was reserved.
+    pub port: u16,
+    file: PathBuf,
+}
+
+impl Drop for ServicePort {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.file);
+    }
 }
 
 /// The machine-wide port registry: one JSON file per network directory
@@ -146,20 +172,51 @@ impl Registry {
         count: usize,
         previous: Option<&[NodePorts]>,
     ) -> anyhow::Result<Vec<NodePorts>> {
-        fs::create_dir_all(&self.root)
-            .with_context(|| format!("creating {}", self.root.display()))?;
-        let lock = fs::File::create(self.root.join(".lock"))
-            .with_context(|| format!("opening {}", self.root.join(".lock").display()))?;
-        lock.lock().context("locking the port registry")?;
+        let _lock = self.lock()?;
         let others = self.held_by_others(dir);
         let ports = choose(count, previous, &others)?;
         let own = Reserved {
             dir: dir.to_path_buf(),
             ports: ports.clone(),
+            services: Vec::new(),
+            pid: None,
         };
         let mut f = fs::File::create(self.file_of(dir))?;
         f.write_all(serde_json::to_string(&own)?.as_bytes())?;
         Ok(ports)
+    }
+
+    /// Reserves for this process one loopback port for the service `name`:
+    /// the first at or above `base` that is free now and that no network
+    /// or other service holds.
+    pub(crate) fn reserve_service(&self, name: &str, base: u16) -> anyhow::Result<ServicePort> {
+        let pid = std::process::id();
+        let key = PathBuf::from(format!("service:{name}:{pid}"));
+        let _lock = self.lock()?;
+        let held = self.held_by_others(&key);
+        let port = (base..65000)
+            .find(|p| !held.contains(p) && is_free(*p, false))
+            .ok_or_else(|| anyhow::anyhow!("no free port at or above {base} on 127.0.0.1"))?;
+        let own = Reserved {
+            dir: key.clone(),
+            ports: Vec::new(),
+            services: vec![port],
+            pid: Some(pid),
+        };
+        let file = self.file_of(&key);
+        fs::write(&file, serde_json::to_string(&own)?)
+            .with_context(|| format!("writing {}", file.display()))?;
+        Ok(ServicePort { port, file })
+    }
+
+    /// The registry's lock, held until dropped.
+    fn lock(&self) -> anyhow::Result<fs::File> {
+        fs::create_dir_all(&self.root)
+            .with_context(|| format!("creating {}", self.root.display()))?;
+        let lock = fs::File::create(self.root.join(".lock"))
+            .with_context(|| format!("opening {}", self.root.join(".lock").display()))?;
+        lock.lock().context("locking the port registry")?;
+        Ok(lock)
     }
 
     /// Forgets the reservation of the network in `dir` (its data is gone).
@@ -192,10 +249,15 @@ impl Registry {
                 .ok()
                 .and_then(|t| SystemTime::now().duration_since(t).ok())
                 .is_some_and(|age| age < PENDING);
-            if r.dir.is_dir() || young {
+            let live = match r.pid {
+                Some(pid) => crate::pid::pid_alive(pid),
+                None => r.dir.is_dir() || young,
+            };
+            if live {
                 for p in &r.ports {
                     held.extend([p.http, p.ws, p.p2p, p.authrpc, p.metrics]);
                 }
+                held.extend(&r.services);
             } else {
                 let _ = fs::remove_file(&path);
             }
@@ -270,6 +332,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_service_port_is_kept_from_networks_until_dropped() {
+        let reg = tempfile::tempdir().unwrap();
+        let homes = tempfile::tempdir().unwrap();
+        let r = Registry::at(reg.path().to_path_buf());
+        let svc = r.reserve_service("bench", METRICS_BASE).unwrap();
+        let again = r.reserve_service("other", svc.port).unwrap();
+        assert_ne!(again.port, svc.port, "two services never share a port");
+        let dir = homes.path().join("n");
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(r.held_by_others(&dir).contains(&svc.port));
+        let net = r.reserve(&dir, 2, None).unwrap();
+        assert!(!net.iter().any(|p| overlaps(p, &BTreeSet::from([svc.port]))));
+        let port = svc.port;
+        drop(svc);
+        assert!(!r.held_by_others(&dir).contains(&port), "released on drop");
     }
 
     #[test]

@@ -5,12 +5,17 @@
 pub mod baseline;
 pub mod endpoint;
 pub mod engine;
+pub mod exporter;
 pub mod failover;
 mod faulted;
 pub mod fleet;
 pub mod fresh_http;
+pub mod live;
+pub mod metrics;
 pub mod observer;
 mod pipeline;
+pub mod prom_queries;
+pub mod pushgateway;
 pub mod rate;
 pub mod report;
 pub mod resources;

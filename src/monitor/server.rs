@@ -82,6 +82,7 @@ fn binary() -> anyhow::Result<PathBuf> {
 pub async fn start(plan: &Plan, retention: &str) -> anyhow::Result<(Running, bool)> {
     let dir = dir_of(&plan.dir);
     private_fs::create_dir(&dir)?;
+    private_fs::create_dir(&dir.join(config::TARGETS_DIR))?;
     let config = dir.join("prometheus.yml");
     fs::write(&config, config::render(plan))
         .with_context(|| format!("writing {}", config.display()))?;

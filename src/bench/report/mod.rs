@@ -10,6 +10,7 @@
 mod faults_table;
 mod html;
 mod json;
+mod prom_table;
 mod send_table;
 mod table;
 mod tables;
@@ -43,6 +44,9 @@ pub fn table(report: &BenchReport) -> String {
         out.push_str("WARNING: ");
         out.push_str(PARTIAL_NOTE);
         out.push('\n');
+    }
+    for w in &report.warnings {
+        out.push_str(&format!("WARNING: {w}\n"));
     }
     for t in all_tables(report) {
         out.push_str(&format!("\n### {} ###\n", t.title));
@@ -137,6 +141,7 @@ mod tests {
             }),
             partial: false,
             failure: None,
+            warnings: Vec::new(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Every table of a report, in the order the terminal and HTML show them.
 
 use super::faults_table::faults_table;
+use super::prom_table::prom_table;
 use super::send_table::send_table;
 use super::table::{
     fleet_table, onchain_table, resources_table, results_table, tracked_table, Table,
@@ -15,6 +16,7 @@ pub fn all_tables(report: &BenchReport) -> Vec<Table> {
     tables.extend(fleet_table(report));
     tables.extend(tracked_table(report));
     tables.extend(faults_table(report));
+    tables.extend(prom_table(report));
     tables.extend(resources_table(report));
     tables
 }
