@@ -1160,6 +1160,35 @@ rounds:
     }
 
     #[test]
+    fn monitors_apply_to_every_round_unless_a_round_has_its_own() {
+        let m = |url: &str| {
+            format!("{{prometheus: {{url: \"{url}\", queries: [{{name: p, query: up, statistic: avg}}]}}}}")
+        };
+        let s = parse(
+            &format!(
+                "monitors: {}\nrounds:\n  - {{label: a, tx_number: 1, rate: {{type: fixed-rate, tps: 1}}, workload: {{op: open}}}}\n  - {{label: b, tx_number: 1, rate: {{type: fixed-rate, tps: 1}}, workload: {{op: query}}, monitors: {}}}\n",
+                m("http://one:9090"),
+                m("http://two:9090")
+            ),
+            "s.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            s.rounds[0].monitors.as_ref().unwrap().url,
+            "http://one:9090"
+        );
+        assert_eq!(
+            s.rounds[1].monitors.as_ref().unwrap().url,
+            "http://two:9090"
+        );
+        let e = err("rounds:\n  - {tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: open}, monitors: {prometheus: {url: http://x, queries: [{name: p, query: up, statistic: mean}]}}}\n");
+        assert!(
+            e.contains("rounds[0].monitors.prometheus.queries[0].statistic: \"mean\""),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn duplicate_labels_are_refused() {
         let e = err("rounds:\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: open}}\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: query}}\n");
         assert!(e.contains("used twice"), "{e}");

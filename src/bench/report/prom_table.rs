@@ -81,3 +81,66 @@ fn row(
         }),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::prom_queries::{PromFigure, PromResults, Query, Statistic};
+    use crate::bench::result::RoundResult;
+
+    #[test]
+    fn one_row_per_figure_and_warnings_in_the_note() {
+        let q = |name: &str| Query {
+            name: name.into(),
+            query: format!("{name}_q"),
+            step_s: 1.0,
+            label: None,
+            statistic: Statistic::Max,
+            multiplier: 1.0,
+        };
+        let fig = |series: &str, value| PromFigure {
+            name: "Peers".into(),
+            series: series.into(),
+            statistic: "max".into(),
+            value,
+        };
+        let round = |label: &str, p: PromResults| RoundResult {
+            label: label.into(),
+            prometheus: Some(p),
+            ..Default::default()
+        };
+        let report = BenchReport {
+            rounds: vec![
+                round(
+                    "a",
+                    PromResults {
+                        queries: vec![q("Peers")],
+                        figures: vec![fig("n1", Some(2.0)), fig("n2", Some(1234.5))],
+                        ..Default::default()
+                    },
+                ),
+                round(
+                    "b",
+                    PromResults {
+                        queries: vec![q("Peers")],
+                        warnings: vec!["Peers: cannot reach Prometheus".into()],
+                        ..Default::default()
+                    },
+                ),
+                RoundResult::default(),
+            ],
+            ..Default::default()
+        };
+        let t = prom_table(&report).unwrap();
+        assert_eq!(t.rows.len(), 3);
+        assert_eq!(t.rows[0], ["a", "Peers", "Peers_q", "n1", "max", "2.000"]);
+        assert_eq!(t.rows[1][2], "", "the query is written once per query");
+        assert_eq!(t.rows[1][5], "1234");
+        assert_eq!(t.rows[2], ["b", "Peers", "Peers_q", "-", "max", "-"]);
+        assert_eq!(
+            t.note.unwrap(),
+            "WARNING: b: Peers: cannot reach Prometheus"
+        );
+        assert!(prom_table(&BenchReport::default()).is_none());
+    }
+}
