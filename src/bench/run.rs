@@ -294,11 +294,7 @@ async fn drive(
     scenario: &Scenario,
     setup: &Setup,
 ) -> anyhow::Result<BenchReport> {
-    let say = |m: String| {
-        if !opts.quiet {
-            eprintln!("{m}");
-        }
-    };
+    let say = |m: String| say_unless(opts.quiet, m);
     say(format!(
         "bench {}: {} rounds, {} workers × {} accounts → {}",
         scenario.name,
@@ -371,6 +367,13 @@ async fn drive(
         warnings,
         ..header(scenario, setup)
     })
+}
+
+/// Prints a progress line on stderr, unless `--quiet`.
+fn say_unless(quiet: bool, line: String) {
+    if !quiet {
+        eprintln!("{line}");
+    }
 }
 
 /// The run's live metrics: served (and announced to the network's

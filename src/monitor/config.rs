@@ -46,13 +46,17 @@ struct FileSd {
     refresh_interval: &'static str,
 }
 
+/// The monitor's directory in a network's directory.
+pub const MONITOR_DIR: &str = "monitor";
+
 /// The directory of the target files, beside the configuration.
 pub const TARGETS_DIR: &str = "targets";
 
 /// Where a bench run (process `pid`) against the network in `network_dir`
 /// announces its exporter: `<monitor dir>/targets/bench-<pid>.json`.
 pub fn bench_target_file(network_dir: &Path, pid: u32) -> PathBuf {
-    super::server::dir_of(network_dir)
+    network_dir
+        .join(MONITOR_DIR)
         .join(TARGETS_DIR)
         .join(format!("bench-{pid}.json"))
 }

@@ -45,7 +45,7 @@ impl daemon::Record for Running {
 
 /// The monitor's directory in a network's directory.
 pub fn dir_of(network_dir: &Path) -> PathBuf {
-    network_dir.join("monitor")
+    network_dir.join(config::MONITOR_DIR)
 }
 
 fn record_path(network_dir: &Path) -> PathBuf {
