@@ -110,6 +110,8 @@ async fn serve(listener: TcpListener, metrics: Arc<BenchMetrics>) {
     use hyper_util::rt::TokioIo;
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors, say: wait instead of spinning.
+            tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
         let m = metrics.clone();
