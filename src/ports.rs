@@ -105,6 +105,27 @@ struct Reserved {
     /// `monitor`, …), by name.
     #[serde(default)]
     services: std::collections::BTreeMap<String, u16>,
+    /// The process holding a process-scoped service's port (a bench's
+    /// metrics exporter): the reservation lasts while it lives.
+    #[serde(default)]
+    pid: Option<u32>,
+}
+
+/// A port reserved for the life of this process in the [`Registry`]: no
+/// network and no other service is handed it while this lives (or, should
+/// the process die without dropping it, while the process lives).
+/// Dropping it releases the port.
+#[derive(Debug)]
+pub(crate) struct ServicePort {
+    /// The port, free on 127.0.0.1 when it was reserved.
+    pub port: u16,
+    file: PathBuf,
+}
+
+impl Drop for ServicePort {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.file);
+    }
 }
 
 /// The machine-wide port registry: one JSON file per network directory
@@ -185,6 +206,35 @@ impl Registry {
         Ok(port)
     }
 
+    /// Reserves for this process one loopback port for the service `name`
+    /// (a bench's exporter, which belongs to no network directory): the
+    /// first at or above `base` that is free now and that no network or
+    /// other service holds.
+    pub(crate) fn reserve_process_port(
+        &self,
+        name: &str,
+        base: u16,
+    ) -> anyhow::Result<ServicePort> {
+        let pid = std::process::id();
+        let key = PathBuf::from(format!("service:{name}:{pid}"));
+        let _lock = self.lock()?;
+        let held = self.held_by_others(&key);
+        let port = (base..65000)
+            .find(|p| !held.contains(p) && is_free(*p, false))
+            .ok_or_else(|| anyhow::anyhow!("no free port at or above {base} on 127.0.0.1"))?;
+        let own = Reserved {
+            dir: key.clone(),
+            ports: Vec::new(),
+            services: std::collections::BTreeMap::from([(name.to_string(), port)]),
+            pid: Some(pid),
+        };
+        self.write(&key, &own)?;
+        Ok(ServicePort {
+            port,
+            file: self.file_of(&key),
+        })
+    }
+
     /// Holds the registry's lock until dropped.
     fn lock(&self) -> anyhow::Result<fs::File> {
         fs::create_dir_all(&self.root)
@@ -204,6 +254,7 @@ impl Registry {
                 dir: dir.to_path_buf(),
                 ports: Vec::new(),
                 services: Default::default(),
+                pid: None,
             })
     }
 
@@ -243,7 +294,11 @@ impl Registry {
                 .ok()
                 .and_then(|t| SystemTime::now().duration_since(t).ok())
                 .is_some_and(|age| age < PENDING);
-            if r.dir.is_dir() || young {
+            let live = match r.pid {
+                Some(pid) => crate::pid::pid_alive(pid),
+                None => r.dir.is_dir() || young,
+            };
+            if live {
                 for p in &r.ports {
                     held.extend([p.http, p.ws, p.p2p, p.authrpc, p.metrics]);
                 }
@@ -300,6 +355,24 @@ mod tests {
         let first = allocate(1, &BTreeSet::new()).unwrap()[0];
         let again = allocate(1, &BTreeSet::from([first.http])).unwrap()[0];
         assert_ne!(again.http, first.http);
+    }
+
+    #[test]
+    fn a_process_port_is_kept_from_networks_until_dropped() {
+        let reg = tempfile::tempdir().unwrap();
+        let homes = tempfile::tempdir().unwrap();
+        let r = Registry::at(reg.path().to_path_buf());
+        let svc = r.reserve_process_port("bench", METRICS_BASE).unwrap();
+        let again = r.reserve_process_port("other", svc.port).unwrap();
+        assert_ne!(again.port, svc.port, "two services never share a port");
+        let dir = homes.path().join("n");
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(r.held_by_others(&dir).contains(&svc.port));
+        let net = r.reserve(&dir, 2, None).unwrap();
+        assert!(!net.iter().any(|p| overlaps(p, &BTreeSet::from([svc.port]))));
+        let port = svc.port;
+        drop(svc);
+        assert!(!r.held_by_others(&dir).contains(&port), "released on drop");
     }
 
     #[test]

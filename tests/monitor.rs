@@ -11,8 +11,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::prom::{dashboard_has_data, query};
 use common::{alive, TestNet};
-use serde_json::Value;
 
 const TOPO: &str = "\
 network: mon-e2e
@@ -21,24 +21,6 @@ hospitals:
   - {name: north, sealers: 1, members: 1}
   - {name: south, sealers: 1, members: 0}
 ";
-
-/// An instant query against Prometheus' HTTP API.
-fn query(url: &str, q: &str) -> Vec<Value> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let v: Value = rt.block_on(async {
-        reqwest::Client::new()
-            .get(format!("{url}/api/v1/query"))
-            .query(&[("query", q)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
-    assert_eq!(v["status"], "success", "{q}: {v}");
-    v["data"]["result"].as_array().unwrap().clone()
-}
 
 #[test]
 fn prometheus_scrapes_every_node_with_labels_and_down_stops_it() {
@@ -115,7 +97,12 @@ fn prometheus_scrapes_every_node_with_labels_and_down_stops_it() {
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
     assert_eq!(nodes, want);
 
-    every_dashboard_panel_has_data(&url, "mon-e2e");
+    dashboard_has_data(
+        &url,
+        "medchain-network.json",
+        "mon-e2e",
+        Duration::from_secs(60),
+    );
     assert_eq!(
         query(&url, "p2p_peers").len(),
         3,
@@ -164,34 +151,4 @@ fn prometheus_scrapes_every_node_with_labels_and_down_stops_it() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(!alive(pid), "prometheus {pid} survived down");
-}
-
-/// Every PromQL expression of every shipped dashboard, with `$network`
-/// set, gives a non-empty result within 60 s (rates need a few scrapes).
-fn every_dashboard_panel_has_data(url: &str, network: &str) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("monitoring/dashboards");
-    let mut exprs = Vec::new();
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let path = e.unwrap().path();
-        let d: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        for p in d["panels"].as_array().unwrap() {
-            for t in p["targets"].as_array().unwrap() {
-                let expr = t["expr"].as_str().unwrap().replace("$network", network);
-                exprs.push((format!("{}: {}", path.display(), p["title"]), expr));
-            }
-        }
-    }
-    assert!(exprs.len() >= 8, "{exprs:?}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let empty = loop {
-        let empty: Vec<_> = exprs
-            .iter()
-            .filter(|(_, e)| query(url, e).is_empty())
-            .collect();
-        if empty.is_empty() || Instant::now() > deadline {
-            break empty;
-        }
-        std::thread::sleep(Duration::from_secs(2));
-    };
-    assert!(empty.is_empty(), "dashboard panels without data: {empty:?}");
 }

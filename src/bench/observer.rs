@@ -23,6 +23,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
+use super::metrics::RoundMeter;
 use super::result::{BlockInfo, Cause, RoundStats};
 use super::tracking::{find_tracked, unix_ms, DeviceLedger, Observation, TrackedTx};
 use crate::rpc::{parse_hex_u64, Rpc};
@@ -52,6 +53,8 @@ struct Inner {
     tracked_contract: Address,
     /// Tracked devices' transactions seen in blocks, awaiting their status.
     tracked_seen: Vec<TrackedTx>,
+    /// The round's live metrics, when the run exports them.
+    meter: Option<RoundMeter>,
 }
 
 /// What workers and the observer share.
@@ -85,6 +88,7 @@ impl Tracker {
                 tracked: Vec::new(),
                 tracked_contract: Address::ZERO,
                 tracked_seen: Vec::new(),
+                meter: None,
             }),
             completed: Notify::new(),
             new_head: Notify::new(),
@@ -143,6 +147,27 @@ impl Tracker {
         g.tracked_seen.clear();
     }
 
+    /// Counts the next round's events into `meter` (`None`: no live
+    /// metrics). Called before [`Tracker::begin_round`].
+    pub(crate) fn meter(&self, meter: Option<RoundMeter>) {
+        self.lock().meter = meter;
+    }
+
+    /// Updates the round's sampled metrics: what is in flight and the
+    /// send rate achieved so far (submitted over the submission span, as
+    /// the report computes it).
+    pub(crate) fn sample_meter(&self) {
+        let (_, _, in_flight) = self.counts();
+        let g = self.lock();
+        let Some(m) = &g.meter else { return };
+        let s = &g.stats;
+        let rate = match (s.first_submit, s.last_submit) {
+            (Some(a), Some(b)) if b > a => (s.sent as f64 - 1.0) / (b - a).as_secs_f64(),
+            _ => 0.0,
+        };
+        m.sample(in_flight, rate);
+    }
+
     /// Whether any device is tracked (blocks are then read with their
     /// transactions' bodies).
     pub(crate) fn tracking(&self) -> bool {
@@ -158,6 +183,9 @@ impl Tracker {
             + g.included.values().map(|v| v.len() as u64).sum::<u64>()
             + g.committing;
         g.stats.failures.timed_out += left;
+        if let Some(m) = &g.meter {
+            m.failed(Cause::TimedOut, left);
+        }
         g.committing = 0;
         g.pending.clear();
         g.failed.clear();
@@ -171,6 +199,9 @@ impl Tracker {
         let mut g = self.lock();
         g.pending.insert(hash, at);
         g.stats.submitted(at);
+        if let Some(m) = &g.meter {
+            m.submitted();
+        }
     }
 
     /// A submitted transaction failed for `cause` (no node took it). Should
@@ -182,6 +213,9 @@ impl Tracker {
             return;
         };
         *g.stats.failures.of(cause) += 1;
+        if let Some(m) = &g.meter {
+            m.failed(cause, 1);
+        }
         g.failed.insert(hash, (at, cause));
         drop(g);
         self.completed.notify_waiters();
@@ -204,6 +238,13 @@ impl Tracker {
         match failed {
             None => g.stats.success(now - start, now),
             Some(cause) => *g.stats.failures.of(cause) += 1,
+        }
+        if let Some(m) = &g.meter {
+            m.submitted();
+            match failed {
+                None => m.committed((now - start).as_secs_f64()),
+                Some(cause) => m.failed(cause, 1),
+            }
         }
         drop(g);
         // fixed-load rounds of reads send the next one now.
@@ -335,11 +376,18 @@ impl Tracker {
         }
         g.committing -= txs.len() as u64;
         for (h, at) in txs {
-            match status.get(&h) {
-                Some(false) => g.stats.failures.reverted += 1,
-                _ => g
-                    .stats
-                    .success(arrived.saturating_duration_since(at), arrived),
+            let latency = arrived.saturating_duration_since(at);
+            let reverted = status.get(&h) == Some(&false);
+            if reverted {
+                g.stats.failures.reverted += 1;
+            } else {
+                g.stats.success(latency, arrived);
+            }
+            if let Some(m) = &g.meter {
+                match reverted {
+                    true => m.failed(Cause::Reverted, 1),
+                    false => m.committed(latency.as_secs_f64()),
+                }
             }
         }
         drop(g);

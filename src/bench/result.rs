@@ -205,6 +205,10 @@ pub struct RoundResult {
     /// recovered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<crate::fault::recovery::Recovery>,
+    /// Rounds with `monitors: prometheus:`: each query's figures over the
+    /// round's window, and what could not be queried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<super::prom_queries::PromResults>,
     /// When the round started (for fault times; not reported).
     #[serde(skip)]
     pub(crate) started: Option<Instant>,
@@ -338,6 +342,10 @@ pub struct BenchReport {
     /// are still reported).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// What did not work but did not fail the run (the metrics exporter or
+    /// a Pushgateway push, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// A block as the observer saw it.
@@ -550,6 +558,7 @@ pub(crate) fn summarize(round: &Round, s: &RoundStats, knee: Option<f64>) -> Rou
         alarms: None,
         tracked_devices: s.tracked.clone(),
         recovery: None,
+        prometheus: None,
         started: Some(s.start),
         commits: s.commits.clone().unwrap_or_default(),
     }
@@ -700,6 +709,7 @@ mod tests {
             rate: Rate::FixedRate { tps: 50.0 },
             workload,
             track_devices: Vec::new(),
+            monitors: None,
             max_fail_pct: 0.0,
             faults: Vec::new(),
         }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{anyhow, Context};
@@ -18,9 +18,13 @@ use tokio::sync::Notify;
 use super::baseline::{self, Comparison};
 use super::endpoint;
 use super::engine::{setup_workers, Engine, Worker};
+use super::exporter::Announce;
 use super::failover::Targets;
 use super::fleet::{self, Fleet};
+use super::live::{Live, LiveOptions};
 use super::observer::{self, Tracker};
+use super::prom_queries::{self, unix_s, PromMonitor, PromResults};
+use super::pushgateway::Pushgateway;
 use super::report::Progress;
 use super::resources::{self, SampledProcesses};
 use super::result::{self, BenchReport, ResourceUsage, RoundResult, SCHEMA};
@@ -70,6 +74,10 @@ pub struct BenchOptions {
     pub quiet: bool,
     /// Runtime for a network this run brings up (`None`: the default).
     pub runtime: Option<Kind>,
+    /// Serve the run's Prometheus metrics on loopback while it runs.
+    pub metrics: bool,
+    /// Push the run's metrics to this Pushgateway after every round.
+    pub pushgateway: Option<String>,
 }
 
 /// The run's outcome.
@@ -112,6 +120,9 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
     // brought up.
     let _handled = crate::interrupt::handled_here();
     let scenario = scenario::load(&opts.scenario)?;
+    if let Some(u) = &opts.pushgateway {
+        endpoint::parse("--pushgateway", u, &["http", "https"])?;
+    }
     let baseline = opts.baseline.as_deref().map(baseline::load).transpose()?;
     if opts.baseline.is_some() && !(opts.max_regression >= 0.0 && opts.max_regression <= 1000.0) {
         return Err(InputError::new(format!(
@@ -283,11 +294,7 @@ async fn drive(
     scenario: &Scenario,
     setup: &Setup,
 ) -> anyhow::Result<BenchReport> {
-    let say = |m: String| {
-        if !opts.quiet {
-            eprintln!("{m}");
-        }
-    };
+    let say = |m: String| say_unless(opts.quiet, m);
     say(format!(
         "bench {}: {} rounds, {} workers × {} accounts → {}",
         scenario.name,
@@ -314,6 +321,7 @@ async fn drive(
     );
     let observer = tokio::spawn(observer::run(tracker.clone(), endpoints, stop.clone()));
     let monitors = Monitors::start(setup).await;
+    let mut live = start_live(opts, scenario, setup, &tracker, &say).await;
     let interrupt = Interrupt::install();
     let mut engine = Engine {
         chain_id: setup.chain_id,
@@ -333,13 +341,14 @@ async fn drive(
     let (rounds, failure) = run_rounds(
         opts,
         scenario,
-        (&mut engine, faults.as_mut()),
+        (&mut engine, faults.as_mut(), &mut live),
         &observer,
         &mut progress,
         &say,
     )
     .await;
     stop.notify_waiters();
+    let warnings = live.finish();
     let partial = interrupt.finish();
     observer.abort();
     let (driver, nodes) = monitors.finish().await;
@@ -356,8 +365,39 @@ async fn drive(
         driver,
         partial: partial || failure.is_some(),
         failure,
+        warnings,
         ..header(scenario, setup)
     })
+}
+
+/// Prints a progress line on stderr, unless `--quiet`.
+fn say_unless(quiet: bool, line: String) {
+    if !quiet {
+        eprintln!("{line}");
+    }
+}
+
+/// The run's live metrics: served (and announced to the network's
+/// monitor) unless `--no-metrics`, pushed when `--pushgateway` is given.
+async fn start_live(
+    opts: &BenchOptions,
+    scenario: &Scenario,
+    setup: &Setup,
+    tracker: &Arc<Tracker>,
+    say: &impl Fn(String),
+) -> Live {
+    let announce = setup.state.as_ref().map(|s| Announce {
+        network_dir: &s.plan.dir,
+        network: &setup.network,
+        scenario: &scenario.name,
+    });
+    let pushgateway = (opts.pushgateway.as_deref()).map(|u| Pushgateway::new(u, &setup.network));
+    let o = LiveOptions {
+        serve: opts.metrics,
+        pushgateway,
+        announce,
+    };
+    Live::start(o, tracker, say).await
 }
 
 /// One signature's CPU time on this machine, in this binary, µs (off the
@@ -470,13 +510,17 @@ async fn prepare_fleets(
 async fn run_rounds(
     opts: &BenchOptions,
     scenario: &Scenario,
-    (engine, mut faults): (&mut Engine, Option<&mut super::faulted::FaultNet>),
+    (engine, mut faults, live): (
+        &mut Engine,
+        Option<&mut super::faulted::FaultNet>,
+        &mut Live,
+    ),
     observer: &tokio::task::JoinHandle<anyhow::Result<()>>,
     report: &mut Progress,
     say: &impl Fn(String),
 ) -> (Vec<RoundResult>, Option<anyhow::Error>) {
     let mut rounds = Vec::new();
-    for round in &scenario.rounds {
+    for (i, round) in scenario.rounds.iter().enumerate() {
         if engine.cancelled.load(Ordering::Relaxed) {
             break;
         }
@@ -487,10 +531,16 @@ async fn run_rounds(
         let bar = round_bar(opts.quiet, round);
         let progress = |sent: u64, _total: u64| bar.set_position(sent);
         let net = faults.as_deref_mut();
+        live.round_starts(&engine.tracker, i + 1, &round.label);
+        let began = SystemTime::now();
         let result = super::faulted::run_round(net, engine, round, &progress, say).await;
         bar.finish_and_clear();
+        live.round_ended(&engine.tracker).await;
         match result {
-            Ok(r) => {
+            Ok(mut r) => {
+                if let Some(m) = &round.monitors {
+                    r.prometheus = Some(query_prometheus(m, began, say).await);
+                }
                 say(format!(
                     "round {}: {} succ, {} fail, {:.1} TPS, avg latency {}",
                     r.label,
@@ -512,6 +562,20 @@ async fn run_rounds(
         }
     }
     (rounds, None)
+}
+
+/// The round's Prometheus queries over its window (from `began` to now);
+/// what could not be queried is said now and kept in the result.
+async fn query_prometheus(
+    m: &PromMonitor,
+    began: SystemTime,
+    say: &impl Fn(String),
+) -> PromResults {
+    let r = prom_queries::evaluate(m, unix_s(began), unix_s(SystemTime::now())).await;
+    for w in &r.warnings {
+        say(format!("warning: prometheus: {w}"));
+    }
+    r
 }
 
 /// A latency cell with its unit: cells in seconds carry none.

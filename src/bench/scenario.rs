@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use alloy::primitives::Address;
 
+use super::prom_queries::{self, RawMonitors};
 use crate::error::{InputError, Problems};
 
 /// Which deployed contract the scenario drives.
@@ -199,6 +200,10 @@ pub struct Round {
     /// written; their recovery figures go into the round's report.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<crate::fault::Fault>,
+    /// Prometheus queries evaluated over the round's window (`monitors:`,
+    /// the round's own or the scenario's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitors: Option<super::prom_queries::PromMonitor>,
 }
 
 /// A validated scenario.
@@ -239,6 +244,7 @@ struct RawScenario {
     max_in_flight: Option<u64>,
     accounts_per_worker: Option<u64>,
     max_fail_pct: Option<f64>,
+    monitors: Option<RawMonitors>,
     rounds: Option<Vec<RawRound>>,
 }
 
@@ -253,6 +259,7 @@ struct RawRound {
     track_devices: Option<Vec<String>>,
     max_fail_pct: Option<f64>,
     faults: Option<Vec<crate::fault::action::RawFault>>,
+    monitors: Option<RawMonitors>,
 }
 
 /// Most transactions one round may send: bounds memory and time.
@@ -404,6 +411,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
         "accounts per worker",
         &mut p,
     );
+    let monitors = (raw.monitors.clone()).and_then(|m| prom_queries::check("monitors", m, &mut p));
     let rounds = check_rounds(raw.rounds, &mut contract, &mut p);
     // Failures are expected while faults run: a round with faults has no
     // failure gate unless the round or the scenario sets one.
@@ -416,6 +424,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
             } else {
                 faulted_default
             }),
+            monitors: r.monitors.or_else(|| monitors.clone()),
             ..r
         })
         .collect();
@@ -571,6 +580,8 @@ fn check_round(
             "devices write to MedicalRecords: tracking them needs contract: medical",
         );
     }
+    let monitors =
+        (r.monitors).and_then(|m| prom_queries::check(&format!("rounds[{i}].monitors"), m, p));
     let max_at = r.tx_duration.unwrap_or(MAX_DURATION_S);
     let faults = (r.faults.unwrap_or_default().into_iter().enumerate())
         .filter_map(|(k, f)| {
@@ -585,6 +596,7 @@ fn check_round(
         track_devices,
         max_fail_pct: DEFAULTS.max_fail_pct,
         faults,
+        monitors,
     };
     Some((round, own_fail_pct))
 }
@@ -1163,6 +1175,35 @@ rounds:
             let row = format!("| `{key}` | `{default}` |");
             assert!(docs.contains(&row), "docs/usage.md lacks the row {row}");
         }
+    }
+
+    #[test]
+    fn monitors_apply_to_every_round_unless_a_round_has_its_own() {
+        let m = |url: &str| {
+            format!("{{prometheus: {{url: \"{url}\", queries: [{{name: p, query: up, statistic: avg}}]}}}}")
+        };
+        let s = parse(
+            &format!(
+                "monitors: {}\nrounds:\n  - {{label: a, tx_number: 1, rate: {{type: fixed-rate, tps: 1}}, workload: {{op: open}}}}\n  - {{label: b, tx_number: 1, rate: {{type: fixed-rate, tps: 1}}, workload: {{op: query}}, monitors: {}}}\n",
+                m("http://one:9090"),
+                m("http://two:9090")
+            ),
+            "s.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            s.rounds[0].monitors.as_ref().unwrap().url,
+            "http://one:9090"
+        );
+        assert_eq!(
+            s.rounds[1].monitors.as_ref().unwrap().url,
+            "http://two:9090"
+        );
+        let e = err("rounds:\n  - {tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: open}, monitors: {prometheus: {url: http://x, queries: [{name: p, query: up, statistic: mean}]}}}\n");
+        assert!(
+            e.contains("rounds[0].monitors.prometheus.queries[0].statistic: \"mean\""),
+            "{e}"
+        );
     }
 
     #[test]

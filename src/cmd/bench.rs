@@ -53,6 +53,12 @@ pub struct BenchArgs {
     /// No progress output.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Do not serve the run's Prometheus metrics (served by default on a loopback port, scraped by `medchain monitor`).
+    #[arg(long, help_heading = "Metrics")]
+    pub no_metrics: bool,
+    /// Push the run's metrics to this Prometheus Pushgateway after every round (e.g. http://127.0.0.1:9091).
+    #[arg(long, help_heading = "Metrics")]
+    pub pushgateway: Option<String>,
 }
 
 impl BenchArgs {
@@ -80,6 +86,8 @@ impl BenchArgs {
             ws: self.ws.clone(),
             key: self.key.clone(),
             quiet: self.quiet,
+            metrics: !self.no_metrics,
+            pushgateway: self.pushgateway.clone(),
         })
     }
 }

@@ -1,5 +1,10 @@
 //! The Prometheus configuration for a network: one scrape target per node
-//! (its loopback metrics port) with the labels dashboards group by.
+//! (its loopback metrics port) with the labels dashboards group by, and
+//! the bench exporters that runs against the network announce in target
+//! files (file_sd), so a bench started before or after the monitor is
+//! scraped without a reload.
+
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -29,7 +34,40 @@ struct Global {
 struct ScrapeConfig {
     job_name: &'static str,
     metrics_path: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     static_configs: Vec<StaticConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    file_sd_configs: Vec<FileSd>,
+}
+
+#[derive(Serialize)]
+struct FileSd {
+    files: Vec<String>,
+    refresh_interval: &'static str,
+}
+
+/// The monitor's directory in a network's directory.
+pub const MONITOR_DIR: &str = "monitor";
+
+/// The directory of the target files, beside the configuration.
+pub const TARGETS_DIR: &str = "targets";
+
+/// Where a bench run (process `pid`) against the network in `network_dir`
+/// announces its exporter: `<monitor dir>/targets/bench-<pid>.json`.
+pub fn bench_target_file(network_dir: &Path, pid: u32) -> PathBuf {
+    network_dir
+        .join(MONITOR_DIR)
+        .join(TARGETS_DIR)
+        .join(format!("bench-{pid}.json"))
+}
+
+/// One file_sd target file: the exporter at `address` with `labels`.
+pub fn target_file(address: &str, labels: &[(&str, &str)]) -> String {
+    let labels: serde_json::Map<String, serde_json::Value> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+        .collect();
+    serde_json::json!([{ "targets": [address], "labels": labels }]).to_string()
 }
 
 #[derive(Serialize)]
@@ -50,15 +88,22 @@ struct Labels {
 }
 
 /// The `prometheus.yml` for `plan`: job `geth`, one static target per
-/// node (nodes of a plan made before nodes served metrics are left out).
+/// node (nodes of a plan made before nodes served metrics are left out),
+/// and job `bench`, the target files under [`TARGETS_DIR`].
 pub fn render(plan: &Plan) -> String {
+    render_for(plan, |n| format!("127.0.0.1:{}", n.ports.metrics))
+}
+
+/// [`render`] with each node's scrape address given by `address` (the
+/// compose export scrapes containers by service name).
+pub fn render_for(plan: &Plan, address: impl Fn(&crate::plan::NodePlan) -> String) -> String {
     let network = plan.topology.network.clone();
     let targets = plan
         .nodes
         .iter()
         .filter(|n| n.ports.metrics != 0)
         .map(|n| StaticConfig {
-            targets: vec![format!("127.0.0.1:{}", n.ports.metrics)],
+            targets: vec![address(n)],
             labels: Labels {
                 network: network.clone(),
                 hospital: n.hospital.clone(),
@@ -77,11 +122,23 @@ pub fn render(plan: &Plan) -> String {
             },
         },
         rule_files: vec![RULES_FILE.into()],
-        scrape_configs: vec![ScrapeConfig {
-            job_name: "geth",
-            metrics_path: "/debug/metrics/prometheus",
-            static_configs: targets,
-        }],
+        scrape_configs: vec![
+            ScrapeConfig {
+                job_name: "geth",
+                metrics_path: "/debug/metrics/prometheus",
+                static_configs: targets,
+                file_sd_configs: Vec::new(),
+            },
+            ScrapeConfig {
+                job_name: "bench",
+                metrics_path: "/metrics",
+                static_configs: Vec::new(),
+                file_sd_configs: vec![FileSd {
+                    files: vec![format!("{TARGETS_DIR}/bench-*.json")],
+                    refresh_interval: "5s",
+                }],
+            },
+        ],
     };
     let body = serde_yaml::to_string(&config).expect("serialisable");
     format!("# Written by `medchain monitor start`; rewritten on every start.\n{body}")
@@ -151,6 +208,20 @@ pub(crate) mod tests {
         assert_eq!(sc[2]["labels"]["hospital"], "b");
         assert!(sc.iter().all(|s| s["labels"]["network"] == "mon"));
         assert_eq!(y["global"]["scrape_interval"], "5s");
+        let bench = &y["scrape_configs"][1];
+        assert_eq!(bench["job_name"], "bench");
+        assert_eq!(
+            bench["file_sd_configs"][0]["files"][0],
+            "targets/bench-*.json"
+        );
+    }
+
+    #[test]
+    fn a_target_file_is_file_sd_json() {
+        let t: serde_json::Value =
+            serde_json::from_str(&target_file("127.0.0.1:9470", &[("network", "mon")])).unwrap();
+        assert_eq!(t[0]["targets"][0], "127.0.0.1:9470");
+        assert_eq!(t[0]["labels"]["network"], "mon");
     }
 
     #[test]

@@ -45,7 +45,7 @@ impl daemon::Record for Running {
 
 /// The monitor's directory in a network's directory.
 pub fn dir_of(network_dir: &Path) -> PathBuf {
-    network_dir.join("monitor")
+    network_dir.join(config::MONITOR_DIR)
 }
 
 fn record_path(network_dir: &Path) -> PathBuf {
@@ -82,6 +82,7 @@ fn binary() -> anyhow::Result<PathBuf> {
 pub async fn start(plan: &Plan, retention: &str) -> anyhow::Result<(Running, bool)> {
     let dir = dir_of(&plan.dir);
     private_fs::create_dir(&dir)?;
+    private_fs::create_dir(&dir.join(config::TARGETS_DIR))?;
     let config = dir.join("prometheus.yml");
     fs::write(&config, config::render(plan))
         .with_context(|| format!("writing {}", config.display()))?;

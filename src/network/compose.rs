@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde_json::{json, Map, Value};
 
+use super::compose_prometheus as prometheus;
 use super::files::{load_topology, write_files};
 use crate::geth;
 use crate::keys::KeySource;
@@ -30,6 +31,8 @@ use crate::state::State;
 
 /// Where the node's exported files are mounted, read-only.
 const CONFIG_DIR: &str = "/config";
+/// First host port tried for the export's Prometheus.
+const PROMETHEUS_PORT_BASE: u16 = 9090;
 
 /// Writes the export for the topology in `file` under `out/<network>/`;
 /// returns that directory. Keys are the test keys of `seed`, else of the
@@ -74,8 +77,16 @@ pub async fn export(
         },
     );
     write_files(&plan)?;
+    prometheus::write_config(&plan)?;
     let path = plan.dir.join("docker-compose.yml");
-    let text = render(&plan);
+    // Reserved with the export's nodes, so a network `up` starts later
+    // does not take it.
+    let prom = ports::Registry::machine().reserve_service(
+        &out.join(&topo.network),
+        "prometheus",
+        PROMETHEUS_PORT_BASE,
+    )?;
+    let text = render(&plan, prom);
     fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     Ok(plan.dir)
 }
@@ -174,9 +185,10 @@ fn in_turn_sealer(plan: &Plan) -> Option<usize> {
 }
 
 /// The compose file's text: per node an init service and the node's
-/// service, then per node with something to do a peering service, and the
-/// networks and volumes they use, below a header saying how to run it.
-pub(crate) fn render(plan: &Plan) -> String {
+/// service, then per node with something to do a peering service, the
+/// Prometheus service (published on the host's `prometheus_port`), and
+/// the networks and volumes they use, below a header saying how to run it.
+pub(crate) fn render(plan: &Plan, prometheus_port: u16) -> String {
     let mut services = Map::new();
     let mut volumes = Map::new();
     let default_image = default_image(plan);
@@ -210,6 +222,14 @@ pub(crate) fn render(plan: &Plan) -> String {
             peering_service(plan, i, &script, &default_image, &deps),
         );
     }
+    services.insert(
+        prometheus::SERVICE.into(),
+        prometheus::service(plan, prometheus_port),
+    );
+    volumes.insert(
+        prometheus::volume(plan),
+        json!({"labels": cp::labels(plan, None, None)}),
+    );
     let doc = json!({
         "services": services,
         "networks": compose_networks(plan),
@@ -409,7 +429,7 @@ mod tests {
     #[test]
     fn compose_has_init_node_and_peering_services_with_loopback_ports() {
         let p = demo();
-        let y: serde_yaml::Value = serde_yaml::from_str(&render(&p)).unwrap();
+        let y: serde_yaml::Value = serde_yaml::from_str(&render(&p, 9090)).unwrap();
         let services = y["services"].as_mapping().unwrap();
         for name in service_names(&p) {
             assert!(services.contains_key(name.as_str()), "{name}");
@@ -463,7 +483,7 @@ mod tests {
     #[test]
     fn compose_peers_over_ipc_on_the_volume_and_serves_clients_eth_net_web3_only() {
         let p = demo();
-        let text = render(&p);
+        let text = render(&p, 9090);
         let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
         let subnets: Vec<String> = cp::compose_subnets(&p)
             .into_iter()
@@ -517,7 +537,7 @@ mod tests {
     #[test]
     fn compose_nodes_answer_only_their_own_names_and_no_wildcard_origin() {
         let p = demo();
-        let text = render(&p);
+        let text = render(&p, 9090);
         let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
         for n in &p.nodes {
             let cmd = command(&y, &n.name);
@@ -542,5 +562,51 @@ mod tests {
             assert!(!text.contains(&format!("{flag}=\"*")), "{flag}: {text}");
         }
         assert!(!text.contains('*'), "no wildcard anywhere: {text}");
+    }
+
+    #[test]
+    fn compose_prometheus_scrapes_every_node_as_monitor_start_does() {
+        let p = demo();
+        let y: serde_yaml::Value = serde_yaml::from_str(&render(&p, 9191)).unwrap();
+        let svc = &y["services"]["prometheus"];
+        assert_eq!(svc["ports"][0], "127.0.0.1:9191:9090");
+        assert_eq!(svc["volumes"][0], "./prometheus:/etc/prometheus:ro");
+        let nets: Vec<&str> = svc["networks"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        for (net, _) in cp::compose_subnets(&p) {
+            assert!(nets.contains(&net.as_str()), "{net} missing: {nets:?}");
+        }
+        assert!(y["volumes"]["demo-prometheus-data"].is_mapping());
+        let cmd = svc["command"].as_sequence().unwrap();
+        assert!(cmd
+            .iter()
+            .any(|a| a == "--storage.tsdb.retention.size=512MB"));
+        assert!(!cmd.iter().any(|a| a.as_str().unwrap().contains("enable")));
+
+        // The same configuration as `monitor start`, each node by its
+        // service name.
+        let compose: serde_yaml::Value =
+            serde_yaml::from_str(&super::prometheus::render_config(&p)).unwrap();
+        let host: serde_yaml::Value =
+            serde_yaml::from_str(&crate::monitor::config::render(&p)).unwrap();
+        let targets = compose["scrape_configs"][0]["static_configs"]
+            .as_sequence()
+            .unwrap();
+        for (i, n) in p.nodes.iter().enumerate() {
+            let want = format!("{}:{}", n.name, n.ports.metrics);
+            assert_eq!(targets[i]["targets"][0], want.as_str());
+            assert_eq!(
+                targets[i]["labels"],
+                host["scrape_configs"][0]["static_configs"][i]["labels"]
+            );
+        }
+        let mut same = compose.clone();
+        same["scrape_configs"][0]["static_configs"] =
+            host["scrape_configs"][0]["static_configs"].clone();
+        assert_eq!(same, host, "only the node addresses differ");
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod compose;
+mod compose_prometheus;
 pub(crate) mod control;
 mod converge;
 pub mod deploy;

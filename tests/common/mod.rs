@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod prom;
 pub mod surface;
 
 use std::path::{Path, PathBuf};

@@ -11,6 +11,7 @@ mod alarms_table;
 mod faults_table;
 mod html;
 mod json;
+mod prom_table;
 mod send_table;
 mod table;
 mod tables;
@@ -44,6 +45,9 @@ pub fn table(report: &BenchReport) -> String {
         out.push_str("WARNING: ");
         out.push_str(PARTIAL_NOTE);
         out.push('\n');
+    }
+    for w in &report.warnings {
+        out.push_str(&format!("WARNING: {w}\n"));
     }
     for t in all_tables(report) {
         out.push_str(&format!("\n### {} ###\n", t.title));
@@ -139,6 +143,7 @@ mod tests {
             }),
             partial: false,
             failure: None,
+            warnings: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::alarms_table::alarms_table;
 use super::faults_table::faults_table;
+use super::prom_table::prom_table;
 use super::send_table::send_table;
 use super::table::{
     fleet_table, onchain_table, resources_table, results_table, tracked_table, Table,
@@ -17,6 +18,7 @@ pub fn all_tables(report: &BenchReport) -> Vec<Table> {
     tables.extend(alarms_table(report));
     tables.extend(tracked_table(report));
     tables.extend(faults_table(report));
+    tables.extend(prom_table(report));
     tables.extend(resources_table(report));
     tables
 }
