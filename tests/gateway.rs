@@ -9,10 +9,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 use common::{rpc, TestNet};
@@ -45,37 +43,15 @@ fn esp32_host() -> PathBuf {
 
 /// A running gateway, killed on drop.
 struct Gateway {
-    child: Child,
+    _process: common::Spawned,
     url: String,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Starts `medchain gateway` with `args` and waits for its listening line.
 fn start_gateway(net: &TestNet, args: &[&str]) -> Gateway {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_medchain"))
-        .current_dir(net.dir.path())
-        .env("MEDCHAIN_HOME", net.home())
-        .arg("gateway")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("medchain gateway starts");
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let first = rx
+    let process = common::Spawned::medchain(net, &[&["gateway"], args].concat());
+    let first = process
+        .lines
         .recv_timeout(Duration::from_secs(30))
         .expect("the gateway prints where it listens");
     let url = first
@@ -83,7 +59,10 @@ fn start_gateway(net: &TestNet, args: &[&str]) -> Gateway {
         .nth(1)
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_string();
-    Gateway { child, url }
+    Gateway {
+        _process: process,
+        url,
+    }
 }
 
 /// An HTTPS client trusting only `ca_pem`.
