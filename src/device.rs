@@ -234,7 +234,7 @@ pub(crate) fn plan_devices(
 
 /// The firmware's config file (`/medchain.json` on the device's flash). Field
 /// names are those `parse_device_config` in `firmware/core` reads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceConfig {
     /// geth JSON-RPC endpoint (`http://`).
     pub rpc_url: String,
@@ -255,6 +255,13 @@ pub struct DeviceConfig {
     /// PEM of the CA the device pins for an `https://` `rpc_url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_ca: Option<String>,
+    /// The MQTT transport's broker, account, topic and CA, when the
+    /// network's broker has issued the device an account.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub mqtt: Option<crate::broker::device_link::DeviceMqtt>,
+    /// Local alarm thresholds.
+    #[serde(default)]
+    pub alarms: crate::device_alarms::DeviceAlarms,
 }
 
 /// The config file contents for one planned device.
@@ -268,6 +275,8 @@ pub(crate) fn device_config(state: &State, contract: Address, d: &DevicePlan) ->
         device_id: d.device_id.clone(),
         rpc_token: None,
         tls_ca: None,
+        mqtt: None,
+        alarms: Default::default(),
     }
 }
 
@@ -601,6 +610,7 @@ fn write_configs(
         let config = DeviceConfig {
             rpc_token: Some(token),
             tls_ca: tls_ca.clone(),
+            mqtt: crate::broker::device_link::for_device(&state.plan.dir, &d.device_id)?,
             ..device_config(state, mr, d)
         };
         keys::write_private(
@@ -946,8 +956,14 @@ mod tests {
         assert_eq!(v["patient_salt"].as_str().unwrap().len(), 66);
         // Every field is one the firmware's parser requires, and vice versa.
         let parser = include_str!("../firmware/core/src/device_config.cpp");
-        let fields: Vec<&String> = v.as_object().unwrap().keys().collect();
+        let fields: Vec<&String> = v
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "alarms")
+            .collect();
         assert_eq!(fields.len(), 6);
+        assert!(parser.contains("config.find(\"alarms\")"));
         for f in fields {
             assert!(
                 parser.contains(&format!("config, \"{f}\"")),
@@ -959,10 +975,27 @@ mod tests {
         let full = DeviceConfig {
             rpc_token: Some("mcg_x".into()),
             tls_ca: Some("-----BEGIN CERTIFICATE-----".into()),
+            mqtt: Some(crate::broker::device_link::DeviceMqtt {
+                mqtt_url: "mqtts://127.0.0.1:8883".into(),
+                mqtt_username: "h-device-1".into(),
+                mqtt_password: "p".into(),
+                mqtt_tx_topic: "medchain/n/h/devices/0xab/tx".into(),
+                mqtt_ca: "-----BEGIN CERTIFICATE-----".into(),
+            }),
             ..c
         };
         let v = serde_json::to_value(&full).unwrap();
-        for f in ["rpc_token", "tls_ca"] {
+        let back: DeviceConfig = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(back, full, "the MQTT fields read back");
+        for f in [
+            "rpc_token",
+            "tls_ca",
+            "mqtt_url",
+            "mqtt_username",
+            "mqtt_password",
+            "mqtt_tx_topic",
+            "mqtt_ca",
+        ] {
             assert!(v.get(f).is_some(), "{f}");
             assert!(
                 parser.contains(&format!("optional_string(config, \"{f}\")")),

@@ -12,6 +12,7 @@ pub mod cmd;
 pub mod contract;
 pub(crate) mod daemon;
 pub mod device;
+pub mod device_alarms;
 pub mod error;
 pub mod fault;
 pub mod gateway;

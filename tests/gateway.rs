@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use common::esp32::esp32_host;
 use common::{rpc, TestNet};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -25,21 +26,6 @@ block_period: 1
 hospitals:
   - {name: ward, sealers: 1, members: 1}
 ";
-
-fn esp32_host() -> PathBuf {
-    let dir = match std::env::var_os("FIRMWARE_BUILD_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-            .join(".cache/medchain/firmware-build"),
-    };
-    let bin = dir.join("esp32-host");
-    assert!(
-        bin.is_file(),
-        "esp32-host not found at {}: build it with `firmware/test.sh`",
-        bin.display()
-    );
-    bin
-}
 
 /// A running gateway, killed on drop.
 struct Gateway {

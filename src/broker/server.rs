@@ -119,8 +119,12 @@ pub async fn start(plan: &Plan) -> anyhow::Result<(Running, bool)> {
         return Ok((r, true));
     }
     let mut base = PORT_BASE;
+    let mut previous = previous_port(&plan.dir);
     for _ in 0..5 {
-        let port = ports::free_loopback_port(base)?;
+        let port = match previous.take() {
+            Some(p) => p,
+            None => ports::free_loopback_port(base)?,
+        };
         let (conf, ca) = prepare(plan, port)?;
         if let Some(pid) = launch(&plan.dir, &conf, port).await? {
             let r = Running {
@@ -136,6 +140,17 @@ pub async fn start(plan: &Plan) -> anyhow::Result<(Running, bool)> {
         base = port + 1;
     }
     bail!("mosquitto could not bind a loopback port in 5 tries")
+}
+
+/// The port the broker last listened on (its URL in the gateway's
+/// credentials), when it can be bound now: a restarted broker keeps its
+/// URL, so devices provisioned with it need no new config.
+fn previous_port(network_dir: &Path) -> Option<u16> {
+    let path = dir_of(network_dir).join("credentials/gateway.json");
+    let c: accounts::Credentials =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let port: u16 = c.url.rsplit(':').next()?.parse().ok()?;
+    ports::free_loopback_port(port).ok().filter(|p| *p == port)
 }
 
 /// Runs mosquitto with `conf` and waits until it accepts connections on
