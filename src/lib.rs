@@ -34,5 +34,6 @@ pub mod rpc_timeout;
 pub mod runtime;
 pub mod state;
 pub mod table;
+pub mod task;
 pub mod topology;
 pub mod txinfo;

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod failover;
 mod faulted;
 pub mod fleet;
+pub mod fleet_mqtt;
 pub mod fresh_http;
 pub mod observer;
 mod pipeline;

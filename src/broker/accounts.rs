@@ -29,6 +29,9 @@ pub enum Role {
     Watch,
     /// A hospital's alarm reader (its doctors' client).
     Alarms { hospital: String },
+    /// `medchain bench`'s simulated fleets (`transport: mqtt`): publishes
+    /// on every device's transaction topic, reads every device's acks.
+    Bench,
 }
 
 /// One broker account.
@@ -70,6 +73,10 @@ pub fn topics(network: &str, a: &Account) -> (Vec<String>, Vec<String>) {
         ),
         Role::Watch => (vec![format!("medchain/{n}/+/alarms/#")], vec![]),
         Role::Alarms { hospital } => (vec![], vec![format!("medchain/{n}/{hospital}/alarms/#")]),
+        Role::Bench => (
+            vec![format!("medchain/{n}/+/devices/+/tx")],
+            vec![format!("medchain/{n}/+/devices/+/ack")],
+        ),
     }
 }
 
@@ -93,6 +100,10 @@ pub fn accounts(plan: &Plan) -> anyhow::Result<Vec<Account>> {
         Account {
             username: "watch".into(),
             role: Role::Watch,
+        },
+        Account {
+            username: "bench".into(),
+            role: Role::Bench,
         },
     ];
     for h in &plan.topology.hospitals {

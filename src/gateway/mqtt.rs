@@ -97,7 +97,7 @@ fn port_of(url: &str) -> anyhow::Result<u16> {
 
 /// rustls trusting only the broker's CA (aws-lc-rs, as the rest of
 /// medchain).
-fn tls_config(ca_file: &Path) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+pub fn tls_config(ca_file: &Path) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_file_iter(ca_file)
         .with_context(|| format!("reading the broker's CA {}", ca_file.display()))?
@@ -114,7 +114,10 @@ fn tls_config(ca_file: &Path) -> anyhow::Result<Arc<rustls::ClientConfig>> {
 
 /// Client options from the credentials file.
 fn options(c: &Credentials, hospital: &str) -> anyhow::Result<MqttOptions> {
-    let id = format!("medchain-gateway-{hospital}-{}", std::process::id());
+    // Unique per connection in this process (the bench may run several).
+    static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!("medchain-gateway-{hospital}-{}-{n}", std::process::id());
     let mut o = MqttOptions::new(id, "127.0.0.1", port_of(&c.url)?);
     o.set_credentials(&c.username, &c.password);
     o.set_keep_alive(Duration::from_secs(10));

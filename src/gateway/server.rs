@@ -230,7 +230,7 @@ impl Gateway {
     ) -> anyhow::Result<()> {
         let slots = Arc::new(Semaphore::new(self.max_connections));
         // Ends with this function (aborted on drop).
-        let _bridge = self.bridge.map(|b| AbortOnDrop(tokio::spawn(b.run())));
+        let _bridge = self.bridge.map(|b| crate::task::Owned::spawn(b.run()));
         tokio::pin!(shutdown);
         loop {
             let permit = tokio::select! {
@@ -255,15 +255,6 @@ impl Gateway {
                 drop(permit);
             });
         }
-    }
-}
-
-/// A task aborted when this is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
