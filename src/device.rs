@@ -23,6 +23,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::contract::{confirm, patient_id, reverted, signing_provider, MedicalRecords};
+pub use crate::device_config::DeviceConfig;
 use crate::error::InputError;
 use crate::keys::{self, KeyPair};
 use crate::state::State;
@@ -230,38 +231,6 @@ pub(crate) fn plan_devices(
             }
         })
         .collect())
-}
-
-/// The firmware's config file (`/medchain.json` on the device's flash). Field
-/// names are those `parse_device_config` in `firmware/core` reads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeviceConfig {
-    /// geth JSON-RPC endpoint (`http://`).
-    pub rpc_url: String,
-    /// The network's chain id.
-    pub chain_id: u64,
-    /// MedicalRecords address, EIP-55 checksummed.
-    pub contract: String,
-    /// The device wallet's private key (0x, 32 bytes).
-    pub device_private_key: String,
-    /// The network's patient salt (0x, 32 bytes).
-    pub patient_salt: String,
-    /// Label for logs and the OLED.
-    pub device_id: String,
-    /// The device's gateway token (`Authorization: Bearer`), from the OS
-    /// random generator; the gateway stores only its hash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rpc_token: Option<String>,
-    /// PEM of the CA the device pins for an `https://` `rpc_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_ca: Option<String>,
-    /// The MQTT transport's broker, account, topic and CA, when the
-    /// network's broker has issued the device an account.
-    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
-    pub mqtt: Option<crate::broker::device_link::DeviceMqtt>,
-    /// Local alarm thresholds.
-    #[serde(default)]
-    pub alarms: crate::device_alarms::DeviceAlarms,
 }
 
 /// The config file contents for one planned device.
@@ -975,7 +944,7 @@ mod tests {
         let full = DeviceConfig {
             rpc_token: Some("mcg_x".into()),
             tls_ca: Some("-----BEGIN CERTIFICATE-----".into()),
-            mqtt: Some(crate::broker::device_link::DeviceMqtt {
+            mqtt: Some(crate::device_config::DeviceMqtt {
                 mqtt_url: "mqtts://127.0.0.1:8883".into(),
                 mqtt_username: "h-device-1".into(),
                 mqtt_password: "p".into(),

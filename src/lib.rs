@@ -13,6 +13,7 @@ pub mod contract;
 pub(crate) mod daemon;
 pub mod device;
 pub mod device_alarms;
+pub mod device_config;
 pub mod error;
 pub mod fault;
 pub mod gateway;

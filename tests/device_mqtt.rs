@@ -104,6 +104,12 @@ fn readings_over_mqtt_survive_a_broker_restart_zero_lost_zero_duplicated() {
         "esp32-host gave up while the broker was down"
     );
     let again = net.ok(&["broker", "start"]).stdout;
+    assert!(again.contains("mosquitto started"), "{again}");
+    assert_ne!(
+        net.status()["broker"]["pid"].as_u64(),
+        Some(pid),
+        "a new mosquitto"
+    );
 
     let mut reboot = None;
     if !again.contains(url) {
@@ -125,13 +131,6 @@ fn readings_over_mqtt_survive_a_broker_restart_zero_lost_zero_duplicated() {
             &[&args[..], &["0"]].concat(),
         ));
     }
-    assert!(
-        wait_until(Duration::from_secs(20), || host
-            .stderr_text()
-            .contains("will retry: MQTT")),
-        "the device never noticed the broker restart:\n{}",
-        host.stderr_text()
-    );
     let mut confirmed = host.confirmed();
     let last = reboot.as_mut().unwrap_or(&mut host);
     assert_eq!(

@@ -113,6 +113,24 @@ pub struct SetupInputs<'a> {
     pub tag: u64,
 }
 
+/// Device `d` of round `round`, before setup: its key, its patient, and
+/// its node round-robin over the targets (HTTP unless given MQTT later).
+fn new_device(inp: &SetupInputs<'_>, round: &str, d: u64) -> FleetDevice {
+    FleetDevice {
+        index: d,
+        signer: inp
+            .keys
+            .derive(&key_label(inp.tag, round, d))
+            .signer()
+            .into(),
+        patient: patient(inp.tag, round, d),
+        nonce: 0,
+        sequence: 1,
+        url: inp.targets[(d as usize) % inp.targets.len()].clone(),
+        mqtt: None,
+    }
+}
+
 /// Creates `n` devices for round `round`, funds each and registers it for
 /// its own patient: every transaction of a batch is signed locally and sent
 /// at once, then the batch's receipts are checked.
@@ -121,21 +139,7 @@ pub(crate) async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow:
     if inp.targets.is_empty() {
         return Err(anyhow!("no node to send the fleet's readings to"));
     }
-    let devices: Vec<FleetDevice> = (0..n)
-        .map(|d| FleetDevice {
-            index: d,
-            signer: inp
-                .keys
-                .derive(&key_label(inp.tag, round, d))
-                .signer()
-                .into(),
-            patient: patient(inp.tag, round, d),
-            nonce: 0,
-            sequence: 1,
-            url: inp.targets[(d as usize) % inp.targets.len()].clone(),
-            mqtt: None,
-        })
-        .collect();
+    let devices: Vec<FleetDevice> = (0..n).map(|d| new_device(inp, round, d)).collect();
     let rpc = Rpc::new(inp.funder_rpc)?;
     let provider = signing_provider(inp.funder_rpc, inp.funder)?;
     let from = inp.funder.address();

@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::device::DeviceConfig;
+use crate::device_config::DeviceConfig;
 use crate::plan::Plan;
 use crate::private_fs;
 

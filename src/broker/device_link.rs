@@ -8,25 +8,10 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-use serde::{Deserialize, Serialize};
-
 use super::accounts::Credentials;
 use super::server;
-
-/// The `mqtt_*` fields of a device config (`firmware/core`'s
-/// `parse_device_config` reads them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceMqtt {
-    /// `mqtts://127.0.0.1:<port>`.
-    pub mqtt_url: String,
-    pub mqtt_username: String,
-    pub mqtt_password: String,
-    /// `medchain/<network>/<hospital>/devices/<address>/tx`.
-    pub mqtt_tx_topic: String,
-    /// PEM of the broker's CA, which the device pins.
-    pub mqtt_ca: String,
-}
+pub use crate::device_config::DeviceMqtt;
+use anyhow::Context;
 
 /// The broker account of device `device_id`, when the broker has issued
 /// one.

@@ -173,21 +173,7 @@ pub async fn start(o: Options) -> anyhow::Result<Gateway> {
     let clients = cache.accepted().len();
     let log = Arc::new(AccessLog::open(&o.access_log, !o.req.quiet)?);
     let upstream = Upstream::new(&o.upstream)?;
-    let bridge = if o.req.mqtt {
-        Some(
-            mqtt::connect(mqtt::BridgeConfig {
-                network: o.network.clone(),
-                hospital: o.req.hospital.clone(),
-                net_dir: o.net_dir.clone(),
-                upstream: upstream.clone(),
-                limiter: RateLimiter::new(o.req.rate, o.req.burst),
-                log: log.clone(),
-            })
-            .await?,
-        )
-    } else {
-        None
-    };
+    let bridge = mqtt_bridge(&o, &upstream, &log).await?;
     let listener = TcpListener::bind(o.req.listen).await.with_context(|| {
         format!(
             "--listen {}: cannot listen there (in use, or not an address of this host)",
@@ -220,6 +206,28 @@ pub async fn start(o: Options) -> anyhow::Result<Gateway> {
             max_body: o.req.max_body,
         }),
     })
+}
+
+/// With `--mqtt`, the bridge to the network's broker, connected and
+/// subscribed.
+async fn mqtt_bridge(
+    o: &Options,
+    upstream: &Upstream,
+    log: &Arc<AccessLog>,
+) -> anyhow::Result<Option<mqtt::Bridge>> {
+    if !o.req.mqtt {
+        return Ok(None);
+    }
+    let bridge = mqtt::connect(mqtt::BridgeConfig {
+        network: o.network.clone(),
+        hospital: o.req.hospital.clone(),
+        net_dir: o.net_dir.clone(),
+        upstream: upstream.clone(),
+        limiter: RateLimiter::new(o.req.rate, o.req.burst),
+        log: log.clone(),
+    })
+    .await?;
+    Ok(Some(bridge))
 }
 
 impl Gateway {
