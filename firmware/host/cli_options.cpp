@@ -76,7 +76,8 @@ CliOptions parse_cli(const std::vector<std::string>& args) {
             options.allow_remote = true;
         } else if (flag == "--transport") {
             const std::string& name = value();
-            if (name != "http" && name != "mqtt") throw UsageError("--transport needs http or mqtt, got \"" + name + "\"");
+            if (name != "http" && name != "mqtt")
+                throw UsageError("--transport needs http or mqtt, got \"" + name + "\"");
             options.mqtt = name == "mqtt";
         } else if (flag == "--mqtt-credentials") {
             options.mqtt_credentials = value();

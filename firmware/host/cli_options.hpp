@@ -22,8 +22,8 @@ struct CliOptions {
     bool help = false;
     // The MQTT transport (--transport mqtt) and its overrides of the config.
     bool mqtt = false;
-    std::optional<std::string> mqtt_credentials;    // a broker credentials JSON file
-    std::optional<std::string> mqtt_url;            // mqtts://HOST:PORT
+    std::optional<std::string> mqtt_credentials;  // a broker credentials JSON file
+    std::optional<std::string> mqtt_url;          // mqtts://HOST:PORT
     std::optional<std::string> mqtt_username;
     std::optional<std::string> mqtt_password_file;  // never a password on the command line
     std::optional<std::string> mqtt_topic;          // the device's transaction topic

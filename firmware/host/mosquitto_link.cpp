@@ -78,7 +78,8 @@ void MosquittoLink::on_message(mosquitto*, void* self, const mosquitto_message* 
     std::lock_guard<std::mutex> lock(link->mutex_);
     if (link->topic_ != message->topic || message->payloadlen <= 0) return;
     if (link->inbox_.size() >= kInboxMax) link->inbox_.pop_front();
-    link->inbox_.emplace_back(static_cast<const char*>(message->payload), static_cast<std::size_t>(message->payloadlen));
+    link->inbox_.emplace_back(static_cast<const char*>(message->payload),
+                              static_cast<std::size_t>(message->payloadlen));
     link->changed_.notify_all();
 }
 
@@ -92,8 +93,8 @@ bool MosquittoLink::ensure_connected(const std::string& topic) {
 }
 
 bool MosquittoLink::publish(const std::string& topic, const std::string& payload) {
-    const int rc = mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(payload.size()),
-                                     payload.data(), 1, false);
+    const int rc =
+        mosquitto_publish(client_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
     if (rc != MOSQ_ERR_SUCCESS) {
         std::lock_guard<std::mutex> lock(mutex_);
         last_error_ = std::string("publish: ") + mosquitto_strerror(rc);

@@ -39,9 +39,7 @@ void apply_credentials(const std::string& path, std::string& url, MqttSettings& 
     s.tx_topic = (*publish)[0].get<std::string>();
 }
 
-bool loopback(const std::string& host) {
-    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
+bool loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0; }
 
 // mqtts://HOST:PORT into the settings.
 void apply_url(const std::string& url, bool allow_remote, MqttSettings& s) {
@@ -82,10 +80,12 @@ MqttSettings resolve_mqtt_settings(const DeviceConfig& config, const CliOptions&
     }
     if (o.mqtt_topic) s.tx_topic = *o.mqtt_topic;
     if (o.mqtt_ca) s.ca_file = *o.mqtt_ca;
-    const std::string hint = ": give it in the config (`medchain device provision` after `medchain broker start`) "
-                             "or with --mqtt-credentials";
+    const std::string hint =
+        ": give it in the config (`medchain device provision` after `medchain broker start`) "
+        "or with --mqtt-credentials";
     if (url.empty()) throw ConfigError("--transport mqtt: no broker URL (mqtt_url)" + hint);
-    if (s.username.empty() || s.password.empty()) throw ConfigError("--transport mqtt: no broker account (mqtt_username, mqtt_password)" + hint);
+    if (s.username.empty() || s.password.empty())
+        throw ConfigError("--transport mqtt: no broker account (mqtt_username, mqtt_password)" + hint);
     if (s.tx_topic.empty()) throw ConfigError("--transport mqtt: no transaction topic (mqtt_tx_topic)" + hint);
     apply_url(url, o.allow_remote, s);
     if (s.ca_file.empty() && !config.mqtt_ca.empty()) {
@@ -94,7 +94,8 @@ MqttSettings resolve_mqtt_settings(const DeviceConfig& config, const CliOptions&
         out << config.mqtt_ca;
         if (!out) throw ConfigError("mqtt_ca: cannot write it to " + s.ca_file);
     }
-    if (s.ca_file.empty()) throw ConfigError("--transport mqtt: no CA to pin (mqtt_ca, --mqtt-ca or the credentials' ca_file)");
+    if (s.ca_file.empty())
+        throw ConfigError("--transport mqtt: no CA to pin (mqtt_ca, --mqtt-ca or the credentials' ca_file)");
     s.client_id = s.username;
     return s;
 }

@@ -86,8 +86,8 @@ void DeviceApp::start_core(const medchain::DeviceConfig& config) {
         if (config.mqtt_ca.empty()) throw medchain::ConfigError("config: \"mqtt_ca\" is required with mqtt_url");
         char suffix[10];
         std::snprintf(suffix, sizeof suffix, "-%08x", static_cast<unsigned>(esp_random()));
-        mqtt_ = std::make_unique<ArduinoMqttLink>(config.mqtt_url, config.mqtt_username + suffix,
-                                                  config.mqtt_username, config.mqtt_password, config.mqtt_ca);
+        mqtt_ = std::make_unique<ArduinoMqttLink>(config.mqtt_url, config.mqtt_username + suffix, config.mqtt_username,
+                                                  config.mqtt_password, config.mqtt_ca);
         transport_ = std::make_unique<medchain::MqttTransport>(
             *mqtt_, clock_, medchain::MqttTopics{config.mqtt_tx_topic, medchain::ack_topic_of(config.mqtt_tx_topic)},
             esp_random());

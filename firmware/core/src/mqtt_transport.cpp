@@ -23,7 +23,8 @@ Json swap_id(Json& request, const std::string& wire_id) {
 
 std::string ack_topic_of(const std::string& tx_topic) {
     const std::string suffix = "/tx";
-    if (tx_topic.size() <= suffix.size() || tx_topic.compare(tx_topic.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    if (tx_topic.size() <= suffix.size() ||
+        tx_topic.compare(tx_topic.size() - suffix.size(), suffix.size(), suffix) != 0) {
         throw std::invalid_argument("MQTT topic \"" + tx_topic + "\" does not end in /tx");
     }
     return tx_topic.substr(0, tx_topic.size() - suffix.size()) + "/ack";

@@ -16,11 +16,11 @@
 namespace medchain {
 
 struct AlarmThresholds {
-    std::uint16_t heart_rate_low = 40;               // alarm below, /min
-    std::uint16_t heart_rate_high = 130;             // alarm above, /min
-    std::uint16_t spo2_low = 90;                     // alarm below, %
-    std::uint16_t systolic_high = 180;               // alarm above, mmHg
-    std::int16_t temperature_high_centi_c = 3'900;   // alarm above, hundredths of a degree C
+    std::uint16_t heart_rate_low = 40;              // alarm below, /min
+    std::uint16_t heart_rate_high = 130;            // alarm above, /min
+    std::uint16_t spo2_low = 90;                    // alarm below, %
+    std::uint16_t systolic_high = 180;              // alarm above, mmHg
+    std::int16_t temperature_high_centi_c = 3'900;  // alarm above, hundredths of a degree C
 
     friend bool operator==(const AlarmThresholds& a, const AlarmThresholds& b) {
         return a.heart_rate_low == b.heart_rate_low && a.heart_rate_high == b.heart_rate_high &&
