@@ -269,6 +269,9 @@ pub struct Provisioned {
     pub authorized: bool,
     /// This run funded it.
     pub funded: bool,
+    /// Its config carries an account on the network's running broker
+    /// (`mqtt_*` fields).
+    pub mqtt: bool,
 }
 
 /// What `device provision` did.
@@ -605,6 +608,7 @@ fn write_configs(
             registered: done.registered,
             authorized: done.authorized,
             funded: done.funded,
+            mqtt: false,
         });
     }
     Ok((devices, entries))
@@ -673,7 +677,16 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
         .await?;
     check_conflicts(&plans, &surveys)?;
     let done = apply(&plans, &surveys, &s).await?;
-    let (devices, entries) = write_configs(state, req, mr, &plans, done)?;
+    let (mut devices, entries) = write_configs(state, req, mr, &plans, done)?;
+    let configs: Vec<(String, PathBuf)> = devices
+        .iter()
+        .map(|d| (d.device_id.clone(), d.config.clone()))
+        .collect();
+    let broker = crate::broker::device_link::refresh(&state.plan, &configs).await?;
+    for d in &mut devices {
+        d.mqtt = broker
+            && crate::broker::device_link::for_device(&state.plan.dir, &d.device_id)?.is_some();
+    }
     let index = save_index(state, entries)?;
     Ok(Outcome {
         network: state.plan.topology.network.clone(),
@@ -750,6 +763,12 @@ pub fn table(o: &Outcome) -> String {
         "config files hold the devices' private keys (0600); index: {}",
         o.index.display()
     );
+    match o.devices.iter().filter(|d| d.mqtt).count() {
+        0 => out.push_str("\nMQTT: no broker account in the configs (the network's broker is not running; `medchain broker start`, then provision again)"),
+        n => {
+            let _ = write!(out, "\nMQTT: {n} config(s) carry the device's account on the network's broker (mqtt_* fields)");
+        }
+    }
     if o.test_keys {
         out.push_str("\nkeys: ");
         out.push_str(crate::keys::KeySource::Seed(0).describe());
@@ -984,6 +1003,7 @@ mod tests {
             registered: new,
             authorized: new,
             funded: false,
+            mqtt: new,
         };
         let o = Outcome {
             network: "n".into(),
@@ -1009,6 +1029,7 @@ mod tests {
             lines[5],
             "config files hold the devices' private keys (0600); index: /d/index.json"
         );
+        assert!(lines[6].starts_with("MQTT: 1 config(s) carry"), "{out}");
         assert!(!out.ends_with('\n'));
     }
 

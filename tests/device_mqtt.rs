@@ -30,10 +30,30 @@ fn readings_over_mqtt_survive_a_broker_restart_zero_lost_zero_duplicated() {
     esp32_host();
     let net = TestNet::new(TOPO);
     net.ok(&["up", "--seed", "37", "--quiet"]);
-    provision(&net, &["--hospital", "ward"]);
+    let first = provision(&net, &["--hospital", "ward"]);
+    assert_eq!(first["devices"][0]["mqtt"], false, "no broker yet");
     let broker = net.ok(&["broker", "start"]).stdout;
     // Provisioned again now that the broker issued the device an account.
     let out = provision(&net, &["--hospital", "ward"]);
+    assert_eq!(out["devices"][0]["mqtt"], true);
+    // A device provisioned while the broker runs gets its account at once
+    // (the broker reloads its accounts).
+    let second = provision(&net, &["--hospital", "ward", "--count", "2"]);
+    assert_eq!(second["devices"][1]["mqtt"], true, "{second}");
+    let (_, cfg2) = config_of(&second, 1);
+    assert_eq!(cfg2["mqtt_username"], "ward-device-2");
+    let c2 = common::mqtt::credentials(&net.home().join("device-mqtt/broker"), "ward-device-2");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || rt
+            .block_on(common::mqtt::connect(
+                &c2,
+                &common::mqtt::password(&c2),
+                false
+            ))
+            .is_ok()),
+        "the reloaded broker accepts the new device's account"
+    );
     let (config, cfg) = config_of(&out, 0);
     let url = cfg["mqtt_url"].as_str().expect("mqtt_url in the config");
     assert!(broker.contains(url), "{broker}");

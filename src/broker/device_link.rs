@@ -3,14 +3,18 @@
 //! <device id>.json`): the broker's URL, its user name and password, its
 //! transaction topic and the broker's CA. `device provision` writes them
 //! into the device's config (0600, next to its private key) when the
-//! account exists; before the first `broker start` there is none, and
-//! provisioning again afterwards adds them.
+//! account exists. When the broker runs, provisioning first has it issue
+//! accounts to the devices just provisioned ([`refresh`], what `broker
+//! start` does on a running broker); when it does not, the configs get no
+//! MQTT fields until `broker start` and provisioning again.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::accounts::Credentials;
 use super::server;
+use crate::device_config::DeviceConfig;
 pub use crate::device_config::DeviceMqtt;
+use crate::plan::Plan;
 use anyhow::Context;
 
 /// The broker account of device `device_id`, when the broker has issued
@@ -37,4 +41,28 @@ pub fn for_device(net_dir: &Path, device_id: &str) -> anyhow::Result<Option<Devi
         mqtt_tx_topic: topic.clone(),
         mqtt_ca: ca,
     }))
+}
+
+/// When the network's broker runs: has it issue accounts to devices that
+/// have none yet (it reloads them), then writes each device's account
+/// into its config file (`(device id, config path)`). Whether the broker
+/// runs.
+pub async fn refresh(plan: &Plan, configs: &[(String, PathBuf)]) -> anyhow::Result<bool> {
+    if server::running(&plan.dir).is_none() {
+        return Ok(false);
+    }
+    server::start(plan).await?;
+    for (id, path) in configs {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut cfg: DeviceConfig = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a device config", path.display()))?;
+        let account = for_device(&plan.dir, id)?;
+        if account != cfg.mqtt {
+            cfg.mqtt = account;
+            let text = format!("{}\n", serde_json::to_string_pretty(&cfg)?);
+            crate::keys::write_private(path, text.as_bytes())?;
+        }
+    }
+    Ok(true)
 }
