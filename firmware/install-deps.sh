@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev  # header-only JSON (the ESP32 build uses the same library)
   libgtest-dev        # GoogleTest, with its CMake package
   libssl-dev          # OpenSSL: esp32-host's https transport to a medchain gateway
+  libmosquitto-dev    # libmosquitto: esp32-host's MQTT transport to the network's broker
 )
 
 missing=()

@@ -23,6 +23,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::contract::{confirm, patient_id, reverted, signing_provider, MedicalRecords};
+pub use crate::device_config::DeviceConfig;
 use crate::error::InputError;
 use crate::keys::{self, KeyPair};
 use crate::state::State;
@@ -232,31 +233,6 @@ pub(crate) fn plan_devices(
         .collect())
 }
 
-/// The firmware's config file (`/medchain.json` on the device's flash). Field
-/// names are those `parse_device_config` in `firmware/core` reads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceConfig {
-    /// geth JSON-RPC endpoint (`http://`).
-    pub rpc_url: String,
-    /// The network's chain id.
-    pub chain_id: u64,
-    /// MedicalRecords address, EIP-55 checksummed.
-    pub contract: String,
-    /// The device wallet's private key (0x, 32 bytes).
-    pub device_private_key: String,
-    /// The network's patient salt (0x, 32 bytes).
-    pub patient_salt: String,
-    /// Label for logs and the OLED.
-    pub device_id: String,
-    /// The device's gateway token (`Authorization: Bearer`), from the OS
-    /// random generator; the gateway stores only its hash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rpc_token: Option<String>,
-    /// PEM of the CA the device pins for an `https://` `rpc_url`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_ca: Option<String>,
-}
-
 /// The config file contents for one planned device.
 pub(crate) fn device_config(state: &State, contract: Address, d: &DevicePlan) -> DeviceConfig {
     DeviceConfig {
@@ -268,6 +244,8 @@ pub(crate) fn device_config(state: &State, contract: Address, d: &DevicePlan) ->
         device_id: d.device_id.clone(),
         rpc_token: None,
         tls_ca: None,
+        mqtt: None,
+        alarms: Default::default(),
     }
 }
 
@@ -291,6 +269,9 @@ pub struct Provisioned {
     pub authorized: bool,
     /// This run funded it.
     pub funded: bool,
+    /// Its config carries an account on the network's running broker
+    /// (`mqtt_*` fields).
+    pub mqtt: bool,
 }
 
 /// What `device provision` did.
@@ -601,6 +582,7 @@ fn write_configs(
         let config = DeviceConfig {
             rpc_token: Some(token),
             tls_ca: tls_ca.clone(),
+            mqtt: crate::broker::device_link::for_device(&state.plan.dir, &d.device_id)?,
             ..device_config(state, mr, d)
         };
         keys::write_private(
@@ -626,6 +608,7 @@ fn write_configs(
             registered: done.registered,
             authorized: done.authorized,
             funded: done.funded,
+            mqtt: false,
         });
     }
     Ok((devices, entries))
@@ -694,7 +677,16 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
         .await?;
     check_conflicts(&plans, &surveys)?;
     let done = apply(&plans, &surveys, &s).await?;
-    let (devices, entries) = write_configs(state, req, mr, &plans, done)?;
+    let (mut devices, entries) = write_configs(state, req, mr, &plans, done)?;
+    let configs: Vec<(String, PathBuf)> = devices
+        .iter()
+        .map(|d| (d.device_id.clone(), d.config.clone()))
+        .collect();
+    let broker = crate::broker::device_link::refresh(&state.plan, &configs).await?;
+    for d in &mut devices {
+        d.mqtt = broker
+            && crate::broker::device_link::for_device(&state.plan.dir, &d.device_id)?.is_some();
+    }
     let index = save_index(state, entries)?;
     Ok(Outcome {
         network: state.plan.topology.network.clone(),
@@ -771,6 +763,12 @@ pub fn table(o: &Outcome) -> String {
         "config files hold the devices' private keys (0600); index: {}",
         o.index.display()
     );
+    match o.devices.iter().filter(|d| d.mqtt).count() {
+        0 => out.push_str("\nMQTT: no broker account in the configs (the network's broker is not running; `medchain broker start`, then provision again)"),
+        n => {
+            let _ = write!(out, "\nMQTT: {n} config(s) carry the device's account on the network's broker (mqtt_* fields)");
+        }
+    }
     if o.test_keys {
         out.push_str("\nkeys: ");
         out.push_str(crate::keys::KeySource::Seed(0).describe());
@@ -946,8 +944,14 @@ mod tests {
         assert_eq!(v["patient_salt"].as_str().unwrap().len(), 66);
         // Every field is one the firmware's parser requires, and vice versa.
         let parser = include_str!("../firmware/core/src/device_config.cpp");
-        let fields: Vec<&String> = v.as_object().unwrap().keys().collect();
+        let fields: Vec<&String> = v
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "alarms")
+            .collect();
         assert_eq!(fields.len(), 6);
+        assert!(parser.contains("config.find(\"alarms\")"));
         for f in fields {
             assert!(
                 parser.contains(&format!("config, \"{f}\"")),
@@ -959,10 +963,27 @@ mod tests {
         let full = DeviceConfig {
             rpc_token: Some("mcg_x".into()),
             tls_ca: Some("-----BEGIN CERTIFICATE-----".into()),
+            mqtt: Some(crate::device_config::DeviceMqtt {
+                mqtt_url: "mqtts://127.0.0.1:8883".into(),
+                mqtt_username: "h-device-1".into(),
+                mqtt_password: "p".into(),
+                mqtt_tx_topic: "medchain/n/h/devices/0xab/tx".into(),
+                mqtt_ca: "-----BEGIN CERTIFICATE-----".into(),
+            }),
             ..c
         };
         let v = serde_json::to_value(&full).unwrap();
-        for f in ["rpc_token", "tls_ca"] {
+        let back: DeviceConfig = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(back, full, "the MQTT fields read back");
+        for f in [
+            "rpc_token",
+            "tls_ca",
+            "mqtt_url",
+            "mqtt_username",
+            "mqtt_password",
+            "mqtt_tx_topic",
+            "mqtt_ca",
+        ] {
             assert!(v.get(f).is_some(), "{f}");
             assert!(
                 parser.contains(&format!("optional_string(config, \"{f}\")")),
@@ -982,6 +1003,7 @@ mod tests {
             registered: new,
             authorized: new,
             funded: false,
+            mqtt: new,
         };
         let o = Outcome {
             network: "n".into(),
@@ -1007,6 +1029,7 @@ mod tests {
             lines[5],
             "config files hold the devices' private keys (0600); index: /d/index.json"
         );
+        assert!(lines[6].starts_with("MQTT: 1 config(s) carry"), "{out}");
         assert!(!out.ends_with('\n'));
     }
 

@@ -10,179 +10,19 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
+use common::esp32::{config_of, esp32_host, on_chain, provision, rpc_of, wait_until, Host};
 use common::{alive, TestNet};
 use medchain::contract::{
     patient_id, revert_reason, signing_provider, wait_receipt, MedicalRecords,
 };
 use medchain::state::State;
 use serde_json::{json, Value};
-
-/// The host build of the firmware, or a failure saying how to build it.
-fn esp32_host() -> PathBuf {
-    let dir = match std::env::var_os("FIRMWARE_BUILD_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-            .join(".cache/medchain/firmware-build"),
-    };
-    let bin = dir.join("esp32-host");
-    assert!(
-        bin.is_file(),
-        "esp32-host not found at {}: build it with `firmware/test.sh` \
-         (FIRMWARE_BUILD_DIR selects the build directory); these tests need the real firmware core",
-        bin.display()
-    );
-    bin
-}
-
-/// A running esp32-host whose output is collected line by line; killed on
-/// drop so no process outlives a failed test.
-struct Host {
-    child: Child,
-    stdout: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-fn collect(r: impl Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines() {
-            match line {
-                Ok(l) => sink.lock().unwrap().push(l),
-                Err(_) => break,
-            }
-        }
-    });
-    lines
-}
-
-impl Host {
-    fn start(config: &Path, outbox: &Path, ssn: &str, extra: &[&str]) -> Host {
-        let mut child = Command::new(esp32_host())
-            .arg("--config")
-            .arg(config)
-            .arg("--outbox")
-            .arg(outbox)
-            .args(["--ssn", ssn])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("esp32-host starts");
-        let stdout = collect(child.stdout.take().unwrap());
-        let stderr = collect(child.stderr.take().unwrap());
-        Host {
-            child,
-            stdout,
-            stderr,
-        }
-    }
-
-    /// Sequence numbers of the confirmations printed so far.
-    fn confirmed(&self) -> Vec<u64> {
-        self.stdout
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                let v: Value = serde_json::from_str(l)
-                    .unwrap_or_else(|e| panic!("esp32-host printed {l:?}, not JSON: {e}"));
-                v["seq"].as_u64().expect("seq")
-            })
-            .collect()
-    }
-
-    /// How many readings it has queued (one stderr line each).
-    fn queued(&self) -> usize {
-        self.stderr
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.starts_with("esp32-host: queued seq "))
-            .count()
-    }
-
-    fn stderr_text(&self) -> String {
-        self.stderr.lock().unwrap().join("\n")
-    }
-
-    fn running(&mut self) -> bool {
-        self.child.try_wait().expect("try_wait").is_none()
-    }
-
-    /// Waits for the exit code; `None` if it still runs after `limit`.
-    fn wait(&mut self, limit: Duration) -> Option<i32> {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(s) = self.child.try_wait().expect("try_wait") {
-                // Let the reader threads drain the pipes.
-                std::thread::sleep(Duration::from_millis(200));
-                return Some(s.code().unwrap_or(-1));
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Waits until `f` holds, at most `limit`.
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    f()
-}
-
-fn provision(net: &TestNet, args: &[&str]) -> Value {
-    let mut all = vec!["device", "provision", "--json"];
-    all.extend_from_slice(args);
-    serde_json::from_str(&net.ok(&all).stdout).expect("provision --json prints JSON")
-}
-
-fn config_of(out: &Value, i: usize) -> (PathBuf, Value) {
-    let path = PathBuf::from(out["devices"][i]["config"].as_str().unwrap());
-    let v = serde_json::from_str(&std::fs::read_to_string(&path).expect("config file")).unwrap();
-    (path, v)
-}
-
-fn rpc_of(state: &State, node: &str) -> String {
-    state
-        .plan
-        .nodes
-        .iter()
-        .find(|n| n.name == node)
-        .unwrap_or_else(|| panic!("no node {node}"))
-        .rpc_url()
-        .unwrap_or_else(|| panic!("{node} serves no RPC (a sealer)"))
-}
 
 /// Sends a contract call and waits for a successful receipt.
 async fn send_ok<D: alloy::contract::CallDecoder + Send + Sync + Unpin>(
@@ -752,32 +592,4 @@ fn readings_cross_a_partition_of_their_node_zero_lost_zero_duplicated() {
         (1..=READINGS).collect::<Vec<_>>(),
         "zero lost, zero duplicated"
     );
-}
-
-/// The sequences of patient 000-00-0001's records on chain, read through
-/// `node`, after checking they all came from `device`; and the device's
-/// last accepted sequence.
-fn on_chain(state: &State, node: &str, device: Address) -> (Vec<u64>, u64) {
-    let admin = state.plan.accounts[0].signer();
-    let patient = patient_id(state.plan.patient_salt, "000-00-0001");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let c = MedicalRecords::new(
-        state.contracts["medical_records"],
-        signing_provider(&rpc_of(state, node), &admin).unwrap(),
-    );
-    let (records, info) = rt.block_on(async {
-        (
-            c.getMedicalRecords(patient, U256::ZERO, U256::from(1000))
-                .from(admin.address())
-                .call()
-                .await
-                .unwrap(),
-            c.devices(device).call().await.unwrap(),
-        )
-    });
-    assert!(records.iter().all(|r| r.device == device));
-    (
-        records.iter().map(|r| r.sequence).collect(),
-        info.lastSequence,
-    )
 }

@@ -9,12 +9,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
+use common::esp32::esp32_host;
 use common::{rpc, TestNet};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -28,54 +27,17 @@ hospitals:
   - {name: ward, sealers: 1, members: 1}
 ";
 
-fn esp32_host() -> PathBuf {
-    let dir = match std::env::var_os("FIRMWARE_BUILD_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-            .join(".cache/medchain/firmware-build"),
-    };
-    let bin = dir.join("esp32-host");
-    assert!(
-        bin.is_file(),
-        "esp32-host not found at {}: build it with `firmware/test.sh`",
-        bin.display()
-    );
-    bin
-}
-
 /// A running gateway, killed on drop.
 struct Gateway {
-    child: Child,
+    _process: common::Spawned,
     url: String,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Starts `medchain gateway` with `args` and waits for its listening line.
 fn start_gateway(net: &TestNet, args: &[&str]) -> Gateway {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_medchain"))
-        .current_dir(net.dir.path())
-        .env("MEDCHAIN_HOME", net.home())
-        .arg("gateway")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("medchain gateway starts");
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let first = rx
+    let process = common::Spawned::medchain(net, &[&["gateway"], args].concat());
+    let first = process
+        .lines
         .recv_timeout(Duration::from_secs(30))
         .expect("the gateway prints where it listens");
     let url = first
@@ -83,7 +45,10 @@ fn start_gateway(net: &TestNet, args: &[&str]) -> Gateway {
         .nth(1)
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_string();
-    Gateway { child, url }
+    Gateway {
+        _process: process,
+        url,
+    }
 }
 
 /// An HTTPS client trusting only `ca_pem`.

@@ -20,6 +20,18 @@ struct CliOptions {
     std::uint64_t history = 0;           // then show this many earlier records (stderr)
     bool allow_remote = false;
     bool help = false;
+    // The MQTT transport (--transport mqtt) and its overrides of the config.
+    bool mqtt = false;
+    std::optional<std::string> mqtt_credentials;  // a broker credentials JSON file
+    std::optional<std::string> mqtt_url;          // mqtts://HOST:PORT
+    std::optional<std::string> mqtt_username;
+    std::optional<std::string> mqtt_password_file;  // never a password on the command line
+    std::optional<std::string> mqtt_topic;          // the device's transaction topic
+    std::optional<std::string> mqtt_ca;             // PEM file
+    // Local alarms: a file that exists while an alarm is raised, and a
+    // simulated abnormal reading every N readings (0: none).
+    std::optional<std::string> alarm_flag;
+    std::uint64_t abnormal_every = 0;
 };
 
 class UsageError : public std::runtime_error {

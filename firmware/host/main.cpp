@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "alarm_report.hpp"
 #include "cli_options.hpp"
 #include "file_storage.hpp"
 #include "medchain/address.hpp"
@@ -22,11 +24,14 @@
 #include "medchain/eth_client.hpp"
 #include "medchain/hex.hpp"
 #include "medchain/json_rpc.hpp"
+#include "medchain/mqtt_transport.hpp"
 #include "medchain/outbox.hpp"
 #include "medchain/patient_id.hpp"
 #include "medchain/record_history.hpp"
 #include "medchain/record_uploader.hpp"
 #include "medchain/signer.hpp"
+#include "mosquitto_link.hpp"
+#include "mqtt_settings.hpp"
 #include "posix_http_transport.hpp"
 #include "simulated_max30102.hpp"
 #include "steady_clock.hpp"
@@ -137,28 +142,53 @@ void show_history(EthClient& eth, const Address& contract, const Address& reader
     }
 }
 
+// The device's link to the chain: HTTP(S) to rpc_url, or MQTT through the
+// network's broker to the hospital's gateway.
+struct Link {
+    std::unique_ptr<host::MosquittoLink> mqtt;
+    std::unique_ptr<Transport> transport;
+};
+
+Link open_link(const DeviceConfig& config, const host::CliOptions& options, Clock& clock, std::uint32_t session) {
+    Link link;
+    if (!options.mqtt) {
+        host::HttpOptions http;
+        http.allow_remote = options.allow_remote;
+        http.bearer_token = config.rpc_token;
+        http.ca_pem = config.tls_ca;
+        link.transport = std::make_unique<host::PosixHttpTransport>(config.rpc_url, http);
+        return link;
+    }
+    host::MqttSettings settings = host::resolve_mqtt_settings(config, options, options.outbox_dir);
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "-%08x", static_cast<unsigned>(session));
+    settings.client_id += suffix;
+    MqttTopics topics{settings.tx_topic, ack_topic_of(settings.tx_topic)};
+    std::cerr << "esp32-host: MQTT transport: " << settings.username << " on mqtts://" << settings.host << ":"
+              << settings.port << ", topic " << topics.tx << std::endl;
+    link.mqtt = std::make_unique<host::MosquittoLink>(settings);
+    link.transport = std::make_unique<MqttTransport>(*link.mqtt, clock, topics, session);
+    return link;
+}
+
 int run(const host::CliOptions& options) {
     const DeviceConfig config = parse_device_config(read_file(options.config_path));
     const std::string ssn = trimmed(options.ssn ? *options.ssn : read_ssn_from_stdin());
     if (ssn.empty()) throw ConfigError("no SSN entered");
 
-    host::HttpOptions http;
-    http.allow_remote = options.allow_remote;
-    http.bearer_token = config.rpc_token;
-    http.ca_pem = config.tls_ca;
-    host::PosixHttpTransport transport(config.rpc_url, http);
-    JsonRpcClient rpc(transport);
+    std::random_device entropy;
+    host::FileStorage storage(options.outbox_dir);
+    Outbox outbox(storage);
+    host::SteadyClock clock;
+    const Link link = open_link(config, options, clock, static_cast<std::uint32_t>(entropy()));
+    JsonRpcClient rpc(*link.transport);
     EthClient eth(rpc);
 
     Signer signer(config.device_private_key);
-    std::random_device entropy;
     Bytes32 seed{};
     for (auto& byte : seed) byte = static_cast<std::uint8_t>(entropy());
     signer.randomize(seed);
 
-    host::FileStorage storage(options.outbox_dir);
-    Outbox outbox(storage);
-    host::SteadyClock clock;
     RecordUploader uploader(eth, signer, outbox, clock, config.contract, config.chain_id);
     const Bytes32 patient = patient_id(config.patient_salt, ssn);
 
@@ -169,10 +199,13 @@ int run(const host::CliOptions& options) {
     warn_about_binding(eth, config.contract, signer.address(), patient);
 
     host::SimulatedMax30102 sensor(options.seed);
+    host::AlarmReport alarms(config.alarms, options.alarm_flag);
     std::string reported_error;
     for (std::uint64_t i = 0; i < options.readings; ++i) {
-        const VitalSigns vitals = sensor.read();
+        const bool abnormal = options.abnormal_every != 0 && (i + 1) % options.abnormal_every == 0;
+        const VitalSigns vitals = abnormal ? sensor.read_abnormal() : sensor.read();
         const OutboxEntry& entry = uploader.record(patient, vitals, host::unix_time_ms());
+        alarms.reading(entry.sequence, vitals);
         std::cerr << "esp32-host: queued seq " << entry.sequence << ": HR " << vitals.heart_rate << " SpO2 "
                   << vitals.spo2 << " BP " << vitals.systolic << "/" << vitals.diastolic << " T "
                   << celsius(vitals.temperature_centi_c) << std::endl;

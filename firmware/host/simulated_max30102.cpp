@@ -23,4 +23,11 @@ VitalSigns SimulatedMax30102::read() {
     return v;
 }
 
+VitalSigns SimulatedMax30102::read_abnormal() {
+    VitalSigns v = read();
+    v.heart_rate = 150;
+    v.spo2 = 85;
+    return v;
+}
+
 }  // namespace medchain::host

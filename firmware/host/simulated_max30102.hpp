@@ -17,6 +17,9 @@ public:
     // The next reading: heart rate 55-109 bpm, SpO2 93-99 %, blood pressure
     // 100-144 / 60-94 mmHg, temperature 36.00-37.79 C.
     VitalSigns read();
+    // A reading that crosses the default alarm thresholds: the next
+    // reading with heart rate 150 bpm and SpO2 85 %.
+    VitalSigns read_abnormal();
 
 private:
     // splitmix64: tiny, and the same numbers on every platform (unlike the

@@ -12,6 +12,7 @@
 #include "medchain/device_binding.hpp"
 #include "medchain/hex.hpp"
 #include "medchain/memory_storage.hpp"
+#include "medchain/mqtt_transport.hpp"
 #include "medchain/patient_id.hpp"
 #include "medchain/record_history.hpp"
 #include "medchain/rpc_errors.hpp"
@@ -47,6 +48,8 @@ std::string describe(const std::exception& e) {
 
 void DeviceApp::setup() {
     Serial.begin(115200);
+    pinMode(pins::kAlarmPin, OUTPUT);
+    digitalWrite(pins::kAlarmPin, LOW);
     Wire.begin(pins::kI2cSda, pins::kI2cScl);
     display_.begin(pins::kOledAddress);
     sensor_ok_ = sensor_.begin(Wire);
@@ -78,7 +81,19 @@ void DeviceApp::setup() {
 
 void DeviceApp::start_core(const medchain::DeviceConfig& config) {
     config_ = config;
-    transport_ = std::make_unique<WifiTransport>(config.rpc_url, config.rpc_token, config.tls_ca);
+    if (!config.mqtt_url.empty()) {
+        // MQTT through the network's broker to the hospital's gateway.
+        if (config.mqtt_ca.empty()) throw medchain::ConfigError("config: \"mqtt_ca\" is required with mqtt_url");
+        char suffix[10];
+        std::snprintf(suffix, sizeof suffix, "-%08x", static_cast<unsigned>(esp_random()));
+        mqtt_ = std::make_unique<ArduinoMqttLink>(config.mqtt_url, config.mqtt_username + suffix, config.mqtt_username,
+                                                  config.mqtt_password, config.mqtt_ca);
+        transport_ = std::make_unique<medchain::MqttTransport>(
+            *mqtt_, clock_, medchain::MqttTopics{config.mqtt_tx_topic, medchain::ack_topic_of(config.mqtt_tx_topic)},
+            esp_random());
+    } else {
+        transport_ = std::make_unique<WifiTransport>(config.rpc_url, config.rpc_token, config.tls_ca);
+    }
     rpc_ = std::make_unique<medchain::JsonRpcClient>(*transport_);
     eth_ = std::make_unique<medchain::EthClient>(*rpc_);
     signer_ = std::make_unique<medchain::Signer>(config.device_private_key);
@@ -205,6 +220,9 @@ void DeviceApp::on_ssn_key(char key) {
 
 void DeviceApp::on_ready_key(char key) {
     switch (key) {
+        case '*':
+            silence_alarm();
+            break;
         case 'A':
             measure();
             break;
@@ -243,6 +261,7 @@ void DeviceApp::on_blood_pressure_key(char key) {
         pending_.diastolic = 0;
         input_.clear();
         screen_ = Screen::Review;
+        check_alarm();
         return;
     }
     if (!edit_input(key, 3)) return;
@@ -254,10 +273,25 @@ void DeviceApp::on_blood_pressure_key(char key) {
     } else {
         pending_.diastolic = value;
         screen_ = Screen::Review;
+        check_alarm();
     }
 }
 
+void DeviceApp::check_alarm() {
+    const std::vector<medchain::AlarmRule> rules = medchain::evaluate_alarms(pending_, config_->alarms);
+    if (rules.empty()) return;
+    alarm_lines_ = medchain::alarm_lines(pending_, config_->alarms, rules);
+    digitalWrite(pins::kAlarmPin, HIGH);
+    for (const std::string& line : alarm_lines_) Serial.printf("ALARM: %s\n", line.c_str());
+}
+
+void DeviceApp::silence_alarm() {
+    alarm_lines_.clear();
+    digitalWrite(pins::kAlarmPin, LOW);
+}
+
 void DeviceApp::on_review_key(char key) {
+    if (key == '*') silence_alarm();
     if (key == 'A') queue_reading();
     if (key == 'A' || key == 'D') screen_ = Screen::Ready;
 }
@@ -330,6 +364,14 @@ void DeviceApp::render() {
             lines = history_lines_;
             lines.push_back("any key: back");
             break;
+    }
+    if (!alarm_lines_.empty() && (screen_ == Screen::Ready || screen_ == Screen::Review)) {
+        // The alarm takes the top of the screen until '*' silences it.
+        std::vector<std::string> top = {"!! ALARM !!  * off"};
+        top.insert(top.end(), alarm_lines_.begin(), alarm_lines_.end());
+        top.insert(top.end(), lines.begin(), lines.end());
+        top.resize(6);
+        lines = top;
     }
     while (lines.size() < 6) lines.emplace_back();
     lines.push_back(status_.substr(0, 21));

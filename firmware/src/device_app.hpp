@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hal/arduino_clock.hpp"
+#include "hal/arduino_mqtt_link.hpp"
 #include "hal/keypad_input.hpp"
 #include "hal/max30102_sensor.hpp"
 #include "hal/oled_display.hpp"
@@ -44,6 +45,9 @@ private:
     bool edit_input(char key, std::size_t max_digits);
 
     void measure();
+    // Raises the local alarm when pending_ crosses the thresholds.
+    void check_alarm();
+    void silence_alarm();
     void queue_reading();
     void load_history();
     void pump_uploader();
@@ -57,7 +61,8 @@ private:
     bool sensor_ok_ = false;
 
     std::optional<medchain::DeviceConfig> config_;
-    std::unique_ptr<WifiTransport> transport_;
+    std::unique_ptr<ArduinoMqttLink> mqtt_;  // when the config has mqtt_url
+    std::unique_ptr<medchain::Transport> transport_;
     std::unique_ptr<medchain::JsonRpcClient> rpc_;
     std::unique_ptr<medchain::EthClient> eth_;
     std::unique_ptr<medchain::Signer> signer_;
@@ -74,5 +79,6 @@ private:
     std::string status_;
     std::string last_error_shown_;
     std::vector<std::string> history_lines_;
+    std::vector<std::string> alarm_lines_;  // non-empty while the alarm is raised
     bool clock_synced_ = false;
 };

@@ -15,4 +15,9 @@ constexpr std::uint8_t kOledAddress = 0x3C;  // the MAX30102 is fixed at 0x57
 constexpr std::uint8_t kKeypadRows[4] = {13, 14, 27, 26};
 constexpr std::uint8_t kKeypadCols[4] = {25, 33, 32, 4};
 
+// Local alarm: an active buzzer or LED (through a transistor for a
+// buzzer), driven high while an abnormal reading is unacknowledged. GPIO 17
+// is neither a strapping pin nor input-only.
+constexpr std::uint8_t kAlarmPin = 17;
+
 }  // namespace pins

@@ -37,5 +37,20 @@ TEST(CliOptions, Rejects) {
     EXPECT_TRUE(parse_cli({"--help"}).help);
 }
 
+TEST(CliOptions, MqttAndAlarmFlags) {
+    const CliOptions o = parse_cli({"--config", "d.json", "--outbox", "o", "--transport", "mqtt", "--mqtt-credentials",
+                                    "c.json", "--mqtt-ca", "ca.pem", "--alarm-flag", "f", "--abnormal-every", "3"});
+    EXPECT_TRUE(o.mqtt);
+    EXPECT_EQ(o.mqtt_credentials, "c.json");
+    EXPECT_EQ(o.mqtt_ca, "ca.pem");
+    EXPECT_EQ(o.alarm_flag, "f");
+    EXPECT_EQ(o.abnormal_every, 3u);
+    EXPECT_FALSE(parse_cli({"--config", "d.json", "--outbox", "o", "--transport", "http"}).mqtt);
+    EXPECT_THROW(parse_cli({"--config", "d.json", "--outbox", "o", "--transport", "pigeon"}), UsageError);
+    // MQTT settings without the MQTT transport are a mistake, not ignored.
+    EXPECT_THROW(parse_cli({"--config", "d.json", "--outbox", "o", "--mqtt-url", "mqtts://127.0.0.1:8883"}),
+                 UsageError);
+}
+
 }  // namespace
 }  // namespace medchain::host

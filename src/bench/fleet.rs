@@ -67,6 +67,9 @@ pub struct FleetDevice {
     pub sequence: u64,
     /// Node it sends to.
     pub url: String,
+    /// Its MQTT connection, in a `transport: mqtt` round (else it sends
+    /// over HTTP to `url`).
+    pub mqtt: Option<Arc<super::fleet_mqtt::DeviceLink>>,
 }
 
 /// A round's simulated fleet, set up on chain.
@@ -78,6 +81,8 @@ pub struct Fleet {
     pub seed: u64,
     /// Seconds the on-chain setup took.
     pub setup_s: f64,
+    /// The MQTT bridges of a `transport: mqtt` round.
+    pub bridges: Option<super::fleet_mqtt::Bridges>,
 }
 
 /// The label a fleet device's key derives from.
@@ -108,6 +113,24 @@ pub struct SetupInputs<'a> {
     pub tag: u64,
 }
 
+/// Device `d` of round `round`, before setup: its key, its patient, and
+/// its node round-robin over the targets (HTTP unless given MQTT later).
+fn new_device(inp: &SetupInputs<'_>, round: &str, d: u64) -> FleetDevice {
+    FleetDevice {
+        index: d,
+        signer: inp
+            .keys
+            .derive(&key_label(inp.tag, round, d))
+            .signer()
+            .into(),
+        patient: patient(inp.tag, round, d),
+        nonce: 0,
+        sequence: 1,
+        url: inp.targets[(d as usize) % inp.targets.len()].clone(),
+        mqtt: None,
+    }
+}
+
 /// Creates `n` devices for round `round`, funds each and registers it for
 /// its own patient: every transaction of a batch is signed locally and sent
 /// at once, then the batch's receipts are checked.
@@ -116,20 +139,7 @@ pub(crate) async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow:
     if inp.targets.is_empty() {
         return Err(anyhow!("no node to send the fleet's readings to"));
     }
-    let devices: Vec<FleetDevice> = (0..n)
-        .map(|d| FleetDevice {
-            index: d,
-            signer: inp
-                .keys
-                .derive(&key_label(inp.tag, round, d))
-                .signer()
-                .into(),
-            patient: patient(inp.tag, round, d),
-            nonce: 0,
-            sequence: 1,
-            url: inp.targets[(d as usize) % inp.targets.len()].clone(),
-        })
-        .collect();
+    let devices: Vec<FleetDevice> = (0..n).map(|d| new_device(inp, round, d)).collect();
     let rpc = Rpc::new(inp.funder_rpc)?;
     let provider = signing_provider(inp.funder_rpc, inp.funder)?;
     let from = inp.funder.address();
@@ -188,6 +198,7 @@ pub(crate) async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow:
         devices,
         seed,
         setup_s: began.elapsed().as_secs_f64(),
+        bridges: None,
     })
 }
 
@@ -538,20 +549,24 @@ async fn device_task(
     (d, clock)
 }
 
-/// Sends a signed reading over a new connection; `Ok` when the node took
-/// it, else why not (the node refused it, or did not answer). On a nonce
+/// Sends a signed reading over a new connection (or the device's MQTT
+/// connection); `Ok` when the node took it, else why not (the node refused it, or did not answer). On a nonce
 /// error the device resyncs its nonce from the node; when no answer came,
 /// the node took it if the device's pending nonce moved past it.
 async fn send_reading(d: &mut FleetDevice, raw: &[u8], sh: &Shared) -> Result<(), Cause> {
     let address = d.signer.address();
-    let sent = sh
-        .http
-        .call(
-            &d.url,
-            "eth_sendRawTransaction",
-            json!([format!("0x{}", hex::encode(raw))]),
-        )
-        .await;
+    let sent = match &d.mqtt {
+        Some(link) => link.send(raw).await,
+        None => sh
+            .http
+            .call(
+                &d.url,
+                "eth_sendRawTransaction",
+                json!([format!("0x{}", hex::encode(raw))]),
+            )
+            .await
+            .map(|_| ()),
+    };
     match sent {
         Ok(_) => Ok(()),
         Err(CallError::Node(m)) => {

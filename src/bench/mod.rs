@@ -10,6 +10,7 @@ pub mod exporter;
 pub mod failover;
 mod faulted;
 pub mod fleet;
+pub mod fleet_mqtt;
 pub mod fresh_http;
 pub mod live;
 pub mod metrics;

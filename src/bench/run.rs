@@ -478,7 +478,10 @@ async fn prepare_fleets(
 ) -> anyhow::Result<HashMap<String, Fleet>> {
     let mut fleets = HashMap::new();
     for round in &scenario.rounds {
-        let scenario::Workload::DeviceFleet { devices, .. } = round.workload else {
+        let scenario::Workload::DeviceFleet {
+            devices, transport, ..
+        } = round.workload
+        else {
             continue;
         };
         say(format!(
@@ -494,7 +497,14 @@ async fn prepare_fleets(
             keys: &setup.key_source,
             tag,
         };
-        let fleet = fleet::setup(&inputs, &round.label, devices).await?;
+        let mut fleet = fleet::setup(&inputs, &round.label, devices).await?;
+        if transport == scenario::FleetTransport::Mqtt {
+            say(format!(
+                "round {}: connecting {devices} devices to the broker (transport: mqtt)",
+                round.label
+            ));
+            connect_over_mqtt(&mut fleet, setup, &round.label).await?;
+        }
         say(format!(
             "round {}: {devices} devices ready in {:.1} s",
             round.label, fleet.setup_s
@@ -502,6 +512,38 @@ async fn prepare_fleets(
         fleets.insert(round.label.clone(), fleet);
     }
     Ok(fleets)
+}
+
+/// Gives every device of `fleet` its MQTT connection and starts the
+/// gateway's MQTT bridge for the hospitals they send to.
+async fn connect_over_mqtt(fleet: &mut Fleet, setup: &Setup, round: &str) -> anyhow::Result<()> {
+    let plan = &setup
+        .state
+        .as_ref()
+        .ok_or_else(|| {
+            InputError::new(format!(
+                "round {round}: transport: mqtt needs a medchain network with its broker, not --rpc"
+            ))
+        })?
+        .plan;
+    let context = |e: anyhow::Error| e.context(format!("round {round}: transport: mqtt"));
+    fleet.bridges = Some(
+        super::fleet_mqtt::bridges(plan, &setup.targets)
+            .await
+            .map_err(context)?,
+    );
+    let devices: Vec<(String, String)> = fleet
+        .devices
+        .iter()
+        .map(|d| (d.url.clone(), format!("{:#x}", d.signer.address())))
+        .collect();
+    let links = super::fleet_mqtt::connect_devices(plan, &devices)
+        .await
+        .map_err(context)?;
+    for (d, link) in fleet.devices.iter_mut().zip(links) {
+        d.mqtt = Some(link);
+    }
+    Ok(())
 }
 
 /// Runs the rounds in order until one fails, Ctrl-C, or the observer

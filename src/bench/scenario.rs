@@ -118,7 +118,25 @@ pub enum Workload {
         /// and an alarm subscriber run beside the fleet (bench/alarms.rs).
         #[serde(default)]
         abnormal_share: f64,
+        /// How the devices send: straight to the node over HTTP, or
+        /// through the network's broker and an MQTT bridge to the gateway.
+        #[serde(default)]
+        transport: FleetTransport,
     },
+}
+
+/// How a `device-fleet` round's devices send their readings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FleetTransport {
+    /// `eth_sendRawTransaction` to the target node, a new HTTP connection
+    /// per reading (as the firmware's HTTP transport).
+    #[default]
+    Http,
+    /// `{"id","raw"}` on the device's MQTT topic, answered by the
+    /// gateway's MQTT bridge (one TLS connection per device, as the
+    /// firmware's MQTT transport); needs `medchain broker start`.
+    Mqtt,
 }
 
 impl Workload {
@@ -687,6 +705,7 @@ fn check_workload(i: usize, workload: &Workload, p: &mut Problems) {
             interval_s,
             jitter,
             abnormal_share,
+            ..
         } => {
             for (k, m) in check_fleet(*devices, *interval_s, *jitter) {
                 p.add(&f(k), m);
@@ -1009,8 +1028,28 @@ rounds:
                 interval_s: 5.0,
                 jitter: 0.1,
                 abnormal_share: 0.0,
+                transport: FleetTransport::Http,
             }
         );
+        let m = parse(
+            &format!("{FLEET}    workload: {{ op: device-fleet, transport: mqtt }}\n"),
+            "s.yaml",
+        )
+        .unwrap();
+        assert!(matches!(
+            m.rounds[0].workload,
+            Workload::DeviceFleet {
+                transport: FleetTransport::Mqtt,
+                ..
+            }
+        ));
+        let e = parse(
+            &format!("{FLEET}    workload: {{ op: device-fleet, transport: pigeon }}\n"),
+            "s.yaml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("s.yaml"), "{e}");
+        assert!(e.to_string().contains("pigeon"), "{e}");
         assert_eq!(s.rounds[0].rate, Rate::FixedRate { tps: 40.0 });
         assert!(!s.rounds[0].workload.is_read());
         let s = parse(

@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use crate::device::DeviceConfig;
+use crate::device_config::DeviceConfig;
 use crate::plan::Plan;
 use crate::private_fs;
 
@@ -33,6 +33,9 @@ pub enum Role {
     /// devices medchain did not provision (`unassigned`), such as a
     /// benchmark's simulated fleet, which `bench` measures through it.
     AllAlarms,
+    /// `medchain bench`'s simulated fleets (`transport: mqtt`): publishes
+    /// on every device's transaction topic, reads every device's acks.
+    Bench,
 }
 
 /// One broker account.
@@ -75,6 +78,10 @@ pub fn topics(network: &str, a: &Account) -> (Vec<String>, Vec<String>) {
         Role::Watch => (vec![format!("medchain/{n}/+/alarms/#")], vec![]),
         Role::Alarms { hospital } => (vec![], vec![format!("medchain/{n}/{hospital}/alarms/#")]),
         Role::AllAlarms => (vec![], vec![format!("medchain/{n}/+/alarms/#")]),
+        Role::Bench => (
+            vec![format!("medchain/{n}/+/devices/+/tx")],
+            vec![format!("medchain/{n}/+/devices/+/ack")],
+        ),
     }
 }
 
@@ -98,6 +105,10 @@ pub fn accounts(plan: &Plan) -> anyhow::Result<Vec<Account>> {
         Account {
             username: "watch".into(),
             role: Role::Watch,
+        },
+        Account {
+            username: "bench".into(),
+            role: Role::Bench,
         },
     ];
     out.push(Account {

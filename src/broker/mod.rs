@@ -12,4 +12,5 @@
 
 pub mod accounts;
 pub mod config;
+pub mod device_link;
 pub mod server;

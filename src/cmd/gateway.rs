@@ -85,6 +85,9 @@ pub struct ServeArgs {
     /// Do not echo the access log to stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also take devices' transactions over the network's MQTT broker (`medchain broker start` first; see docs/mqtt.md).
+    #[arg(long)]
+    pub mqtt: bool,
 }
 
 /// Flags of `gateway token add`.
@@ -121,6 +124,7 @@ impl ServeArgs {
             max_connections: Some(self.max_connections),
             access_log: self.access_log.clone(),
             quiet: self.quiet,
+            mqtt: self.mqtt,
         })
     }
 }
@@ -160,6 +164,9 @@ async fn serve(a: &ServeArgs, g: &Global) -> anyhow::Result<()> {
         }
     }
     outln!("  tokens: {} ({} client(s) of this hospital; device provision and gateway token add issue more)", r.tokens.display(), r.clients);
+    if let Some((url, topics)) = &r.mqtt {
+        outln!("  MQTT: answering {topics} on {url} as `gateway` (QoS 1 acks)");
+    }
     outln!("  access log: {}", r.access_log.display());
     gw.serve(shutdown()).await
 }

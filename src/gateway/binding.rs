@@ -57,7 +57,7 @@ pub fn check(
         Err(RpcError::new(
             SENDER_NOT_ALLOWED,
             format!(
-                "transaction sender {} is not this token's device {}",
+                "transaction sender {} is not this client's device {} (its token's, or its MQTT topic's)",
                 from.to_checksum(None),
                 device.to_checksum(None)
             ),

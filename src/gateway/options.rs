@@ -56,6 +56,8 @@ pub struct ServeRequest {
     pub access_log: Option<PathBuf>,
     /// Do not echo the access log to stderr.
     pub quiet: bool,
+    /// Also answer devices over the network's MQTT broker.
+    pub mqtt: bool,
 }
 
 /// The flags as given (strings and numbers), before checking.
@@ -74,6 +76,7 @@ pub struct Flags {
     pub max_connections: Option<usize>,
     pub access_log: Option<PathBuf>,
     pub quiet: bool,
+    pub mqtt: bool,
 }
 
 fn err(msg: String) -> InputError {
@@ -128,6 +131,7 @@ impl ServeRequest {
             max_connections: conns,
             access_log: f.access_log.clone(),
             quiet: f.quiet,
+            mqtt: f.mqtt,
         })
     }
 }

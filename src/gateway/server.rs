@@ -35,7 +35,8 @@ use super::allow::{self, RpcError, INVALID_REQUEST};
 use super::options::{Options, Tls};
 use super::rate::{retry_after_secs, RateLimiter};
 use super::tokens::{self, Accepted, Client};
-use super::{binding, tls};
+use super::upstream::Upstream;
+use super::{binding, mqtt, tls};
 
 /// Time for a TLS handshake and for a request's headers.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -43,12 +44,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const BODY_TIMEOUT: Duration = Duration::from_secs(15);
 /// Longest a connection stays open (keep-alive included).
 const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
-/// Time the member node has to answer.
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most bytes of a too-large body read (and discarded) before answering 413.
 const DRAIN_MAX: usize = 1024 * 1024;
-/// Largest answer taken from the member node.
-const MAX_UPSTREAM_BYTES: usize = 32 * 1024 * 1024;
 /// Requests per second, and at once, one address may make without a
 /// valid token before it gets 429 instead of 401.
 const STRANGER_RATE: f64 = 2.0;
@@ -103,9 +100,8 @@ struct Shared {
     limiter: RateLimiter,
     /// Per peer address, for requests without a valid token.
     strangers: RateLimiter,
-    log: AccessLog,
-    upstream: reqwest::Client,
-    upstream_url: String,
+    log: Arc<AccessLog>,
+    upstream: Upstream,
     max_body: usize,
 }
 
@@ -115,6 +111,8 @@ pub struct Gateway {
     tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<Shared>,
     max_connections: usize,
+    /// The MQTT bridge, with `--mqtt`.
+    bridge: Option<mqtt::Bridge>,
     /// What it serves, for the operator.
     pub ready: Ready,
 }
@@ -136,6 +134,8 @@ pub struct Ready {
     pub clients: usize,
     /// The access log.
     pub access_log: PathBuf,
+    /// With `--mqtt`: the broker's URL and the topics subscribed to.
+    pub mqtt: Option<(String, String)>,
 }
 
 /// Checks the member answers, prepares TLS, the token store and the access
@@ -171,7 +171,9 @@ pub async fn start(o: Options) -> anyhow::Result<Gateway> {
         current: Mutex::new((None, Arc::new(Accepted::default()))),
     };
     let clients = cache.accepted().len();
-    let log = AccessLog::open(&o.access_log, !o.req.quiet)?;
+    let log = Arc::new(AccessLog::open(&o.access_log, !o.req.quiet)?);
+    let upstream = Upstream::new(&o.upstream)?;
+    let bridge = mqtt_bridge(&o, &upstream, &log).await?;
     let listener = TcpListener::bind(o.req.listen).await.with_context(|| {
         format!(
             "--listen {}: cannot listen there (in use, or not an address of this host)",
@@ -180,23 +182,10 @@ pub async fn start(o: Options) -> anyhow::Result<Gateway> {
     })?;
     let local = listener.local_addr()?;
     let scheme = if served.is_some() { "https" } else { "http" };
-    let upstream = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(UPSTREAM_TIMEOUT)
-        .build()?;
     Ok(Gateway {
         listener,
         tls: acceptor,
         max_connections: o.req.max_connections,
-        shared: Arc::new(Shared {
-            tokens: cache,
-            limiter: RateLimiter::new(o.req.rate, o.req.burst),
-            strangers: RateLimiter::new(STRANGER_RATE, STRANGER_BURST),
-            log,
-            upstream,
-            upstream_url: o.upstream.clone(),
-            max_body: o.req.max_body,
-        }),
         ready: Ready {
             url: format!("{scheme}://{local}"),
             node: o.node,
@@ -205,8 +194,40 @@ pub async fn start(o: Options) -> anyhow::Result<Gateway> {
             tokens: token_path,
             clients,
             access_log: o.access_log,
+            mqtt: bridge.as_ref().map(|b| (b.url.clone(), b.filter.clone())),
         },
+        bridge,
+        shared: Arc::new(Shared {
+            tokens: cache,
+            limiter: RateLimiter::new(o.req.rate, o.req.burst),
+            strangers: RateLimiter::new(STRANGER_RATE, STRANGER_BURST),
+            log,
+            upstream,
+            max_body: o.req.max_body,
+        }),
     })
+}
+
+/// With `--mqtt`, the bridge to the network's broker, connected and
+/// subscribed.
+async fn mqtt_bridge(
+    o: &Options,
+    upstream: &Upstream,
+    log: &Arc<AccessLog>,
+) -> anyhow::Result<Option<mqtt::Bridge>> {
+    if !o.req.mqtt {
+        return Ok(None);
+    }
+    let bridge = mqtt::connect(mqtt::BridgeConfig {
+        network: o.network.clone(),
+        hospital: o.req.hospital.clone(),
+        net_dir: o.net_dir.clone(),
+        upstream: upstream.clone(),
+        limiter: RateLimiter::new(o.req.rate, o.req.burst),
+        log: log.clone(),
+    })
+    .await?;
+    Ok(Some(bridge))
 }
 
 impl Gateway {
@@ -216,6 +237,8 @@ impl Gateway {
         shutdown: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
         let slots = Arc::new(Semaphore::new(self.max_connections));
+        // Ends with this function (aborted on drop).
+        let _bridge = self.bridge.map(|b| crate::task::Owned::spawn(b.run()));
         tokio::pin!(shutdown);
         loop {
             let permit = tokio::select! {
@@ -399,7 +422,7 @@ async fn respond(
     if !refused.is_empty() {
         seen.note = Some(format!("refused {}", refused.join("; ")));
     }
-    match forward(s, &parsed).await {
+    match s.upstream.forward(&parsed).await {
         Ok(body) => reply(StatusCode::OK, body),
         Err(msg) => refuse(StatusCode::BAD_GATEWAY, UPSTREAM_ERROR, &msg, seen),
     }
@@ -481,75 +504,6 @@ fn rate_limit(
     let mut r = refuse(StatusCode::TOO_MANY_REQUESTS, REFUSED, &msg, seen);
     r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
     Some(r)
-}
-
-/// Sends the allowed calls to the member (as they came: one call, or a
-/// batch of the allowed ones) and answers every call, in order.
-async fn forward(s: &Shared, r: &allow::Request) -> Result<Vec<u8>, String> {
-    let allowed: Vec<&Value> = r
-        .calls
-        .iter()
-        .filter(|c| c.verdict.is_ok())
-        .map(|c| &c.raw)
-        .collect();
-    let answers: Vec<Value> = if allowed.is_empty() {
-        Vec::new()
-    } else if !r.batch {
-        return upstream(s, allowed[0]).await;
-    } else {
-        let body = upstream(s, &json!(allowed)).await?;
-        match serde_json::from_slice::<Value>(&body) {
-            Ok(Value::Array(a)) if a.len() == allowed.len() => a,
-            _ => return Err(
-                "the member node answered the batch with something else than one answer per call"
-                    .into(),
-            ),
-        }
-    };
-    let mut answers = answers.into_iter();
-    let out: Vec<Value> = r
-        .calls
-        .iter()
-        .map(|c| match &c.verdict {
-            Ok(()) => answers.next().unwrap_or(Value::Null),
-            Err(e) => e.response(&c.id),
-        })
-        .collect();
-    Ok(if r.batch {
-        json!(out)
-    } else {
-        out.into_iter().next().unwrap_or(Value::Null)
-    }
-    .to_string()
-    .into_bytes())
-}
-
-/// One POST to the member node; its body, bounded.
-async fn upstream(s: &Shared, body: &Value) -> Result<Vec<u8>, String> {
-    let fail =
-        |e: &dyn std::fmt::Display| format!("member node {} did not answer: {e}", s.upstream_url);
-    let mut resp = s
-        .upstream
-        .post(&s.upstream_url)
-        .header(CONTENT_TYPE.as_str(), "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .map_err(|e| fail(&e))?;
-    if !resp.status().is_success() {
-        return Err(fail(&format!("HTTP {}", resp.status())));
-    }
-    let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| fail(&e))? {
-        out.extend_from_slice(&chunk);
-        if out.len() > MAX_UPSTREAM_BYTES {
-            return Err(format!(
-                "the member node's answer is over {} MiB",
-                MAX_UPSTREAM_BYTES >> 20
-            ));
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod esp32;
+pub mod mqtt;
 pub mod prom;
 pub mod surface;
 
@@ -170,4 +172,55 @@ pub fn pgrep(needle: &str) -> Vec<u32> {
         }
     }
     out
+}
+
+/// A `medchain` process left running by a test (a gateway), its stdout
+/// lines arriving on `lines`; killed on drop.
+pub struct Spawned {
+    pub child: std::process::Child,
+    pub lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Spawned {
+    /// Runs `medchain args` in `net`'s directory, stderr discarded.
+    pub fn medchain(net: &TestNet, args: &[&str]) -> Spawned {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_medchain"))
+            .current_dir(net.dir.path())
+            .env("MEDCHAIN_HOME", net.home())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("medchain starts");
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Spawned { child, lines }
+    }
+
+    /// Waits at most `limit` for a line containing `needle`.
+    pub fn wait_for(&self, needle: &str, limit: std::time::Duration) -> String {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => continue,
+                Err(_) => panic!("no line with {needle:?} within {limit:?}"),
+            }
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

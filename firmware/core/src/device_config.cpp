@@ -47,7 +47,70 @@ std::uint64_t parse_chain_id(const Json& value) {
     throw ConfigError("config: \"chain_id\" must be a positive integer");
 }
 
+// A whole number field of "alarms" within [low, high], or `fallback`.
+long alarm_number(const Json& alarms, const char* name, long low, long high, long fallback) {
+    const auto it = alarms.find(name);
+    if (it == alarms.end() || it->is_null()) return fallback;
+    if (!it->is_number_integer() || it->get<long>() < low || it->get<long>() > high) {
+        throw ConfigError(std::string("config: \"alarms.") + name + "\" must be a whole number from " +
+                          std::to_string(low) + " to " + std::to_string(high));
+    }
+    return it->get<long>();
+}
+
+AlarmThresholds alarm_thresholds(const Json& alarms) {
+    if (alarms.is_null()) return {};
+    if (!alarms.is_object()) throw ConfigError("config: \"alarms\" must be an object of thresholds");
+    AlarmThresholds t;
+    for (const auto& item : alarms.items()) {
+        const std::string& key = item.key();
+        if (key != "heart_rate_low" && key != "heart_rate_high" && key != "spo2_low" && key != "systolic_high" &&
+            key != "temperature_high_c") {
+            throw ConfigError("config: \"alarms." + key +
+                              "\" is not a threshold (heart_rate_low, heart_rate_high, spo2_low, systolic_high, "
+                              "temperature_high_c)");
+        }
+    }
+    t.heart_rate_low = static_cast<std::uint16_t>(alarm_number(alarms, "heart_rate_low", 0, 300, t.heart_rate_low));
+    t.heart_rate_high = static_cast<std::uint16_t>(alarm_number(alarms, "heart_rate_high", 0, 300, t.heart_rate_high));
+    t.spo2_low = static_cast<std::uint16_t>(alarm_number(alarms, "spo2_low", 0, 100, t.spo2_low));
+    t.systolic_high = static_cast<std::uint16_t>(alarm_number(alarms, "systolic_high", 0, 300, t.systolic_high));
+    if (const auto it = alarms.find("temperature_high_c"); it != alarms.end() && !it->is_null()) {
+        if (!it->is_number() || it->get<double>() < 30.0 || it->get<double>() > 45.0) {
+            throw ConfigError("config: \"alarms.temperature_high_c\" must be degrees Celsius from 30 to 45, e.g. 39.0");
+        }
+        t.temperature_high_centi_c = static_cast<std::int16_t>(it->get<double>() * 100.0 + 0.5);
+    }
+    if (t.heart_rate_low > t.heart_rate_high) {
+        throw ConfigError("config: \"alarms.heart_rate_low\" must not be above \"alarms.heart_rate_high\"");
+    }
+    return t;
+}
+
+// The MQTT fields: none, or the url (mqtts://), account and topic together.
+void parse_mqtt(const Json& config, DeviceConfig& out) {
+    out.mqtt_url = optional_string(config, "mqtt_url");
+    out.mqtt_username = optional_string(config, "mqtt_username");
+    out.mqtt_password = optional_string(config, "mqtt_password");
+    out.mqtt_tx_topic = optional_string(config, "mqtt_tx_topic");
+    out.mqtt_ca = optional_string(config, "mqtt_ca");
+    if (out.mqtt_url.empty()) return;
+    if (out.mqtt_url.rfind("mqtts://", 0) != 0) {
+        throw ConfigError("config: \"mqtt_url\" must be mqtts://host:port (the broker takes TLS only)");
+    }
+    for (const char* name : {"mqtt_username", "mqtt_password", "mqtt_tx_topic"}) require_string(config, name);
+    if (!out.mqtt_ca.empty() && out.mqtt_ca.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+        throw ConfigError("config: \"mqtt_ca\" must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
+    }
+}
+
 }  // namespace
+
+AlarmThresholds parse_alarm_thresholds(const std::string& json_object_text) {
+    const Json alarms = Json::parse(json_object_text, nullptr, /*allow_exceptions=*/false);
+    if (alarms.is_discarded()) throw ConfigError("config: \"alarms\" is not JSON");
+    return alarm_thresholds(alarms);
+}
 
 DeviceConfig parse_device_config(const std::string& json_text) {
     const Json config = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
@@ -74,6 +137,8 @@ DeviceConfig parse_device_config(const std::string& json_text) {
     if (out.rpc_url.rfind("https://", 0) == 0 && out.tls_ca.empty()) {
         throw ConfigError("config: \"tls_ca\" is required for an https:// rpc_url (the gateway's CA certificate)");
     }
+    parse_mqtt(config, out);
+    if (const auto alarms = config.find("alarms"); alarms != config.end()) out.alarms = alarm_thresholds(*alarms);
     return out;
 }
 

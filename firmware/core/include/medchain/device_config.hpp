@@ -9,12 +9,23 @@
 //     "patient_salt": "0x...32 bytes",
 //     "device_id": "hospital-1-device-1",
 //     "rpc_token": "mcg_...",                 (optional)
-//     "tls_ca": "-----BEGIN CERTIFICATE-----..." (optional)
+//     "tls_ca": "-----BEGIN CERTIFICATE-----...", (optional)
+//     "mqtt_url": "mqtts://127.0.0.1:8883",   (optional, with the next three)
+//     "mqtt_username": "ward-device-1",
+//     "mqtt_password": "…",
+//     "mqtt_tx_topic": "medchain/<network>/<hospital>/devices/<address>/tx",
+//     "mqtt_ca": "-----BEGIN CERTIFICATE-----...", (optional)
+//     "alarms": {"heart_rate_low": 40, "heart_rate_high": 130, "spo2_low": 90,
+//                "systolic_high": 180, "temperature_high_c": 39.0} (optional, each field too)
 //   }
 //
 // rpc_token is sent as "Authorization: Bearer <token>" to the hospital's
 // `medchain gateway`; tls_ca is the CA certificate (PEM) the device pins
-// for an https:// rpc_url, and is required with one.
+// for an https:// rpc_url, and is required with one. The mqtt_* fields are
+// the device's account on the network's broker (`medchain broker`) and its
+// topic, for the MQTT transport; mqtt_ca is the broker's CA (PEM). alarms
+// holds the local alarm thresholds (medchain/alarm.hpp), defaults for what
+// is absent.
 //
 // It holds a private key and a token: never commit it.
 #pragma once
@@ -23,6 +34,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "medchain/alarm.hpp"
 #include "medchain/bytes.hpp"
 
 namespace medchain {
@@ -41,7 +53,18 @@ struct DeviceConfig {
     std::string device_id;
     std::string rpc_token;  // empty: no Authorization header
     std::string tls_ca;     // PEM; set whenever rpc_url is https://
+    // MQTT: all empty, or url, username, password and tx topic set.
+    std::string mqtt_url;  // mqtts://host:port
+    std::string mqtt_username;
+    std::string mqtt_password;
+    std::string mqtt_tx_topic;
+    std::string mqtt_ca;  // PEM of the broker's CA; may come from elsewhere on the host
+    AlarmThresholds alarms;
 };
+
+// The "alarms" object of a config (each field optional, defaults for the
+// rest); throws ConfigError naming the field.
+AlarmThresholds parse_alarm_thresholds(const std::string& json_object_text);
 
 // Throws ConfigError naming the offending field.
 DeviceConfig parse_device_config(const std::string& json_text);
