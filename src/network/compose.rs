@@ -570,6 +570,10 @@ mod tests {
         let y: serde_yaml::Value = serde_yaml::from_str(&render(&p, 9191)).unwrap();
         let svc = &y["services"]["prometheus"];
         assert_eq!(svc["ports"][0], "127.0.0.1:9191:9090");
+        assert_eq!(
+            svc["profiles"][0], "monitoring",
+            "opt-in: its image is pulled"
+        );
         assert_eq!(svc["volumes"][0], "./prometheus:/etc/prometheus:ro");
         let nets: Vec<&str> = svc["networks"]
             .as_sequence()

@@ -21,6 +21,10 @@ pub(crate) const SERVICE: &str = "prometheus";
 const CONFIG_FOLDER: &str = "prometheus";
 /// Prometheus' image, the version Debian ships for `monitor start`.
 const IMAGE: &str = "prom/prometheus:v2.42.0";
+/// The compose profile the service is in: the image comes from a
+/// registry, so a plain `docker compose up` (offline too) starts the
+/// network without it, and `--profile monitoring` adds it.
+pub(crate) const PROFILE: &str = "monitoring";
 /// Prometheus' port inside its container.
 const PORT: u16 = 9090;
 
@@ -55,6 +59,7 @@ pub(crate) fn service(plan: &Plan, host_port: u16) -> Value {
         .collect();
     json!({
         "image": IMAGE,
+        "profiles": [PROFILE],
         "container_name": format!("{}-prometheus", plan.topology.network),
         "command": [
             "--config.file=/etc/prometheus/prometheus.yml",
