@@ -21,6 +21,7 @@ pub mod genesis;
 pub mod geth;
 pub mod interrupt;
 pub mod keys;
+pub mod metrics_http;
 pub mod monitor;
 pub mod network;
 pub(crate) mod pid;

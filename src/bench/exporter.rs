@@ -6,26 +6,17 @@
 //! samples what is in flight and the achieved send rate every second.
 //! [`Exporter::finish`] stops all three and removes the target file.
 
-use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
-use hyper::{Request, Response};
-use tokio::net::TcpListener;
-
 use super::metrics::BenchMetrics;
 use super::observer::Tracker;
 use crate::monitor::config::{bench_target_file, target_file};
-use crate::ports::{Registry, ServicePort};
+use crate::ports::ServicePort;
 
 /// First port tried for a bench exporter.
 pub const PORT_BASE: u16 = 9470;
-/// How long one scrape connection may stay open.
-const CONNECTION_LIFETIME: Duration = Duration::from_secs(30);
 /// How often in-flight and send rate are sampled.
 const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 
@@ -58,12 +49,12 @@ impl Exporter {
         tracker: Arc<Tracker>,
         announce: Option<Announce<'_>>,
     ) -> anyhow::Result<Self> {
-        let port = Registry::machine().reserve_process_port("bench", PORT_BASE)?;
-        let address = format!("127.0.0.1:{}", port.port);
-        let listener = TcpListener::bind(&address)
-            .await
-            .with_context(|| format!("binding the bench metrics exporter to {address}"))?;
-        let server = tokio::spawn(serve(listener, metrics));
+        let crate::metrics_http::Served {
+            port,
+            address,
+            task: server,
+        } = crate::metrics_http::start("bench", PORT_BASE, Arc::new(move || metrics.encode()))
+            .await?;
         let sampler = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(SAMPLE_EVERY).await;
@@ -102,46 +93,4 @@ impl Exporter {
             let _ = std::fs::remove_file(f);
         }
     }
-}
-
-/// Accepts scrapes until aborted; each connection in its own task,
-/// bounded in time.
-async fn serve(listener: TcpListener, metrics: Arc<BenchMetrics>) {
-    use hyper_util::rt::TokioIo;
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            // Out of descriptors, say: wait instead of spinning.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        };
-        let m = metrics.clone();
-        tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req| {
-                let m = m.clone();
-                async move { Ok::<_, Infallible>(answer(&req, &m)) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc);
-            let _ = tokio::time::timeout(CONNECTION_LIFETIME, conn).await;
-        });
-    }
-}
-
-/// `GET /metrics`: the text format; anything else: 404.
-fn answer(req: &Request<Incoming>, m: &BenchMetrics) -> Response<Full<Bytes>> {
-    let (status, kind, body) =
-        if req.method() == hyper::Method::GET && req.uri().path() == "/metrics" {
-            (200, "text/plain; version=0.0.4; charset=utf-8", m.encode())
-        } else {
-            (
-                404,
-                "text/plain",
-                "not found: the metrics are at /metrics\n".into(),
-            )
-        };
-    Response::builder()
-        .status(status)
-        .header("content-type", kind)
-        .body(Full::new(Bytes::from(body)))
-        .expect("a static response builds")
 }

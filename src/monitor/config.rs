@@ -61,6 +61,15 @@ pub fn bench_target_file(network_dir: &Path, pid: u32) -> PathBuf {
         .join(format!("bench-{pid}.json"))
 }
 
+/// Where `medchain watch` (process `pid`) on the network in `network_dir`
+/// announces its exporter: `<monitor dir>/targets/watch-<pid>.json`.
+pub fn watch_target_file(network_dir: &Path, pid: u32) -> PathBuf {
+    network_dir
+        .join(MONITOR_DIR)
+        .join(TARGETS_DIR)
+        .join(format!("watch-{pid}.json"))
+}
+
 /// One file_sd target file: the exporter at `address` with `labels`.
 pub fn target_file(address: &str, labels: &[(&str, &str)]) -> String {
     let labels: serde_json::Map<String, serde_json::Value> = labels
@@ -135,6 +144,15 @@ pub fn render_for(plan: &Plan, address: impl Fn(&crate::plan::NodePlan) -> Strin
                 static_configs: Vec::new(),
                 file_sd_configs: vec![FileSd {
                     files: vec![format!("{TARGETS_DIR}/bench-*.json")],
+                    refresh_interval: "5s",
+                }],
+            },
+            ScrapeConfig {
+                job_name: "watch",
+                metrics_path: "/metrics",
+                static_configs: Vec::new(),
+                file_sd_configs: vec![FileSd {
+                    files: vec![format!("{TARGETS_DIR}/watch-*.json")],
                     refresh_interval: "5s",
                 }],
             },
@@ -213,6 +231,12 @@ pub(crate) mod tests {
         assert_eq!(
             bench["file_sd_configs"][0]["files"][0],
             "targets/bench-*.json"
+        );
+        let watch = &y["scrape_configs"][2];
+        assert_eq!(watch["job_name"], "watch");
+        assert_eq!(
+            watch["file_sd_configs"][0]["files"][0],
+            "targets/watch-*.json"
         );
     }
 

@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::eips::BlockId;
@@ -24,6 +25,7 @@ use super::alarm::{crossings, now_rfc3339, Kind, Notice, Origin, Reading};
 use super::checkpoint::{Checkpoint, KEPT_BLOCKS};
 use super::directory::Directory;
 use super::journal::Journal;
+use super::metrics::WatchMetrics;
 use crate::contract::MedicalRecords;
 
 /// How long without a new head before the follower asks the node itself
@@ -53,6 +55,7 @@ pub struct Follower {
     pub checkpoint_path: PathBuf,
     /// Patients whose records the reader may not read (warned once).
     pub unreadable: HashSet<B256>,
+    pub metrics: Arc<WatchMetrics>,
 }
 
 /// A read-only provider for `url` whose calls time out (see
@@ -123,6 +126,7 @@ impl Follower {
             self.process(n, block.header.hash).await?;
             self.checkpoint.advance(n, block.header.hash);
             self.checkpoint.save(&self.checkpoint_path)?;
+            self.metrics.processed(n);
         }
         Ok(())
     }
@@ -146,6 +150,7 @@ impl Follower {
             }
             if let Some(notice) = self.judge(&log, key, n, hash).await? {
                 self.journal.append(notice)?;
+                self.metrics.decided(false);
             }
         }
         Ok(())
@@ -262,6 +267,7 @@ impl Follower {
         eprintln!(
             "watch: reorganisation: the blocks after {a} were replaced; checking the alarms sent for them"
         );
+        self.metrics.reorg();
         for n in self.journal.active_after(a) {
             let still = self.http.get_transaction_receipt(n.origin.tx).await?;
             if still.is_none() {
@@ -270,6 +276,7 @@ impl Follower {
                     n.origin.block, n.origin.block_hash, n.origin.tx
                 );
                 self.journal.append(n.retraction(why, now_rfc3339()))?;
+                self.metrics.decided(true);
             }
         }
         self.checkpoint.rewind(a);

@@ -14,8 +14,10 @@ use tokio::sync::watch;
 
 use super::checkpoint::Checkpoint;
 use super::directory::Directory;
+use super::exporter::Exporter;
 use super::follow::{provider, Follower, Source};
 use super::journal::Journal;
+use super::metrics::WatchMetrics;
 use super::mqtt::MqttSink;
 use super::pseudonym::PseudonymKey;
 use super::sink::{feed, Sink};
@@ -86,13 +88,18 @@ pub async fn run(
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let metrics = WatchMetrics::new();
+    let exporter = Exporter::start(metrics.clone(), &plan.dir, &plan.topology.network).await?;
+    eprintln!("watch: metrics on {}", exporter.url);
     let (stop_tx, stop) = watch::channel(false);
     let mut tasks = Vec::new();
     for s in sinks {
+        let (cursors, m) = (dir.join("sinks"), metrics.clone());
         tasks.push(tokio::spawn(feed(
             s,
             journal.reader(),
-            dir.join("sinks"),
+            cursors,
+            m,
             stop.clone(),
         )));
     }
@@ -104,15 +111,17 @@ pub async fn run(
         checkpoint,
         checkpoint_path,
         unreadable: Default::default(),
+        metrics,
     };
     let following = tokio::spawn(follower.run(stop.clone()));
     shutdown.await;
     stop_tx.send_replace(true);
-    following.await??;
+    let followed = following.await;
     for t in tasks {
         t.await??;
     }
-    Ok(())
+    exporter.finish();
+    followed?
 }
 
 /// Holds `<dir>/watch.lock` for the life of the process.

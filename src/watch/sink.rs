@@ -4,6 +4,7 @@
 //! and loses nothing.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -11,6 +12,7 @@ use tokio::sync::watch;
 use super::alarm::Notice;
 use super::cursor::Cursor;
 use super::journal::Reader;
+use super::metrics::WatchMetrics;
 use super::mqtt::MqttSink;
 use super::webhook::Webhook;
 
@@ -65,9 +67,12 @@ pub async fn feed(
     mut sink: Sink,
     mut journal: Reader,
     cursors: PathBuf,
+    metrics: Arc<WatchMetrics>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut cursor = Cursor::open(&cursors, sink.name(), journal.available())?;
+    let pending = |j: &Reader, at: usize| j.available().saturating_sub(at);
+    metrics.waiting(sink.name(), pending(&journal, cursor.at));
     loop {
         let n = tokio::select! {
             n = journal.get(cursor.at) => n,
@@ -75,6 +80,7 @@ pub async fn feed(
         };
         let mut backoff = FIRST_BACKOFF;
         while let Err(e) = sink.deliver(&n).await {
+            metrics.failed(sink.name(), pending(&journal, cursor.at));
             eprintln!(
                 "watch: {}: delivering {} {}: {e:#}; trying again in {backoff:?}",
                 sink.name(),
@@ -92,5 +98,6 @@ pub async fn feed(
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
         cursor.advance()?;
+        metrics.delivered(sink.name(), pending(&journal, cursor.at));
     }
 }
