@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use alloy::primitives::B256;
 use anyhow::{anyhow, Context};
 use hdrhistogram::Histogram;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
+use rumqttc::{AsyncClient, Event, Packet, QoS};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::watch;
@@ -74,7 +74,6 @@ impl Probe {
         crate::broker::server::start(plan)
             .await
             .context("starting the network's MQTT broker for the alarm measurement")?;
-        let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
         let creds = crate::broker::server::dir_of(&plan.dir).join("credentials/all-alarms.json");
         let arrivals: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::default();
         let subscriber = subscribe(&creds, arrivals.clone()).await?;
@@ -228,24 +227,8 @@ async fn subscribe(
     let text =
         std::fs::read_to_string(creds).with_context(|| format!("reading {}", creds.display()))?;
     let c: Credentials = serde_json::from_str(&text)?;
-    let port: u16 = c
-        .url
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8883);
-    let mut o = MqttOptions::new(
-        format!("medchain-bench-{}", std::process::id()),
-        "127.0.0.1",
-        port,
-    );
-    o.set_credentials(c.username.clone(), c.password.clone());
-    o.set_keep_alive(Duration::from_secs(15));
-    o.set_transport(Transport::tls_with_config(TlsConfiguration::Simple {
-        ca: std::fs::read(&c.ca_file)?,
-        alpn: None,
-        client_auth: None,
-    }));
+    let id = format!("medchain-bench-{}", std::process::id());
+    let o = crate::broker::client::options(&c, id, Duration::from_secs(15))?;
     let (client, mut ev) = AsyncClient::new(o, 16);
     let topic = c
         .subscribe

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use futures::StreamExt;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, Packet, QoS};
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Mutex};
 
@@ -162,26 +162,12 @@ async fn connect_device(
     let network = &plan.topology.network;
     let hospital = hospital_of(plan, url).ok_or_else(|| anyhow!("no member node serves {url}"))?;
     let base = format!("medchain/{network}/{hospital}/devices/{address}");
-    let port: u16 = creds
-        .url
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .context("the broker's URL")?;
     // Unique per connection in this process (one round's devices, or
     // several rounds').
     static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
     let c = CONNECTIONS.fetch_add(1, Ordering::Relaxed);
-    let mut o = MqttOptions::new(
-        format!("bench-{}-{c}-{n}", std::process::id()),
-        "127.0.0.1",
-        port,
-    );
-    o.set_credentials(&creds.username, &creds.password);
-    o.set_keep_alive(Duration::from_secs(30));
-    o.set_transport(rumqttc::Transport::tls_with_config(
-        rumqttc::TlsConfiguration::Rustls(mqtt::tls_config(&creds.ca_file)?),
-    ));
+    let id = format!("bench-{}-{c}-{n}", std::process::id());
+    let o = crate::broker::client::options(creds, id, Duration::from_secs(30))?;
     let (client, mut events) = AsyncClient::new(o, 16);
     let ack_topic = format!("{base}/ack");
     let ready = async {

@@ -11,6 +11,7 @@
 //! [`server`] starts, finds and stops the mosquitto process.
 
 pub mod accounts;
+pub mod client;
 pub mod config;
 pub mod device_link;
 pub mod server;

@@ -19,14 +19,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use rumqttc::{
-    AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, TlsConfiguration, Transport,
-};
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
-use tokio_rustls::rustls;
 
 use super::access_log::{AccessLog, Entry};
 use super::allow::RpcError;
@@ -35,6 +30,7 @@ use super::mqtt_message::{self as msg, Resent};
 use super::rate::{retry_after_secs, RateLimiter};
 use super::upstream::Upstream;
 use crate::broker::accounts::Credentials;
+use crate::broker::client::{self, read_credentials};
 use crate::broker::server;
 
 /// Time to connect and subscribe at start.
@@ -81,50 +77,14 @@ fn credentials_path(net_dir: &Path) -> PathBuf {
     server::dir_of(net_dir).join("credentials/gateway.json")
 }
 
-fn read_credentials(path: &Path) -> anyhow::Result<Credentials> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a broker credentials file", path.display()))
-}
-
-/// The port of an `mqtts://127.0.0.1:<port>` URL.
-fn port_of(url: &str) -> anyhow::Result<u16> {
-    url.strip_prefix("mqtts://127.0.0.1:")
-        .and_then(|p| p.parse().ok())
-        .with_context(|| format!("broker URL {url:?}: expected mqtts://127.0.0.1:<port>"))
-}
-
-/// rustls trusting only the broker's CA (aws-lc-rs, as the rest of
-/// medchain).
-pub fn tls_config(ca_file: &Path) -> anyhow::Result<Arc<rustls::ClientConfig>> {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(ca_file)
-        .with_context(|| format!("reading the broker's CA {}", ca_file.display()))?
-    {
-        roots.add(c.with_context(|| format!("{}: not a PEM certificate", ca_file.display()))?)?;
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
 /// Client options from the credentials file.
 fn options(c: &Credentials, hospital: &str) -> anyhow::Result<MqttOptions> {
     // Unique per connection in this process (the bench may run several).
     static CONNECTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let id = format!("medchain-gateway-{hospital}-{}-{n}", std::process::id());
-    let mut o = MqttOptions::new(id, "127.0.0.1", port_of(&c.url)?);
-    o.set_credentials(&c.username, &c.password);
-    o.set_keep_alive(Duration::from_secs(10));
+    let mut o = client::options(c, id, Duration::from_secs(10))?;
     o.set_max_packet_size(msg::MAX_PAYLOAD + 1024, msg::MAX_PAYLOAD + 1024);
-    o.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-        tls_config(&c.ca_file)?,
-    )));
     Ok(o)
 }
 

@@ -11,14 +11,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
-use rumqttc::{
-    AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS, TlsConfiguration, Transport,
-};
+use rumqttc::{AsyncClient, ConnectReturnCode, Event, Packet, QoS};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::alarm::Notice;
-use crate::broker::accounts::Credentials;
 
 /// How long connecting, and each PUBACK, may take.
 const ANSWER: Duration = Duration::from_secs(10);
@@ -104,36 +101,10 @@ impl MqttSink {
 
     /// A connection the broker accepted.
     async fn connect(&self) -> anyhow::Result<Conn> {
-        let text = std::fs::read_to_string(&self.credentials).with_context(|| {
-            format!(
-                "reading {}: start the broker with `medchain broker start`",
-                self.credentials.display()
-            )
-        })?;
-        let c: Credentials = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a credentials file", self.credentials.display()))?;
-        let port: u16 = c
-            .url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(|| {
-                anyhow!(
-                    "{}: url {:?} has no port",
-                    self.credentials.display(),
-                    c.url
-                )
-            })?;
-        let ca = std::fs::read(&c.ca_file)
-            .with_context(|| format!("reading the broker's CA {}", c.ca_file.display()))?;
-        let mut o = MqttOptions::new(self.client_id.clone(), "127.0.0.1", port);
-        o.set_credentials(c.username.clone(), c.password.clone());
-        o.set_keep_alive(Duration::from_secs(15));
-        o.set_transport(Transport::tls_with_config(TlsConfiguration::Simple {
-            ca,
-            alpn: None,
-            client_auth: None,
-        }));
+        let c = crate::broker::client::read_credentials(&self.credentials)
+            .context("start the broker with `medchain broker start`")?;
+        let o =
+            crate::broker::client::options(&c, self.client_id.clone(), Duration::from_secs(15))?;
         let (client, mut ev) = AsyncClient::new(o, 16);
         let (tx, heard) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
