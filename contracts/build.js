@@ -21,6 +21,7 @@ const OPTIMIZER = { enabled: true, runs: 200 };
 // so metadata does not depend on where the repository is checked out.
 const CONTRACTS = [
   { source: 'MedicalRecords.sol', name: 'MedicalRecords' },
+  { source: 'PrivateRecords.sol', name: 'PrivateRecords' },
   { source: 'Simple.sol', name: 'Simple' },
 ];
 

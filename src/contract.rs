@@ -24,6 +24,14 @@ alloy::sol!(
 );
 
 alloy::sol!(
+    #[allow(missing_docs, clippy::too_many_arguments)]
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    PrivateRecords,
+    "contracts/out/PrivateRecords.json"
+);
+
+alloy::sol!(
     #[allow(missing_docs)]
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
@@ -34,21 +42,47 @@ alloy::sol!(
 /// The committed MedicalRecords artifact (ABI, bytecode, compiler metadata).
 pub(crate) const MEDICAL_RECORDS_ARTIFACT: &str =
     include_str!("../contracts/out/MedicalRecords.json");
+/// The committed PrivateRecords artifact.
+pub(crate) const PRIVATE_RECORDS_ARTIFACT: &str =
+    include_str!("../contracts/out/PrivateRecords.json");
 /// The committed Simple artifact.
 pub(crate) const SIMPLE_ARTIFACT: &str = include_str!("../contracts/out/Simple.json");
 
 /// State-file key of the MedicalRecords address.
 pub(crate) const MEDICAL_KEY: &str = "medical_records";
+/// State-file key of the PrivateRecords address.
+pub(crate) const PRIVATE_KEY: &str = "private_records";
 /// State-file key of the Simple address.
 pub(crate) const SIMPLE_KEY: &str = "simple";
 
 /// Which contract to deploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
-    /// MedicalRecords (device records, EMR custody, consent).
+    /// MedicalRecords, the published clear layout (`privacy: clear`).
     Medical,
+    /// PrivateRecords, the default layout (sealed readings off-chain).
+    Private,
     /// Caliper's simple benchmark contract.
     Simple,
+}
+
+impl Which {
+    /// The state-file key its address is recorded under.
+    pub fn state_key(self) -> &'static str {
+        match self {
+            Which::Medical => MEDICAL_KEY,
+            Which::Private => PRIVATE_KEY,
+            Which::Simple => SIMPLE_KEY,
+        }
+    }
+
+    /// The records contract of a network with `privacy`.
+    pub fn records(privacy: crate::topology::Privacy) -> Which {
+        match privacy {
+            crate::topology::Privacy::Private => Which::Private,
+            crate::topology::Privacy::Clear => Which::Medical,
+        }
+    }
 }
 
 /// A patient's on-chain id: `keccak256(salt ‖ utf8(ssn))`. The SSN never
@@ -177,6 +211,11 @@ pub async fn deploy(
                     .send()
                     .await
             }
+            Which::Private => {
+                PrivateRecords::deploy_builder(provider.clone())
+                    .send()
+                    .await
+            }
             Which::Simple => Simple::deploy_builder(provider.clone()).send().await,
         }
         // One line: the cause names the call and the node.
@@ -189,36 +228,42 @@ pub async fn deploy(
         let addr = receipt
             .contract_address
             .ok_or_else(|| anyhow!("the {w:?} deployment receipt has no contract address"))?;
-        out.insert(
-            match w {
-                Which::Medical => MEDICAL_KEY,
-                Which::Simple => SIMPLE_KEY,
-            }
-            .to_string(),
-            addr,
-        );
+        out.insert(w.state_key().to_string(), addr);
     }
-    if let Some(mr) = out.get(MEDICAL_KEY) {
-        let c = MedicalRecords::new(*mr, provider.clone());
-        let mut sent = Vec::new();
-        for (name, addr) in hospitals {
-            let p = c
-                .addHospital(*addr, name.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    anyhow!(
-                        "registering hospital {name}: {}",
-                        revert_reason(&e).unwrap_or(e.to_string())
-                    )
-                })?;
-            sent.push((name, *p.tx_hash()));
-        }
-        for (name, p) in sent {
-            confirm(&provider, p, &format!("registering hospital {name}")).await?;
-        }
-    }
+    register_hospitals(&provider, &out, hospitals).await?;
     Ok(out)
+}
+
+/// Registers every hospital with its name in whichever records contract
+/// was just deployed (`addHospital` has the same shape in both).
+async fn register_hospitals(
+    provider: &DynProvider,
+    deployed: &BTreeMap<String, Address>,
+    hospitals: &[(String, Address)],
+) -> anyhow::Result<()> {
+    let mut sent = Vec::new();
+    for (name, addr) in hospitals {
+        let sending = if let Some(mr) = deployed.get(MEDICAL_KEY) {
+            let c = MedicalRecords::new(*mr, provider.clone());
+            c.addHospital(*addr, name.clone()).send().await
+        } else if let Some(pr) = deployed.get(PRIVATE_KEY) {
+            let c = PrivateRecords::new(*pr, provider.clone());
+            c.addHospital(*addr, name.clone()).send().await
+        } else {
+            return Ok(());
+        };
+        let p = sending.map_err(|e| {
+            anyhow!(
+                "registering hospital {name}: {}",
+                revert_reason(&e).unwrap_or(e.to_string())
+            )
+        })?;
+        sent.push((name, *p.tx_hash()));
+    }
+    for (name, p) in sent {
+        confirm(provider, p, &format!("registering hospital {name}")).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -241,7 +286,11 @@ mod tests {
 
     #[test]
     fn artifacts_target_paris_and_carry_bytecode() {
-        for a in [MEDICAL_RECORDS_ARTIFACT, SIMPLE_ARTIFACT] {
+        for a in [
+            MEDICAL_RECORDS_ARTIFACT,
+            PRIVATE_RECORDS_ARTIFACT,
+            SIMPLE_ARTIFACT,
+        ] {
             let v: serde_json::Value = serde_json::from_str(a).unwrap();
             assert_eq!(v["compiler"]["evmVersion"], "paris");
             assert!(v["bytecode"].as_str().unwrap().len() > 100);

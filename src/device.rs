@@ -664,7 +664,7 @@ fn save_index(state: &State, entries: Vec<IndexEntry>) -> anyhow::Result<PathBuf
 /// index. Safe to re-run.
 pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<Outcome> {
     let plans = plan_devices(state, req)?;
-    let mr = state.medical_address()?;
+    let mr = state.medical_address_for("`medchain device provision`")?;
     let url = plans[0].rpc_url.clone();
     // Provisioning itself talks to the member, also when devices go through
     // a gateway.

@@ -184,14 +184,40 @@ impl State {
         self.plan.accounts[0].signer()
     }
 
-    /// The MedicalRecords address, or an input error saying how to deploy.
+    /// The MedicalRecords (clear layout) address, or an input error saying
+    /// how to deploy it, or that the network keeps its records private and
+    /// `what` exists only for the clear layout so far.
+    pub(crate) fn medical_address_for(&self, what: &str) -> anyhow::Result<Address> {
+        let network = &self.plan.topology.network;
+        if let Some(a) = self.contracts.get(crate::contract::MEDICAL_KEY) {
+            return Ok(*a);
+        }
+        if self.plan.topology.privacy == crate::topology::Privacy::Private {
+            return Err(InputError::new(format!(
+                "network {network} keeps its records private (privacy: private, the PrivateRecords contract), but {what} works only with the published clear layout so far; use `medchain records` on this network, or bring up a network with `privacy: clear` in its topology (records then public)"
+            ))
+            .into());
+        }
+        Err(InputError::new(format!(
+            "network {network} has no MedicalRecords contract; run `medchain deploy --contract medical`"
+        ))
+        .into())
+    }
+
+    /// The MedicalRecords address (clear layout); see
+    /// [`State::medical_address_for`].
     pub(crate) fn medical_address(&self) -> anyhow::Result<Address> {
+        self.medical_address_for("this command")
+    }
+
+    /// The PrivateRecords address, or an input error saying how to deploy it.
+    pub(crate) fn private_address(&self) -> anyhow::Result<Address> {
         self.contracts
-            .get(crate::contract::MEDICAL_KEY)
+            .get(crate::contract::PRIVATE_KEY)
             .copied()
             .ok_or_else(|| {
                 InputError::new(format!(
-                    "network {} has no MedicalRecords contract; run `medchain deploy --contract medical`",
+                    "network {} has no PrivateRecords contract; run `medchain deploy --contract medical`",
                     self.plan.topology.network
                 ))
                 .into()

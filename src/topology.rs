@@ -80,6 +80,29 @@ pub enum Consensus {
     Ethash,
 }
 
+/// Which records layout a network's contract keeps (issue 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Privacy {
+    /// `PrivateRecords`: readings sealed off-chain, only their content
+    /// digest on chain; keys follow consent (docs/privacy.md).
+    #[default]
+    Private,
+    /// `MedicalRecords`, the published layout: vital signs in clear on
+    /// chain, readable by anyone with node access. For reproducing the seed
+    /// papers' gas and latency only.
+    Clear,
+}
+
+impl fmt::Display for Privacy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Privacy::Private => "private",
+            Privacy::Clear => "clear",
+        })
+    }
+}
+
 impl fmt::Display for Consensus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -183,6 +206,10 @@ pub struct Topology {
     /// local build when present, else the official `ethereum/client-go` tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// Records layout: `private` (default) or `clear` (published layout,
+    /// records public).
+    #[serde(default)]
+    pub privacy: Privacy,
 }
 
 impl Topology {
@@ -236,6 +263,8 @@ pub struct Defaults {
     pub members: u64,
     /// `hospitals[].insecure`: plaintext Docker endpoints are refused.
     pub insecure: bool,
+    /// `privacy`.
+    pub privacy: Privacy,
 }
 
 /// The topology defaults: an empty file is a one-hospital Clique network
@@ -254,6 +283,7 @@ pub(crate) const DEFAULTS: Defaults = Defaults {
     sealers: 1,
     members: 1,
     insecure: false,
+    privacy: Privacy::Private,
 };
 
 impl Defaults {
@@ -280,6 +310,7 @@ struct RawTopology {
     hospitals: Option<Vec<RawHospital>>,
     seed: Option<u64>,
     image: Option<String>,
+    privacy: Option<Privacy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -444,6 +475,7 @@ fn validate(raw: RawTopology, file: &str) -> Result<Topology, InputError> {
         hospitals,
         seed: raw.seed,
         image: raw.image,
+        privacy: raw.privacy.unwrap_or(DEFAULTS.privacy),
     };
     if let Some(image) = &topo.image {
         if let Err(why) = check_image(image) {
@@ -1038,6 +1070,7 @@ mod tests {
             sealers,
             members,
             insecure,
+            privacy,
         } = DEFAULTS;
         // Keys whose default is a value, written as the table writes it;
         // the others (seed, image, ...) default to "not set".
@@ -1059,6 +1092,7 @@ mod tests {
             ("hospitals[].sealers", sealers.to_string()),
             ("hospitals[].members", members.to_string()),
             ("hospitals[].insecure", insecure.to_string()),
+            ("privacy", privacy.to_string()),
         ];
         let doc = doc_defaults();
         let accepted = accepted_keys();

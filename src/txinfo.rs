@@ -8,7 +8,7 @@ use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::anyhow;
 use serde::Serialize;
 
-use crate::contract::{MEDICAL_RECORDS_ARTIFACT, SIMPLE_ARTIFACT};
+use crate::contract::{MEDICAL_RECORDS_ARTIFACT, PRIVATE_RECORDS_ARTIFACT, SIMPLE_ARTIFACT};
 
 /// A decoded event.
 #[derive(Debug, Serialize)]
@@ -42,17 +42,21 @@ pub struct TxInfo {
     pub events: Vec<DecodedEvent>,
 }
 
+/// The contracts medchain deploys, by name, with their artifacts.
+const ARTIFACTS: [(&str, &str); 3] = [
+    ("MedicalRecords", MEDICAL_RECORDS_ARTIFACT),
+    ("PrivateRecords", PRIVATE_RECORDS_ARTIFACT),
+    ("Simple", SIMPLE_ARTIFACT),
+];
+
 fn abis() -> Vec<(&'static str, JsonAbi)> {
-    [
-        ("MedicalRecords", MEDICAL_RECORDS_ARTIFACT),
-        ("Simple", SIMPLE_ARTIFACT),
-    ]
-    .into_iter()
-    .filter_map(|(name, art)| {
-        let v: serde_json::Value = serde_json::from_str(art).ok()?;
-        Some((name, serde_json::from_value(v["abi"].clone()).ok()?))
-    })
-    .collect()
+    ARTIFACTS
+        .into_iter()
+        .filter_map(|(name, art)| {
+            let v: serde_json::Value = serde_json::from_str(art).ok()?;
+            Some((name, serde_json::from_value(v["abi"].clone()).ok()?))
+        })
+        .collect()
 }
 
 /// Renders a decoded value readably.
@@ -76,12 +80,7 @@ pub fn show(v: &DynSolValue) -> String {
 pub(crate) fn decode_call(input: &[u8], to: Option<Address>) -> String {
     let abis = abis();
     if to.is_none() {
-        for (name, _) in &abis {
-            let art = if *name == "Simple" {
-                SIMPLE_ARTIFACT
-            } else {
-                MEDICAL_RECORDS_ARTIFACT
-            };
+        for (name, art) in ARTIFACTS {
             let v: serde_json::Value = serde_json::from_str(art).unwrap_or_default();
             let code = v["bytecode"]
                 .as_str()

@@ -103,6 +103,9 @@ struct Setup {
     funder_rpc: String,
     simple: alloy::primitives::Address,
     medical: alloy::primitives::Address,
+    /// Whether the run writes readings in the clear layout (reports say the
+    /// records are public).
+    records_public: bool,
     drain: Duration,
     key_source: KeySource,
     /// The medchain network driven (`None` with `--rpc`).
@@ -132,7 +135,7 @@ pub async fn bench(opts: &BenchOptions) -> anyhow::Result<BenchOutcome> {
         .into());
     }
     let setup = match &opts.rpc {
-        Some(url) => external(opts, url).await?,
+        Some(url) => external(opts, url, &scenario).await?,
         None => local(opts, &scenario).await?,
     };
     // From Ctrl-C on, ending the round, the report and the teardown below
@@ -172,7 +175,12 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         quiet: opts.quiet,
     })
     .await?;
-    if let Err(e) = crate::interrupt::cancellable(lifecycle::ensure_contracts(&mut running)).await {
+    let contracts = async {
+        lifecycle::ensure_contracts(&mut running).await?;
+        clear_records(&running.state, scenario).await
+    };
+    let medical = crate::interrupt::cancellable(contracts).await;
+    if let Err(e) = medical {
         // A network brought up for this run does not outlive it.
         if running.created {
             let _cleaning = crate::interrupt::cleaning();
@@ -182,6 +190,7 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         }
         return Err(e);
     }
+    let medical = medical?;
     let state = running.state;
     let chosen = targets(opts, scenario, &state)?;
     let topo = &state.plan.topology;
@@ -199,13 +208,52 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         funder: state.plan.accounts[0].signer(),
         funder_rpc: chosen[0].1.clone(),
         simple: state.contracts[SIMPLE_KEY],
-        medical: state.contracts[MEDICAL_KEY],
+        medical: medical.unwrap_or_default(),
+        records_public: medical.is_some(),
         drain,
         key_source: state.plan.key_source.clone(),
         created: running.created,
         state: Some(state),
         lock: running.lock,
     })
+}
+
+/// The clear-layout MedicalRecords a records scenario writes to: the
+/// network's own on a `privacy: clear` network, else one deployed for this
+/// run when the scenario says `privacy: clear`, else an input error (the
+/// bench's records workloads are not on the private path yet). `None` for a
+/// scenario that drives Simple.
+async fn clear_records(
+    state: &State,
+    scenario: &Scenario,
+) -> anyhow::Result<Option<alloy::primitives::Address>> {
+    if scenario.contract != ContractKind::Medical {
+        return Ok(None);
+    }
+    if let Some(a) = state.contracts.get(MEDICAL_KEY) {
+        return Ok(Some(*a));
+    }
+    if scenario.privacy != Some(crate::topology::Privacy::Clear) {
+        return Err(InputError::new(format!(
+            "scenario {:?}: its records workloads write the published clear layout, which network {} does not use (privacy: private); add `privacy: clear` at the top of the scenario to deploy the clear layout for this run (its readings are public), or bench a network whose topology says `privacy: clear`",
+            scenario.name, state.plan.topology.network
+        ))
+        .into());
+    }
+    let hospitals: Vec<(String, alloy::primitives::Address)> = state
+        .plan
+        .hospital_keys
+        .iter()
+        .map(|(n, k)| (n.clone(), k.address))
+        .collect();
+    let deployed = contract::deploy(
+        &state.client_rpc()?,
+        &state.admin_key(),
+        &[Which::Medical],
+        &hospitals,
+    )
+    .await?;
+    Ok(Some(deployed[MEDICAL_KEY]))
 }
 
 /// The nodes that receive load (`target:`), as (node, HTTP URL, WS URL):
@@ -248,7 +296,7 @@ fn targets<'a>(
     Ok(chosen)
 }
 
-async fn external(opts: &BenchOptions, url: &str) -> anyhow::Result<Setup> {
+async fn external(opts: &BenchOptions, url: &str, scenario: &Scenario) -> anyhow::Result<Setup> {
     let key = opts
         .key
         .as_deref()
@@ -279,6 +327,7 @@ async fn external(opts: &BenchOptions, url: &str) -> anyhow::Result<Setup> {
         funder,
         simple: deployed[SIMPLE_KEY],
         medical: deployed[MEDICAL_KEY],
+        records_public: scenario.contract == ContractKind::Medical,
         drain: Duration::from_secs(120),
         key_source: KeySource::new(None),
         state: None,
@@ -423,6 +472,11 @@ fn header(scenario: &Scenario, setup: &Setup) -> BenchReport {
             .as_ref()
             .map(|s| s.kind().to_string())
             .unwrap_or_default(),
+        warnings: if setup.records_public {
+            vec![crate::privacy::notice(crate::topology::Privacy::Clear).to_string()]
+        } else {
+            Vec::new()
+        },
         ..Default::default()
     }
 }

@@ -248,11 +248,17 @@ pub struct Scenario {
     pub accounts_per_worker: u64,
     /// Rounds in order.
     pub rounds: Vec<Round>,
+    /// `privacy: clear` lets a records workload run on a private network
+    /// by deploying the published clear layout for this run (its records
+    /// public); `None` uses the network's own layout.
+    #[serde(default)]
+    pub privacy: Option<crate::topology::Privacy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
+    privacy: Option<crate::topology::Privacy>,
     name: Option<String>,
     description: Option<String>,
     contract: Option<ContractKind>,
@@ -458,6 +464,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
         max_in_flight,
         accounts_per_worker,
         rounds,
+        privacy: raw.privacy,
     })
 }
 

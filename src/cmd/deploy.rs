@@ -11,7 +11,8 @@ use crate::outln;
 /// Which contract `--contract` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ContractArg {
-    /// MedicalRecords.
+    /// The network's records contract: PrivateRecords, or MedicalRecords
+    /// on a `privacy: clear` network.
     Medical,
     /// Caliper's Simple.
     Simple,
@@ -26,12 +27,14 @@ pub struct DeployArgs {
 }
 
 impl DeployArgs {
-    /// The contracts to deploy.
-    pub fn contracts(&self) -> Vec<Which> {
+    /// The contracts to deploy on a network whose records layout is
+    /// `privacy`.
+    pub fn contracts(&self, privacy: crate::topology::Privacy) -> Vec<Which> {
+        let records = Which::records(privacy);
         match self.contract {
-            Some(ContractArg::Medical) => vec![Which::Medical],
+            Some(ContractArg::Medical) => vec![records],
             Some(ContractArg::Simple) => vec![Which::Simple],
-            None => vec![Which::Medical, Which::Simple],
+            None => vec![records, Which::Simple],
         }
     }
 }
@@ -40,8 +43,9 @@ impl DeployArgs {
 pub(crate) async fn execute(args: DeployArgs, g: &Global) -> anyhow::Result<()> {
     let _handled = interrupt::handled_here();
     let (mut state, _lock) = super::load_to_change(g)?;
+    let privacy = state.plan.topology.privacy;
     // Ctrl-C ends it at once; the state records only completed deployments.
-    interrupt::cancellable(deploy::deploy(&mut state, &args.contracts())).await?;
+    interrupt::cancellable(deploy::deploy(&mut state, &args.contracts(privacy))).await?;
     for (k, a) in &state.contracts {
         outln!("{k}: {a:#x}");
     }

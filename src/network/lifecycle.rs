@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
+use crate::contract::Which;
 use crate::runtime::Kind;
 use crate::state::State;
 
@@ -100,18 +100,22 @@ pub(crate) async fn all_alive(state: &State) -> bool {
     !alive.is_empty() && alive.iter().all(|a| *a)
 }
 
-/// Deploys MedicalRecords and Simple unless both are recorded, under the
+/// Deploys the records contract and Simple unless both are recorded, under the
 /// network's lock (taken for the deployment when `running` holds none).
 pub(crate) async fn ensure_contracts(running: &mut Running) -> anyhow::Result<()> {
     let state = &running.state;
-    if state.contracts.contains_key(MEDICAL_KEY) && state.contracts.contains_key(SIMPLE_KEY) {
+    let wanted = [Which::records(state.plan.topology.privacy), Which::Simple];
+    if wanted
+        .iter()
+        .all(|w| state.contracts.contains_key(w.state_key()))
+    {
         return Ok(());
     }
     let _lock = match running.lock {
         Some(_) => None,
         None => Some(lock_and_reload(&mut running.state)?),
     };
-    deploy::deploy(&mut running.state, &[Which::Medical, Which::Simple]).await
+    deploy::deploy(&mut running.state, &wanted).await
 }
 
 /// Locks the network of `state` and reloads its state as of holding the

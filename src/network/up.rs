@@ -17,7 +17,7 @@ use super::down::stop_all;
 use super::files::{ensure_dag, load_topology, write_files};
 use super::lock::NetworkLock;
 use super::orphans::{self, stop_strays};
-use crate::contract::{Which, MEDICAL_KEY, SIMPLE_KEY};
+use crate::contract::Which;
 use crate::error::InputError;
 use crate::geth;
 use crate::keys::KeySource;
@@ -357,15 +357,16 @@ fn lock_new(opts: &UpOptions, plan: &Plan) -> anyhow::Result<NetworkLock> {
     Ok(lock)
 }
 
-/// Deploys MedicalRecords and Simple where the state records no address.
+/// Deploys the network's records contract (PrivateRecords, or
+/// MedicalRecords under `privacy: clear`) and Simple where the state
+/// records no address.
 async fn deploy_missing(state: &mut State, progress: &Progress) -> anyhow::Result<()> {
-    let missing: Vec<Which> = [(Which::Medical, MEDICAL_KEY), (Which::Simple, SIMPLE_KEY)]
+    let missing: Vec<Which> = [Which::records(state.plan.topology.privacy), Which::Simple]
         .into_iter()
-        .filter(|(_, k)| !state.contracts.contains_key(*k))
-        .map(|(w, _)| w)
+        .filter(|w| !state.contracts.contains_key(w.state_key()))
         .collect();
     if !missing.is_empty() {
-        progress.step("deploying MedicalRecords and Simple");
+        progress.step("deploying the records contract and Simple");
         deploy::deploy(state, &missing).await.context(
             "the network is up but deploying the contracts failed; retry with `medchain deploy`",
         )?;
@@ -427,6 +428,7 @@ pub(crate) fn summary(
     for (k, a) in &state.contracts {
         let _ = writeln!(out, "contract {k}: {a:#x}");
     }
+    let _ = writeln!(out, "{}", crate::privacy::notice(plan.topology.privacy));
     let _ = write!(
         out,
         "chain id {}; {} prefunded test accounts: `medchain accounts` prints their private keys (also in {})",

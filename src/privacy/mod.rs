@@ -23,3 +23,14 @@ pub mod fhir;
 pub mod seal;
 pub mod store;
 pub mod wrap;
+
+use crate::topology::Privacy;
+
+/// One line saying who can read a network's records, for every output
+/// that reports on records.
+pub fn notice(privacy: Privacy) -> &'static str {
+    match privacy {
+        Privacy::Private => "records: private (PrivateRecords): readings are sealed off-chain; the chain holds their content digest, device, sequence and times",
+        Privacy::Clear => "records: PUBLIC (privacy: clear, the published MedicalRecords layout): every vital sign is in clear on chain, readable by anyone with node access; for reproducing the seed papers only",
+    }
+}

@@ -176,7 +176,7 @@ fn source(state: &State, opts: &Options) -> anyhow::Result<Source> {
     Ok(Source {
         http: node.rpc_url().expect("a member serves clients"),
         ws: node.ws_url().expect("a member serves clients"),
-        contract: state.medical_address()?,
+        contract: state.medical_address_for("`medchain watch`")?,
         reader: opts.reader.unwrap_or_else(|| state.admin_key().address()),
         depth,
     })
