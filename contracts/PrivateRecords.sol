@@ -204,12 +204,15 @@ contract PrivateRecords {
     }
 
     /// @notice A hospital takes a patient into custody: binds the wallet that
-    ///         signed `registrationDigest` and publishes the first data public key.
+    ///         signed `registrationDigest`, publishes the first data public key
+    ///         and its secret wrapped to `readers` (the patient and the hospital).
     function registerPatient(
         bytes32 patient,
         address wallet,
         bytes calldata signature,
-        bytes calldata dataKey
+        bytes calldata dataKey,
+        address[] calldata readers,
+        bytes[] calldata wrapped
     ) external onlyHospital {
         require(patient != bytes32(0), "PrivateRecords: zero patient id");
         require(patients[patient].custodian == address(0), "PrivateRecords: patient already registered");
@@ -222,6 +225,7 @@ contract PrivateRecords {
         dataPublicKey[patient][1] = dataKey;
         emit PatientRegistered(patient, wallet, msg.sender);
         emit KeyRotated(patient, 1);
+        _share(patient, 1, readers, wrapped);
     }
 
     /// @notice Publish a key version wrapped to readers who may read the patient.
@@ -251,12 +255,27 @@ contract PrivateRecords {
         }
     }
 
-    /// @notice The patient lets a doctor or a hospital read their records.
-    function grantConsent(bytes32 patient, address reader) external onlyPatient(patient) {
+    /// @notice The patient lets a doctor or a hospital read their records and,
+    ///         in the same transaction, hands it the key versions `versions`
+    ///         (wrapped to its published key).
+    function grantConsent(
+        bytes32 patient,
+        address reader,
+        uint32[] calldata versions,
+        bytes[] calldata wrapped
+    ) external onlyPatient(patient) {
         require(isDoctor[reader] || isHospital[reader], "PrivateRecords: not a registered doctor or hospital");
         require(!hasConsent[patient][reader], "PrivateRecords: consent already granted");
+        require(versions.length == wrapped.length, "PrivateRecords: versions and keys differ in length");
         hasConsent[patient][reader] = true;
         emit ConsentGranted(patient, reader);
+        uint32 current = patients[patient].keyVersion;
+        for (uint256 i = 0; i < versions.length; ++i) {
+            require(versions[i] >= 1 && versions[i] <= current, "PrivateRecords: no such key version");
+            require(wrapped[i].length == 106, "PrivateRecords: a wrapped key is 106 bytes");
+            wrappedKey[patient][versions[i]][reader] = wrapped[i];
+            emit KeyShared(patient, versions[i], reader);
+        }
     }
 
     /// @notice The patient withdraws consent and, in the same transaction,

@@ -4,7 +4,7 @@
 //! hold only that CID's digest with the device, the sequence and the
 //! timestamps (issue 14).
 //!
-//! This module is the format layer, with no network and no chain:
+//! The format layer, with no network and no chain:
 //! - [`fhir`]: the Observations a reading becomes (LOINC-coded vital signs)
 //!   and the Bundles that carry them;
 //! - [`seal`]: authenticated encryption of a document (XChaCha20-Poly1305),
@@ -14,14 +14,29 @@
 //! - [`store`]: where the encrypted bytes live, behind a small trait, with
 //!   the embedded default (files under the network's directory);
 //! - [`wrap`]: a patient's data key wrapped to a reader's secp256k1 key
-//!   (ECIES), what consent will hand out.
+//!   (ECIES), what consent hands out;
+//! - [`envelope`]: a reading sealed under a fresh content key wrapped to
+//!   the patient's data public key, so devices write without reading.
+//!
+//! On a running network (the PrivateRecords contract): [`chain`] (the
+//! network and key helpers), [`custody`] (a hospital's patient register),
+//! [`patients`] (registration, doctors, devices), [`consent`] (grant,
+//! revoke with rotation, share), [`readings`] (write and read) and
+//! [`view`] (the terminal table).
 //!
 //! What it protects, and from whom, is stated in docs/privacy.md.
 
+pub mod chain;
+pub mod consent;
 pub mod content_id;
+pub mod custody;
+pub mod envelope;
 pub mod fhir;
+pub mod patients;
+pub mod readings;
 pub mod seal;
 pub mod store;
+pub mod view;
 pub mod wrap;
 
 use crate::topology::Privacy;

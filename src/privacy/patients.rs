@@ -1,0 +1,149 @@
+//! Taking a patient into a hospital's custody on a private network, and
+//! the hospital-side roles around it (doctors, devices).
+//!
+//! Registration: the hospital draws the patient's own salt (kept in its
+//! custody register, see [`super::custody`]), the patient's wallet signs
+//! that it is this patient at this hospital, and one transaction binds the
+//! wallet, publishes the first data public key and its secret wrapped to
+//! the patient and to the hospital. A stranger cannot claim the id: the
+//! contract takes the registration only from a hospital, once, with the
+//! signature of the wallet it binds.
+
+use alloy::primitives::{Address, Bytes, B256};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::signers::SignerSync;
+use k256::elliptic_curve::sec1::ToEncodedPoint;
+
+use super::chain::{secret_of, wrap_for, PrivateNet};
+use super::{custody, envelope};
+use crate::contract::{reverted, transact};
+use crate::error::InputError;
+
+/// What `patient register` did.
+#[derive(Debug, serde::Serialize)]
+pub struct Registered {
+    /// The patient's pseudonymous id.
+    pub patient: B256,
+    /// The custodian hospital.
+    pub hospital: String,
+    /// The patient's wallet.
+    pub wallet: Address,
+    /// False when the hospital already held the patient.
+    pub new: bool,
+}
+
+/// Registers the patient known by `ssn` in `hospital`'s custody (or says
+/// it already is).
+pub async fn register(net: &PrivateNet, hospital: &str, ssn: &str) -> anyhow::Result<Registered> {
+    let hkey = net.hospital(hospital)?.clone();
+    if let Some((h, e)) = custody::find(&net.dir, &net.hospital_names(), ssn)? {
+        if h != hospital {
+            return Err(InputError::new(format!(
+                "--ssn: this patient is already in the custody of hospital {h} (patient {:#x}); a patient has one custodian",
+                e.patient
+            ))
+            .into());
+        }
+    }
+    let (entry, _) = custody::entry_for(&net.dir, hospital, ssn)?;
+    let c = net.as_(&hkey)?;
+    let wallet = net.patient_wallet(entry.patient);
+    let on_chain = c
+        .patients(entry.patient)
+        .call()
+        .await
+        .map_err(|e| reverted("patients", e))?;
+    let new = on_chain.custodian == Address::ZERO;
+    if new {
+        publish_reader_key(net, &hkey).await?;
+        let digest = c
+            .registrationDigest(entry.patient, hkey.address())
+            .call()
+            .await
+            .map_err(|e| reverted("registrationDigest", e))?;
+        let sig = wallet.sign_message_sync(digest.as_slice())?;
+        let (secret, public) = envelope::new_data_key();
+        let readers = [
+            (wallet.address(), secret_of(&wallet).public_key()),
+            (hkey.address(), secret_of(&hkey).public_key()),
+        ];
+        let (addrs, wrapped) = wrap_for(&secret, entry.patient, 1, &readers);
+        let call = c.registerPatient(
+            entry.patient,
+            wallet.address(),
+            Bytes::from(sig.as_bytes().to_vec()),
+            Bytes::from(public),
+            addrs,
+            wrapped,
+        );
+        transact(&call, "registerPatient").await?;
+        net.fund(wallet.address()).await?;
+    }
+    Ok(Registered {
+        patient: entry.patient,
+        hospital: hospital.to_string(),
+        wallet: wallet.address(),
+        new,
+    })
+}
+
+/// Publishes `who`'s public key on chain (once), so keys can be wrapped to
+/// it; funds it first when it has no ether.
+pub async fn publish_reader_key(net: &PrivateNet, who: &PrivateKeySigner) -> anyhow::Result<()> {
+    let c = net.as_(who)?;
+    let known = c
+        .readerKey(who.address())
+        .call()
+        .await
+        .map_err(|e| reverted("readerKey", e))?;
+    if !known.is_empty() {
+        return Ok(());
+    }
+    net.fund(who.address()).await?;
+    let point = secret_of(who).public_key().to_encoded_point(false);
+    let call = c.publishReaderKey(Bytes::from(point.as_bytes()[1..].to_vec()));
+    transact(&call, "publishReaderKey").await?;
+    Ok(())
+}
+
+/// Registers `doctor` as a doctor of `hospital` and publishes the
+/// doctor's public key (so patients can wrap keys to it).
+pub async fn add_doctor(
+    net: &PrivateNet,
+    hospital: &str,
+    doctor: &PrivateKeySigner,
+) -> anyhow::Result<()> {
+    let hkey = net.hospital(hospital)?.clone();
+    let c = net.as_(&hkey)?;
+    let known = c
+        .isDoctor(doctor.address())
+        .call()
+        .await
+        .map_err(|e| reverted("isDoctor", e))?;
+    if !known {
+        transact(&c.registerDoctor(doctor.address()), "registerDoctor").await?;
+    }
+    publish_reader_key(net, doctor).await
+}
+
+/// Registers `device` to write for `patient`, as `hospital` (which must
+/// hold the patient or have their consent), and funds it.
+pub async fn register_device(
+    net: &PrivateNet,
+    hospital: &PrivateKeySigner,
+    device: Address,
+    patient: B256,
+) -> anyhow::Result<()> {
+    let c = net.as_(hospital)?;
+    let d = c
+        .devices(device)
+        .call()
+        .await
+        .map_err(|e| reverted("devices", e))?;
+    if !d.active {
+        let call = c.registerDevice(device, patient);
+        call.call().await.map_err(|e| reverted("registerDevice", e))?;
+        transact(&call, "registerDevice").await?;
+    }
+    net.fund(device).await
+}
