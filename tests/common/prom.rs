@@ -1,9 +1,15 @@
-//! Asking a test's real Prometheus: instant queries, and every PromQL
-//! expression of a shipped Grafana dashboard.
+//! Asking a test's real Prometheus: instant queries, every node's target
+//! and figures against the node itself, and every PromQL expression of a
+//! shipped Grafana dashboard. Runtime-agnostic: nodes are known from
+//! `status --json` and the recorded plan, so process and Docker networks
+//! are checked by the same code.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+use super::TestNet;
 
 /// An instant query against Prometheus' HTTP API: its result vector.
 pub fn query(url: &str, q: &str) -> Vec<Value> {
@@ -34,6 +40,113 @@ pub fn wait_for(url: &str, q: &str, n: usize, limit: Duration) -> Vec<Value> {
         }
         std::thread::sleep(Duration::from_secs(1));
     }
+}
+
+/// Waits until Prometheus reports `up == 1` in job `geth` for every node
+/// of `st` (a `status --json`), then checks each target's labels
+/// (network, hospital, role, node) and that its instance is the node's
+/// own metrics address from `status` (for containers: the port published
+/// on the host's loopback).
+pub fn every_node_up(url: &str, st: &Value, limit: Duration) {
+    let network = st["network"].as_str().unwrap();
+    let nodes = st["nodes"].as_array().unwrap();
+    let q = format!("up{{job=\"geth\",network=\"{network}\"}} == 1");
+    let ups = wait_for(url, &q, nodes.len(), limit);
+    assert_eq!(ups.len(), nodes.len(), "every node scraped and up: {ups:?}");
+    let mut got: Vec<[String; 4]> = ups
+        .iter()
+        .map(|s| {
+            let m = &s["metric"];
+            ["node", "hospital", "role", "instance"].map(|k| m[k].as_str().unwrap().to_string())
+        })
+        .collect();
+    let mut want: Vec<[String; 4]> = nodes
+        .iter()
+        .map(|n| {
+            let s = |k: &str| n[k].as_str().unwrap_or_else(|| panic!("{k}: {n}"));
+            let instance = s("metrics").trim_start_matches("http://").split('/').next();
+            [s("name"), s("hospital"), s("role"), instance.unwrap()].map(str::to_string)
+        })
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "targets and their labels");
+}
+
+/// The peers the recorded plan gives each node of `network`: the edges it
+/// is an end of (`admin_addPeer` from either side makes one peer).
+fn planned_peers(net: &TestNet, network: &str) -> BTreeMap<String, u64> {
+    let plan = &net.state(network)["plan"];
+    let edges = plan["edges"].as_array().unwrap();
+    let nodes = plan["nodes"].as_array().unwrap();
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let ends = |e: &&Value| e["from"] == i || e["to"] == i;
+            let count = edges.iter().filter(ends).count() as u64;
+            (n["name"].as_str().unwrap().to_string(), count)
+        })
+        .collect()
+}
+
+/// One value per node (label `node`) of an instant query.
+fn by_node(url: &str, q: &str) -> BTreeMap<String, f64> {
+    query(url, q)
+        .iter()
+        .map(|s| {
+            let node = s["metric"]["node"].as_str().unwrap_or("?").to_string();
+            (node, s["value"][1].as_str().unwrap().parse().unwrap())
+        })
+        .collect()
+}
+
+/// Prometheus agrees with the nodes of `network` (issue 16's check): for
+/// each node, its scraped `chain_head_block` is within 1 of the
+/// `eth_blockNumber` the node itself answers (`status --json` asks it,
+/// over IPC for sealers), and its `p2p_peers` equals the peers the plan
+/// gives it. A scrape is up to one interval (5 s) old while blocks keep
+/// coming, so each node is compared again until it has matched once,
+/// within `limit`; the last mismatch of a node that never did is shown.
+pub fn heads_and_peers_match(url: &str, net: &TestNet, network: &str, limit: Duration) {
+    let planned = planned_peers(net, network);
+    let mut pending: BTreeMap<String, String> = planned
+        .keys()
+        .map(|n| (n.clone(), "never compared".to_string()))
+        .collect();
+    let sel = format!("{{job=\"geth\",network=\"{network}\"}}");
+    let deadline = Instant::now() + limit;
+    while !pending.is_empty() && Instant::now() < deadline {
+        let heads = by_node(url, &format!("chain_head_block{sel}"));
+        let peers = by_node(url, &format!("p2p_peers{sel}"));
+        let st = net.status();
+        let blocks: BTreeMap<&str, Option<u64>> = st["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["name"].as_str().unwrap(), n["block"].as_u64()))
+            .collect();
+        pending.retain(|node, why| {
+            let (head, peers) = (heads.get(node), peers.get(node));
+            let block = blocks.get(node.as_str()).copied().flatten();
+            let matched = match (head, block) {
+                (Some(h), Some(b)) => (*h - b as f64).abs() <= 1.0,
+                _ => false,
+            } && peers == Some(&(planned[node] as f64));
+            *why = format!(
+                "chain_head_block {head:?} vs eth_blockNumber {block:?}, p2p_peers {peers:?} vs planned {}",
+                planned[node]
+            );
+            !matched
+        });
+        if !pending.is_empty() {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+    assert!(
+        pending.is_empty(),
+        "Prometheus disagrees with the nodes: {pending:#?}"
+    );
 }
 
 /// Every PromQL expression of `monitoring/dashboards/<file>`, with
