@@ -39,6 +39,21 @@ pub enum Command {
     },
     /// Grant an address global read access to medical records (as admin).
     Authorize(cmd::authorize::AuthorizeArgs),
+    /// Private networks: take a patient into a hospital's custody.
+    Patient {
+        #[command(subcommand)]
+        command: cmd::patient::PatientCommand,
+    },
+    /// Private networks: register a hospital's doctor and publish its key.
+    Doctor {
+        #[command(subcommand)]
+        command: cmd::doctor::DoctorCommand,
+    },
+    /// Private networks: a patient grants or revokes consent; a custodian shares keys.
+    Consent {
+        #[command(subcommand)]
+        command: cmd::consent::ConsentCommand,
+    },
     /// Explain a transaction: block, status, gas used, decoded call and events.
     Tx(cmd::tx::TxArgs),
     /// Do a fault by hand: kill, stop, resume, restart, pause or unpause nodes; partition or heal peer links.
@@ -93,6 +108,9 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Deploy(a) => cmd::deploy::execute(a, g).await,
         Command::Records { command } => cmd::records::execute(command, g).await,
         Command::Authorize(a) => cmd::authorize::execute(a, g).await,
+        Command::Patient { command } => cmd::patient::execute(command, g).await,
+        Command::Doctor { command } => cmd::doctor::execute(command, g).await,
+        Command::Consent { command } => cmd::consent::execute(command, g).await,
         Command::Tx(a) => cmd::tx::execute(a, g).await,
         Command::Bench(a) => cmd::bench::execute(a, g).await,
         Command::Fault(a) => cmd::fault::execute(a, g).await,

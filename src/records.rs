@@ -206,6 +206,16 @@ pub async fn get(
 pub async fn authorize(state: &State, user: Address, revoke: bool) -> anyhow::Result<B256> {
     let url = state.client_rpc()?;
     let provider = signing_provider(&url, &state.admin_key())?;
+    if state.plan.topology.privacy == crate::topology::Privacy::Private {
+        // A global reader still reads nothing until a patient's keys are
+        // shared with it (`medchain consent share`).
+        let c = crate::contract::PrivateRecords::new(state.private_address()?, provider);
+        let call = c.setGlobalReader(user, !revoke);
+        call.call()
+            .await
+            .map_err(|e| reverted("setGlobalReader", e))?;
+        return Ok(transact(&call, "setGlobalReader").await?.transaction_hash);
+    }
     let c = MedicalRecords::new(state.medical_address()?, provider);
     let call = if revoke {
         c.revokeUser(user).clear_decoder()

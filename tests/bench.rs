@@ -8,6 +8,7 @@ use common::TestNet;
 
 const TOPO: &str = "\
 network: bench-e2e
+privacy: clear
 block_period: 1
 hospitals:
   - name: guadalajara
@@ -227,6 +228,7 @@ fn malformed_scenarios_exit_2_before_anything_runs() {
 /// drives, brought up as a user would bring up any node.
 const RPC_TOPO: &str = "\
 network: bench-rpc
+privacy: clear
 block_period: 1
 hospitals:
   - name: guadalajara

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 const TOPO: &str = "\
 network: mqtt-e2e
+privacy: clear
 block_period: 1
 hospitals:
   - {name: ward, sealers: 1, members: 1}

@@ -17,6 +17,7 @@ use medchain::state::State;
 
 const TOPO: &str = "\
 network: contracts-e2e
+privacy: clear
 block_period: 1
 hospitals:
   - {name: north, sealers: 1, members: 0}
@@ -343,7 +344,7 @@ fn medical_records_access_events_pagination_custody_and_simple() {
 #[test]
 fn records_cli_stores_and_reads_back() {
     let net = TestNet::new(
-        "network: records-cli\nblock_period: 1\nhospitals:\n  - {name: a, members: 1}\n",
+        "network: records-cli\nprivacy: clear\nblock_period: 1\nhospitals:\n  - {name: a, members: 1}\n",
     );
     net.ok(&["up", "--seed", "5", "--quiet"]);
     let add = net.ok(&[

@@ -42,6 +42,7 @@ async fn send_ok<D: alloy::contract::CallDecoder + Send + Sync + Unpin>(
 
 const TOPO: &str = "\
 network: device-e2e
+privacy: clear
 chain_id: 48152
 block_period: 1
 hospitals:
@@ -271,6 +272,7 @@ fn provision_is_idempotent_and_esp32_host_lands_readings_in_order() {
 
 const RESTART_TOPO: &str = "\
 network: device-restart
+privacy: clear
 chain_id: 48153
 block_period: 1
 hospitals:
@@ -434,6 +436,7 @@ fn readings_survive_a_network_restart_zero_lost_zero_duplicated() {
 
 const TRACK_TOPO: &str = "\
 network: device-track
+privacy: clear
 chain_id: 48154
 block_period: 1
 hospitals:
@@ -521,6 +524,7 @@ fn a_bench_round_tracks_a_real_device_by_address() {
 
 const PARTITION_TOPO: &str = "\
 network: device-partition
+privacy: clear
 chain_id: 48155
 block_period: 1
 hospitals:

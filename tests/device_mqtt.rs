@@ -18,6 +18,7 @@ use medchain::state::State;
 
 const TOPO: &str = "\
 network: device-mqtt
+privacy: clear
 chain_id: 48157
 block_period: 1
 hospitals:
@@ -187,6 +188,7 @@ fn readings_over_mqtt_survive_a_broker_restart_zero_lost_zero_duplicated() {
 
 const FLEET_TOPO: &str = "\
 network: fleet-mqtt
+privacy: clear
 chain_id: 48158
 block_period: 1
 hospitals:

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 
 const TOPO: &str = "\
 network: gateway-e2e
+privacy: clear
 chain_id: 48160
 block_period: 1
 hospitals:

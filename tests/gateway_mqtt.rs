@@ -26,6 +26,7 @@ use serde_json::{json, Value};
 
 const TOPO: &str = "\
 network: gateway-mqtt
+privacy: clear
 chain_id: 48170
 block_period: 1
 hospitals:

@@ -137,7 +137,7 @@ fn interrupt_up_at(net: &TestNet, network: &str, phase: &str) {
 fn ctrl_c_while_up_deploys_the_contracts() {
     let network = "sigint-up-deploy";
     let net = TestNet::new(&topology(network));
-    interrupt_up_at(&net, network, "deploying MedicalRecords");
+    interrupt_up_at(&net, network, "deploying the records contract");
 }
 
 #[test]

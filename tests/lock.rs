@@ -13,7 +13,7 @@ use common::medchain;
 use medchain::plan::{self, NodePorts, PlanInputs};
 use medchain::state::State;
 
-const TOPO: &str = "network: locked\nhospitals:\n  - {name: a, members: 1}\n";
+const TOPO: &str = "network: locked\nprivacy: clear\nhospitals:\n  - {name: a, members: 1}\n";
 
 /// Writes the state of a planned, stopped network (no node ever ran), as
 /// `up` leaves it after `down`, so `down` and friends have something to act

@@ -6,57 +6,14 @@
 //! the store. Both run from `tools/privacy-check` (`npm ci` there first,
 //! as test.sh does); without it these tests fail, they never skip.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "common/privacy_check.rs"]
+mod privacy_check;
 
 use alloy::primitives::{Address, B256};
 use medchain::privacy::store::{BlobStore, FileStore};
 use medchain::privacy::{content_id, fhir, seal};
 use medchain::records::Reading;
-use serde_json::Value;
-
-fn tool_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/privacy-check");
-    assert!(
-        dir.join("node_modules/fhir").is_dir() && dir.join("node_modules/multiformats").is_dir(),
-        "run `npm ci` in {} first (test.sh does)",
-        dir.display()
-    );
-    dir
-}
-
-/// Runs `node check.mjs <mode> <file>` and returns its stdout.
-fn check(mode: &str, file: &Path) -> String {
-    let dir = tool_dir();
-    let out = Command::new("node")
-        .current_dir(&dir)
-        .arg("check.mjs")
-        .arg(mode)
-        .arg(file)
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// FHIR.js's verdict on `resource`: (valid, error-level messages).
-fn validate(resource: &Value) -> (bool, Vec<Value>) {
-    let f = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(f.path(), serde_json::to_vec(resource).unwrap()).unwrap();
-    let v: Value = serde_json::from_str(&check("fhir", f.path())).unwrap();
-    let errors = v["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["severity"] == "error")
-        .cloned()
-        .collect();
-    (v["valid"] == true, errors)
-}
+use privacy_check::{check, validate};
 
 fn sample() -> (Reading, fhir::Context) {
     let reading = Reading {

@@ -14,7 +14,7 @@ use medchain::state::State;
 
 mod common;
 
-const TOPO: &str = "network: stalled\nhospitals:\n  - {name: a, members: 1}\n";
+const TOPO: &str = "network: stalled\nprivacy: clear\nhospitals:\n  - {name: a, members: 1}\n";
 
 /// A listener that accepts every connection and holds it unanswered.
 fn stalled_node() -> u16 {

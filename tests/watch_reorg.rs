@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 
 const TOPO: &str = "\
 network: watch-reorg
+privacy: clear
 consensus: ethash
 difficulty: \"0x200\"
 hospitals:

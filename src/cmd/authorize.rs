@@ -19,7 +19,7 @@ pub struct AuthorizeArgs {
 }
 
 /// Parses `address` (20 bytes, hex).
-fn parse_address(address: &str) -> Result<Address, InputError> {
+pub(crate) fn parse_address(address: &str) -> Result<Address, InputError> {
     address
         .parse()
         .map_err(|_| InputError::new(format!("{address:?}: expected a 20-byte hex address (0x…)")))

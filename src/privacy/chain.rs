@@ -61,7 +61,10 @@ impl PrivateNet {
 
     /// The contract, sending as `who`.
     pub fn as_(&self, who: &PrivateKeySigner) -> anyhow::Result<Contract> {
-        Ok(PrivateRecords::new(self.contract, signing_provider(&self.url, who)?))
+        Ok(PrivateRecords::new(
+            self.contract,
+            signing_provider(&self.url, who)?,
+        ))
     }
 
     /// The key of hospital `name`, or an input error listing the hospitals.
@@ -135,7 +138,8 @@ pub async fn reader_public_key(c: &Contract, reader: Address) -> anyhow::Result<
     }
     let mut sec1 = vec![0x04];
     sec1.extend_from_slice(&raw);
-    PublicKey::from_sec1_bytes(&sec1).map_err(|_| anyhow!("reader {reader:#x}'s published key is not on secp256k1"))
+    PublicKey::from_sec1_bytes(&sec1)
+        .map_err(|_| anyhow!("reader {reader:#x}'s published key is not on secp256k1"))
 }
 
 /// The patient's data secret of `version`, from the key wrapped on chain
@@ -162,7 +166,8 @@ pub async fn data_secret(
         version: u64::from(version),
     };
     let key = wrap::unwrap(&wrapped, &secret_of(reader), &what)?;
-    SecretKey::from_slice(key.as_bytes()).map_err(|_| anyhow!("the unwrapped data key is not a secp256k1 secret"))
+    SecretKey::from_slice(key.as_bytes())
+        .map_err(|_| anyhow!("the unwrapped data key is not a secp256k1 secret"))
 }
 
 /// `secret` of `version` wrapped to each reader, as the two arrays

@@ -73,8 +73,13 @@ pub async fn revoke(
     let next = current + 1;
     let (addrs, wrapped) = wrap_for(&secret, patient, next, &keep);
     let call = c.revokeConsent(patient, reader, Bytes::from(public), addrs, wrapped);
-    call.call().await.map_err(|e| reverted("revokeConsent", e))?;
-    Ok((next, transact(&call, "revokeConsent").await?.transaction_hash))
+    call.call()
+        .await
+        .map_err(|e| reverted("revokeConsent", e))?;
+    Ok((
+        next,
+        transact(&call, "revokeConsent").await?.transaction_hash,
+    ))
 }
 
 /// Who receives the new key when `revoked` loses consent: the patient, the
@@ -94,8 +99,16 @@ async fn keepers(
         .map_err(|e| reverted("patients", e))?;
     let mut keep = vec![(wallet.address(), secret_of(wallet).public_key())];
     let mut candidates = vec![p.custodian];
-    candidates.extend(event_addresses(c, PrivateRecords::ConsentGranted::SIGNATURE_HASH, Some(patient)).await?);
-    candidates.extend(event_addresses(c, PrivateRecords::GlobalReaderSet::SIGNATURE_HASH, None).await?);
+    candidates.extend(
+        event_addresses(
+            c,
+            PrivateRecords::ConsentGranted::SIGNATURE_HASH,
+            Some(patient),
+        )
+        .await?,
+    );
+    candidates
+        .extend(event_addresses(c, PrivateRecords::GlobalReaderSet::SIGNATURE_HASH, None).await?);
     for a in candidates {
         if a == revoked || a == wallet.address() || keep.iter().any(|(k, _)| *k == a) {
             continue;

@@ -74,7 +74,11 @@ pub fn entry_for(dir: &Path, hospital: &str, ssn: &str) -> anyhow::Result<(Entry
 }
 
 /// Which of `hospitals` holds a patient known by `ssn`, with the entry.
-pub fn find(dir: &Path, hospitals: &[String], ssn: &str) -> anyhow::Result<Option<(String, Entry)>> {
+pub fn find(
+    dir: &Path,
+    hospitals: &[String],
+    ssn: &str,
+) -> anyhow::Result<Option<(String, Entry)>> {
     for h in hospitals {
         if let Some(e) = load(dir, h)?.patients.into_iter().find(|e| e.ssn == ssn) {
             return Ok(Some((h.clone(), e)));
@@ -99,7 +103,10 @@ mod tests {
         let (again, new_again) = entry_for(dir.path(), "north", "000-00-0001").unwrap();
         assert_eq!((again, new_again), (a.clone(), false));
         let names = ["south".to_string(), "north".to_string()];
-        assert_eq!(find(dir.path(), &names, "000-00-0001").unwrap(), Some(("north".into(), a)));
+        assert_eq!(
+            find(dir.path(), &names, "000-00-0001").unwrap(),
+            Some(("north".into(), a))
+        );
         assert_eq!(find(dir.path(), &names, "999").unwrap(), None);
         let file = std::fs::metadata(path(dir.path(), "north")).unwrap();
         assert_eq!(file.permissions().mode() & 0o777, 0o600);

@@ -30,7 +30,12 @@ pub fn key_version(stored: &[u8]) -> Option<u32> {
 
 /// Seals `document` (the record `binding`) to version `version` of the
 /// patient's data public key `patient_key`.
-pub fn seal_to(patient_key: &PublicKey, version: u32, binding: &Binding, document: &[u8]) -> Vec<u8> {
+pub fn seal_to(
+    patient_key: &PublicKey,
+    version: u32,
+    binding: &Binding,
+    document: &[u8],
+) -> Vec<u8> {
     let content = DataKey::generate();
     let what = KeyFor {
         patient: binding.patient,
@@ -48,7 +53,11 @@ pub fn seal_to(patient_key: &PublicKey, version: u32, binding: &Binding, documen
 
 /// Opens an envelope of the record `binding` with the patient's data
 /// secret key of the version it was sealed to.
-pub fn open(patient_secret: &SecretKey, binding: &Binding, stored: &[u8]) -> anyhow::Result<Vec<u8>> {
+pub fn open(
+    patient_secret: &SecretKey,
+    binding: &Binding,
+    stored: &[u8],
+) -> anyhow::Result<Vec<u8>> {
     let version = key_version(stored).ok_or_else(|| {
         anyhow::anyhow!(
             "the stored reading is not a sealed envelope (format {VERSION}, at least {} bytes)",
@@ -98,17 +107,32 @@ mod tests {
         let pk = PublicKey::from_sec1_bytes(&public).unwrap();
         let stored = seal_to(&pk, 7, &binding(1), b"{\"resourceType\":\"Bundle\"}");
         assert_eq!(key_version(&stored), Some(7));
-        assert_eq!(open(&secret, &binding(1), &stored).unwrap(), b"{\"resourceType\":\"Bundle\"}");
+        assert_eq!(
+            open(&secret, &binding(1), &stored).unwrap(),
+            b"{\"resourceType\":\"Bundle\"}"
+        );
         let (other, _) = new_data_key();
-        assert!(open(&other, &binding(1), &stored).is_err(), "another key opened it");
-        assert!(open(&secret, &binding(2), &stored).is_err(), "opened as another record");
+        assert!(
+            open(&other, &binding(1), &stored).is_err(),
+            "another key opened it"
+        );
+        assert!(
+            open(&secret, &binding(2), &stored).is_err(),
+            "opened as another record"
+        );
         let mut relabelled = stored.clone();
         relabelled[4] = 8;
-        assert!(open(&secret, &binding(1), &relabelled).is_err(), "passed off as another version");
+        assert!(
+            open(&secret, &binding(1), &relabelled).is_err(),
+            "passed off as another version"
+        );
         for i in [0, 10, 120, stored.len() - 1] {
             let mut bad = stored.clone();
             bad[i] ^= 1;
-            assert!(open(&secret, &binding(1), &bad).is_err(), "byte {i} flipped");
+            assert!(
+                open(&secret, &binding(1), &bad).is_err(),
+                "byte {i} flipped"
+            );
         }
     }
 
@@ -117,6 +141,9 @@ mod tests {
         let (_, public) = new_data_key();
         let pk = PublicKey::from_sec1_bytes(&public).unwrap();
         assert_eq!(public.len(), 33);
-        assert_ne!(seal_to(&pk, 1, &binding(1), b"x"), seal_to(&pk, 1, &binding(1), b"x"));
+        assert_ne!(
+            seal_to(&pk, 1, &binding(1), b"x"),
+            seal_to(&pk, 1, &binding(1), b"x")
+        );
     }
 }

@@ -142,7 +142,9 @@ pub async fn register_device(
         .map_err(|e| reverted("devices", e))?;
     if !d.active {
         let call = c.registerDevice(device, patient);
-        call.call().await.map_err(|e| reverted("registerDevice", e))?;
+        call.call()
+            .await
+            .map_err(|e| reverted("registerDevice", e))?;
         transact(&call, "registerDevice").await?;
     }
     net.fund(device).await

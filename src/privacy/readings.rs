@@ -54,8 +54,11 @@ async fn current_key(c: &Contract, patient: B256) -> anyhow::Result<(u32, Public
         .call()
         .await
         .map_err(|e| reverted("dataPublicKey", e))?;
-    let key = PublicKey::from_sec1_bytes(&raw)
-        .map_err(|_| anyhow::anyhow!("patient {patient:#x}'s data key of version {version} is not a secp256k1 key"))?;
+    let key = PublicKey::from_sec1_bytes(&raw).map_err(|_| {
+        anyhow::anyhow!(
+            "patient {patient:#x}'s data key of version {version} is not a secp256k1 key"
+        )
+    })?;
     Ok((version, key))
 }
 
@@ -94,7 +97,12 @@ pub async fn add(
         device: device.address(),
         sequence,
     };
-    let sealed = envelope::seal_to(&key, version, &binding, &fhir::reading_document(&reading, &ctx));
+    let sealed = envelope::seal_to(
+        &key,
+        version,
+        &binding,
+        &fhir::reading_document(&reading, &ctx),
+    );
     let cid = net.store()?.put(&sealed).await?;
     let digest = content_id::digest(&cid).expect("the store gives raw sha2-256 CIDs");
     let call = c.addRecord(patient, B256::from(digest), version, taken_ms, sequence);
@@ -160,9 +168,11 @@ pub async fn read(
     let mut keys: BTreeMap<u32, Result<SecretKey, String>> = BTreeMap::new();
     let mut out = Vec::with_capacity(page.len());
     for (i, r) in page.into_iter().enumerate() {
-        if !keys.contains_key(&r.keyVersion) {
-            let k = data_secret(&c, patient, r.keyVersion, reader).await.map_err(|e| format!("{e:#}"));
-            keys.insert(r.keyVersion, k);
+        if let std::collections::btree_map::Entry::Vacant(slot) = keys.entry(r.keyVersion) {
+            let k = data_secret(&c, patient, r.keyVersion, reader)
+                .await
+                .map_err(|e| format!("{e:#}"));
+            slot.insert(k);
         }
         let opened = open_one(&store, patient, &r, &keys[&r.keyVersion]).await;
         out.push(Opened {

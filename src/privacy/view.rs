@@ -24,7 +24,9 @@ fn value(obs: &[Observation], code: &str) -> String {
 /// A summary line, then one row per record: its vital signs when the
 /// reader could open it, else `unreadable` and why in the note.
 pub fn table(total: u64, offset: u64, records: &[Opened]) -> String {
-    let headers = ["ID", "HR", "SPO2", "SYS", "DIA", "TEMP °C", "SEQ", "KEY", "DEVICE", "CID"];
+    let headers = [
+        "ID", "HR", "SPO2", "SYS", "DIA", "TEMP °C", "SEQ", "KEY", "DEVICE", "CID",
+    ];
     let mut why = Vec::new();
     let rows = records
         .iter()
@@ -37,9 +39,15 @@ pub fn table(total: u64, offset: u64, records: &[Opened]) -> String {
                     }
                 }
                 None => {
-                    row.extend(["unreadable".to_string(), "-".into(), "-".into(), "-".into(), "-".into()]);
+                    row.extend([
+                        "unreadable".to_string(),
+                        "-".into(),
+                        "-".into(),
+                        "-".into(),
+                        "-".into(),
+                    ]);
                     if let Some(w) = &r.unreadable {
-                        why.push(format!("record {}: {w}", r.record_id));
+                        why.push(format!("record {}: {w}\n", r.record_id));
                     }
                 }
             }
@@ -64,7 +72,7 @@ pub fn table(total: u64, offset: u64, records: &[Opened]) -> String {
         t.render_plain(&[0, 1, 2, 3, 4, 5, 6, 7])
     );
     for w in why {
-        out.push_str(&format!("\n{w}"));
+        out.push_str(&w);
     }
     out
 }

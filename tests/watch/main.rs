@@ -22,7 +22,7 @@ use serde_json::Value;
 /// patient 000-00-0001; returns the device's private key.
 fn setup(name: &str, seed: &str) -> (TestNet, String) {
     let net = TestNet::new(&format!(
-        "network: {name}\nblock_period: 1\nhospitals:\n  - {{name: ward, sealers: 1, members: 1}}\n"
+        "network: {name}\nprivacy: clear\nblock_period: 1\nhospitals:\n  - {{name: ward, sealers: 1, members: 1}}\n"
     ));
     net.ok(&["up", "--seed", seed, "--quiet"]);
     let out: Value = serde_json::from_str(
@@ -216,7 +216,7 @@ fn a_broker_restart_loses_no_alarm() {
 
 #[test]
 fn bad_thresholds_and_sinks_are_refused_with_exit_2() {
-    let net = TestNet::new("network: watch-bad\n");
+    let net = TestNet::new("network: watch-bad\nprivacy: clear\n");
     let bad = net.dir.path().join("t.yaml");
     std::fs::write(&bad, "defaults:\n  spo2: {low: 120}\n").unwrap();
     let r = net.run(&["watch", "--thresholds", bad.to_str().unwrap()]);
@@ -255,7 +255,7 @@ fn bad_thresholds_and_sinks_are_refused_with_exit_2() {
 #[test]
 fn a_fleet_round_with_abnormal_readings_measures_their_alarms() {
     let net = TestNet::new(
-        "network: watch-bench\nblock_period: 1\nhospitals:\n  - {name: ward, sealers: 1, members: 1}\n",
+        "network: watch-bench\nprivacy: clear\nblock_period: 1\nhospitals:\n  - {name: ward, sealers: 1, members: 1}\n",
     );
     std::fs::write(
         net.dir.path().join("alarms.yaml"),
