@@ -374,7 +374,12 @@ fn records_cli_stores_and_reads_back() {
         "37.5",
     ]);
     let got = net.ok(&["records", "get", "--ssn", "999-00-1234"]).stdout;
-    assert!(got.starts_with("2 record(s)"), "{got}");
+    // A clear network says its records are public, then the page.
+    assert!(got.starts_with("records: PUBLIC"), "{got}");
+    assert!(
+        got.lines().nth(1).unwrap().starts_with("2 record(s)"),
+        "{got}"
+    );
     assert!(got.contains("37.50"), "{got}");
     // A reader without rights gets the contract's reason and exit 1.
     let r = net.run(&[

@@ -229,5 +229,93 @@ fn readings_are_sealed_off_chain_and_keys_follow_consent() {
         "{custodian}"
     );
 
+    contract_rules(&net, &patient);
     ok(&["down", "--purge"]);
+}
+
+/// The reason a call reverts with, from its eth_call.
+async fn refused<D: alloy::contract::CallDecoder + Send + Sync + Unpin>(
+    call: alloy::contract::CallBuilder<&alloy::providers::DynProvider, D>,
+) -> String {
+    let e = call.call_raw().await.expect_err("the call was not refused");
+    medchain::contract::revert_reason(&e).unwrap_or(e.to_string())
+}
+
+/// The consortium rules the CLI does not reach, straight on the contract.
+fn contract_rules(net: &TestNet, patient: &str) {
+    use alloy::primitives::{Address, Bytes, B256};
+    use medchain::contract::{signing_provider, PrivateRecords};
+    let state = medchain::state::State::load(&net.home(), "privacy-e2e").unwrap();
+    let url = state.plan.nodes.iter().find_map(|n| n.rpc_url()).unwrap();
+    let addr = state.contracts["private_records"];
+    let at = |k: &alloy::signers::local::PrivateKeySigner| {
+        PrivateRecords::new(addr, signing_provider(&url, k).unwrap())
+    };
+    let admin = state.plan.accounts[0].signer();
+    let south = state.plan.hospital_keys[1].1.signer();
+    let stranger = state.plan.accounts[3].signer();
+    let patient: B256 = patient.parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // Another hospital cannot register a device for a patient it does not hold.
+        let c = at(&south);
+        let why = refused(c.registerDevice(Address::repeat_byte(7), patient)).await;
+        assert!(why.contains("not in the caller's custody"), "{why}");
+        // A stranger cannot register a patient, nor a hospital with a forged signature.
+        let fresh = B256::repeat_byte(0x5a);
+        let forged = Bytes::from(vec![1u8; 65]);
+        let key = Bytes::from(vec![2u8; 33]);
+        let s = at(&stranger);
+        let why = refused(s.registerPatient(
+            fresh,
+            stranger.address(),
+            forged.clone(),
+            key.clone(),
+            vec![],
+            vec![],
+        ))
+        .await;
+        assert!(why.contains("not a hospital"), "{why}");
+        let why =
+            refused(c.registerPatient(fresh, stranger.address(), forged, key, vec![], vec![]))
+                .await;
+        assert!(
+            why.contains("signature is not the patient wallet's"),
+            "{why}"
+        );
+        // Only the admin manages global readers and hospitals.
+        let why = refused(c.setGlobalReader(stranger.address(), true)).await;
+        assert!(why.contains("not admin"), "{why}");
+        let why = refused(c.removeHospital(south.address())).await;
+        assert!(why.contains("not admin"), "{why}");
+        // The admin role moves in two steps: only the proposed address accepts.
+        let a = at(&admin);
+        a.proposeAdmin(stranger.address())
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        let why = refused(c.acceptAdmin()).await;
+        assert!(why.contains("not the proposed admin"), "{why}");
+        s.acceptAdmin()
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert_eq!(a.admin().call().await.unwrap(), stranger.address());
+        // The new admin removes a hospital, which then cannot act as one.
+        s.removeHospital(south.address())
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        let why = refused(c.registerDoctor(Address::repeat_byte(9))).await;
+        assert!(why.contains("not a hospital"), "{why}");
+    });
 }
