@@ -267,7 +267,14 @@ fn provision_is_idempotent_and_esp32_host_lands_readings_in_order() {
             &format!("{:#x}", B256::repeat_byte(0x5d)),
         ])
         .stdout;
-    assert!(got.starts_with("5 record(s)"), "{got}");
+    assert!(
+        got.starts_with("records: PUBLIC"),
+        "a clear network says so first: {got}"
+    );
+    assert!(
+        got.lines().nth(1).unwrap_or("").starts_with("5 record(s)"),
+        "{got}"
+    );
 }
 
 const RESTART_TOPO: &str = "\
