@@ -235,12 +235,17 @@ pub(crate) fn plan_devices(
 
 /// The config file contents for one planned device.
 pub(crate) fn device_config(state: &State, contract: Address, d: &DevicePlan) -> DeviceConfig {
+    let private = state.plan.topology.privacy == crate::topology::Privacy::Private;
     DeviceConfig {
         rpc_url: d.rpc_url.clone(),
         chain_id: state.plan.topology.chain_id,
         contract: contract.to_checksum(None),
         device_private_key: format!("{:#x}", d.key.secret),
-        patient_salt: format!("{:#x}", state.plan.patient_salt),
+        // A private network's device holds its patient's id and where to
+        // store sealed readings, never the salt that would reverse ids.
+        patient_salt: (!private).then(|| format!("{:#x}", state.plan.patient_salt)),
+        patient_id: private.then(|| format!("{:#x}", d.patient)),
+        store_url: private.then(|| format!("{}/store", d.rpc_url.trim_end_matches('/'))),
         device_id: d.device_id.clone(),
         rpc_token: None,
         tls_ca: None,
@@ -484,10 +489,10 @@ fn check_conflicts(plans: &[DevicePlan], surveys: &[Survey]) -> Result<(), Input
 
 /// What this run changed on chain for one device.
 #[derive(Debug, Clone, Copy, Default)]
-struct Done {
-    registered: bool,
-    authorized: bool,
-    funded: bool,
+pub(crate) struct Done {
+    pub(crate) registered: bool,
+    pub(crate) authorized: bool,
+    pub(crate) funded: bool,
 }
 
 /// Brings the chain up to the plan, [`BATCH`] devices at a time: a batch's
@@ -565,7 +570,7 @@ async fn send_batch(
 /// Writes each device's config file (0600: it holds the device's key) and
 /// returns the devices as the outcome lists them and as the index records
 /// them, in plan order.
-fn write_configs(
+pub(crate) fn write_configs(
     state: &State,
     req: &ProvisionRequest,
     mr: Address,
@@ -651,7 +656,7 @@ fn gateway_credentials(
 
 /// Merges `entries` into the network's device index and rewrites it
 /// atomically (a temporary file renamed over it); returns its path.
-fn save_index(state: &State, entries: Vec<IndexEntry>) -> anyhow::Result<PathBuf> {
+pub(crate) fn save_index(state: &State, entries: Vec<IndexEntry>) -> anyhow::Result<PathBuf> {
     let index = index_path(state);
     let mut idx = load_index(&index)?;
     merge_index(&mut idx, entries);

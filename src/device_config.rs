@@ -1,7 +1,8 @@
 //! The firmware's config file, as `medchain device provision` writes it
 //! and `firmware/core`'s `parse_device_config` reads it: the node or
 //! gateway to talk to, the chain, the contract, the device's key, the
-//! patient salt, and optionally the gateway token and CA, the MQTT
+//! patient salt (clear networks) or patient id and store (private ones),
+//! and optionally the gateway token and CA, the MQTT
 //! broker account and the local alarm thresholds. Plain data, so the
 //! broker's account list can read device configs without depending on
 //! provisioning.
@@ -22,8 +23,18 @@ pub struct DeviceConfig {
     pub contract: String,
     /// The device wallet's private key (0x, 32 bytes).
     pub device_private_key: String,
-    /// The network's patient salt (0x, 32 bytes).
-    pub patient_salt: String,
+    /// The network's patient salt (0x, 32 bytes), on a `privacy: clear`
+    /// network only: a private network's device never holds a salt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_salt: Option<String>,
+    /// On a private network: the one patient id (0x, 32 bytes) the device
+    /// writes for, instead of a salt to derive it from an SSN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<String>,
+    /// On a private network: where the device `PUT`s its sealed readings
+    /// (`<gateway>/store`, one `PUT <store_url>/<cid>` per reading).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_url: Option<String>,
     /// Label for logs and the OLED.
     pub device_id: String,
     /// The device's gateway token (`Authorization: Bearer`), from the OS

@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use alloy::rpc::client::RpcClient;
+use alloy::rpc::json_rpc::RpcRecv;
 use anyhow::{anyhow, Context};
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Default time one call may take.
@@ -40,22 +40,20 @@ impl Rpc {
 
     /// Calls `method` with `params`, failing after [`CALL_TIMEOUT`] (or the
     /// shorter limit of `MEDCHAIN_RPC_TIMEOUT_SECS`).
-    pub async fn call<T: DeserializeOwned>(
-        &self,
-        method: &'static str,
-        params: Value,
-    ) -> anyhow::Result<T> {
+    ///
+    /// The answer is deserialised straight into `T` (no intermediate JSON
+    /// value), which matters for the bench's observer: it reads every
+    /// block and every receipt of a run.
+    pub async fn call<T: RpcRecv>(&self, method: &'static str, params: Value) -> anyhow::Result<T> {
         let fut = self
             .client
-            .request::<Value, Value>(Cow::Borrowed(method), params);
+            .request::<Value, T>(Cow::Borrowed(method), params);
         // MEDCHAIN_RPC_TIMEOUT_SECS may only shorten it.
         let limit = CALL_TIMEOUT.min(crate::rpc_timeout::call_timeout());
-        let value = tokio::time::timeout(limit, fut)
+        tokio::time::timeout(limit, fut)
             .await
             .map_err(|_| anyhow!("{method} on {} timed out after {limit:?}", self.url))?
-            .map_err(|e| anyhow!("{method} on {}: {e}", self.url))?;
-        serde_json::from_value(value)
-            .with_context(|| format!("{method} on {}: unexpected answer", self.url))
+            .map_err(|e| anyhow!("{method} on {}: {e}", self.url))
     }
 }
 

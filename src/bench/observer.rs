@@ -401,30 +401,37 @@ fn hex_field(v: &Value, k: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The fields of a receipt the observer needs, deserialised directly:
+/// the rest (logs, bloom) is skipped without being built.
+#[derive(Debug, serde::Deserialize)]
+struct ReceiptStatus {
+    #[serde(rename = "transactionHash")]
+    hash: B256,
+    #[serde(default)]
+    status: Option<alloy::primitives::U64>,
+}
+
 /// Receipt statuses of `txs` in block `number`: one `eth_getBlockReceipts`
 /// call where the node has it (geth ≥ 1.13), else one receipt per tx.
 async fn statuses(rpc: &Rpc, number: u64, txs: &[B256]) -> HashMap<B256, bool> {
-    let mut out = HashMap::new();
+    let ok = |r: &ReceiptStatus| r.status.map(|s| s == alloy::primitives::U64::from(1));
     if let Ok(receipts) = rpc
-        .call::<Vec<Value>>("eth_getBlockReceipts", json!([format!("{number:#x}")]))
+        .call::<Vec<ReceiptStatus>>("eth_getBlockReceipts", json!([format!("{number:#x}")]))
         .await
     {
-        for r in receipts {
-            if let (Some(h), Some(s)) = (r["transactionHash"].as_str(), r["status"].as_str()) {
-                if let Ok(h) = h.parse::<B256>() {
-                    out.insert(h, s == "0x1");
-                }
-            }
-        }
-        return out;
+        return receipts
+            .iter()
+            .filter_map(|r| Some((r.hash, ok(r)?)))
+            .collect();
     }
+    let mut out = HashMap::new();
     for h in txs {
-        if let Ok(r) = rpc
-            .call::<Value>("eth_getTransactionReceipt", json!([h]))
+        if let Ok(Some(r)) = rpc
+            .call::<Option<ReceiptStatus>>("eth_getTransactionReceipt", json!([h]))
             .await
         {
-            if let Some(s) = r["status"].as_str() {
-                out.insert(*h, s == "0x1");
+            if let Some(s) = ok(&r) {
+                out.insert(*h, s);
             }
         }
     }

@@ -9,6 +9,7 @@ use super::Global;
 use crate::device::{self, ProvisionRequest};
 use crate::error::InputError;
 use crate::outln;
+use crate::topology::Privacy;
 
 /// `medchain device …`.
 #[derive(Debug, Subcommand)]
@@ -65,7 +66,10 @@ pub(crate) async fn execute(cmd: DeviceCommand, g: &Global) -> anyhow::Result<()
     let DeviceCommand::Provision(a) = cmd;
     let req = ProvisionRequest::try_from(&a)?;
     let (state, _lock) = super::load_to_change(g)?;
-    let out = device::provision(&state, &req).await?;
+    let out = match state.plan.topology.privacy {
+        Privacy::Private => crate::privacy::devices::provision(&state, &req).await?,
+        Privacy::Clear => device::provision(&state, &req).await?,
+    };
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {

@@ -5,7 +5,8 @@
 //! token's device, [`binding`]), within a body size and a per-client rate
 //! ([`rate`]), over TLS ([`tls`]), and logs every request ([`access_log`]).
 //! [`options`] checks what it was asked to serve; [`server`] serves it,
-//! forwarding through [`upstream`]. With `--mqtt`, [`mqtt`] also answers
+//! forwarding through [`upstream`]; on a private network it also takes
+//! devices' sealed readings into the store ([`store_put`]). With `--mqtt`, [`mqtt`] also answers
 //! devices over the network's broker ([`mqtt_message`]: what they send).
 //! See docs/devices.md and docs/mqtt.md.
 
@@ -18,6 +19,7 @@ pub mod options;
 pub mod provisioning;
 pub mod rate;
 pub mod server;
+pub mod store_put;
 pub mod tls;
 pub mod tokens;
 pub mod upstream;

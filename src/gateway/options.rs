@@ -201,6 +201,9 @@ pub struct Options {
     pub upstream: String,
     /// The access log file.
     pub access_log: PathBuf,
+    /// The network keeps records private (`privacy: private`): the
+    /// gateway then also takes devices' sealed readings (`PUT /store/…`).
+    pub private: bool,
 }
 
 /// The hospital's member node the gateway fronts: `--node`, which must be
@@ -259,6 +262,7 @@ pub fn resolve(state: &State, req: ServeRequest) -> Result<Options, InputError> 
             ))
         })?,
         access_log,
+        private: plan.topology.privacy == crate::topology::Privacy::Private,
         req,
     })
 }

@@ -13,6 +13,10 @@
 //!    back in order;
 //! 6. the member not answering → HTTP 502.
 //!
+//! On a private network it also answers `PUT /store/<cid>` (a device's
+//! sealed reading, see [`store_put`]) after the same token and rate
+//! checks.
+//!
 //! Every request is written to the access log.
 
 use std::convert::Infallible;
@@ -36,7 +40,8 @@ use super::options::{Options, Tls};
 use super::rate::{retry_after_secs, RateLimiter};
 use super::tokens::{self, Accepted, Client};
 use super::upstream::Upstream;
-use super::{binding, mqtt, tls};
+use super::{binding, mqtt, store_put, tls};
+use crate::privacy::store::{BlobStore, FileStore};
 
 /// Time for a TLS handshake and for a request's headers.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -103,6 +108,8 @@ struct Shared {
     log: Arc<AccessLog>,
     upstream: Upstream,
     max_body: usize,
+    /// The network's store of sealed readings, on a private network.
+    store: Option<FileStore>,
 }
 
 /// A bound gateway, not yet serving.
@@ -204,6 +211,7 @@ pub async fn start(o: Options) -> anyhow::Result<Gateway> {
             log,
             upstream,
             max_body: o.req.max_body,
+            store: o.private.then(|| FileStore::open(&o.net_dir)).transpose()?,
         }),
     })
 }
@@ -355,44 +363,28 @@ async fn respond(
     s: &Shared,
     seen: &mut Seen,
 ) -> Response<Full<Bytes>> {
-    if req.method() != Method::POST {
+    let put = req.method() == Method::PUT && req.uri().path().starts_with(store_put::PREFIX);
+    if req.method() != Method::POST && !put {
         let mut r = refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             REFUSED,
-            "only POST is served",
+            "only POST (and PUT /store/<cid>) is served",
             seen,
         );
         r.headers_mut()
-            .insert("allow", HeaderValue::from_static("POST"));
+            .insert("allow", HeaderValue::from_static("POST, PUT"));
         return r;
     }
-    if req.uri().path() != "/" {
+    if !put && req.uri().path() != "/" {
         return refuse(StatusCode::NOT_FOUND, REFUSED, "only / is served", seen);
     }
-    let Some(client) = authenticate(&req, s) else {
-        let now = Instant::now();
-        if let Err(wait) = s.strangers.check(&peer.ip().to_string(), 1, now) {
-            let secs = retry_after_secs(wait);
-            let msg = format!(
-                "too many requests without a valid token from {}; retry after {secs} s",
-                peer.ip()
-            );
-            let mut r = refuse(StatusCode::TOO_MANY_REQUESTS, REFUSED, &msg, seen);
-            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
-            return r;
-        }
-        let mut r = refuse(
-            StatusCode::UNAUTHORIZED,
-            REFUSED,
-            "unauthorized: send Authorization: Bearer <token> with a token of this hospital's gateway",
-            seen,
-        );
-        r.headers_mut().insert(
-            "www-authenticate",
-            HeaderValue::from_static("Bearer realm=\"medchain\""),
-        );
-        return r;
+    let client = match authorized(&req, peer, s, seen) {
+        Ok(c) => c,
+        Err(r) => return r,
     };
+    if put {
+        return store(req, s, &client, seen).await;
+    }
     seen.client = Some(client.name.clone());
     let body = match read_body(req, s.max_body).await {
         Ok(b) => b,
@@ -425,6 +417,82 @@ async fn respond(
     match s.upstream.forward(&parsed).await {
         Ok(body) => reply(StatusCode::OK, body),
         Err(msg) => refuse(StatusCode::BAD_GATEWAY, UPSTREAM_ERROR, &msg, seen),
+    }
+}
+
+/// The client of a request with a valid token of this hospital, else the
+/// 401 (or 429 for an address sending too many requests without one).
+#[allow(clippy::result_large_err)]
+fn authorized(
+    req: &Request<Incoming>,
+    peer: SocketAddr,
+    s: &Shared,
+    seen: &mut Seen,
+) -> Result<Client, Response<Full<Bytes>>> {
+    let Some(client) = authenticate(req, s) else {
+        let now = Instant::now();
+        if let Err(wait) = s.strangers.check(&peer.ip().to_string(), 1, now) {
+            let secs = retry_after_secs(wait);
+            let msg = format!(
+                "too many requests without a valid token from {}; retry after {secs} s",
+                peer.ip()
+            );
+            let mut r = refuse(StatusCode::TOO_MANY_REQUESTS, REFUSED, &msg, seen);
+            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+            return Err(r);
+        }
+        let mut r = refuse(
+            StatusCode::UNAUTHORIZED,
+            REFUSED,
+            "unauthorized: send Authorization: Bearer <token> with a token of this hospital's gateway",
+            seen,
+        );
+        r.headers_mut().insert(
+            "www-authenticate",
+            HeaderValue::from_static("Bearer realm=\"medchain\""),
+        );
+        return Err(r);
+    };
+    Ok(client)
+}
+
+/// `PUT /store/<cid>` ([`store_put`]): a sealed reading into the
+/// network's store, for a client of this hospital within its rate.
+async fn store(
+    req: Request<Incoming>,
+    s: &Shared,
+    client: &Client,
+    seen: &mut Seen,
+) -> Response<Full<Bytes>> {
+    seen.client = Some(client.name.clone());
+    seen.methods = Some("PUT /store".to_string());
+    let Some(store) = &s.store else {
+        let msg = "this network keeps records in clear (privacy: clear): it has no store";
+        return refuse(StatusCode::NOT_FOUND, REFUSED, msg, seen);
+    };
+    if let Some(r) = rate_limit(s, client, 1, seen) {
+        return r;
+    }
+    let path = req.uri().path().to_string();
+    let body = match read_body(req, s.max_body).await {
+        Ok(b) => b,
+        Err((status, msg)) => return refuse(status, REFUSED, &msg, seen),
+    };
+    if let Err((status, msg)) = store_put::check(&path, &body) {
+        return refuse(status, REFUSED, &msg, seen);
+    }
+    match store.put(&body).await {
+        Ok(cid) => {
+            seen.note = Some(format!("stored {cid}"));
+            let body = json!({ "cid": cid.to_string() }).to_string();
+            reply(StatusCode::CREATED, body.into_bytes())
+        }
+        Err(e) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            UPSTREAM_ERROR,
+            &format!("{e:#}"),
+            seen,
+        ),
     }
 }
 

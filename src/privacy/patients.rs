@@ -127,13 +127,14 @@ pub async fn add_doctor(
 }
 
 /// Registers `device` to write for `patient`, as `hospital` (which must
-/// hold the patient or have their consent), and funds it.
+/// hold the patient or have their consent), and funds it. True when this
+/// call registered it (false: it already was).
 pub async fn register_device(
     net: &PrivateNet,
     hospital: &PrivateKeySigner,
     device: Address,
     patient: B256,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let c = net.as_(hospital)?;
     let d = c
         .devices(device)
@@ -147,5 +148,6 @@ pub async fn register_device(
             .map_err(|e| reverted("registerDevice", e))?;
         transact(&call, "registerDevice").await?;
     }
-    net.fund(device).await
+    net.fund(device).await?;
+    Ok(!d.active)
 }

@@ -1,0 +1,73 @@
+//! `medchain device provision` on a private network.
+//!
+//! Each device's patient is taken into the hospital's custody first (a
+//! salt of the patient's own, kept by the hospital; see [`super::patients`])
+//! and the device registered to write for that one patient, by the
+//! hospital, in `PrivateRecords`. The device's config then holds the
+//! patient's *id* — never an SSN or a salt — and the store URL of the
+//! hospital's gateway, where it puts each sealed reading before sending
+//! `addRecord`. It is granted no read access: what it seals opens only
+//! with the patient's data key, which it never holds.
+//!
+//! A device of a private network needs a gateway (`--gateway`): the store
+//! is served there, not by geth.
+
+use std::collections::HashMap;
+
+use alloy::primitives::B256;
+
+use super::chain::PrivateNet;
+use super::patients;
+use crate::device::{self, Done, Outcome, ProvisionRequest};
+use crate::error::InputError;
+use crate::state::State;
+
+/// Provisions the devices of `req` on the running private network:
+/// patients into custody, devices registered and funded, config files and
+/// the index written. Safe to re-run.
+pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<Outcome> {
+    if req.gateway.is_none() {
+        return Err(InputError::new(format!(
+            "--gateway: network {} is private, so its devices put sealed readings in the store the hospital's gateway serves; start `medchain gateway --hospital {}` and pass its URL with --gateway",
+            state.plan.topology.network, req.hospital
+        ))
+        .into());
+    }
+    let mut plans = device::plan_devices(state, req)?;
+    let net = PrivateNet::of(state)?;
+    let hospital = net.hospital(&req.hospital)?.clone();
+    let mut ids: HashMap<String, B256> = HashMap::new();
+    for d in &mut plans {
+        d.patient = match ids.get(&d.ssn) {
+            Some(id) => *id,
+            None => {
+                let r = patients::register(&net, &req.hospital, &d.ssn).await?;
+                ids.insert(d.ssn.clone(), r.patient);
+                r.patient
+            }
+        };
+    }
+    let mut done = Vec::with_capacity(plans.len());
+    for d in &plans {
+        let registered =
+            patients::register_device(&net, &hospital, d.key.address, d.patient).await?;
+        done.push(Done {
+            registered,
+            authorized: false,
+            funded: registered,
+        });
+    }
+    let (devices, entries) = device::write_configs(state, req, net.contract, &plans, done)?;
+    let index = device::save_index(state, entries)?;
+    Ok(Outcome {
+        network: net.network.clone(),
+        hospital: req.hospital.clone(),
+        rpc_url: plans[0].rpc_url.clone(),
+        registrar: hospital.address(),
+        registrar_role: "hospital".to_string(),
+        synthetic_patients: req.patients == device::Patients::Synthetic,
+        test_keys: state.plan.key_source.is_test(),
+        devices,
+        index,
+    })
+}
