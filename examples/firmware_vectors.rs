@@ -4,7 +4,11 @@
 //! medchain host side uses — which the firmware's C++ unit tests compare byte
 //! for byte: Keccak-256, RLP, patient ids, ABI calldata and return data of the
 //! MedicalRecords calls a device makes, the RecordAdded event, signatures and
-//! signed legacy (EIP-155) and EIP-1559 transactions for fixed private keys.
+//! signed legacy (EIP-155) and EIP-1559 transactions for fixed private keys,
+//! and (`private`) a private network's write path: the FHIR reading
+//! document, the envelope sealing it to a patient's data public key (with
+//! its randomness fixed), its CID and the PrivateRecords calls a device
+//! makes.
 //! The contract ABI comes from medchain's own bindings of the committed
 //! artifact, so a contract change shows up as drift here too.
 //!
@@ -25,7 +29,11 @@ use alloy::rlp::{BufMut, Encodable, Header};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
 use alloy::sol_types::{Revert, SolCall, SolError, SolEvent};
-use medchain::contract::{patient_id, MedicalRecords};
+use medchain::contract::{patient_id, MedicalRecords, PrivateRecords};
+use medchain::privacy::seal::{Binding, DataKey};
+use medchain::privacy::wrap::KeyFor;
+use medchain::privacy::{content_id, envelope, fhir, seal, wrap};
+use medchain::records::Reading;
 use serde_json::{json, Value};
 
 /// Fixed private keys: the scalar 1, the well-known web3 documentation key,
@@ -97,6 +105,7 @@ fn vectors() -> Value {
         "revert_reasons": revert_vectors(),
         "signatures": signature_vectors(),
         "transactions": transaction_vectors(),
+        "private": private_vectors(),
     })
 }
 
@@ -660,4 +669,311 @@ fn transaction_vectors() -> Value {
         ),
     ]
     .into()
+}
+
+/// The private write path's fixed inputs: the patient's data secret key,
+/// and everything random in an envelope (content key, the wrap's ephemeral
+/// secret key and nonce, the document's nonce).
+const DATA_SECRET: B256 = b256!("8a1f4c3e6d2b9a0817263544536271809fa8b7c6d5e4f30211203f4e5d6c7b8a");
+const EPHEMERAL_SECRET: B256 =
+    b256!("3c2b1a09f8e7d6c5b4a392817f6e5d4c3b2a19080706050403020100fedcba98");
+const CONTENT_KEY: B256 = b256!("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+const KEY_VERSION: u32 = 3;
+const SEQUENCE: u64 = 42;
+const TAKEN_MS: u64 = 1_765_000_000_123;
+
+fn nonce(first: u8) -> [u8; seal::NONCE_LEN] {
+    std::array::from_fn(|i| first.wrapping_add(i as u8))
+}
+
+fn reading(temperature_centi_c: i16) -> Reading {
+    Reading {
+        heart_rate: 72,
+        spo2: 97,
+        systolic: 121,
+        diastolic: 79,
+        temperature_centi_c,
+    }
+}
+
+fn data_public_key() -> k256::PublicKey {
+    k256::SecretKey::from_slice(DATA_SECRET.as_slice())
+        .expect("a valid scalar")
+        .public_key()
+}
+
+fn private_vectors() -> Value {
+    json!({
+        "selectors": private_selectors(),
+        "documents": document_vectors(),
+        "envelope": envelope_vector(),
+        "cids": cid_vectors(),
+        "calldata": private_calldata(),
+        "returns": private_returns(),
+    })
+}
+
+fn private_selectors() -> Value {
+    use PrivateRecords::{addRecordCall, dataPublicKeyCall, devicesCall, patientsCall};
+    json!({
+        addRecordCall::SIGNATURE: hex0x(addRecordCall::SELECTOR),
+        devicesCall::SIGNATURE: hex0x(devicesCall::SELECTOR),
+        patientsCall::SIGNATURE: hex0x(patientsCall::SELECTOR),
+        dataPublicKeyCall::SIGNATURE: hex0x(dataPublicKeyCall::SELECTOR),
+    })
+}
+
+/// FHIR reading documents over the edges of the number and time formats:
+/// temperatures that are whole, one- and two-decimal, negative and the
+/// extremes of i16; times at the epoch, a leap day and the last
+/// four-digit year.
+fn document_vectors() -> Value {
+    let device = signer(&PRIVATE_KEYS[1]).address();
+    let cases: [(i16, u64, u64); 12] = [
+        (3665, SEQUENCE, TAKEN_MS),
+        (3700, 1, 0),
+        (3650, 2, 951_782_400_000),
+        (-4000, 3, 1),
+        (0, 4, 999),
+        (-1, 5, 1_700_000_000_000),
+        (5, 6, 4_102_444_799_999),
+        (10, 7, 1_709_164_800_000),
+        (-5, 8, 86_400_000),
+        (i16::MIN, u64::MAX, 253_402_300_799_999),
+        (i16::MAX, 0, 253_402_300_799_000),
+        (1, 1_000_000, 1_234_567_890_123),
+    ];
+    cases
+        .iter()
+        .map(|&(temperature, sequence, taken_ms)| {
+            let ctx = fhir::Context {
+                patient: sample_patient(),
+                device,
+                sequence,
+                taken_ms,
+            };
+            let doc = fhir::reading_document(&reading(temperature), &ctx);
+            json!({
+                "patient": hex0x(ctx.patient),
+                "device": hex0x(ctx.device),
+                "sequence": sequence.to_string(),
+                "taken_ms": taken_ms.to_string(),
+                "reading": reading_json(&reading(temperature)),
+                "document": String::from_utf8(doc).expect("JSON is UTF-8"),
+            })
+        })
+        .collect()
+}
+
+fn reading_json(r: &Reading) -> Value {
+    json!({
+        "heart_rate": r.heart_rate,
+        "spo2": r.spo2,
+        "systolic": r.systolic,
+        "diastolic": r.diastolic,
+        "temperature_centi_c": r.temperature_centi_c,
+    })
+}
+
+/// One reading through the whole write path with fixed randomness.
+fn envelope_vector() -> Value {
+    let device = signer(&PRIVATE_KEYS[1]).address();
+    let patient = sample_patient();
+    let r = reading(3665);
+    let ctx = fhir::Context {
+        patient,
+        device,
+        sequence: SEQUENCE,
+        taken_ms: TAKEN_MS,
+    };
+    let document = fhir::reading_document(&r, &ctx);
+    let binding = Binding {
+        patient,
+        device,
+        sequence: SEQUENCE,
+    };
+    let ephemeral = k256::SecretKey::from_slice(EPHEMERAL_SECRET.as_slice()).expect("a scalar");
+    let random = envelope::Randomness {
+        content_key: DataKey::from_bytes(CONTENT_KEY.0),
+        ephemeral: ephemeral.clone(),
+        wrap_nonce: nonce(0x40),
+        seal_nonce: nonce(0x80),
+    };
+    let what = KeyFor {
+        patient,
+        version: u64::from(KEY_VERSION),
+    };
+    let pk = data_public_key();
+    let wrapped = wrap::wrap_with(&random.content_key, &pk, &what, &ephemeral, &nonce(0x40));
+    let sealed = seal::seal_with_nonce(&random.content_key, &nonce(0x80), &binding, &document);
+    let stored = envelope::seal_to_with(&pk, KEY_VERSION, &binding, &document, &random);
+    let secret = k256::SecretKey::from_slice(DATA_SECRET.as_slice()).expect("a scalar");
+    assert_eq!(
+        envelope::open(&secret, &binding, &stored).expect("the envelope opens"),
+        document
+    );
+    let cid = content_id::of(&stored);
+    let digest = content_id::digest(&cid).expect("a raw sha2-256 CID");
+    let add = PrivateRecords::addRecordCall {
+        patient,
+        cidDigest: B256::from(digest),
+        keyVersion: KEY_VERSION,
+        deviceTimestamp: TAKEN_MS,
+        sequence: SEQUENCE,
+    };
+    json!({
+        "data_secret_key": hex0x(DATA_SECRET),
+        "data_public_key": hex0x(envelope::compressed(&pk)),
+        "patient": hex0x(patient),
+        "device": hex0x(device),
+        "sequence": SEQUENCE.to_string(),
+        "key_version": KEY_VERSION,
+        "taken_ms": TAKEN_MS.to_string(),
+        "reading": reading_json(&r),
+        "content_key": hex0x(CONTENT_KEY),
+        "ephemeral_secret_key": hex0x(EPHEMERAL_SECRET),
+        "wrap_nonce": hex0x(nonce(0x40)),
+        "seal_nonce": hex0x(nonce(0x80)),
+        "document": hex0x(&document),
+        "wrapped_key": hex0x(&wrapped),
+        "sealed_document": hex0x(&sealed),
+        "envelope": hex0x(&stored),
+        "cid": cid.to_string(),
+        "digest": hex0x(digest),
+        "add_record_calldata": hex0x(add.abi_encode()),
+    })
+}
+
+fn cid_vectors() -> Value {
+    [Vec::new(), b"hello".to_vec(), counting_bytes(1000)]
+        .iter()
+        .map(|bytes| {
+            let cid = content_id::of(bytes);
+            json!({
+                "bytes": hex0x(bytes),
+                "cid": cid.to_string(),
+                "digest": hex0x(content_id::digest(&cid).expect("raw sha2-256")),
+            })
+        })
+        .collect()
+}
+
+fn private_calldata() -> Value {
+    let adds: Vec<Value> = [
+        (keccak256(b"cid"), 1u32, 1_700_000_000_000u64, 1u64),
+        (B256::repeat_byte(0xff), u32::MAX, u64::MAX, u64::MAX),
+        (keccak256(b"x"), 0, 0, 0),
+    ]
+    .iter()
+    .map(|&(digest, version, taken_ms, sequence)| {
+        let call = PrivateRecords::addRecordCall {
+            patient: sample_patient(),
+            cidDigest: digest,
+            keyVersion: version,
+            deviceTimestamp: taken_ms,
+            sequence,
+        };
+        json!({
+            "patient": hex0x(call.patient),
+            "cid_digest": hex0x(digest),
+            "key_version": version,
+            "device_timestamp": taken_ms.to_string(),
+            "sequence": sequence.to_string(),
+            "calldata": hex0x(call.abi_encode()),
+        })
+    })
+    .collect();
+    let devices: Vec<Value> = PRIVATE_KEYS
+        .iter()
+        .map(|key| {
+            let device = signer(key).address();
+            let call = PrivateRecords::devicesCall(device);
+            json!({"device": hex0x(device), "calldata": hex0x(call.abi_encode())})
+        })
+        .collect();
+    let patients: Vec<Value> = [sample_patient(), B256::ZERO]
+        .iter()
+        .map(|&patient| {
+            let call = PrivateRecords::patientsCall(patient);
+            json!({"patient": hex0x(patient), "calldata": hex0x(call.abi_encode())})
+        })
+        .collect();
+    let keys: Vec<Value> = [(sample_patient(), KEY_VERSION), (B256::ZERO, u32::MAX)]
+        .iter()
+        .map(|&(patient, version)| {
+            let call = PrivateRecords::dataPublicKeyCall {
+                _0: patient,
+                _1: version,
+            };
+            json!({"patient": hex0x(patient), "version": version, "calldata": hex0x(call.abi_encode())})
+        })
+        .collect();
+    json!({"addRecord": adds, "devices": devices, "patients": patients, "dataPublicKey": keys})
+}
+
+fn private_returns() -> Value {
+    let hospital = signer(&PRIVATE_KEYS[0]).address();
+    let devices: Vec<Value> = [
+        (B256::ZERO, Address::ZERO, 0u64, false),
+        (sample_patient(), hospital, 41, true),
+        (sample_patient(), hospital, u64::MAX, false),
+    ]
+    .iter()
+    .map(|&(patient, registered_by, last_sequence, active)| {
+        let ret = PrivateRecords::devicesReturn {
+            patient,
+            registeredBy: registered_by,
+            lastSequence: last_sequence,
+            active,
+        };
+        json!({
+            "patient": hex0x(patient),
+            "registered_by": hex0x(registered_by),
+            "last_sequence": last_sequence.to_string(),
+            "active": active,
+            "data": hex0x(PrivateRecords::devicesCall::abi_encode_returns(&ret)),
+        })
+    })
+    .collect();
+    let wallet = signer(&PRIVATE_KEYS[2]).address();
+    let patients: Vec<Value> = [
+        (Address::ZERO, Address::ZERO, 0u32),
+        (wallet, hospital, KEY_VERSION),
+        (wallet, hospital, u32::MAX),
+    ]
+    .iter()
+    .map(|&(wallet, custodian, version)| {
+        let ret = PrivateRecords::patientsReturn {
+            wallet,
+            custodian,
+            keyVersion: version,
+        };
+        json!({
+            "wallet": hex0x(wallet),
+            "custodian": hex0x(custodian),
+            "key_version": version,
+            "data": hex0x(PrivateRecords::patientsCall::abi_encode_returns(&ret)),
+        })
+    })
+    .collect();
+    let keys: Vec<Value> = [envelope::compressed(&data_public_key()), Vec::new()]
+        .iter()
+        .map(|key| {
+            let ret = Bytes::from(key.clone());
+            json!({
+                "key": hex0x(key),
+                "data": hex0x(PrivateRecords::dataPublicKeyCall::abi_encode_returns(&ret)),
+            })
+        })
+        .collect();
+    let adds: Vec<Value> = [U256::ZERO, U256::from(7)]
+        .iter()
+        .map(|id| {
+            json!({
+                "record_id": quantity(*id),
+                "data": hex0x(PrivateRecords::addRecordCall::abi_encode_returns(id)),
+            })
+        })
+        .collect();
+    json!({"devices": devices, "patients": patients, "dataPublicKey": keys, "addRecord": adds})
 }

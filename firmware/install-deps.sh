@@ -8,7 +8,8 @@ packages=(
   ninja-build
   g++
   pkg-config
-  libsecp256k1-dev    # bitcoin-core libsecp256k1 with the recovery module
+  libsecp256k1-dev    # bitcoin-core libsecp256k1 with the recovery and ECDH modules
+  libsodium-dev       # libsodium: XChaCha20-Poly1305, HMAC-SHA256 (HKDF), SHA-256 for sealed readings
   nlohmann-json3-dev  # header-only JSON (the ESP32 build uses the same library)
   libgtest-dev        # GoogleTest, with its CMake package
   libssl-dev          # OpenSSL: esp32-host's https transport to a medchain gateway

@@ -29,20 +29,63 @@ pub fn key_version(stored: &[u8]) -> Option<u32> {
 }
 
 /// Seals `document` (the record `binding`) to version `version` of the
-/// patient's data public key `patient_key`.
+/// patient's data public key `patient_key`, with fresh randomness from the
+/// operating system's generator.
 pub fn seal_to(
     patient_key: &PublicKey,
     version: u32,
     binding: &Binding,
     document: &[u8],
 ) -> Vec<u8> {
-    let content = DataKey::generate();
+    let random = Randomness {
+        content_key: DataKey::generate(),
+        ephemeral: SecretKey::random(&mut chacha20poly1305::aead::OsRng),
+        wrap_nonce: random_nonce(),
+        seal_nonce: random_nonce(),
+    };
+    seal_to_with(patient_key, version, binding, document, &random)
+}
+
+/// Everything random in an envelope, in the order the firmware draws it
+/// from its random source: the content key, the wrap's ephemeral secret
+/// key, the wrap's nonce and the document's nonce.
+#[doc(hidden)]
+pub struct Randomness {
+    pub content_key: DataKey,
+    pub ephemeral: SecretKey,
+    pub wrap_nonce: [u8; seal::NONCE_LEN],
+    pub seal_nonce: [u8; seal::NONCE_LEN],
+}
+
+/// A 24-byte nonce from the operating system's generator.
+fn random_nonce() -> [u8; seal::NONCE_LEN] {
+    use chacha20poly1305::aead::{AeadCore, OsRng};
+    chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng).into()
+}
+
+/// [`seal_to`] with its randomness given. Only for the firmware's
+/// cross-language test vectors (`examples/firmware_vectors.rs`), which must
+/// be reproducible; fixed keys or nonces anywhere else break the envelope.
+#[doc(hidden)]
+pub fn seal_to_with(
+    patient_key: &PublicKey,
+    version: u32,
+    binding: &Binding,
+    document: &[u8],
+    random: &Randomness,
+) -> Vec<u8> {
     let what = KeyFor {
         patient: binding.patient,
         version: u64::from(version),
     };
-    let wrapped = wrap::wrap(&content, patient_key, &what);
-    let sealed = seal::seal(&content, binding, document);
+    let wrapped = wrap::wrap_with(
+        &random.content_key,
+        patient_key,
+        &what,
+        &random.ephemeral,
+        &random.wrap_nonce,
+    );
+    let sealed = seal::seal_with_nonce(&random.content_key, &random.seal_nonce, binding, document);
     let mut out = Vec::with_capacity(HEADER + wrapped.len() + sealed.len());
     out.push(VERSION);
     out.extend_from_slice(&version.to_be_bytes());
@@ -134,6 +177,22 @@ mod tests {
                 "byte {i} flipped"
             );
         }
+    }
+
+    #[test]
+    fn fixed_randomness_gives_fixed_bytes_that_open() {
+        let secret = SecretKey::from_slice(&[5; 32]).unwrap();
+        let random = || Randomness {
+            content_key: DataKey::from_bytes([1; 32]),
+            ephemeral: SecretKey::from_slice(&[2; 32]).unwrap(),
+            wrap_nonce: [3; seal::NONCE_LEN],
+            seal_nonce: [4; seal::NONCE_LEN],
+        };
+        let pk = secret.public_key();
+        let a = seal_to_with(&pk, 2, &binding(1), b"doc", &random());
+        assert_eq!(a, seal_to_with(&pk, 2, &binding(1), b"doc", &random()));
+        assert_eq!(key_version(&a), Some(2));
+        assert_eq!(open(&secret, &binding(1), &a).unwrap(), b"doc");
     }
 
     #[test]

@@ -16,7 +16,6 @@ use alloy::primitives::B256;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
-use k256::ecdh::EphemeralSecret;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
 use k256::{PublicKey, SecretKey};
 use sha2::Sha256;
@@ -57,17 +56,34 @@ fn kek(shared: &[u8], ephemeral: &PublicKey, reader: &PublicKey) -> XChaCha20Pol
     XChaCha20Poly1305::new(&okm.into())
 }
 
-/// Wraps `key` for the holder of `reader`'s secret key.
+/// Wraps `key` for the holder of `reader`'s secret key, with a fresh
+/// ephemeral key and nonce from the operating system's generator.
 pub fn wrap(key: &DataKey, reader: &PublicKey, what: &KeyFor) -> Vec<u8> {
-    let eph = EphemeralSecret::random(&mut OsRng);
-    let eph_pub = eph.public_key();
-    let shared = eph.diffie_hellman(reader);
-    let cipher = kek(shared.raw_secret_bytes(), &eph_pub, reader);
+    let ephemeral = SecretKey::random(&mut OsRng);
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    wrap_with(key, reader, what, &ephemeral, &nonce.into())
+}
+
+/// [`wrap`] with its randomness given: the ephemeral secret key and the
+/// nonce. Only for the firmware's cross-language test vectors
+/// (`examples/firmware_vectors.rs`), which must be reproducible; reusing
+/// an ephemeral key or a nonce anywhere else breaks the wrap's secrecy.
+#[doc(hidden)]
+pub fn wrap_with(
+    key: &DataKey,
+    reader: &PublicKey,
+    what: &KeyFor,
+    ephemeral: &SecretKey,
+    nonce: &[u8; 24],
+) -> Vec<u8> {
+    let eph_pub = ephemeral.public_key();
+    // The x-coordinate of ephemeral·reader, as EphemeralSecret gives it.
+    let shared = k256::ecdh::diffie_hellman(ephemeral.to_nonzero_scalar(), reader.as_affine());
+    let cipher = kek(shared.raw_secret_bytes(), &eph_pub, reader);
     let aad = what.associated_data();
     let sealed = cipher
         .encrypt(
-            &nonce,
+            XNonce::from_slice(nonce),
             Payload {
                 msg: key.as_bytes(),
                 aad: &aad,
@@ -77,7 +93,7 @@ pub fn wrap(key: &DataKey, reader: &PublicKey, what: &KeyFor) -> Vec<u8> {
     let mut out = Vec::with_capacity(WRAPPED_LEN);
     out.push(VERSION);
     out.extend_from_slice(eph_pub.to_encoded_point(true).as_bytes());
-    out.extend_from_slice(&nonce);
+    out.extend_from_slice(nonce);
     out.extend_from_slice(&sealed);
     out
 }
@@ -154,6 +170,23 @@ mod tests {
             assert!(unwrap(&bad, &doctor, &what).is_err(), "byte {i} flipped");
         }
         assert!(unwrap(&w[..50], &doctor, &what).is_err());
+    }
+
+    #[test]
+    fn fixed_randomness_gives_fixed_bytes_that_unwrap() {
+        let reader = SecretKey::from_slice(&[5; 32]).unwrap();
+        let ephemeral = SecretKey::from_slice(&[6; 32]).unwrap();
+        let key = DataKey::from_bytes([7; 32]);
+        let what = KeyFor {
+            patient: B256::repeat_byte(1),
+            version: 3,
+        };
+        let a = wrap_with(&key, &reader.public_key(), &what, &ephemeral, &[8; 24]);
+        let b = wrap_with(&key, &reader.public_key(), &what, &ephemeral, &[8; 24]);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), WRAPPED_LEN);
+        assert_eq!(&a[34..58], &[8; 24]);
+        assert_eq!(unwrap(&a, &reader, &what).unwrap(), key);
     }
 
     #[test]
