@@ -27,9 +27,15 @@ impl Rpc {
         let parsed = url
             .parse()
             .with_context(|| format!("{url:?} is not a URL"))?;
+        // No system CA store for a plain-HTTP node (see `http_client`).
+        let http = alloy::transports::http::Http::with_client(
+            crate::rpc_timeout::http_client(url)?,
+            parsed,
+        );
+        let local = http.guess_local();
         Ok(Self {
             url: url.to_string(),
-            client: RpcClient::new_http(parsed),
+            client: RpcClient::new(http, local),
         })
     }
 

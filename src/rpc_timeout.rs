@@ -42,6 +42,24 @@ pub fn call_timeout() -> Duration {
     })
 }
 
+/// An HTTP client (alloy's reqwest) for the JSON-RPC endpoint `url`.
+///
+/// For a plain `http://` endpoint (every node medchain starts) it is built
+/// with an empty TLS root store: building a client with the default one
+/// loads the system's CA certificates (rustls-platform-verifier), tens of
+/// milliseconds of CPU each time, and the bench built one per worker and
+/// per observer (docs/performance.md, "Driver CPU per transaction").
+/// `https://` endpoints keep the system's roots.
+pub(crate) fn http_client(url: &str) -> anyhow::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT);
+    let builder = if url.starts_with("http://") {
+        builder.tls_certs_only(std::iter::empty())
+    } else {
+        builder
+    };
+    builder.build().context("building the HTTP client")
+}
+
 /// An alloy RPC client for `url` whose every call ends after
 /// [`call_timeout`].
 pub fn client(url: &str) -> anyhow::Result<RpcClient> {
@@ -53,11 +71,7 @@ fn client_with(url: &str, limit: Duration) -> anyhow::Result<RpcClient> {
     let parsed: reqwest::Url = url
         .parse()
         .with_context(|| format!("{url:?} is not a URL"))?;
-    let http = reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .build()
-        .context("building the HTTP client")?;
-    let inner = Http::with_client(http, parsed);
+    let inner = Http::with_client(http_client(url)?, parsed);
     let is_local = inner.guess_local();
     let timed = Timed {
         inner,
