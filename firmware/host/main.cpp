@@ -189,8 +189,9 @@ Link open_link(const DeviceConfig& config, const host::CliOptions& options, Cloc
 Bytes32 patient_of(const DeviceConfig& config, const host::CliOptions& options) {
     if (config.is_private()) {
         if (options.ssn) {
-            throw ConfigError("--ssn is for a clear network's device: this config is for a private network and "
-                              "names its patient (patient_id)");
+            throw ConfigError(
+                "--ssn is for a clear network's device: this config is for a private network and "
+                "names its patient (patient_id)");
         }
         return config.patient_id;
     }

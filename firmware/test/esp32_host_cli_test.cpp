@@ -144,14 +144,14 @@ protected:
         node.data_keys[1] = from_hex("0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
         const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
         node.store_url = base + "/store";
-        std::ofstream(dir + "/device.json") << nlohmann::json{{"rpc_url", base},
-                                                              {"chain_id", 1337},
-                                                              {"contract", to_hex(node.contract)},
-                                                              {"device_private_key", kKey},
-                                                              {"patient_id", to_hex(patient)},
-                                                              {"store_url", node.store_url},
-                                                              {"device_id", "test-device"}}
-                                                   .dump();
+        std::ofstream(dir + "/device.json") << nlohmann::json{
+            {"rpc_url", base},
+            {"chain_id", 1337},
+            {"contract", to_hex(node.contract)},
+            {"device_private_key", kKey},
+            {"patient_id", to_hex(patient)},
+            {"store_url", node.store_url},
+            {"device_id", "test-device"}}.dump();
     }
 
     Bytes32 patient{};

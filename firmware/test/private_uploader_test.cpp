@@ -47,8 +47,8 @@ protected:
         uploader.reset();
         outbox = std::make_unique<Outbox>(storage);
         writer = std::make_unique<PrivateWriter>(eth, node, random, node.contract, signer.address(), node.store_url);
-        uploader = std::make_unique<RecordUploader>(eth, signer, *outbox, clock, node.contract, 1337, options,
-                                                    writer.get());
+        uploader =
+            std::make_unique<RecordUploader>(eth, signer, *outbox, clock, node.contract, 1337, options, writer.get());
     }
 
     // The patient revoked a consent: a new key version.
@@ -121,8 +121,8 @@ TEST_F(PrivateUploaderTest, SealsStoresThenAddsRecordsInOrder) {
         EXPECT_EQ(content_id::digest(blob), r.cid_digest);
         EXPECT_EQ(blob[0], envelope::kEnvelopeVersion);
         EXPECT_EQ(envelope_key_version(blob), 1u);
-        const std::string document = fhir::reading_document(
-            reading(static_cast<std::uint16_t>(70 + i)), {patient, signer.address(), i + 1, r.device_timestamp});
+        const std::string document = fhir::reading_document(reading(static_cast<std::uint16_t>(70 + i)),
+                                                            {patient, signer.address(), i + 1, r.device_timestamp});
         EXPECT_EQ(blob.size(), envelope::sealed_size(document.size()));
         EXPECT_EQ(std::string(blob.begin(), blob.end()).find("8867-4"), std::string::npos);
     }

@@ -130,7 +130,8 @@ void parse_patient(const Json& config, DeviceConfig& out) {
         return;
     }
     if (!hidden) {
-        throw ConfigError("config: \"patient_salt\" is missing (or \"patient_id\" and \"store_url\" for a private network)");
+        throw ConfigError(
+            "config: \"patient_salt\" is missing (or \"patient_id\" and \"store_url\" for a private network)");
     }
     out.patient_id = require_bytes32(config, "patient_id");
     out.store_url = require_string(config, "store_url");

@@ -285,7 +285,8 @@ Confirmation RecordUploader::finish(Confirmation confirmation) {
 // differently.
 std::uint64_t RecordUploader::last_sequence_on_chain() {
     const Address& self = signer_.address();
-    if (private_ != nullptr) return pr::decode_devices(eth_.call({self, contract_, pr::encode_devices(self)})).last_sequence;
+    if (private_ != nullptr)
+        return pr::decode_devices(eth_.call({self, contract_, pr::encode_devices(self)})).last_sequence;
     return mr::decode_devices(eth_.call({self, contract_, mr::encode_devices(self)})).last_sequence;
 }
 

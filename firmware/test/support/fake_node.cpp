@@ -8,11 +8,11 @@
 
 #include "medchain/abi.hpp"
 #include "medchain/address.hpp"
+#include "medchain/content_id.hpp"
 #include "medchain/hex.hpp"
 #include "medchain/json_rpc.hpp"
 #include "medchain/keccak.hpp"
 #include "medchain/medical_records.hpp"
-#include "medchain/content_id.hpp"
 #include "medchain/private_records.hpp"
 #include "medchain/rlp.hpp"
 #include "support/rlp_decode.hpp"
@@ -292,13 +292,12 @@ void FakeNode::log_record_added(const PoolTx& tx, const StoredRecord& stored, co
         records.begin(), records.end(), [&](const StoredRecord& r) { return r.patient == record.patient; }));
     records.push_back(record);
     const Hash& topic = private_records ? pr::record_added_topic() : mr::record_added_topic();
-    const Json log{
-        {"address", to_hex(contract)},
-        {"topics", Json::array({to_hex(topic), to_hex(record.patient), to_hex(abi::address_word(tx.from)),
-                                to_hex(U256(record_id).to_big_endian())})},
-        {"data", to_hex(data)},
-        {"blockNumber", to_quantity(block_number)},
-        {"transactionHash", to_hex(tx.hash)}};
+    const Json log{{"address", to_hex(contract)},
+                   {"topics", Json::array({to_hex(topic), to_hex(record.patient), to_hex(abi::address_word(tx.from)),
+                                           to_hex(U256(record_id).to_big_endian())})},
+                   {"data", to_hex(data)},
+                   {"blockNumber", to_quantity(block_number)},
+                   {"transactionHash", to_hex(tx.hash)}};
     logs.push_back(log);
     receipts[tx.hash] = receipt_json(tx.hash, block_number, true, Json::array({log}));
 }

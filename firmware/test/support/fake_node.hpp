@@ -87,16 +87,16 @@ public:
 
     // PrivateRecords and the store.
     bool private_records = false;
-    std::uint32_t key_version = 1;                    // the patient's current data key version
-    std::map<std::uint32_t, Bytes> data_keys;         // version -> compressed public key
+    std::uint32_t key_version = 1;             // the patient's current data key version
+    std::map<std::uint32_t, Bytes> data_keys;  // version -> compressed public key
     std::string store_url = "http://127.0.0.1:8600/store";
-    std::map<std::string, Bytes> store;               // CID -> sealed bytes
-    std::size_t puts = 0;                             // PUTs that reached the store
-    std::size_t patients_calls = 0;                   // eth_call patients(id)
-    std::size_t records_without_blob = 0;             // addRecord mined before its bytes were stored
-    int fail_put = 0;                                 // the next N PUTs never arrive
-    int lose_put_response = 0;                        // the next N PUTs are stored, the answer lost
-    int refuse_put = 0;                               // the next N PUTs get a 400
+    std::map<std::string, Bytes> store;    // CID -> sealed bytes
+    std::size_t puts = 0;                  // PUTs that reached the store
+    std::size_t patients_calls = 0;        // eth_call patients(id)
+    std::size_t records_without_blob = 0;  // addRecord mined before its bytes were stored
+    int fail_put = 0;                      // the next N PUTs never arrive
+    int lose_put_response = 0;             // the next N PUTs are stored, the answer lost
+    int refuse_put = 0;                    // the next N PUTs get a 400
 
     // Failure injection and behaviour.
     bool auto_mine = false;  // mine each accepted transaction at once
