@@ -39,7 +39,11 @@ const char* usage_text() {
            "A reading that crosses the config's alarm thresholds prints\n"
            "{\"event\":\"alarm\",...} at once, network or not; --alarm-flag FILE exists while\n"
            "the last reading was abnormal. --abnormal-every N makes every Nth simulated\n"
-           "reading abnormal (heart rate 150, SpO2 85).\n";
+           "reading abnormal (heart rate 150, SpO2 85).\n"
+           "A private network's config (patient_id and store_url instead of patient_salt)\n"
+           "takes no SSN: each reading is sealed to the patient's data key, PUT to the\n"
+           "gateway's store under its CID and sent as PrivateRecords.addRecord with only\n"
+           "the CID digest; the same confirmation lines are printed.\n";
 }
 
 CliOptions parse_cli(const std::vector<std::string>& args) {

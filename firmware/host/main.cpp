@@ -27,6 +27,8 @@
 #include "medchain/mqtt_transport.hpp"
 #include "medchain/outbox.hpp"
 #include "medchain/patient_id.hpp"
+#include "medchain/private_writer.hpp"
+#include "medchain/random_source.hpp"
 #include "medchain/record_history.hpp"
 #include "medchain/record_uploader.hpp"
 #include "medchain/signer.hpp"
@@ -102,14 +104,15 @@ void pump(RecordUploader& uploader, Clock& clock, std::uint64_t until_ms, bool s
 
 // Catches a mistyped SSN up front, as the device does after keypad entry.
 // Best effort: with the node unreachable the readings simply queue.
-void warn_about_binding(EthClient& eth, const Address& contract, const Address& device, const Bytes32& patient) {
+void warn_about_binding(EthClient& eth, const DeviceConfig& config, const Address& device, const Bytes32& patient) {
     try {
-        switch (check_binding(eth, contract, device, patient)) {
+        switch (check_binding(eth, config.contract, device, patient, config.is_private())) {
             case Binding::Bound:
                 break;
             case Binding::OtherPatient:
                 std::cerr << "esp32-host: warning: this device is bound to another patient; the contract will "
-                             "refuse these readings (check the SSN)"
+                             "refuse these readings ("
+                          << (config.is_private() ? "check the config's patient_id" : "check the SSN") << ")"
                           << std::endl;
                 break;
             case Binding::NotRegistered:
@@ -144,21 +147,31 @@ void show_history(EthClient& eth, const Address& contract, const Address& reader
 
 // The device's link to the chain: HTTP(S) to rpc_url, or MQTT through the
 // network's broker to the hospital's gateway.
+// A private network's store is PUT to over HTTP(S) even when JSON-RPC
+// goes over MQTT (`store` is then a transport of its own to store_url).
 struct Link {
     std::unique_ptr<host::MosquittoLink> mqtt;
     std::unique_ptr<Transport> transport;
+    std::unique_ptr<Transport> store_transport;
+    Transport& store() const { return store_transport ? *store_transport : *transport; }
 };
+
+std::unique_ptr<Transport> http_transport(const std::string& url, const DeviceConfig& config,
+                                          const host::CliOptions& options) {
+    host::HttpOptions http;
+    http.allow_remote = options.allow_remote;
+    http.bearer_token = config.rpc_token;
+    http.ca_pem = config.tls_ca;
+    return std::make_unique<host::PosixHttpTransport>(url, http);
+}
 
 Link open_link(const DeviceConfig& config, const host::CliOptions& options, Clock& clock, std::uint32_t session) {
     Link link;
     if (!options.mqtt) {
-        host::HttpOptions http;
-        http.allow_remote = options.allow_remote;
-        http.bearer_token = config.rpc_token;
-        http.ca_pem = config.tls_ca;
-        link.transport = std::make_unique<host::PosixHttpTransport>(config.rpc_url, http);
+        link.transport = http_transport(config.rpc_url, config, options);
         return link;
     }
+    if (config.is_private()) link.store_transport = http_transport(config.store_url, config, options);
     host::MqttSettings settings = host::resolve_mqtt_settings(config, options, options.outbox_dir);
     char suffix[16];
     std::snprintf(suffix, sizeof suffix, "-%08x", static_cast<unsigned>(session));
@@ -171,10 +184,25 @@ Link open_link(const DeviceConfig& config, const host::CliOptions& options, Cloc
     return link;
 }
 
-int run(const host::CliOptions& options) {
-    const DeviceConfig config = parse_device_config(read_file(options.config_path));
+// The patient: a private network's config names it; on a clear network
+// it is keccak256(salt ‖ SSN) of the SSN given or typed in.
+Bytes32 patient_of(const DeviceConfig& config, const host::CliOptions& options) {
+    if (config.is_private()) {
+        if (options.ssn) {
+            throw ConfigError(
+                "--ssn is for a clear network's device: this config is for a private network and "
+                "names its patient (patient_id)");
+        }
+        return config.patient_id;
+    }
     const std::string ssn = trimmed(options.ssn ? *options.ssn : read_ssn_from_stdin());
     if (ssn.empty()) throw ConfigError("no SSN entered");
+    return patient_id(config.patient_salt, ssn);
+}
+
+int run(const host::CliOptions& options) {
+    const DeviceConfig config = parse_device_config(read_file(options.config_path));
+    const Bytes32 patient = patient_of(config, options);
 
     std::random_device entropy;
     host::FileStorage storage(options.outbox_dir);
@@ -189,14 +217,23 @@ int run(const host::CliOptions& options) {
     for (auto& byte : seed) byte = static_cast<std::uint8_t>(entropy());
     signer.randomize(seed);
 
-    RecordUploader uploader(eth, signer, outbox, clock, config.contract, config.chain_id);
-    const Bytes32 patient = patient_id(config.patient_salt, ssn);
+    // A private network's readings are sealed with the system's randomness
+    // and stored at the gateway before addRecord names them.
+    std::unique_ptr<SodiumRandom> random;
+    std::unique_ptr<PrivateWriter> writer;
+    if (config.is_private()) {
+        random = std::make_unique<SodiumRandom>();
+        writer = std::make_unique<PrivateWriter>(eth, link.store(), *random, config.contract, signer.address(),
+                                                 config.store_url);
+    }
+    RecordUploader uploader(eth, signer, outbox, clock, config.contract, config.chain_id, UploaderOptions{},
+                            writer.get());
 
     std::cerr << "esp32-host: device " << config.device_id << " (" << to_checksum_address(signer.address())
-              << "), patient " << to_hex(patient) << ", " << outbox.size() << " reading(s) queued from before"
-              << std::endl;
+              << "), patient " << to_hex(patient) << (config.is_private() ? " (private network)" : "") << ", "
+              << outbox.size() << " reading(s) queued from before" << std::endl;
 
-    warn_about_binding(eth, config.contract, signer.address(), patient);
+    warn_about_binding(eth, config, signer.address(), patient);
 
     host::SimulatedMax30102 sensor(options.seed);
     host::AlarmReport alarms(config.alarms, options.alarm_flag);
@@ -225,7 +262,11 @@ int run(const host::CliOptions& options) {
                   << "another patient?) and set aside in " << options.outbox_dir << " (x* files)" << std::endl;
         return kExitPending;
     }
-    if (options.history > 0) show_history(eth, config.contract, signer.address(), patient, options.history);
+    if (options.history > 0 && config.is_private()) {
+        std::cerr << "esp32-host: no history on a private network: the device cannot open what it wrote" << std::endl;
+    } else if (options.history > 0) {
+        show_history(eth, config.contract, signer.address(), patient, options.history);
+    }
     return 0;
 }
 

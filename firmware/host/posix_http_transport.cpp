@@ -268,11 +268,30 @@ int PosixHttpTransport::connect_socket() const {
 }
 
 std::string PosixHttpTransport::post(const std::string& body) {
+    PutReply reply = exchange("POST", url_.path, "application/json", body);
+    if (reply.status != 200) {
+        throw TransportError("HTTP " + std::to_string(reply.status) + " from " + describe(url_) + ": " +
+                             reply.body.substr(0, 200));
+    }
+    return std::move(reply.body);
+}
+
+PutReply PosixHttpTransport::put(const std::string& url, const std::string& body) {
+    const HttpUrl target = parse_http_url(url);
+    if (target.tls != url_.tls || target.host != url_.host || target.port != url_.port) {
+        throw std::invalid_argument("refusing to PUT to " + url + ": not on the RPC URL's origin " +
+                                    std::string(url_.tls ? "https://" : "http://") + describe(url_));
+    }
+    return exchange("PUT", target.path, "application/octet-stream", body);
+}
+
+PutReply PosixHttpTransport::exchange(const std::string& method, const std::string& path,
+                                      const std::string& content_type, const std::string& body) {
     const Deadline deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.io_timeout_ms);
     Connection connection(connect_socket(), url_, tls_.get(), deadline);
 
-    std::string request = "POST " + url_.path + " HTTP/1.1\r\n" + "Host: " + describe(url_) + "\r\n" +
-                          "Content-Type: application/json\r\n" + "Accept: application/json\r\n";
+    std::string request = method + " " + path + " HTTP/1.1\r\n" + "Host: " + describe(url_) + "\r\n" +
+                          "Content-Type: " + content_type + "\r\n" + "Accept: application/json\r\n";
     if (!options_.bearer_token.empty()) request += "Authorization: Bearer " + options_.bearer_token + "\r\n";
     request += "Content-Length: " + std::to_string(body.size()) + "\r\n" + "Connection: close\r\n\r\n" + body;
     connection.send_all(request, deadline);
@@ -289,13 +308,7 @@ std::string PosixHttpTransport::post(const std::string& body) {
         } catch (const std::runtime_error& e) {
             throw TransportError(std::string("from ") + describe(url_) + ": " + e.what());
         }
-        if (response) {
-            if (response->status != 200) {
-                throw TransportError("HTTP " + std::to_string(response->status) + " from " + describe(url_) + ": " +
-                                     response->body.substr(0, 200));
-            }
-            return std::move(response->body);
-        }
+        if (response) return PutReply{response->status, std::move(response->body)};
     }
 }
 

@@ -4,6 +4,8 @@
 // its name or IP address checked; no system trust store). It talks to the
 // configured RPC URL and nothing else, and by default only to loopback
 // addresses. A token, when configured, goes in "Authorization: Bearer".
+// Besides POSTing JSON-RPC it PUTs to other paths of the same origin (the
+// gateway's store).
 #pragma once
 
 #include <cstddef>
@@ -35,9 +37,15 @@ public:
 
     // Throws TransportError for anything short of an HTTP 200 with a body.
     std::string post(const std::string& body) override;
+    // Throws std::invalid_argument for a URL off the RPC URL's origin,
+    // TransportError when no complete answer arrived.
+    PutReply put(const std::string& url, const std::string& body) override;
 
 private:
     int connect_socket() const;
+    // One request and its complete answer, whatever its status.
+    PutReply exchange(const std::string& method, const std::string& path, const std::string& content_type,
+                      const std::string& body);
 
     HttpUrl url_;
     HttpOptions options_;

@@ -62,6 +62,73 @@ TEST(DeviceConfig, HttpsNeedsAPinnedCa) {
     EXPECT_NE(error_of(json).find("rpc_token"), std::string::npos);
 }
 
+nlohmann::json private_config() {
+    auto json = valid();
+    json.erase("patient_salt");
+    json["rpc_url"] = "https://127.0.0.1:8600";
+    json["tls_ca"] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    json["patient_id"] = "0x" + std::string(64, 'a');
+    json["store_url"] = "https://127.0.0.1:8600/store";
+    return json;
+}
+
+std::string config_error(const nlohmann::json& json) {
+    try {
+        parse_device_config(json.dump());
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(DeviceConfig, ClearConfigHasASaltAndNoStore) {
+    const DeviceConfig config = parse_device_config(valid().dump());
+    EXPECT_FALSE(config.is_private());
+    EXPECT_EQ(config.store_url, "");
+    EXPECT_EQ(config.patient_id, Bytes32{});
+}
+
+TEST(DeviceConfig, PrivateConfigHasThePatientIdAndTheStore) {
+    const DeviceConfig config = parse_device_config(private_config().dump());
+    EXPECT_TRUE(config.is_private());
+    EXPECT_EQ(config.patient_id[0], 0xaa);
+    EXPECT_EQ(config.patient_id[31], 0xaa);
+    EXPECT_EQ(config.patient_salt, Bytes32{});
+    EXPECT_EQ(config.store_url, "https://127.0.0.1:8600/store");
+    auto json = private_config();
+    json["store_url"] = "https://127.0.0.1:8600/store/";
+    EXPECT_EQ(parse_device_config(json.dump()).store_url, "https://127.0.0.1:8600/store");
+}
+
+TEST(DeviceConfig, NeedsExactlyOneOfSaltOrPatientIdAndStore) {
+    auto json = private_config();
+    json["patient_salt"] = "0x" + std::string(64, '1');
+    EXPECT_NE(config_error(json).find("\"patient_salt\" (a clear network) cannot come with"), std::string::npos)
+        << config_error(json);
+    json = private_config();
+    json.erase("patient_id");
+    json.erase("store_url");
+    EXPECT_NE(config_error(json).find("\"patient_salt\" is missing (or \"patient_id\" and \"store_url\""),
+              std::string::npos)
+        << config_error(json);
+    json = private_config();
+    json.erase("store_url");
+    EXPECT_NE(config_error(json).find("\"store_url\" is missing"), std::string::npos) << config_error(json);
+    json = private_config();
+    json.erase("patient_id");
+    EXPECT_NE(config_error(json).find("\"patient_id\" is missing"), std::string::npos) << config_error(json);
+    json = private_config();
+    json["patient_id"] = "0x1234";
+    EXPECT_NE(config_error(json).find("\"patient_id\""), std::string::npos) << config_error(json);
+    json = private_config();
+    json["store_url"] = "ftp://127.0.0.1/store";
+    EXPECT_NE(config_error(json).find("\"store_url\""), std::string::npos) << config_error(json);
+    json = private_config();
+    json["rpc_url"] = "http://127.0.0.1:8545";
+    json.erase("tls_ca");
+    EXPECT_NE(config_error(json).find("https:// store_url"), std::string::npos) << config_error(json);
+}
+
 TEST(DeviceConfig, AcceptsAHexChainId) {
     auto json = valid();
     json["chain_id"] = "0x539";

@@ -131,6 +131,54 @@ TEST_F(Esp32HostTest, RefusesNonLoopbackRpcHosts) {
     EXPECT_TRUE(node.methods.empty());
 }
 
+// A private network's device: the config names the patient and the store,
+// and there is no SSN to give.
+class Esp32HostPrivateTest : public Esp32HostTest {
+protected:
+    void SetUp() override {
+        Esp32HostTest::SetUp();
+        patient.fill(0xab);
+        const Signer signer(fixed_from_hex<32>(kKey));
+        node.devices[signer.address()] = test::FakeNode::Device{patient, 0, true};
+        node.private_records = true;
+        node.data_keys[1] = from_hex("0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+        const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+        node.store_url = base + "/store";
+        std::ofstream(dir + "/device.json") << nlohmann::json{
+            {"rpc_url", base},
+            {"chain_id", 1337},
+            {"contract", to_hex(node.contract)},
+            {"device_private_key", kKey},
+            {"patient_id", to_hex(patient)},
+            {"store_url", node.store_url},
+            {"device_id", "test-device"}}.dump();
+    }
+
+    Bytes32 patient{};
+};
+
+TEST_F(Esp32HostPrivateTest, SealsStoresAndConfirmsWithoutAnSsn) {
+    const HostRun result = run("--readings 3 --interval-ms 10");
+    ASSERT_EQ(result.exit_code, 0) << stderr_log();
+    ASSERT_EQ(result.lines.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(result.lines[i].at("seq"), i + 1);
+        EXPECT_EQ(result.lines[i].at("record_id"), i);
+        EXPECT_EQ(result.lines[i].at("tx"), to_hex(node.included[i].hash));
+    }
+    ASSERT_EQ(node.records.size(), 3u);
+    EXPECT_EQ(node.store.size(), 3u);
+    EXPECT_EQ(node.records_without_blob, 0u);
+    EXPECT_NE(stderr_log().find("(private network)"), std::string::npos) << stderr_log();
+}
+
+TEST_F(Esp32HostPrivateTest, RefusesAnSsn) {
+    const HostRun result = run("--readings 1 --ssn 123-45-6789");
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_NE(stderr_log().find("--ssn is for a clear network's device"), std::string::npos) << stderr_log();
+    EXPECT_TRUE(node.methods.empty());
+}
+
 TEST_F(Esp32HostTest, UsageErrorsExitWithTwo) { EXPECT_EQ(run("--readings nope").exit_code, 2); }
 
 }  // namespace

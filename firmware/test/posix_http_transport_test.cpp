@@ -44,6 +44,28 @@ TEST(PosixHttpTransport, NoTokenNoAuthorizationHeader) {
     EXPECT_EQ(server.request().find("Authorization"), std::string::npos);
 }
 
+TEST(PosixHttpTransport, PutsBytesOnTheSameOriginAndReturnsAnyStatus) {
+    test::LoopbackServer server("HTTP/1.1 400 Bad Request\r\nContent-Length: 7\r\n\r\n{\"e\":1}");
+    HttpOptions options;
+    options.bearer_token = "mcg_abc123";
+    PosixHttpTransport transport(url(server.port(), "/"), options);
+    const PutReply reply = transport.put(url(server.port(), "/store/bafkreiabc"), std::string("\x02\x00\x01", 3));
+    EXPECT_EQ(reply.status, 400);
+    EXPECT_EQ(reply.body, R"({"e":1})");
+    const std::string request = server.request();
+    EXPECT_EQ(request.rfind("PUT /store/bafkreiabc HTTP/1.1\r\n", 0), 0u) << request;
+    EXPECT_NE(request.find("Content-Type: application/octet-stream\r\n"), std::string::npos);
+    EXPECT_NE(request.find("\r\nAuthorization: Bearer mcg_abc123\r\n"), std::string::npos);
+    EXPECT_NE(request.find(std::string("\r\n\r\n\x02\x00\x01", 7)), std::string::npos);
+}
+
+TEST(PosixHttpTransport, PutsOnlyToTheRpcOrigin) {
+    PosixHttpTransport transport("http://127.0.0.1:8545/");
+    EXPECT_THROW(transport.put("http://127.0.0.1:8546/store/x", "b"), std::invalid_argument);
+    EXPECT_THROW(transport.put("http://127.0.0.2:8545/store/x", "b"), std::invalid_argument);
+    EXPECT_THROW(transport.put("ftp://127.0.0.1:8545/store/x", "b"), std::invalid_argument);
+}
+
 TEST(PosixHttpTransport, HttpsNeedsAPinnedCa) {
     EXPECT_THROW(PosixHttpTransport("https://127.0.0.1:8600"), std::invalid_argument);
     HttpOptions options;

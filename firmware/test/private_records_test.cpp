@@ -3,6 +3,7 @@
 #include "medchain/abi.hpp"
 #include "medchain/content_id.hpp"
 #include "medchain/hex.hpp"
+#include "medchain/keccak.hpp"
 #include "medchain/private_records.hpp"
 #include "support/vectors.hpp"
 
@@ -109,6 +110,27 @@ TEST(PrivateRecords, RefusesMalformedReturns) {
     patients[3 * 32 - 5] = 1;  // a key version above uint32
     EXPECT_THROW(pr::decode_patients(patients), abi::AbiError);
     EXPECT_THROW(pr::decode_devices(Bytes(3 * 32, 0)), abi::AbiError);
+}
+
+TEST(PrivateRecords, RecordAddedEvent) {
+    // event RecordAdded(bytes32 indexed patient, address indexed device,
+    //                   uint256 indexed recordId, uint64 sequence)
+    EXPECT_EQ(pr::record_added_topic(), keccak256("RecordAdded(bytes32,address,uint256,uint64)"));
+    Bytes32 patient{};
+    patient.fill(0xab);
+    Bytes32 device_word{};
+    device_word[31] = 0x42;
+    const std::vector<Hash> topics{pr::record_added_topic(), patient, device_word, U256(7).to_big_endian()};
+    const auto event = pr::decode_record_added(topics, U256(12).to_big_endian());
+    ASSERT_TRUE(event.has_value());
+    EXPECT_EQ(event->patient, patient);
+    EXPECT_EQ(event->device[19], 0x42);
+    EXPECT_EQ(event->record_id, U256(7));
+    EXPECT_EQ(event->sequence, 12u);
+    // Another event, or MedicalRecords' RecordAdded: not this one.
+    EXPECT_FALSE(pr::decode_record_added({keccak256("Other()")}, Bytes{}).has_value());
+    EXPECT_FALSE(pr::decode_record_added({}, Bytes{}).has_value());
+    EXPECT_THROW(pr::decode_record_added({pr::record_added_topic(), patient}, Bytes(32, 0)), abi::AbiError);
 }
 
 }  // namespace

@@ -58,13 +58,22 @@ pub fn collect(r: impl Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
 
 impl Host {
     pub fn start(config: &Path, outbox: &Path, ssn: &str, extra: &[&str]) -> Host {
+        Host::spawn(config, outbox, &[&["--ssn", ssn], extra].concat())
+    }
+
+    /// A private network's device: its config names the patient, so it
+    /// is given no SSN.
+    pub fn start_private(config: &Path, outbox: &Path, extra: &[&str]) -> Host {
+        Host::spawn(config, outbox, extra)
+    }
+
+    fn spawn(config: &Path, outbox: &Path, args: &[&str]) -> Host {
         let mut child = Command::new(esp32_host())
             .arg("--config")
             .arg(config)
             .arg("--outbox")
             .arg(outbox)
-            .args(["--ssn", ssn])
-            .args(extra)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

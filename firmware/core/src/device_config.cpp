@@ -4,6 +4,7 @@
 
 #include "medchain/address.hpp"
 #include "medchain/hex.hpp"
+#include "medchain/http_url.hpp"
 
 namespace medchain {
 namespace {
@@ -104,6 +105,40 @@ void parse_mqtt(const Json& config, DeviceConfig& out) {
     }
 }
 
+bool present(const Json& config, const char* name) {
+    const auto it = config.find(name);
+    return it != config.end() && !it->is_null();
+}
+
+Bytes32 require_bytes32(const Json& config, const char* name) {
+    const std::string text = require_string(config, name);
+    return parse_field(name, [&] { return fixed_from_hex<32>(text); });
+}
+
+// The patient: a clear network's salt (the id comes from the SSN typed
+// in), or a private network's patient id with the store to PUT readings to.
+void parse_patient(const Json& config, DeviceConfig& out) {
+    const bool clear = present(config, "patient_salt");
+    const bool hidden = present(config, "patient_id") || present(config, "store_url");
+    if (clear && hidden) {
+        throw ConfigError(
+            "config: \"patient_salt\" (a clear network) cannot come with \"patient_id\"/\"store_url\" (a private "
+            "network)");
+    }
+    if (clear) {
+        out.patient_salt = require_bytes32(config, "patient_salt");
+        return;
+    }
+    if (!hidden) {
+        throw ConfigError(
+            "config: \"patient_salt\" is missing (or \"patient_id\" and \"store_url\" for a private network)");
+    }
+    out.patient_id = require_bytes32(config, "patient_id");
+    out.store_url = require_string(config, "store_url");
+    parse_field("store_url", [&] { return parse_http_url(out.store_url); });
+    if (out.store_url.back() == '/') out.store_url.pop_back();
+}
+
 }  // namespace
 
 AlarmThresholds parse_alarm_thresholds(const std::string& json_object_text) {
@@ -123,8 +158,7 @@ DeviceConfig parse_device_config(const std::string& json_text) {
     out.contract = parse_field("contract", [&] { return parse_address(contract); });
     const std::string key = require_string(config, "device_private_key");
     out.device_private_key = parse_field("device_private_key", [&] { return fixed_from_hex<32>(key); });
-    const std::string salt = require_string(config, "patient_salt");
-    out.patient_salt = parse_field("patient_salt", [&] { return fixed_from_hex<32>(salt); });
+    parse_patient(config, out);
     out.device_id = require_string(config, "device_id");
     out.rpc_token = optional_string(config, "rpc_token");
     if (out.rpc_token.find_first_of("\r\n ") != std::string::npos) {
@@ -136,6 +170,9 @@ DeviceConfig parse_device_config(const std::string& json_text) {
     }
     if (out.rpc_url.rfind("https://", 0) == 0 && out.tls_ca.empty()) {
         throw ConfigError("config: \"tls_ca\" is required for an https:// rpc_url (the gateway's CA certificate)");
+    }
+    if (out.store_url.rfind("https://", 0) == 0 && out.tls_ca.empty()) {
+        throw ConfigError("config: \"tls_ca\" is required for an https:// store_url (the gateway's CA certificate)");
     }
     parse_mqtt(config, out);
     if (const auto alarms = config.find("alarms"); alarms != config.end()) out.alarms = alarm_thresholds(*alarms);

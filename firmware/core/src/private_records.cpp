@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "medchain/abi.hpp"
+#include "medchain/keccak.hpp"
 
 namespace medchain::private_records {
 
@@ -64,6 +65,22 @@ std::optional<CompressedPublicKey> decode_data_public_key(ByteSpan data) {
     const ByteSpan bytes = data.subspan(start, key.size());
     std::copy(bytes.begin(), bytes.end(), key.begin());
     return key;
+}
+
+const Hash& record_added_topic() {
+    static const Hash topic = keccak256(kRecordAdded);
+    return topic;
+}
+
+std::optional<RecordAdded> decode_record_added(const std::vector<Hash>& topics, ByteSpan data) {
+    if (topics.empty() || topics[0] != record_added_topic()) return std::nullopt;
+    if (topics.size() != 4) throw abi::AbiError("RecordAdded log must have four topics");
+    RecordAdded event;
+    event.patient = topics[1];
+    event.device = abi::Decoder(topics[2]).address_at(0);
+    event.record_id = U256::from_big_endian(topics[3]);
+    event.sequence = abi::Decoder(data).uint_at(0, 64);
+    return event;
 }
 
 }  // namespace medchain::private_records

@@ -10,9 +10,11 @@
 namespace medchain {
 
 namespace mr = medical_records;
+namespace pr = private_records;
 
 RecordUploader::RecordUploader(EthClient& eth, const Signer& signer, Outbox& outbox, Clock& clock,
-                               const Address& contract, std::uint64_t chain_id, UploaderOptions options)
+                               const Address& contract, std::uint64_t chain_id, UploaderOptions options,
+                               PrivateWriter* private_writer)
     : eth_(eth),
       signer_(signer),
       outbox_(outbox),
@@ -20,6 +22,7 @@ RecordUploader::RecordUploader(EthClient& eth, const Signer& signer, Outbox& out
       contract_(contract),
       chain_id_(chain_id),
       options_(options),
+      private_(private_writer),
       nonces_(eth, signer.address()),
       backoff_(options.backoff) {}
 
@@ -68,7 +71,7 @@ void RecordUploader::synchronize() {
         throw UploadError("node is on chain " + std::to_string(chain) + " but this device is provisioned for chain " +
                           std::to_string(chain_id_));
     }
-    outbox_.raise_sequence_floor(device_state().last_sequence);
+    outbox_.raise_sequence_floor(last_sequence_on_chain());
     nonces_.invalidate();
     synchronized_ = true;
 }
@@ -79,43 +82,54 @@ std::optional<Confirmation> RecordUploader::advance() {
     return follow_up(std::move(entry));
 }
 
-std::optional<Confirmation> RecordUploader::send_new(OutboxEntry entry) {
-    const Bytes calldata =
-        mr::encode_add_medical_record({entry.patient, entry.vitals, entry.device_timestamp, entry.sequence});
-    const CallRequest request{signer_.address(), contract_, calldata};
-
-    // Estimating first surfaces the contract's verdict before paying for it.
-    std::uint64_t estimate = 0;
-    try {
-        estimate = eth_.estimate_gas(request);
-    } catch (const RpcError& e) {
-        const std::optional<std::string> reason = revert_reason(e);
-        if (!reason) throw;
-        if (*reason == mr::kDuplicateSequenceReason) {
-            if (!entry.broadcast) {
-                // Never sent, yet the chain is past this sequence: the outbox
-                // was wiped or the device re-provisioned. Renumber and retry.
-                outbox_.raise_sequence_floor(device_state().last_sequence);
-                if (outbox_.front().sequence != entry.sequence) return std::nullopt;
-                throw UploadError("sequence " + std::to_string(entry.sequence) +
-                                  " is reported as used but the device's counter on chain is below it");
-            }
-            if (std::optional<Confirmation> done = confirm_if_on_chain(entry)) return done;
-        }
-        if (*reason == mr::kNotBoundReason) {
-            // A mistyped SSN: this reading can never land, and holding it
-            // would block every reading queued behind it.
-            outbox_.reject_front(*reason);
-            ++rejected_;
-            throw UploadError("reading " + std::to_string(entry.sequence) + " set aside, never to be sent: " + *reason);
-        }
-        throw UploadError("addMedicalRecord(sequence " + std::to_string(entry.sequence) + ") would revert: " + *reason);
+// A clear network's calldata carries the reading; a private network's
+// attempt seals it (anew each attempt) and carries only its CID digest.
+RecordUploader::Attempt RecordUploader::prepare(const OutboxEntry& entry) {
+    if (private_ == nullptr) {
+        return {mr::encode_add_medical_record({entry.patient, entry.vitals, entry.device_timestamp, entry.sequence}),
+                std::nullopt};
     }
+    SealedReading sealed = private_->seal(entry);
+    Bytes calldata = sealed.calldata;
+    return {std::move(calldata), std::move(sealed)};
+}
 
+// The contract's verdict on the front entry, before any gas is paid: a
+// confirmation if it already landed, nullopt if it was renumbered; throws
+// otherwise (the entry is retried, or set aside if it never can land).
+std::optional<Confirmation> RecordUploader::on_estimate_revert(const OutboxEntry& entry, const std::string& reason) {
+    if (is_reason(reason, mr::kDuplicateSequenceReason, pr::kDuplicateSequenceReason)) {
+        if (!entry.broadcast) {
+            // Never sent, yet the chain is past this sequence: the outbox
+            // was wiped or the device re-provisioned. Renumber and retry.
+            outbox_.raise_sequence_floor(last_sequence_on_chain());
+            if (outbox_.front().sequence != entry.sequence) return std::nullopt;
+            throw UploadError("sequence " + std::to_string(entry.sequence) +
+                              " is reported as used but the device's counter on chain is below it");
+        }
+        if (std::optional<Confirmation> done = confirm_if_on_chain(entry)) return done;
+    }
+    if (is_reason(reason, mr::kNotBoundReason, pr::kNotBoundReason)) {
+        // A mistyped SSN: this reading can never land, and holding it
+        // would block every reading queued behind it.
+        outbox_.reject_front(reason);
+        ++rejected_;
+        throw UploadError("reading " + std::to_string(entry.sequence) + " set aside, never to be sent: " + reason);
+    }
+    if (private_ != nullptr && reason == pr::kRetiredKeyReason) {
+        // The patient's key rotated since it was read: the next attempt
+        // reads it again and reseals (nothing was stored for this one).
+        private_->forget_key();
+        throw UploadError("reading " + std::to_string(entry.sequence) + " was sealed to a retired key version; " +
+                          "resealing to the current key");
+    }
+    throw UploadError((private_ ? "addRecord(sequence " : "addMedicalRecord(sequence ") +
+                      std::to_string(entry.sequence) + ") would revert: " + reason);
+}
+
+SignedTransaction RecordUploader::sign(const Bytes& calldata, std::uint64_t estimate, std::uint64_t nonce) {
     const Fees fees = quote_fees(eth_, options_.fees);
-    const std::uint64_t nonce = nonces_.next();
     const std::uint64_t gas_limit = gas_limit_with_headroom(estimate, options_.fees);
-    SignedTransaction signed_tx;
     if (fees.eip1559) {
         Eip1559Transaction tx;
         tx.chain_id = chain_id_;
@@ -125,17 +139,37 @@ std::optional<Confirmation> RecordUploader::send_new(OutboxEntry entry) {
         tx.gas_limit = gas_limit;
         tx.to = contract_;
         tx.data = calldata;
-        signed_tx = sign_transaction(tx, signer_);
-    } else {
-        LegacyTransaction tx;
-        tx.chain_id = chain_id_;
-        tx.nonce = nonce;
-        tx.gas_price = fees.gas_price;
-        tx.gas_limit = gas_limit;
-        tx.to = contract_;
-        tx.data = calldata;
-        signed_tx = sign_transaction(tx, signer_);
+        return sign_transaction(tx, signer_);
     }
+    LegacyTransaction tx;
+    tx.chain_id = chain_id_;
+    tx.nonce = nonce;
+    tx.gas_price = fees.gas_price;
+    tx.gas_limit = gas_limit;
+    tx.to = contract_;
+    tx.data = calldata;
+    return sign_transaction(tx, signer_);
+}
+
+std::optional<Confirmation> RecordUploader::send_new(OutboxEntry entry) {
+    const Attempt attempt = prepare(entry);
+    const CallRequest request{signer_.address(), contract_, attempt.calldata};
+
+    // Estimating first surfaces the contract's verdict before paying for it
+    // (and, on a private network, before storing anything).
+    std::uint64_t estimate = 0;
+    try {
+        estimate = eth_.estimate_gas(request);
+    } catch (const RpcError& e) {
+        const std::optional<std::string> reason = revert_reason(e);
+        if (!reason) throw;
+        return on_estimate_revert(entry, *reason);
+    }
+    // The sealed bytes are in the store before any transaction names them.
+    if (attempt.sealed) private_->store(*attempt.sealed);
+
+    const std::uint64_t nonce = nonces_.next();
+    SignedTransaction signed_tx = sign(attempt.calldata, estimate, nonce);
 
     // On flash before it can reach the node: after a power cut the device
     // knows this transaction may be in flight.
@@ -154,6 +188,9 @@ std::optional<Confirmation> RecordUploader::follow_up(OutboxEntry entry) {
         // Reverted. A retry of a reading that landed earlier reverts as a
         // duplicate; anything else (device revoked, say) is signed again later.
         if (std::optional<Confirmation> done = confirm_if_on_chain(entry)) return done;
+        // A receipt has no reason: the key may have rotated in flight, so a
+        // private network's next attempt reads it again and reseals.
+        if (private_ != nullptr) private_->forget_key();
         const std::string hash = to_hex(submission.tx_hash);
         entry.submission.reset();
         outbox_.save_front(entry);
@@ -193,7 +230,7 @@ void RecordUploader::broadcast(OutboxEntry& entry) {
 
 std::optional<Confirmation> RecordUploader::confirm_if_on_chain(const OutboxEntry& entry) {
     // An entry never broadcast cannot be on chain, whatever the counter says.
-    if (!entry.broadcast || device_state().last_sequence < entry.sequence) return std::nullopt;
+    if (!entry.broadcast || last_sequence_on_chain() < entry.sequence) return std::nullopt;
     Confirmation confirmation;
     confirmation.sequence = entry.sequence;
     confirmation.found_on_chain = true;
@@ -201,7 +238,7 @@ std::optional<Confirmation> RecordUploader::confirm_if_on_chain(const OutboxEntr
     // at or past this one means it landed. Find the event that wrote it.
     LogFilter filter;
     filter.address = contract_;
-    filter.topics = {mr::record_added_topic(), entry.patient, abi::address_word(signer_.address())};
+    filter.topics = {record_added_topic(), entry.patient, abi::address_word(signer_.address())};
     // Newest first, one bounded window at a time: the record is recent.
     const std::uint64_t window = std::max<std::uint64_t>(options_.record_lookup_window, 1);
     std::uint64_t high = eth_.block_number();
@@ -210,7 +247,7 @@ std::optional<Confirmation> RecordUploader::confirm_if_on_chain(const OutboxEntr
         filter.from_block = high - floor + 1 > window ? high - window + 1 : floor;
         filter.to_block = high;
         for (const Log& log : eth_.logs(filter)) {
-            const std::optional<mr::RecordAdded> event = mr::decode_record_added(log.topics, log.data);
+            const std::optional<AddedEvent> event = decode_event(log);
             if (event && event->sequence == entry.sequence) {
                 confirmation.tx_hash = log.transaction_hash;
                 confirmation.record_id = event->record_id;
@@ -230,7 +267,7 @@ Confirmation RecordUploader::confirm_from_receipt(const OutboxEntry& entry, cons
     confirmation.block_number = receipt.block_number;
     for (const Log& log : receipt.logs) {
         if (log.address != contract_) continue;
-        const std::optional<mr::RecordAdded> event = mr::decode_record_added(log.topics, log.data);
+        const std::optional<AddedEvent> event = decode_event(log);
         if (event && event->device == signer_.address() && event->sequence == entry.sequence) {
             confirmation.record_id = event->record_id;
         }
@@ -244,9 +281,34 @@ Confirmation RecordUploader::finish(Confirmation confirmation) {
     return confirmation;
 }
 
-mr::DeviceState RecordUploader::device_state() {
+// devices(address).lastSequence; the two contracts lay the struct out
+// differently.
+std::uint64_t RecordUploader::last_sequence_on_chain() {
     const Address& self = signer_.address();
-    return mr::decode_devices(eth_.call({self, contract_, mr::encode_devices(self)}));
+    if (private_ != nullptr)
+        return pr::decode_devices(eth_.call({self, contract_, pr::encode_devices(self)})).last_sequence;
+    return mr::decode_devices(eth_.call({self, contract_, mr::encode_devices(self)})).last_sequence;
+}
+
+const Hash& RecordUploader::record_added_topic() const {
+    return private_ != nullptr ? pr::record_added_topic() : mr::record_added_topic();
+}
+
+std::optional<RecordUploader::AddedEvent> RecordUploader::decode_event(const Log& log) const {
+    if (private_ != nullptr) {
+        const std::optional<pr::RecordAdded> e = pr::decode_record_added(log.topics, log.data);
+        if (!e) return std::nullopt;
+        return AddedEvent{e->device, e->record_id, e->sequence};
+    }
+    const std::optional<mr::RecordAdded> e = mr::decode_record_added(log.topics, log.data);
+    if (!e) return std::nullopt;
+    return AddedEvent{e->device, e->record_id, e->sequence};
+}
+
+// The contract's revert reason `reason` is `clear` (MedicalRecords) or
+// `hidden` (PrivateRecords), whichever this device writes to.
+bool RecordUploader::is_reason(const std::string& reason, std::string_view clear, std::string_view hidden) const {
+    return reason == (private_ != nullptr ? hidden : clear);
 }
 
 }  // namespace medchain

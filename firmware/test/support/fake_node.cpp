@@ -8,10 +8,12 @@
 
 #include "medchain/abi.hpp"
 #include "medchain/address.hpp"
+#include "medchain/content_id.hpp"
 #include "medchain/hex.hpp"
 #include "medchain/json_rpc.hpp"
 #include "medchain/keccak.hpp"
 #include "medchain/medical_records.hpp"
+#include "medchain/private_records.hpp"
 #include "medchain/rlp.hpp"
 #include "support/rlp_decode.hpp"
 
@@ -19,6 +21,7 @@ namespace medchain::test {
 namespace {
 
 namespace mr = medical_records;
+namespace pr = private_records;
 using Json = nlohmann::json;
 
 struct NodeError {
@@ -233,15 +236,22 @@ void FakeNode::mine() {
     }
 }
 
+bool FakeNode::is_add(const Bytes& data) const {
+    const abi::Selector sel = abi::selector(private_records ? pr::kAddRecord : mr::kAddMedicalRecord);
+    return data.size() >= 4 && std::equal(data.begin(), data.begin() + 4, sel.begin());
+}
+
 void FakeNode::execute(const PoolTx& tx) {
     ++mined_nonces[tx.from];
     included.push_back(tx);
-    const bool is_add = tx.to == contract && tx.data.size() >= 4 &&
-                        std::equal(tx.data.begin(), tx.data.begin() + 4, abi::selector(mr::kAddMedicalRecord).begin());
-    if (!is_add || add_record_error(tx.from, tx.data) || tx.gas_limit < estimate) {
+    const auto error = [&] {
+        return private_records ? private_add_error(tx.from, tx.data) : add_record_error(tx.from, tx.data);
+    };
+    if (tx.to != contract || !is_add(tx.data) || error() || tx.gas_limit < estimate) {
         receipts[tx.hash] = receipt_json(tx.hash, block_number, false, Json::array());
         return;
     }
+    if (private_records) return execute_private(tx);
     const abi::Decoder args(ByteSpan(tx.data).subspan(4, tx.data.size() - 4));
     StoredRecord record;
     record.patient = args.bytes32_at(0);
@@ -252,25 +262,110 @@ void FakeNode::execute(const PoolTx& tx) {
     record.vitals.temperature_centi_c = static_cast<std::int16_t>(args.int_at(160, 16));
     record.device_timestamp = args.uint_at(192, 64);
     record.sequence = args.uint_at(224, 64);
+    Bytes data;
+    append(data, U256(record.sequence).to_big_endian());
+    append(data, U256(record.device_timestamp).to_big_endian());
+    log_record_added(tx, record, data);
+}
+
+// PrivateRecords.addRecord: only the digest, key version and sequence.
+void FakeNode::execute_private(const PoolTx& tx) {
+    const abi::Decoder args(ByteSpan(tx.data).subspan(4, tx.data.size() - 4));
+    StoredRecord record;
+    record.patient = args.bytes32_at(0);
+    record.cid_digest = args.bytes32_at(32);
+    record.key_version = static_cast<std::uint32_t>(args.uint_at(64, 32));
+    record.device_timestamp = args.uint_at(96, 64);
+    record.sequence = args.uint_at(128, 64);
+    if (store.count(content_id::from_digest(record.cid_digest)) == 0) ++records_without_blob;
+    log_record_added(tx, record, to_bytes(U256(record.sequence).to_big_endian()));
+}
+
+// Stores `stored` and logs RecordAdded with `data` (the record id is the
+// patient's record count so far).
+void FakeNode::log_record_added(const PoolTx& tx, const StoredRecord& stored, const Bytes& data) {
+    StoredRecord record = stored;
     record.device = tx.from;
     record.block_timestamp = 1'700'000'000 + block_number;
     devices[tx.from].last_sequence = record.sequence;
     const auto record_id = static_cast<std::uint64_t>(std::count_if(
         records.begin(), records.end(), [&](const StoredRecord& r) { return r.patient == record.patient; }));
     records.push_back(record);
-
-    Bytes data;
-    append(data, U256(record.sequence).to_big_endian());
-    append(data, U256(record.device_timestamp).to_big_endian());
-    const Json log{
-        {"address", to_hex(contract)},
-        {"topics", Json::array({to_hex(mr::record_added_topic()), to_hex(record.patient),
-                                to_hex(abi::address_word(tx.from)), to_hex(U256(record_id).to_big_endian())})},
-        {"data", to_hex(data)},
-        {"blockNumber", to_quantity(block_number)},
-        {"transactionHash", to_hex(tx.hash)}};
+    const Hash& topic = private_records ? pr::record_added_topic() : mr::record_added_topic();
+    const Json log{{"address", to_hex(contract)},
+                   {"topics", Json::array({to_hex(topic), to_hex(record.patient), to_hex(abi::address_word(tx.from)),
+                                           to_hex(U256(record_id).to_big_endian())})},
+                   {"data", to_hex(data)},
+                   {"blockNumber", to_quantity(block_number)},
+                   {"transactionHash", to_hex(tx.hash)}};
     logs.push_back(log);
     receipts[tx.hash] = receipt_json(tx.hash, block_number, true, Json::array({log}));
+}
+
+std::optional<std::string> FakeNode::private_add_error(const Address& from, const Bytes& data) const {
+    const abi::Decoder args(ByteSpan(data).subspan(4, data.size() - 4));
+    const auto it = devices.find(from);
+    if (it == devices.end() || !it->second.active) return "PrivateRecords: caller is not a registered device";
+    if (it->second.patient != args.bytes32_at(0)) return std::string(pr::kNotBoundReason);
+    if (args.uint_at(128, 64) <= it->second.last_sequence) return std::string(pr::kDuplicateSequenceReason);
+    if (args.uint_at(64, 32) != key_version) return std::string(pr::kRetiredKeyReason);
+    if (args.bytes32_at(32) == Bytes32{}) return "PrivateRecords: zero content digest";
+    return std::nullopt;
+}
+
+// devices(address), patients(id) and dataPublicKey(id, version) as
+// PrivateRecords lays them out.
+FakeNode::Json FakeNode::private_call(const Bytes& data) const {
+    const auto is = [&](std::string_view signature) {
+        const abi::Selector sel = abi::selector(signature);
+        return data.size() >= 4 && std::equal(sel.begin(), sel.end(), data.begin());
+    };
+    const abi::Decoder args(ByteSpan(data).subspan(4, data.size() - 4));
+    Bytes out;
+    if (is(pr::kDevices)) {
+        const auto it = devices.find(args.address_at(0));
+        const Device device = it == devices.end() ? Device{} : it->second;
+        append(out, device.patient);
+        append(out, Bytes32{});  // registeredBy
+        append(out, U256(device.last_sequence).to_big_endian());
+        append(out, U256(device.active ? 1 : 0).to_big_endian());
+        return to_hex(out);
+    }
+    if (is(pr::kPatients)) {
+        append(out, Bytes32{});  // wallet
+        append(out, Bytes32{});  // custodian
+        append(out, U256(key_version).to_big_endian());
+        return to_hex(out);
+    }
+    if (is(pr::kDataPublicKey)) {
+        const auto it = data_keys.find(static_cast<std::uint32_t>(args.uint_at(32, 32)));
+        const Bytes key = it == data_keys.end() ? Bytes{} : it->second;
+        append(out, U256(32).to_big_endian());
+        append(out, U256(key.size()).to_big_endian());
+        append(out, key);
+        out.resize(out.size() + (32 - key.size() % 32) % 32, 0);
+        return to_hex(out);
+    }
+    throw revert("fake node: unknown call");
+}
+
+PutReply FakeNode::put(const std::string& url, const std::string& body) {
+    if (fail_put > 0) {
+        --fail_put;
+        throw TransportError("fake store: PUT never arrived");
+    }
+    const std::string cid = content_id::of(body);
+    if (refuse_put > 0 || url != store_url + "/" + cid) {
+        refuse_put = std::max(0, refuse_put - 1);
+        return {400, R"({"error":{"message":"the body is not what the CID names"}})"};
+    }
+    ++puts;
+    store[cid] = Bytes(body.begin(), body.end());
+    if (lose_put_response > 0) {
+        --lose_put_response;
+        throw TransportError("fake store: answer to the PUT lost");
+    }
+    return {201, R"({"cid":")" + cid + R"("})"};
 }
 
 std::optional<std::string> FakeNode::add_record_error(const Address& from, const Bytes& data) const {
@@ -285,7 +380,8 @@ std::optional<std::string> FakeNode::add_record_error(const Address& from, const
 FakeNode::Json FakeNode::estimate_gas(const Json& request) {
     const Address from = parse_address(request.at("from").get<std::string>());
     const Bytes data = from_hex(request.at("data").get<std::string>());
-    if (const auto reason = add_record_error(from, data)) throw revert(*reason);
+    const auto reason = private_records ? private_add_error(from, data) : add_record_error(from, data);
+    if (reason) throw revert(*reason);
     return to_quantity(estimate);
 }
 
@@ -296,6 +392,10 @@ FakeNode::Json FakeNode::call(const Json& request) {
         const abi::Selector sel = abi::selector(signature);
         return data.size() >= 4 && std::equal(sel.begin(), sel.end(), data.begin());
     };
+    if (private_records) {
+        if (is(pr::kPatients)) ++patients_calls;
+        return private_call(data);
+    }
     const abi::Decoder args(ByteSpan(data).subspan(4, data.size() - 4));
     Bytes out;
     if (is(mr::kDevices)) {

@@ -1,5 +1,6 @@
 // An in-process stand-in for a geth node running the MedicalRecords
-// contract, reached through the core's Transport interface. It decodes the
+// contract (or, with `private_records`, PrivateRecords and the gateway's
+// store of sealed readings), reached through the core's Transport interface. It decodes the
 // raw transactions it is sent, recovers their sender from the signature,
 // enforces nonces and the contract's rules (registered device, bound
 // patient, strictly increasing sequence), and can lose requests, lose
@@ -38,6 +39,9 @@ public:
         std::uint64_t sequence = 0;
         Address device{};
         std::uint64_t block_timestamp = 0;
+        // PrivateRecords: what the chain keeps instead of the vitals.
+        Bytes32 cid_digest{};
+        std::uint32_t key_version = 0;
     };
 
     struct PoolTx {
@@ -53,6 +57,9 @@ public:
     explicit FakeNode(std::uint64_t chain_id = 1337);
 
     std::string post(const std::string& body) override;
+    // The gateway's store (private_records): 201 when the body is what the
+    // CID in `url` names, 400 otherwise, as `medchain gateway` answers.
+    PutReply put(const std::string& url, const std::string& body) override;
 
     // Includes every executable pool transaction in one new block.
     void mine();
@@ -78,6 +85,19 @@ public:
     std::vector<Address> readers;  // may call getMedicalRecords/medicalRecordCount
     std::vector<StoredRecord> records;
 
+    // PrivateRecords and the store.
+    bool private_records = false;
+    std::uint32_t key_version = 1;             // the patient's current data key version
+    std::map<std::uint32_t, Bytes> data_keys;  // version -> compressed public key
+    std::string store_url = "http://127.0.0.1:8600/store";
+    std::map<std::string, Bytes> store;    // CID -> sealed bytes
+    std::size_t puts = 0;                  // PUTs that reached the store
+    std::size_t patients_calls = 0;        // eth_call patients(id)
+    std::size_t records_without_blob = 0;  // addRecord mined before its bytes were stored
+    int fail_put = 0;                      // the next N PUTs never arrive
+    int lose_put_response = 0;             // the next N PUTs are stored, the answer lost
+    int refuse_put = 0;                    // the next N PUTs get a 400
+
     // Failure injection and behaviour.
     bool auto_mine = false;  // mine each accepted transaction at once
     int fail_requests = 0;   // the next N requests never reach the node (link down)
@@ -92,9 +112,15 @@ private:
     Json dispatch(const std::string& method, const Json& params);
     Json send_raw_transaction(const std::string& raw_hex);
     Json call(const Json& request);
+    void log_record_added(const PoolTx& tx, const StoredRecord& record, const Bytes& data);
     Json estimate_gas(const Json& request);
     // Checks addMedicalRecord from `from`; the revert reason, or nullopt.
     std::optional<std::string> add_record_error(const Address& from, const Bytes& data) const;
+    // The same for PrivateRecords' addRecord.
+    std::optional<std::string> private_add_error(const Address& from, const Bytes& data) const;
+    bool is_add(const Bytes& data) const;
+    void execute_private(const PoolTx& tx);
+    Json private_call(const Bytes& data) const;
     void execute(const PoolTx& tx);
     Json get_logs(const Json& filter) const;
     std::uint64_t pending_nonce(const Address& account) const;

@@ -61,10 +61,18 @@ void HttpNodeServer::handle(int fd) {
     }
     std::string response;
     try {
-        const std::string body = node_.post(request.substr(body_start == std::string::npos ? 0 : body_start));
-        response =
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-            "\r\n\r\n" + body;
+        const std::string body = request.substr(body_start == std::string::npos ? 0 : body_start);
+        PutReply reply{200, ""};
+        if (request.rfind("PUT ", 0) == 0) {
+            // The store: FakeNode sees the full URL, as the device names it.
+            const std::string path = request.substr(4, request.find(' ', 4) - 4);
+            reply = node_.put("http://127.0.0.1:" + std::to_string(port_) + path, body);
+        } else {
+            reply.body = node_.post(body);
+        }
+        response = "HTTP/1.1 " + std::to_string(reply.status) +
+                   " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(reply.body.size()) +
+                   "\r\n\r\n" + reply.body;
     } catch (const std::exception&) {
         // FakeNode's injected link failures: hang up without answering.
     }

@@ -1,6 +1,7 @@
 // Serves a FakeNode over HTTP on 127.0.0.1 from a background thread, so the
 // esp32-host binary can be tested end to end through its real socket
-// transport. One request per connection, as the client sends them.
+// transport. One request per connection, as the client sends them; a PUT
+// goes to FakeNode's store.
 #pragma once
 
 #include <atomic>

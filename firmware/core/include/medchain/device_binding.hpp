@@ -13,7 +13,10 @@ enum class Binding {
     NotRegistered,  // not (or no longer) registered: readings wait until it is
 };
 
-// Reads devices(device) at "latest"; throws what EthClient throws.
-Binding check_binding(EthClient& eth, const Address& contract, const Address& device, const Bytes32& patient);
+// Reads devices(device) at "latest" from MedicalRecords, or from
+// PrivateRecords when `private_records` (its Device struct differs);
+// throws what EthClient throws.
+Binding check_binding(EthClient& eth, const Address& contract, const Address& device, const Bytes32& patient,
+                      bool private_records = false);
 
 }  // namespace medchain

@@ -6,7 +6,9 @@
 //     "chain_id": 1337,
 //     "contract": "0x...20 bytes",
 //     "device_private_key": "0x...32 bytes",
-//     "patient_salt": "0x...32 bytes",
+//     "patient_salt": "0x...32 bytes",        (a clear network; or the next two)
+//     "patient_id": "0x...32 bytes",          (a private network, with store_url)
+//     "store_url": "https://.../store",
 //     "device_id": "hospital-1-device-1",
 //     "rpc_token": "mcg_...",                 (optional)
 //     "tls_ca": "-----BEGIN CERTIFICATE-----...", (optional)
@@ -26,6 +28,12 @@
 // topic, for the MQTT transport; mqtt_ca is the broker's CA (PEM). alarms
 // holds the local alarm thresholds (medchain/alarm.hpp), defaults for what
 // is absent.
+//
+// A clear network's device (MedicalRecords) holds the network's
+// patient_salt and derives the patient id from the SSN typed in; a private
+// network's device (PrivateRecords) holds its patient's id and the
+// gateway's store_url instead, and never sees an SSN or a salt. A config
+// has exactly one of the two.
 //
 // It holds a private key and a token: never commit it.
 #pragma once
@@ -49,7 +57,11 @@ struct DeviceConfig {
     std::uint64_t chain_id = 0;
     Address contract{};
     Bytes32 device_private_key{};
+    // Exactly one of the two paths: a clear network's salt, or a private
+    // network's patient id and store (see is_private()).
     Bytes32 patient_salt{};
+    Bytes32 patient_id{};
+    std::string store_url;  // private: PUT <store_url>/<cid>
     std::string device_id;
     std::string rpc_token;  // empty: no Authorization header
     std::string tls_ca;     // PEM; set whenever rpc_url is https://
@@ -60,6 +72,10 @@ struct DeviceConfig {
     std::string mqtt_tx_topic;
     std::string mqtt_ca;  // PEM of the broker's CA; may come from elsewhere on the host
     AlarmThresholds alarms;
+
+    // A private network's device: readings are sealed and stored, only
+    // their digest goes on chain.
+    bool is_private() const { return !store_url.empty(); }
 };
 
 // The "alarms" object of a config (each field optional, defaults for the

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "medchain/bytes.hpp"
 #include "medchain/u256.hpp"
@@ -19,6 +20,7 @@ constexpr std::string_view kAddRecord = "addRecord(bytes32,bytes32,uint32,uint64
 constexpr std::string_view kDevices = "devices(address)";
 constexpr std::string_view kPatients = "patients(bytes32)";
 constexpr std::string_view kDataPublicKey = "dataPublicKey(bytes32,uint32)";
+constexpr std::string_view kRecordAdded = "RecordAdded(bytes32,address,uint256,uint64)";
 
 // addRecord's revert reasons a device can act on.
 // A sequence at or below the device's last accepted one (a retry of a
@@ -55,6 +57,15 @@ struct PatientState {
     std::uint32_t key_version = 0;
 };
 
+// The RecordAdded event (patient, device and record id indexed; the
+// sequence in the data).
+struct RecordAdded {
+    Bytes32 patient{};
+    Address device{};
+    U256 record_id;
+    std::uint64_t sequence = 0;
+};
+
 using CompressedPublicKey = std::array<std::uint8_t, 33>;
 
 Bytes encode_add_record(const NewRecord& record);
@@ -69,5 +80,12 @@ PatientState decode_patients(ByteSpan data);
 // The 33-byte compressed key, or nullopt when the contract holds none for
 // that version (empty bytes). Any other length is an AbiError.
 std::optional<CompressedPublicKey> decode_data_public_key(ByteSpan data);
+
+// topic0 of RecordAdded.
+const Hash& record_added_topic();
+
+// The event if `topics`/`data` are a RecordAdded log, else nullopt; throws
+// abi::AbiError if they claim to be one but are malformed.
+std::optional<RecordAdded> decode_record_added(const std::vector<Hash>& topics, ByteSpan data);
 
 }  // namespace medchain::private_records

@@ -1,7 +1,10 @@
 // Drives the outbox to the chain: signs and sends addMedicalRecord for the
 // oldest queued reading, follows it to a receipt, resends after link or node
 // failures, and pops it only once the chain has it. One reading is in flight
-// at a time, so sequences reach the contract in order.
+// at a time, so sequences reach the contract in order. On a private network
+// (given a PrivateWriter) each attempt seals the reading, stores it at the
+// gateway and sends PrivateRecords.addRecord with its CID digest instead;
+// every other step is the same.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +20,9 @@
 #include "medchain/medical_records.hpp"
 #include "medchain/nonce_manager.hpp"
 #include "medchain/outbox.hpp"
+#include "medchain/private_writer.hpp"
 #include "medchain/signer.hpp"
+#include "medchain/transaction.hpp"
 
 namespace medchain {
 
@@ -55,8 +60,10 @@ struct Confirmation {
 
 class RecordUploader {
 public:
+    // With `private_writer` the contract is PrivateRecords (a private
+    // network); without, MedicalRecords.
     RecordUploader(EthClient& eth, const Signer& signer, Outbox& outbox, Clock& clock, const Address& contract,
-                   std::uint64_t chain_id, UploaderOptions options = {});
+                   std::uint64_t chain_id, UploaderOptions options = {}, PrivateWriter* private_writer = nullptr);
 
     // Queues a reading (persisted before this returns); never touches the
     // network.
@@ -81,15 +88,34 @@ public:
     const std::string& last_error() const { return last_error_; }
 
 private:
+    // What an attempt sends: the calldata, and on a private network the
+    // sealed reading it names (stored once the estimate passes).
+    struct Attempt {
+        Bytes calldata;
+        std::optional<SealedReading> sealed;
+    };
+    // An event of either contract's RecordAdded.
+    struct AddedEvent {
+        Address device{};
+        U256 record_id;
+        std::uint64_t sequence = 0;
+    };
+
     void synchronize();
     std::optional<Confirmation> advance();
+    Attempt prepare(const OutboxEntry& entry);
+    std::optional<Confirmation> on_estimate_revert(const OutboxEntry& entry, const std::string& reason);
+    SignedTransaction sign(const Bytes& calldata, std::uint64_t estimate, std::uint64_t nonce);
     std::optional<Confirmation> send_new(OutboxEntry entry);
     std::optional<Confirmation> follow_up(OutboxEntry entry);
     void broadcast(OutboxEntry& entry);
     std::optional<Confirmation> confirm_if_on_chain(const OutboxEntry& entry);
     Confirmation confirm_from_receipt(const OutboxEntry& entry, const Receipt& receipt);
     Confirmation finish(Confirmation confirmation);
-    medical_records::DeviceState device_state();
+    std::uint64_t last_sequence_on_chain();
+    const Hash& record_added_topic() const;
+    std::optional<AddedEvent> decode_event(const Log& log) const;
+    bool is_reason(const std::string& reason, std::string_view clear, std::string_view hidden) const;
 
     EthClient& eth_;
     const Signer& signer_;
@@ -98,6 +124,7 @@ private:
     Address contract_;
     std::uint64_t chain_id_;
     UploaderOptions options_;
+    PrivateWriter* private_;  // null on a clear network
     NonceManager nonces_;
     Backoff backoff_;
     bool synchronized_ = false;
