@@ -223,7 +223,7 @@ impl Work for Sender<'_> {
                 if matches!(self.sh.workload, Workload::AddRecord) {
                     self.w.sequence += 1;
                 }
-                let raw = format!("0x{}", hex::encode(raw));
+                let raw = alloy::hex::encode_prefixed(raw);
                 self.link
                     .start("eth_sendRawTransaction", json!([raw]), true)
                     .await
@@ -308,7 +308,7 @@ pub(crate) async fn resync(w: &mut Worker, sh: &Shared) -> bool {
             sh.tracker.fail(s.hash, Cause::Unreachable);
             continue;
         }
-        let raw = format!("0x{}", hex::encode(&s.raw));
+        let raw = alloy::hex::encode_prefixed(&s.raw);
         match sh
             .targets
             .call::<serde_json::Value>(target, "eth_sendRawTransaction", json!([raw]))
