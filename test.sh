@@ -9,6 +9,8 @@ cargo fmt --check
 (cd contracts && npm ci --silent --no-audit --no-fund && node build.js --check)
 # Independent FHIR validator and CID implementation for tests/privacy_formats.rs.
 (cd tools/privacy-check && npm ci --silent --no-audit --no-fund)
+# playwright-core (no bundled browser) drives Debian's Chromium for tests/serve.rs.
+(cd tools/console-check && npm ci --silent --no-audit --no-fund)
 cargo clippy --all-targets --locked -- -D warnings
 cargo build --locked --bin medchain
 "$target_dir/debug/medchain" geth install >/dev/null

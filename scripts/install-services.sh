@@ -2,12 +2,13 @@
 # Installs the Debian services medchain runs next to a network: prometheus
 # (with promtool) for `medchain monitor`, prometheus-pushgateway for `bench
 # --pushgateway` (and its test), mosquitto (with mosquitto_passwd) for
-# `medchain broker`. Idempotent and non-interactive; run as root (or
+# `medchain broker`; chromium (headless, with chromium-driver) for the web
+# console's browser test (tests/serve.rs). Idempotent and non-interactive; run as root (or
 # with sudo available). The packages' own services are not used: medchain
 # starts one instance per network, on loopback.
 set -euo pipefail
 missing=()
-for pair in prometheus:prometheus promtool:prometheus prometheus-pushgateway:prometheus-pushgateway mosquitto:mosquitto mosquitto_passwd:mosquitto; do
+for pair in prometheus:prometheus promtool:prometheus prometheus-pushgateway:prometheus-pushgateway mosquitto:mosquitto mosquitto_passwd:mosquitto chromium:chromium chromedriver:chromium-driver; do
   tool="${pair%%:*}" package="${pair##*:}"
   if ! command -v "$tool" >/dev/null && ! [ -x "/usr/sbin/$tool" ]; then
     missing+=("$package")

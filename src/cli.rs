@@ -91,6 +91,8 @@ pub enum Command {
     Watch(cmd::watch::WatchArgs),
     /// Serve a hospital's member node to devices on a LAN: TLS, tokens, allow-list, limits, access log.
     Gateway(cmd::gateway::GatewayArgs),
+    /// Web console on loopback: the network's nodes and blocks live, and an explorer of its transactions.
+    Serve(cmd::serve::ServeArgs),
 }
 
 /// Runs a parsed command line.
@@ -119,6 +121,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Image { command } => cmd::image::execute(command).await,
         Command::Compose(a) => cmd::compose::execute(a, g).await,
         Command::Gateway(a) => cmd::gateway::execute(a, g).await,
+        Command::Serve(a) => cmd::serve::execute(a, g).await,
         Command::Watch(a) => cmd::watch::execute(a, g).await,
         Command::Broker { command } => cmd::broker::execute(command, g).await,
         Command::Monitor { command } => cmd::monitor::execute(command, g).await,

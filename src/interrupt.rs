@@ -92,6 +92,20 @@ pub async fn wait() {
     let _ = rx.wait_for(|v| *v).await;
 }
 
+/// Completes on Ctrl-C or SIGTERM: how a foreground server (`gateway`,
+/// `watch`, `serve`) is asked to stop.
+pub async fn ctrl_c_or_term() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        wait().await;
+        return;
+    };
+    tokio::select! {
+        _ = wait() => {}
+        _ = term.recv() => {}
+    }
+}
+
 /// Runs `work` until it ends or Ctrl-C comes, whichever is first; on
 /// Ctrl-C `work` is dropped and the result is [`Interrupted`].
 pub async fn cancellable<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {

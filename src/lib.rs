@@ -34,6 +34,7 @@ pub mod records;
 pub mod rpc;
 pub mod rpc_timeout;
 pub mod runtime;
+pub mod serve;
 pub mod state;
 pub mod table;
 pub mod task;

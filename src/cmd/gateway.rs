@@ -168,20 +168,7 @@ async fn serve(a: &ServeArgs, g: &Global) -> anyhow::Result<()> {
         outln!("  MQTT: answering {topics} on {url} as `gateway` (QoS 1 acks)");
     }
     outln!("  access log: {}", r.access_log.display());
-    gw.serve(shutdown()).await
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    gw.serve(crate::interrupt::ctrl_c_or_term()).await
 }
 
 /// `gateway token add | list | revoke`.

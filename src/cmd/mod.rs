@@ -25,6 +25,7 @@ pub mod logs;
 pub mod monitor;
 pub mod patient;
 pub mod records;
+pub mod serve;
 pub mod status;
 pub mod tx;
 pub mod up;

@@ -90,7 +90,7 @@ pub(crate) async fn execute(a: WatchArgs, g: &Global) -> anyhow::Result<()> {
     // Alarms may go out over TLS (MQTT, an https webhook): one crypto
     // provider for the process (aws-lc-rs, as the gateway's).
     let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
-    run::run(&state, opts, shutdown()).await
+    run::run(&state, opts, crate::interrupt::ctrl_c_or_term()).await
 }
 
 /// The webhook URL, when it is https, or http to a loopback address
@@ -139,17 +139,4 @@ fn read_secret(path: &Path) -> Result<Vec<u8>, InputError> {
         )));
     }
     Ok(secret)
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        crate::interrupt::wait().await;
-        return;
-    };
-    tokio::select! {
-        _ = crate::interrupt::wait() => {}
-        _ = term.recv() => {}
-    }
 }

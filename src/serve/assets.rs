@@ -1,0 +1,43 @@
+//! The front end, compiled into the binary from `web/serve/`: plain HTML,
+//! CSS and JavaScript with no third-party code and nothing fetched from
+//! elsewhere at run time (the machine the console runs on may have no
+//! internet, and the Content-Security-Policy allows only the console).
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+/// A file served as-is: its content type and bytes.
+pub struct Asset {
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// The file.
+    pub body: &'static str,
+}
+
+/// The page.
+pub const INDEX: Asset = Asset {
+    content_type: "text/html; charset=utf-8",
+    body: include_str!("../../web/serve/index.html"),
+};
+/// Its script.
+pub const APP_JS: Asset = Asset {
+    content_type: "text/javascript; charset=utf-8",
+    body: include_str!("../../web/serve/app.js"),
+};
+/// Its style sheet.
+pub const APP_CSS: Asset = Asset {
+    content_type: "text/css; charset=utf-8",
+    body: include_str!("../../web/serve/app.css"),
+};
+
+/// The answer serving `a`.
+pub fn page(a: Asset) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, a.content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        a.body,
+    )
+        .into_response()
+}
