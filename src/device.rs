@@ -936,34 +936,36 @@ mod tests {
 
     #[test]
     fn config_has_the_fields_the_firmware_reads() {
-        let s = state(TOPO);
-        let d = &plan_devices(&s, &args("a", Some(1), &[]).into_request().unwrap()).unwrap()[0];
         let mr: Address = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
             .parse()
             .unwrap();
-        let c = device_config(&s, mr, d);
-        let v = serde_json::to_value(&c).unwrap();
-        assert_eq!(v["contract"], "0x5FbDB2315678afecb367f032d93F642f64180aa3");
-        assert_eq!(v["chain_id"], 1337);
-        assert_eq!(v["device_private_key"].as_str().unwrap().len(), 66);
-        assert_eq!(v["patient_salt"].as_str().unwrap().len(), 66);
-        // Every field is one the firmware's parser requires, and vice versa.
         let parser = include_str!("../firmware/core/src/device_config.cpp");
-        let fields: Vec<&String> = v
-            .as_object()
-            .unwrap()
-            .keys()
-            .filter(|k| *k != "alarms")
-            .collect();
-        assert_eq!(fields.len(), 6);
         assert!(parser.contains("config.find(\"alarms\")"));
-        for f in fields {
-            assert!(
-                parser.contains(&format!("config, \"{f}\"")),
-                "firmware parser does not read {f}"
-            );
+        let clear_topo = format!("privacy: clear\n{TOPO}");
+        let mut configs = Vec::new();
+        // A clear network's device derives ids from the salt; a private
+        // one's holds its patient's id and the store, never the salt.
+        for (topo, clear) in [(clear_topo.as_str(), true), (TOPO, false)] {
+            let s = state(topo);
+            let d = &plan_devices(&s, &args("a", Some(1), &[]).into_request().unwrap()).unwrap()[0];
+            let c = device_config(&s, mr, d);
+            let v = serde_json::to_value(&c).unwrap();
+            assert_eq!(v["contract"], "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+            assert_eq!(v["chain_id"], 1337);
+            assert_eq!(v["device_private_key"].as_str().unwrap().len(), 66);
+            assert_eq!(v.get("patient_salt").is_some(), clear, "{v}");
+            assert_eq!(v.get("patient_id").is_some(), !clear, "{v}");
+            assert_eq!(v.get("store_url").is_some(), !clear, "{v}");
+            // Every field written is one the firmware's parser reads.
+            for f in v.as_object().unwrap().keys().filter(|k| *k != "alarms") {
+                assert!(
+                    parser.contains(&format!("config, \"{f}\"")),
+                    "firmware parser does not read {f}"
+                );
+            }
+            configs.push(c);
         }
-        assert_eq!(parser.matches("require_string(config, \"").count() + 1, 6);
+        let c = configs.remove(0);
         // The gateway's token and CA are optional fields the firmware reads.
         let full = DeviceConfig {
             rpc_token: Some("mcg_x".into()),
