@@ -230,7 +230,13 @@ fn parties(net: &TestNet, network: &str) -> (String, Vec<Address>, medchain::sta
 
 #[test]
 fn private_storage_holds_no_reading_or_identity_and_the_scan_finds_them_in_clear() {
-    // The private network: a patient, a doctor with consent, one reading.
+    scan_private();
+    scan_clear();
+}
+
+/// A private network with a patient, a doctor with consent and one
+/// reading: its storage holds none of the needles.
+fn scan_private() {
     let net = TestNet::new(
         "network: privacy-storage\nblock_period: 1\nhospitals:\n  - {name: north, sealers: 1, members: 1}\n  - {name: south, sealers: 0, members: 1}\n",
     );
@@ -299,6 +305,13 @@ fn private_storage_holds_no_reading_or_identity_and_the_scan_finds_them_in_clear
         "PrivateRecords.storage.json",
     );
     s.scan(&keys);
+    check_private(&s, &written, salt);
+    net.ok(&["down", "--purge"]);
+}
+
+/// The private scan reached the record (its CID digest is in storage)
+/// and found no needle.
+fn check_private(s: &Storage, written: &Value, salt: B256) {
     // The walk reached the record: its CID digest is in storage.
     let cid = medchain::privacy::content_id::parse(written["cid"].as_str().unwrap()).unwrap();
     let digest = hex::encode(medchain::privacy::content_id::digest(&cid).unwrap());
@@ -313,9 +326,10 @@ fn private_storage_holds_no_reading_or_identity_and_the_scan_finds_them_in_clear
     );
     let hits = s.find(&needles(Some(salt)));
     assert!(hits.is_empty(), "private storage leaks: {hits:#?}");
-    net.ok(&["down", "--purge"]);
+}
 
-    // The same scan on the published clear layout finds the reading.
+/// The same scan on the published clear layout finds the reading.
+fn scan_clear() {
     let clear = TestNet::new(
         "network: clear-storage\nprivacy: clear\nblock_period: 1\nhospitals:\n  - {name: north, sealers: 1, members: 1}\n",
     );
