@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Reproducible build of medchain's Solidity contracts.
 //
-//   node build.js          compile and (re)write out/<Contract>.json
+//   node build.js          compile and (re)write out/<Contract>.json and
+//                          out/<Contract>.storage.json (solc's storageLayout:
+//                          which slot and offset each state variable has, what
+//                          tests/privacy_storage.rs reads the chain's storage by)
 //   node build.js --check  compile in memory; exit 1 if any artifact in out/ differs
 //
 // Uses only the pinned npm `solc` package (see package.json / package-lock.json).
@@ -57,7 +60,7 @@ function compile(solc) {
       metadata: { bytecodeHash: 'ipfs' },
       outputSelection: {
         '*': {
-          '*': ['abi', 'metadata', 'evm.bytecode.object', 'evm.deployedBytecode.object'],
+          '*': ['abi', 'metadata', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'storageLayout'],
         },
       },
     },
@@ -130,6 +133,11 @@ function artifacts(solc, output) {
       metadata: compiled.metadata,
     };
     result[path.join(OUT_DIR, c.name + '.json')] = JSON.stringify(artifact, null, 2) + '\n';
+    // The storage layout, with the AST node ids (in `astId` and in struct
+    // type names) removed so the file changes only when the layout does.
+    const layout = JSON.parse(JSON.stringify(compiled.storageLayout), (k, v) => (k === 'astId' ? undefined : v));
+    const text = JSON.stringify(layout, null, 2).replace(/(t_(?:struct|enum)\(\w+\))\d+/g, '$1');
+    result[path.join(OUT_DIR, c.name + '.storage.json')] = text + '\n';
   }
   return result;
 }

@@ -85,6 +85,7 @@ impl Probe {
             confirmations: None,
             from_block: None,
             reader: None,
+            reads_as: None,
             node: None,
             terminal: None,
             mqtt: true,

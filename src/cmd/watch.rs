@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::Global;
 use crate::error::InputError;
-use crate::watch::run::{self, Options};
+use crate::watch::run::{self, Options, ReadsAs};
 use crate::watch::thresholds::{self, Thresholds};
 
 /// The environment variable that may hold the webhook's HMAC secret.
@@ -27,9 +27,15 @@ pub struct WatchArgs {
     /// First block to read when watch has no checkpoint yet [default: the next block].
     #[arg(long, value_name = "N")]
     pub from_block: Option<u64>,
-    /// Address records are read as [default: the admin account].
+    /// Clear networks: address records are read as [default: the admin account].
     #[arg(long, value_name = "ADDRESS")]
     pub reader: Option<String>,
+    /// Private networks: open sealed readings as this hospital (the custodian of its patients).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["key", "reader"])]
+    pub hospital: Option<String>,
+    /// Private networks: open sealed readings with this wallet key (a doctor with consent; 0x…).
+    #[arg(long, value_name = "KEY", conflicts_with = "reader")]
+    pub key: Option<String>,
     /// Member node to follow [default: the first member].
     #[arg(long, value_name = "NAME")]
     pub node: Option<String>,
@@ -64,6 +70,11 @@ pub(crate) async fn execute(a: WatchArgs, g: &Global) -> anyhow::Result<()> {
         })?),
         None => None,
     };
+    let reads_as = match (&a.hospital, &a.key) {
+        (Some(h), _) => Some(ReadsAs::Hospital(h.clone())),
+        (None, Some(k)) => Some(ReadsAs::Key(crate::records::parse_key(k)?)),
+        (None, None) => None,
+    };
     let webhook = match (&a.webhook, &a.webhook_secret_file) {
         (Some(url), Some(f)) => Some((check_url(url)?, read_secret(f)?)),
         _ => None,
@@ -80,6 +91,7 @@ pub(crate) async fn execute(a: WatchArgs, g: &Global) -> anyhow::Result<()> {
         confirmations: a.confirmations,
         from_block: a.from_block,
         reader,
+        reads_as,
         node: a.node,
         terminal: (!a.quiet).then_some(a.json),
         mqtt: a.mqtt,

@@ -249,6 +249,51 @@ pub fn parse_reading_document(bytes: &[u8]) -> anyhow::Result<Vec<Observation>> 
     Ok(b.entry.into_iter().map(|e| e.resource).collect())
 }
 
+/// The value coded `code` in `obs`: an Observation's own value, or a
+/// panel component's.
+fn coded_value(obs: &[Observation], code: &str) -> Option<f64> {
+    let coded = |c: &CodeableConcept| c.coding.iter().any(|k| k.code == code);
+    obs.iter().find_map(|o| {
+        let q = match &o.value_quantity {
+            Some(q) if coded(&o.code) => Some(q),
+            _ => o
+                .component
+                .iter()
+                .find(|c| coded(&c.code))
+                .map(|c| &c.value_quantity),
+        };
+        q.and_then(|q| q.value.as_f64())
+    })
+}
+
+/// The reading a stored document's Observations hold: the inverse of
+/// [`observations`], so `watch` can apply thresholds to a sealed reading
+/// once opened. Every one of the five values must be there, in range.
+pub fn reading_of(obs: &[Observation]) -> anyhow::Result<Reading> {
+    let get = |code: &str, what: &str| {
+        coded_value(obs, code)
+            .ok_or_else(|| anyhow::anyhow!("the reading has no {what} (LOINC {code})"))
+    };
+    let whole = |code: &str, what: &str| -> anyhow::Result<u16> {
+        let v = get(code, what)?;
+        if v.fract() != 0.0 || !(0.0..=f64::from(u16::MAX)).contains(&v) {
+            anyhow::bail!("the reading's {what} {v} is not a whole number from 0 to 65535");
+        }
+        Ok(v as u16)
+    };
+    let t = get("8310-5", "body temperature")?;
+    if !(-327.0..=327.0).contains(&t) {
+        anyhow::bail!("the reading's body temperature {t} is out of range");
+    }
+    Ok(Reading {
+        heart_rate: whole("8867-4", "heart rate")?,
+        spo2: whole("2708-6", "oxygen saturation")?,
+        systolic: whole("8480-6", "systolic pressure")?,
+        diastolic: whole("8462-4", "diastolic pressure")?,
+        temperature_centi_c: (t * 100.0).round() as i16,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,5 +371,19 @@ mod tests {
         );
         assert_eq!(v["entry"][0]["search"]["mode"], "match");
         assert!(parse_reading_document(b"{\"resourceType\":\"Patient\"}").is_err());
+    }
+
+    #[test]
+    fn the_values_read_back_from_the_observations() {
+        let r = reading_of(&observations(&reading(), &ctx())).unwrap();
+        assert_eq!(
+            (r.heart_rate, r.spo2, r.systolic, r.diastolic),
+            (72, 97, 121, 79)
+        );
+        assert_eq!(r.temperature_centi_c, 3665);
+        let mut partial = observations(&reading(), &ctx());
+        partial.remove(0);
+        let e = reading_of(&partial).unwrap_err().to_string();
+        assert!(e.contains("heart rate"), "{e}");
     }
 }

@@ -117,6 +117,13 @@ pub struct Notice {
     pub reading: Reading,
     /// The bounds crossed (empty in no alarm).
     pub crossed: Vec<Crossing>,
+    /// Private networks: the sealed reading's content identifier, so the
+    /// doctor can fetch it with `records get` (absent on clear networks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
+    /// Private networks: the data key version the reading was sealed to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_version: Option<u32>,
     pub origin: Origin,
     /// Why a retraction was sent (absent on an alarm).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,7 @@
 //! share and retracts each alarm whose transaction is in none of the new
 //! chain's blocks.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +26,9 @@ use super::checkpoint::{Checkpoint, KEPT_BLOCKS};
 use super::directory::Directory;
 use super::journal::Journal;
 use super::metrics::WatchMetrics;
-use crate::contract::MedicalRecords;
+use super::private::PrivateReader;
+use super::unreadable::Unreadable;
+use crate::contract::{MedicalRecords, PrivateRecords};
 
 /// How long without a new head before the follower asks the node itself
 /// (a dead node's subscription may stay silent).
@@ -53,8 +55,11 @@ pub struct Follower {
     pub journal: Journal,
     pub checkpoint: Checkpoint,
     pub checkpoint_path: PathBuf,
-    /// Patients whose records the reader may not read (warned once).
-    pub unreadable: HashSet<B256>,
+    /// On a private network, the reader that opens sealed readings
+    /// (`None`: the clear layout, read as `source.reader`).
+    pub private: Option<PrivateReader>,
+    /// Records the reader could not read, per patient (reported once).
+    pub unreadable: Unreadable,
     pub metrics: Arc<WatchMetrics>,
 }
 
@@ -73,17 +78,21 @@ impl Follower {
         let mut backoff = Duration::from_millis(500);
         loop {
             match self.follow(&mut stop).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => break,
                 Err(e) => {
                     eprintln!("watch: {e:#}; trying again in {backoff:?}");
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
-                        _ = stop.wait_for(|s| *s) => return Ok(()),
+                        _ = stop.wait_for(|s| *s) => break,
                     }
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
             }
         }
+        for line in self.unreadable.summary() {
+            eprintln!("{line}");
+        }
+        Ok(())
     }
 
     /// One WebSocket session: catch up, then handle every new head.
@@ -134,10 +143,14 @@ impl Follower {
     /// Alarms every record of block `n` (hash `hash`) that crosses its
     /// patient's thresholds and has no active alarm yet.
     async fn process(&mut self, n: u64, hash: B256) -> anyhow::Result<()> {
+        let event = match self.private {
+            Some(_) => PrivateRecords::RecordAdded::SIGNATURE_HASH,
+            None => MedicalRecords::RecordAdded::SIGNATURE_HASH,
+        };
         let filter = Filter::new()
             .at_block_hash(hash)
             .address(self.source.contract)
-            .event_signature(MedicalRecords::RecordAdded::SIGNATURE_HASH);
+            .event_signature(event);
         let logs = self.http.get_logs(&filter).await?;
         let mut per_tx: HashMap<B256, u64> = HashMap::new();
         for log in logs {
@@ -164,12 +177,24 @@ impl Follower {
         n: u64,
         hash: B256,
     ) -> anyhow::Result<Option<Notice>> {
-        let ev = log
-            .log_decode::<MedicalRecords::RecordAdded>()
-            .context("decoding a RecordAdded log")?
-            .inner
-            .data;
-        let Some(reading) = self.read(ev.patient, ev.recordId, hash).await? else {
+        let ev = Added::decode(log, self.private.is_some())?;
+        let got = match self.private.as_mut() {
+            Some(p) => match p.read(ev.patient, ev.record_id, hash).await? {
+                Ok(o) => Some((o.reading, Some(o.cid), Some(o.key_version))),
+                Err(why) => {
+                    let (who, p) = (p.address(), ev.patient);
+                    self.unreadable.count(p, why, |why| {
+                        format!("watch: warning: {who:#x} cannot open patient {p}'s records ({why}); they are counted, not alarmed (one line per patient; the count when watch stops)")
+                    });
+                    None
+                }
+            },
+            None => self
+                .read(ev.patient, ev.record_id, hash)
+                .await?
+                .map(|r| (r, None, None)),
+        };
+        let Some((reading, cid, key_version)) = got else {
             return Ok(None);
         };
         let crossed = crossings(self.dir.limits(ev.patient), &reading);
@@ -184,10 +209,12 @@ impl Follower {
             patient: ev.patient,
             pseudonym: self.dir.pseudonym(ev.patient),
             device: ev.device,
-            record_id: ev.recordId.saturating_to(),
+            record_id: ev.record_id.saturating_to(),
             sequence: ev.sequence,
             reading,
             crossed,
+            cid,
+            key_version,
             origin: Origin {
                 tx: log.transaction_hash.unwrap_or_default(),
                 block: n,
@@ -199,8 +226,9 @@ impl Follower {
         }))
     }
 
-    /// Record `id` of `patient` as of block `hash`, read as the reader;
-    /// `None` (warned once per patient) when the contract refuses it.
+    /// Record `id` of `patient` as of block `hash`, read in clear as the
+    /// reader; `None` (warned once per patient, counted) when the contract
+    /// refuses it.
     async fn read(
         &mut self,
         patient: B256,
@@ -217,13 +245,13 @@ impl Follower {
             Err(e)
                 if e.as_revert_data().is_some() || crate::contract::revert_reason(&e).is_some() =>
             {
-                if self.unreadable.insert(patient) {
-                    eprintln!(
-                        "watch: warning: {} may not read patient {patient}'s records ({}); grant it with `medchain authorize` or pass --reader",
-                        self.source.reader,
-                        crate::contract::revert_reason(&e).unwrap_or_default()
-                    );
-                }
+                let reader = self.source.reader;
+                let why = crate::contract::revert_reason(&e).unwrap_or_default();
+                self.unreadable.count(patient, why, |why| {
+                    format!(
+                        "watch: warning: {reader} may not read patient {patient}'s records ({why}); grant it with `medchain authorize` or pass --reader"
+                    )
+                });
                 return Ok(None);
             }
             Err(e) => return Err(e).context("reading a record (getMedicalRecords)"),
@@ -281,5 +309,44 @@ impl Follower {
         }
         self.checkpoint.rewind(a);
         self.checkpoint.save(&self.checkpoint_path)
+    }
+}
+
+/// What a `RecordAdded` log says, of either contract.
+struct Added {
+    patient: B256,
+    device: Address,
+    record_id: U256,
+    sequence: u64,
+}
+
+impl Added {
+    /// Decodes `log` as PrivateRecords' event (`private`) or
+    /// MedicalRecords'.
+    fn decode(log: &Log, private: bool) -> anyhow::Result<Added> {
+        if private {
+            let e = log
+                .log_decode::<PrivateRecords::RecordAdded>()
+                .context("decoding a RecordAdded log")?
+                .inner
+                .data;
+            return Ok(Added {
+                patient: e.patient,
+                device: e.device,
+                record_id: e.recordId,
+                sequence: e.sequence,
+            });
+        }
+        let e = log
+            .log_decode::<MedicalRecords::RecordAdded>()
+            .context("decoding a RecordAdded log")?
+            .inner
+            .data;
+        Ok(Added {
+            patient: e.patient,
+            device: e.device,
+            record_id: e.recordId,
+            sequence: e.sequence,
+        })
     }
 }

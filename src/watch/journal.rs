@@ -207,6 +207,8 @@ mod tests {
                 block_timestamp: 0,
             },
             crossed: vec![],
+            cid: None,
+            key_version: None,
             origin: Origin {
                 tx: B256::ZERO,
                 block,

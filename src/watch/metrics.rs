@@ -25,6 +25,7 @@ pub struct WatchMetrics {
     alarms: Counter,
     retractions: Counter,
     reorgs: Counter,
+    unreadable: Counter,
     delivered: Family<SinkLabel, Counter>,
     failures: Family<SinkLabel, Counter>,
     pending: Family<SinkLabel, Gauge>,
@@ -40,6 +41,7 @@ impl WatchMetrics {
             alarms: Counter::default(),
             retractions: Counter::default(),
             reorgs: Counter::default(),
+            unreadable: Counter::default(),
             delivered: Family::default(),
             failures: Family::default(),
             pending: Family::default(),
@@ -55,6 +57,11 @@ impl WatchMetrics {
             m.retractions.clone(),
         );
         r.register("reorgs", "Reorganisations followed", m.reorgs.clone());
+        r.register(
+            "unreadable_records",
+            "Records the reader could not open or read (not alarmed)",
+            m.unreadable.clone(),
+        );
         r.register(
             "delivered",
             "Notices a sink acknowledged",
@@ -91,6 +98,11 @@ impl WatchMetrics {
     /// A reorganisation followed.
     pub fn reorg(&self) {
         self.reorgs.inc();
+    }
+
+    /// A record the reader could not read.
+    pub fn unreadable(&self) {
+        self.unreadable.inc();
     }
 
     /// `sink` delivered one notice; `pending` still wait for it.

@@ -9,7 +9,9 @@
 //! notices; [`follow`] reads the chain into the [`journal`], keeping its
 //! [`checkpoint`]; [`sink`] feeds each sink ([`mqtt`], [`webhook`], the
 //! terminal) from its [`cursor`]; [`directory`] and [`pseudonym`] name
-//! hospitals and patients; [`run`] puts them together.
+//! hospitals and patients; [`run`] puts them together. On a private network
+//! [`private`] opens each sealed reading as one reader, and [`unreadable`]
+//! counts the records that reader cannot open.
 
 pub mod alarm;
 pub mod checkpoint;
@@ -20,8 +22,10 @@ pub mod follow;
 pub mod journal;
 pub mod metrics;
 pub mod mqtt;
+pub mod private;
 pub mod pseudonym;
 pub mod run;
 pub mod sink;
 pub mod thresholds;
+pub mod unreadable;
 pub mod webhook;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
+use alloy::signers::local::PrivateKeySigner;
 use anyhow::{anyhow, Context};
 use tokio::sync::watch;
 
@@ -19,14 +20,18 @@ use super::follow::{provider, Follower, Source};
 use super::journal::Journal;
 use super::metrics::WatchMetrics;
 use super::mqtt::MqttSink;
+use super::private::{self, PrivateReader};
 use super::pseudonym::PseudonymKey;
 use super::sink::{feed, Sink};
 use super::thresholds::Thresholds;
+use super::unreadable::Unreadable;
 use super::webhook::Webhook;
 use crate::error::InputError;
+use crate::privacy::chain::PrivateNet;
+use crate::privacy::store::FileStore;
 use crate::private_fs;
 use crate::state::State;
-use crate::topology::Consensus;
+use crate::topology::{Consensus, Privacy};
 
 /// Confirmation depth on ethash unless `--confirmations` says otherwise:
 /// proof of work reorganises its last blocks routinely.
@@ -41,8 +46,12 @@ pub struct Options {
     /// The first block to read when no checkpoint exists (default: the
     /// next block).
     pub from_block: Option<u64>,
-    /// The address records are read as (default: the admin account).
+    /// Clear networks: the address records are read as (default: the
+    /// admin account).
     pub reader: Option<Address>,
+    /// Private networks: who opens the sealed readings (required there,
+    /// refused on a clear network).
+    pub reads_as: Option<ReadsAs>,
     /// The member node to follow (default: the first).
     pub node: Option<String>,
     /// Print notices on stdout (`Some(true)`: as JSON).
@@ -53,6 +62,15 @@ pub struct Options {
     /// Where to keep the checkpoint, journal and cursors (default:
     /// [`dir_of`] the network's directory; `bench` uses its own).
     pub dir: Option<PathBuf>,
+}
+
+/// Who `watch` reads a private network's sealed readings as.
+pub enum ReadsAs {
+    /// A hospital of the network: the custodian of its patients, whose
+    /// key opens every version of their data keys.
+    Hospital(String),
+    /// A reader's wallet key (a doctor with consent).
+    Key(PrivateKeySigner),
 }
 
 /// The directory `watch` keeps its state in.
@@ -67,11 +85,20 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let plan = &state.plan;
-    let dir = opts.dir.clone().unwrap_or_else(|| dir_of(&plan.dir));
+    let reader = private_reader(state, &opts)?;
+    let dir = match (&opts.dir, &reader) {
+        (Some(d), _) => d.clone(),
+        (None, Some(r)) => private::state_dir(&dir_of(&plan.dir), r.address()),
+        (None, None) => dir_of(&plan.dir),
+    };
     private_fs::create_dir(&dir)?;
     let _lock = lock(&dir, &plan.topology.network)?;
     let source = source(state, &opts)?;
     let http = provider(&source.http)?;
+    let thresholds = match reader {
+        Some(_) => private::resolve_patients(&opts.thresholds, &PrivateNet::of(state)?)?,
+        None => opts.thresholds.clone(),
+    };
     let checkpoint_path = dir.join("checkpoint.json");
     let checkpoint = position(&http, &source, &dir, &checkpoint_path, opts.from_block).await?;
     let journal = Journal::open(&dir.join("journal.jsonl"))?;
@@ -88,6 +115,12 @@ pub async fn run(
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if let Some(r) = &reader {
+        eprintln!(
+            "watch: private network: opening sealed readings as {:#x}; alarms carry the decrypted values (docs/alarms.md)",
+            r.address()
+        );
+    }
     let metrics = WatchMetrics::new();
     let exporter = Exporter::start(metrics.clone(), &plan.dir, &plan.topology.network).await?;
     eprintln!("watch: metrics on {}", exporter.url);
@@ -103,14 +136,24 @@ pub async fn run(
             stop.clone(),
         )));
     }
+    let private = match reader {
+        Some(r) => Some(PrivateReader::new(
+            http.clone(),
+            source.contract,
+            r,
+            FileStore::open(&plan.dir)?,
+        )),
+        None => None,
+    };
     let follower = Follower {
-        dir: Directory::new(plan, &opts.thresholds, key),
+        dir: Directory::new(plan, &thresholds, key),
         source,
         http,
         journal,
         checkpoint,
         checkpoint_path,
-        unreadable: Default::default(),
+        private,
+        unreadable: Unreadable::new(metrics.clone()),
         metrics,
     };
     let following = tokio::spawn(follower.run(stop.clone()));
@@ -176,10 +219,50 @@ fn source(state: &State, opts: &Options) -> anyhow::Result<Source> {
     Ok(Source {
         http: node.rpc_url().expect("a member serves clients"),
         ws: node.ws_url().expect("a member serves clients"),
-        contract: state.medical_address_for("`medchain watch`")?,
+        contract: match plan.topology.privacy {
+            Privacy::Private => state.private_address()?,
+            Privacy::Clear => state.medical_address_for("`medchain watch`")?,
+        },
         reader: opts.reader.unwrap_or_else(|| state.admin_key().address()),
         depth,
     })
+}
+
+/// The wallet key a private network's records are opened with, from
+/// `--hospital` or `--key`; `None` on a clear network. Either flag on the
+/// wrong kind of network, or neither on a private one, is an input error.
+fn private_reader(state: &State, opts: &Options) -> anyhow::Result<Option<PrivateKeySigner>> {
+    let network = &state.plan.topology.network;
+    match (state.plan.topology.privacy, &opts.reads_as) {
+        (Privacy::Clear, None) => Ok(None),
+        (Privacy::Clear, Some(r)) => Err(InputError::new(format!(
+            "{}: network {network} is clear (privacy: clear); records are read in clear as --reader ADDRESS there, leave out {0}",
+            r.flag()
+        ))
+        .into()),
+        (Privacy::Private, _) if opts.reader.is_some() => Err(InputError::new(format!(
+            "--reader: network {network} keeps its records private and an address opens nothing; give --hospital NAME (the custodian) or --key K (a doctor with consent) instead"
+        ))
+        .into()),
+        (Privacy::Private, None) => Err(InputError::new(format!(
+            "--hospital/--key: network {network} keeps its records private, so watch must open them as a reader; give --hospital NAME (the custodian hospital) or --key K (a doctor with consent)"
+        ))
+        .into()),
+        (Privacy::Private, Some(ReadsAs::Key(k))) => Ok(Some(k.clone())),
+        (Privacy::Private, Some(ReadsAs::Hospital(h))) => {
+            Ok(Some(PrivateNet::of(state)?.hospital(h)?.clone()))
+        }
+    }
+}
+
+impl ReadsAs {
+    /// The flag that gave it.
+    fn flag(&self) -> &'static str {
+        match self {
+            ReadsAs::Hospital(_) => "--hospital",
+            ReadsAs::Key(_) => "--key",
+        }
+    }
 }
 
 /// Where to start: the checkpoint when it is of this chain and contract,

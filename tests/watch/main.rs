@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;
+mod private;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
