@@ -104,23 +104,7 @@ pub async fn run(
     let journal = Journal::open(&dir.join("journal.jsonl"))?;
     let sinks = sinks(state, &opts).await?;
     let key = PseudonymKey::load_or_create(&dir.join("pseudonym.key"))?;
-    eprintln!(
-        "watch: following {} from block {} ({} confirmation(s)); sinks: {}",
-        source.ws,
-        checkpoint.block + 1,
-        source.depth,
-        sinks
-            .iter()
-            .map(|s| s.name())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    if let Some(r) = &reader {
-        eprintln!(
-            "watch: private network: opening sealed readings as {:#x}; alarms carry the decrypted values (docs/alarms.md)",
-            r.address()
-        );
-    }
+    announce(&source, checkpoint.block, &sinks, reader.as_ref());
     let metrics = WatchMetrics::new();
     let exporter = Exporter::start(metrics.clone(), &plan.dir, &plan.topology.network).await?;
     eprintln!("watch: metrics on {}", exporter.url);
@@ -165,6 +149,33 @@ pub async fn run(
     }
     exporter.finish();
     followed?
+}
+
+/// Says on stderr what `watch` follows, from where, into which sinks, and
+/// as which reader on a private network.
+fn announce(
+    source: &Source,
+    checkpoint_block: u64,
+    sinks: &[Sink],
+    reader: Option<&PrivateKeySigner>,
+) {
+    eprintln!(
+        "watch: following {} from block {} ({} confirmation(s)); sinks: {}",
+        source.ws,
+        checkpoint_block + 1,
+        source.depth,
+        sinks
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(r) = reader {
+        eprintln!(
+            "watch: private network: opening sealed readings as {:#x}; alarms carry the decrypted values (docs/alarms.md)",
+            r.address()
+        );
+    }
 }
 
 /// Holds `<dir>/watch.lock` for the life of the process.
