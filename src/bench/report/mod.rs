@@ -41,6 +41,9 @@ pub fn table(report: &BenchReport) -> String {
             format!(" ({})", report.consensus)
         }
     );
+    if let Some(layout) = &report.records_layout {
+        out.push_str(&format!("records layout measured: {layout}\n"));
+    }
     if report.partial {
         out.push_str("WARNING: ");
         out.push_str(PARTIAL_NOTE);

@@ -1,0 +1,192 @@
+//! `medchain bench`'s records workloads on the private path (issue 14), on
+//! real geth: a private network (no `privacy: clear` anywhere) runs an
+//! `add-record` round and a `get-records` round; the reports say the
+//! private layout was measured; the successes are what the chain holds;
+//! no value written is in any transaction input; the custodian reads the
+//! values back with `records get`.
+
+mod common;
+
+use alloy::primitives::keccak256;
+use common::{rpc, TestNet};
+use serde_json::{json, Value};
+
+const TOPO: &str = "\
+network: bench-private
+block_period: 1
+hospitals:
+  - {name: north, sealers: 1, members: 1}
+  - {name: south, sealers: 0, members: 1}
+";
+
+const WRITES: u64 = 40;
+const READS: u64 = 16;
+
+/// Two workers × two accounts: four devices, two patients per hospital.
+fn scenario() -> String {
+    format!(
+        "\
+name: private-records
+workers: 2
+accounts_per_worker: 2
+rounds:
+  - {{ label: add, tx_number: {WRITES}, rate: {{ type: fixed-rate, tps: 20 }}, workload: {{ op: add-record }} }}
+  - {{ label: get, tx_number: {READS}, rate: {{ type: fixed-rate, tps: 20 }}, workload: {{ op: get-records, limit: 10 }} }}
+"
+    )
+}
+
+/// Every transaction of the chain as (input hex, lower case).
+fn inputs(url: &str) -> Vec<String> {
+    let head = rpc(url, "eth_blockNumber", json!([]));
+    let head = u64::from_str_radix(head.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    let mut all = Vec::new();
+    for n in 0..=head {
+        let b = rpc(
+            url,
+            "eth_getBlockByNumber",
+            json!([format!("{n:#x}"), true]),
+        );
+        for tx in b["transactions"].as_array().unwrap() {
+            all.push(tx["input"].as_str().unwrap().to_lowercase());
+        }
+    }
+    all
+}
+
+/// The synthetic SSNs the bench's run took into each hospital's custody.
+fn bench_ssns(net: &TestNet) -> Vec<String> {
+    let mut ssns = Vec::new();
+    for h in ["north", "south"] {
+        let p = net.home().join(format!("bench-private/custody/{h}.json"));
+        let reg: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        for e in reg["patients"].as_array().unwrap() {
+            ssns.push(e["ssn"].as_str().unwrap().to_string());
+        }
+    }
+    ssns
+}
+
+#[test]
+fn records_workloads_run_on_the_private_path() {
+    let net = TestNet::new(TOPO);
+    std::fs::write(net.dir.path().join("s.yaml"), scenario()).unwrap();
+    net.ok(&["up", "--seed", "14", "--quiet"]);
+    let json_path = net.dir.path().join("r.json");
+    let html_path = net.dir.path().join("r.html");
+    let out = net.ok(&[
+        "bench",
+        "s.yaml",
+        "--json",
+        json_path.to_str().unwrap(),
+        "--html",
+        html_path.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        out.stdout.contains("records layout measured: private"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("PUBLIC"), "{}", out.stdout);
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(html.contains("<strong class=\"layout\">private</strong>"));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(r["records_layout"], "private", "{r}");
+    assert!(r.get("warnings").is_none(), "{r}");
+    let rounds = r["rounds"].as_array().unwrap();
+    assert_eq!(
+        (rounds[0]["succ"].as_u64(), rounds[0]["fail"].as_u64()),
+        (Some(WRITES), Some(0))
+    );
+    assert_eq!(
+        (rounds[1]["succ"].as_u64(), rounds[1]["fail"].as_u64()),
+        (Some(READS), Some(0))
+    );
+
+    // Successes are what the chain holds; the custodian opens every record.
+    let ssns = bench_ssns(&net);
+    assert_eq!(ssns.len(), 4, "{ssns:?}");
+    let mut held = 0;
+    let mut heart_rates = Vec::new();
+    for ssn in &ssns {
+        let got = net.ok(&["records", "get", "--ssn", ssn, "--limit", "100", "--json"]);
+        let got: Value = serde_json::from_str(&got.stdout).unwrap();
+        for rec in got.as_array().unwrap() {
+            held += 1;
+            let hr = rec["observations"]
+                .as_array()
+                .unwrap_or_else(|| panic!("record did not open: {rec}"))
+                .iter()
+                .find(|o| o["code"]["coding"][0]["code"] == "8867-4")
+                .unwrap_or_else(|| panic!("a heart-rate Observation: {rec}"));
+            heart_rates.push(hr["valueQuantity"]["value"].as_u64().unwrap());
+        }
+    }
+    assert_eq!(held, WRITES);
+    assert!(
+        heart_rates.iter().all(|v| (60..90).contains(v)),
+        "{heart_rates:?}"
+    );
+
+    // No value written is in the bench's transactions, and no FHIR
+    // document (its heart-rate LOINC code) in any transaction.
+    let status = net.status();
+    let url = status["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|n| n["rpc"].as_str())
+        .unwrap()
+        .to_string();
+    let all = inputs(&url);
+    let selector = hex::encode(&keccak256("addRecord(bytes32,bytes32,uint32,uint64,uint64)")[..4]);
+    let adds: Vec<&String> = all
+        .iter()
+        .filter(|i| i.starts_with(&format!("0x{selector}")))
+        .collect();
+    assert_eq!(adds.len() as u64, WRITES, "addRecord transactions on chain");
+    for v in &heart_rates {
+        let word = format!("{v:064x}");
+        assert!(
+            adds.iter().all(|i| !i.contains(&word)),
+            "heart rate {v} is in an addRecord input"
+        );
+    }
+    let loinc = hex::encode("8867-4");
+    assert!(
+        all.iter().all(|i| !i.contains(&loinc)),
+        "a FHIR document is on chain"
+    );
+}
+
+#[test]
+fn private_scenarios_that_contradict_the_network_exit_2() {
+    let net = TestNet::new(
+        "network: bench-private-bad\nprivacy: clear\nblock_period: 1\nhospitals:\n  - {name: a, members: 1}\n",
+    );
+    let emr = "privacy: private\nrounds:\n  - {label: x, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: open-emr}}\n";
+    std::fs::write(net.dir.path().join("emr.yaml"), emr).unwrap();
+    let bad = net.run(&["bench", "emr.yaml", "-q"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let first = bad.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("emr.yaml: privacy: private contradicts round"),
+        "{}",
+        bad.stderr
+    );
+    // A private scenario on a clear network: refused before any load.
+    let add = "privacy: private\nrounds:\n  - {label: x, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: add-record}}\n";
+    std::fs::write(net.dir.path().join("add.yaml"), add).unwrap();
+    net.ok(&["up", "--seed", "15", "--quiet"]);
+    let bad = net.run(&["bench", "add.yaml", "-q"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let first = bad.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.contains(
+            "add.yaml: privacy: private: network bench-private-bad uses the published clear layout"
+        ),
+        "{}",
+        bad.stderr
+    );
+}
