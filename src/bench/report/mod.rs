@@ -147,6 +147,7 @@ mod tests {
             partial: false,
             failure: None,
             warnings: Vec::new(),
+            records_layout: None,
         }
     }
 
@@ -198,6 +199,30 @@ mod tests {
                 "2.00"
             ]
         );
+    }
+
+    #[test]
+    fn every_format_says_which_records_layout_was_measured() {
+        let mut r = sample();
+        let text = table(&r);
+        assert!(!text.contains("records layout"), "{text}");
+        assert!(!to_json(&r).unwrap().contains("records_layout"));
+        for layout in ["private", "clear"] {
+            r.records_layout = Some(layout.into());
+            let text = table(&r);
+            assert!(
+                text.lines()
+                    .nth(1)
+                    .is_some_and(|l| l == format!("records layout measured: {layout}")),
+                "{text}"
+            );
+            let json: serde_json::Value = serde_json::from_str(&to_json(&r).unwrap()).unwrap();
+            assert_eq!(json["records_layout"], layout);
+            let html = render_html(&r).unwrap();
+            let want =
+                format!("Records layout measured: <strong class=\"layout\">{layout}</strong>");
+            assert!(html.contains(&want), "{want}");
+        }
     }
 
     #[test]
