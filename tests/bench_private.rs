@@ -190,3 +190,103 @@ fn private_scenarios_that_contradict_the_network_exit_2() {
         bad.stderr
     );
 }
+
+/// The custodian's records of `ssn` as `records get --json` lists them.
+fn records_of(net: &TestNet, ssn: &str) -> Vec<Value> {
+    let got = net.ok(&["records", "get", "--ssn", ssn, "--limit", "500", "--json"]);
+    serde_json::from_str::<Value>(&got.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn a_revoke_mid_round_makes_the_devices_reseal_to_the_new_key() {
+    let net = TestNet::new(&TOPO.replace("bench-private", "bench-private-rev"));
+    let rev = "\
+name: revoke-mid-round
+workers: 1
+accounts_per_worker: 2
+rounds:
+  - { label: add, tx_number: 200, rate: { type: fixed-rate, tps: 10 }, workload: { op: add-record }, max_fail_pct: 100 }
+";
+    std::fs::write(net.dir.path().join("rev.yaml"), rev).unwrap();
+    net.ok(&["up", "--seed", "16", "--quiet"]);
+    let json_path = net.dir.path().join("rev.json");
+    let mut bench = common::Spawned::medchain(
+        &net,
+        &[
+            "bench",
+            "rev.yaml",
+            "--json",
+            json_path.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    // The first device's patient, once the round writes for it.
+    let custody = net.home().join("bench-private-rev/custody/north.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let ssn = loop {
+        assert!(std::time::Instant::now() < deadline, "no bench patient");
+        if let Ok(bytes) = std::fs::read(&custody) {
+            let reg: Value = serde_json::from_slice(&bytes).unwrap();
+            let ssn = reg["patients"][0]["ssn"].as_str().unwrap().to_string();
+            if records_of(&net, &ssn).len() >= 3 {
+                break ssn;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    // The patient grants a doctor consent and revokes it: version 2.
+    let doctor = alloy::signers::local::PrivateKeySigner::random();
+    let key = doctor.to_bytes().to_string();
+    let addr = format!("{:#x}", doctor.address());
+    net.ok(&["doctor", "add", "--hospital", "south", "--key", &key]);
+    net.ok(&["consent", "grant", "--ssn", &ssn, "--reader", &addr]);
+    net.ok(&["consent", "revoke", "--ssn", &ssn, "--reader", &addr]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let status = loop {
+        if let Some(s) = bench.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(std::time::Instant::now() < deadline, "bench did not end");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert!(status.success(), "bench exited {status}");
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let round = &r["rounds"][0];
+    let succ = round["succ"].as_u64().unwrap();
+    assert_eq!(succ + round["fail"].as_u64().unwrap(), 200, "{round}");
+    // Every success is on chain and opens for the custodian; the device
+    // went on writing after the revoke, sealed to version 2.
+    let mine = records_of(&net, &ssn);
+    let south = net.home().join("bench-private-rev/custody/south.json");
+    let reg: Value = serde_json::from_slice(&std::fs::read(south).unwrap()).unwrap();
+    let other = reg["patients"][0]["ssn"].as_str().unwrap().to_string();
+    let all: Vec<Value> = mine
+        .iter()
+        .cloned()
+        .chain(records_of(&net, &other))
+        .collect();
+    assert_eq!(all.len() as u64, succ);
+    assert!(
+        all.iter().all(|rec| rec["observations"].is_array()),
+        "{all:?}"
+    );
+    let versions: Vec<u64> = mine
+        .iter()
+        .map(|rec| rec["key_version"].as_u64().unwrap())
+        .collect();
+    assert!(
+        versions.contains(&1) && versions.contains(&2),
+        "{versions:?}"
+    );
+    assert!(versions.windows(2).all(|w| w[0] <= w[1]), "{versions:?}");
+    // What was sealed to version 1 and in flight when the revoke landed
+    // reverted (that is what made the device read its key again), and
+    // nothing else failed.
+    let reverted = round["failures"]["reverted"].as_u64().unwrap();
+    assert!(reverted >= 1, "{round}");
+    assert_eq!(reverted, round["fail"].as_u64().unwrap(), "{round}");
+}

@@ -22,13 +22,15 @@
 use std::collections::BTreeMap;
 
 use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
 use alloy::sol_types::SolCall;
 use k256::{PublicKey, SecretKey};
 
 use super::workload::{self, Call};
-use crate::contract::{confirm, reverted, PrivateRecords};
+
+use crate::contract::{confirm, reverted, signing_provider, PrivateRecords};
 use crate::privacy::chain::{data_secret, secret_of, wrap_for, Contract, PrivateNet};
 use crate::privacy::fhir::{self, Observation};
 use crate::privacy::seal::Binding;
@@ -105,10 +107,33 @@ impl PrivateBench {
         }
         out.sort_by_key(|(i, _)| *i);
         let mut devices: Vec<Device> = out.into_iter().map(|(_, d)| d).collect();
+        let wallets: Vec<Address> = devices
+            .iter()
+            .map(|d| self.net.patient_wallet(d.patient).address())
+            .collect();
+        self.fund(&wallets).await?;
         for d in &mut devices {
             self.refresh(d).await?;
         }
         Ok(devices)
+    }
+
+    /// Sends 1 ether from the admin to each of `wallets`, as `patient
+    /// register` funds a new patient's wallet (so the patient can grant and
+    /// revoke consent), in one batch.
+    async fn fund(&self, wallets: &[Address]) -> anyhow::Result<()> {
+        let provider = signing_provider(&self.net.url, &self.net.admin)?;
+        let mut hashes = Vec::with_capacity(wallets.len());
+        for w in wallets {
+            let tx = alloy::rpc::types::TransactionRequest::default()
+                .to(*w)
+                .value(U256::from(10u64).pow(U256::from(18u64)));
+            hashes.push(*provider.send_transaction(tx).await?.tx_hash());
+        }
+        for h in hashes {
+            confirm(&provider, h, "funding a bench patient's wallet").await?;
+        }
+        Ok(())
     }
 
     /// Sends `registerPatient` for `patient` as hospital `hkey` (the
