@@ -67,11 +67,9 @@ fn bench_ssns(net: &TestNet) -> Vec<String> {
     ssns
 }
 
-#[test]
-fn records_workloads_run_on_the_private_path() {
-    let net = TestNet::new(TOPO);
-    std::fs::write(net.dir.path().join("s.yaml"), scenario()).unwrap();
-    net.ok(&["up", "--seed", "14", "--quiet"]);
+/// Runs `s.yaml` with every report and checks that each says `private`;
+/// returns the JSON report.
+fn bench_with_reports(net: &TestNet) -> Value {
     let json_path = net.dir.path().join("r.json");
     let html_path = net.dir.path().join("r.html");
     let out = net.ok(&[
@@ -83,17 +81,35 @@ fn records_workloads_run_on_the_private_path() {
         html_path.to_str().unwrap(),
         "-q",
     ]);
+    private_in_every_report(&out.stdout, &json_path, &html_path)
+}
+
+/// The terminal, HTML and JSON reports say the private layout was
+/// measured (and no clear-layout warning); returns the JSON report.
+fn private_in_every_report(
+    stdout: &str,
+    json_path: &std::path::Path,
+    html_path: &std::path::Path,
+) -> Value {
     assert!(
-        out.stdout.contains("records layout measured: private"),
-        "{}",
-        out.stdout
+        stdout.contains("records layout measured: private"),
+        "{stdout}"
     );
-    assert!(!out.stdout.contains("PUBLIC"), "{}", out.stdout);
-    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(!stdout.contains("PUBLIC"), "{stdout}");
+    let html = std::fs::read_to_string(html_path).unwrap();
     assert!(html.contains("<strong class=\"layout\">private</strong>"));
-    let r: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(json_path).unwrap()).unwrap();
     assert_eq!(r["records_layout"], "private", "{r}");
     assert!(r.get("warnings").is_none(), "{r}");
+    r
+}
+
+#[test]
+fn records_workloads_run_on_the_private_path() {
+    let net = TestNet::new(TOPO);
+    std::fs::write(net.dir.path().join("s.yaml"), scenario()).unwrap();
+    net.ok(&["up", "--seed", "14", "--quiet"]);
+    let r = bench_with_reports(&net);
     let rounds = r["rounds"].as_array().unwrap();
     assert_eq!(
         (rounds[0]["succ"].as_u64(), rounds[0]["fail"].as_u64()),
@@ -128,9 +144,12 @@ fn records_workloads_run_on_the_private_path() {
         heart_rates.iter().all(|v| (60..90).contains(v)),
         "{heart_rates:?}"
     );
+    no_value_on_chain(&net, &heart_rates);
+}
 
-    // No value written is in the bench's transactions, and no FHIR
-    // document (its heart-rate LOINC code) in any transaction.
+/// No heart rate of `heart_rates` is in the bench's `addRecord` inputs,
+/// and no FHIR document (its heart-rate LOINC code) in any transaction.
+fn no_value_on_chain(net: &TestNet, heart_rates: &[u64]) {
     let status = net.status();
     let url = status["nodes"]
         .as_array()
@@ -146,7 +165,7 @@ fn records_workloads_run_on_the_private_path() {
         .filter(|i| i.starts_with(&format!("0x{selector}")))
         .collect();
     assert_eq!(adds.len() as u64, WRITES, "addRecord transactions on chain");
-    for v in &heart_rates {
+    for v in heart_rates {
         let word = format!("{v:064x}");
         assert!(
             adds.iter().all(|i| !i.contains(&word)),
@@ -201,6 +220,36 @@ fn records_of(net: &TestNet, ssn: &str) -> Vec<Value> {
         .clone()
 }
 
+/// The SSN of the first bench patient in north's custody, once the round
+/// has written three of its records (bounded: two minutes).
+fn first_patient_writing(net: &TestNet) -> String {
+    let custody = net.home().join("bench-private-rev/custody/north.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        assert!(std::time::Instant::now() < deadline, "no bench patient");
+        if let Ok(bytes) = std::fs::read(&custody) {
+            let reg: Value = serde_json::from_slice(&bytes).unwrap();
+            let ssn = reg["patients"][0]["ssn"].as_str().unwrap().to_string();
+            if records_of(net, &ssn).len() >= 3 {
+                return ssn;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+/// Waits at most `limit` for `p` to exit; its exit status.
+fn ended(p: &mut common::Spawned, limit: std::time::Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(s) = p.child.try_wait().unwrap() {
+            return s;
+        }
+        assert!(std::time::Instant::now() < deadline, "it did not end");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
 #[test]
 fn a_revoke_mid_round_makes_the_devices_reseal_to_the_new_key() {
     let net = TestNet::new(&TOPO.replace("bench-private", "bench-private-rev"));
@@ -224,20 +273,7 @@ rounds:
             "-q",
         ],
     );
-    // The first device's patient, once the round writes for it.
-    let custody = net.home().join("bench-private-rev/custody/north.json");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let ssn = loop {
-        assert!(std::time::Instant::now() < deadline, "no bench patient");
-        if let Ok(bytes) = std::fs::read(&custody) {
-            let reg: Value = serde_json::from_slice(&bytes).unwrap();
-            let ssn = reg["patients"][0]["ssn"].as_str().unwrap().to_string();
-            if records_of(&net, &ssn).len() >= 3 {
-                break ssn;
-            }
-        }
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    };
+    let ssn = first_patient_writing(&net);
     // The patient grants a doctor consent and revokes it: version 2.
     let doctor = alloy::signers::local::PrivateKeySigner::random();
     let key = doctor.to_bytes().to_string();
@@ -245,14 +281,7 @@ rounds:
     net.ok(&["doctor", "add", "--hospital", "south", "--key", &key]);
     net.ok(&["consent", "grant", "--ssn", &ssn, "--reader", &addr]);
     net.ok(&["consent", "revoke", "--ssn", &ssn, "--reader", &addr]);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    let status = loop {
-        if let Some(s) = bench.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(std::time::Instant::now() < deadline, "bench did not end");
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    };
+    let status = ended(&mut bench, std::time::Duration::from_secs(180));
     assert!(status.success(), "bench exited {status}");
     let r: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
     let round = &r["rounds"][0];

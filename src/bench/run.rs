@@ -399,7 +399,6 @@ async fn drive(
     let (env, workers) =
         crate::interrupt::cancellable(prepare_workers(scenario, setup, tag)).await?;
     let fleets = crate::interrupt::cancellable(prepare_fleets(scenario, setup, tag, &say)).await?;
-
     let signature_us = signature_cost().await;
     let tracker = Tracker::new(scenario.confirmations);
     let stop = Arc::new(Notify::new());

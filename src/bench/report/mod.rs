@@ -116,9 +116,6 @@ mod tests {
                 .zip([10, 600, 380, 10])
                 .map(|(&le_s, count)| LatencyBucket { le_s, count })
                 .collect(),
-            fleet: None,
-            alarms: None,
-            tracked_devices: Vec::new(),
             ..Default::default()
         };
         BenchReport {
@@ -144,10 +141,7 @@ mod tests {
                 cpu_max_pct: 20.0,
                 ..Default::default()
             }),
-            partial: false,
-            failure: None,
-            warnings: Vec::new(),
-            records_layout: None,
+            ..Default::default()
         }
     }
 
