@@ -56,9 +56,14 @@ fn inputs(url: &str) -> Vec<String> {
 
 /// The synthetic SSNs the bench's run took into each hospital's custody.
 fn bench_ssns(net: &TestNet) -> Vec<String> {
+    bench_ssns_of(net, "bench-private")
+}
+
+/// The SSNs in each hospital's custody on network `network`.
+fn bench_ssns_of(net: &TestNet, network: &str) -> Vec<String> {
     let mut ssns = Vec::new();
     for h in ["north", "south"] {
-        let p = net.home().join(format!("bench-private/custody/{h}.json"));
+        let p = net.home().join(format!("{network}/custody/{h}.json"));
         let reg: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
         for e in reg["patients"].as_array().unwrap() {
             ssns.push(e["ssn"].as_str().unwrap().to_string());
@@ -318,4 +323,36 @@ rounds:
     let reverted = round["failures"]["reverted"].as_u64().unwrap();
     assert!(reverted >= 1, "{round}");
     assert_eq!(reverted, round["fail"].as_u64().unwrap(), "{round}");
+}
+
+#[test]
+fn a_device_fleet_seals_every_reading_on_a_private_network() {
+    let net = TestNet::new(&TOPO.replace("bench-private", "bench-private-fleet"));
+    let fleet = "\
+name: private-fleet
+rounds:
+  - { label: fleet, tx_number: 24, workload: { op: device-fleet, devices: 6, interval_s: 1 } }
+";
+    std::fs::write(net.dir.path().join("s.yaml"), fleet).unwrap();
+    net.ok(&["up", "--seed", "17", "--quiet"]);
+    let r = bench_with_reports(&net);
+    let round = &r["rounds"][0];
+    assert_eq!(round["succ"], 24, "{round}");
+    assert_eq!(round["fail"], 0, "{round}");
+    // The fleet's six patients (beside the workers') hold the 24 readings,
+    // every one opening for the custodian.
+    let fleet_ssns: Vec<String> = bench_ssns_of(&net, "bench-private-fleet")
+        .into_iter()
+        .filter(|s| s.contains("-fleet-"))
+        .collect();
+    assert_eq!(fleet_ssns.len(), 6, "{fleet_ssns:?}");
+    let all: Vec<Value> = fleet_ssns
+        .iter()
+        .flat_map(|s| records_of(&net, s))
+        .collect();
+    assert_eq!(all.len(), 24);
+    assert!(
+        all.iter().all(|rec| rec["observations"].is_array()),
+        "{all:?}"
+    );
 }

@@ -460,6 +460,7 @@ impl Engine {
             fleet::Context {
                 chain_id: self.chain_id,
                 medical: self.env.medical,
+                private: self.private.clone(),
                 tracker: self.tracker.clone(),
                 cancel: self.cancel.clone(),
                 cancelled: self.cancelled.clone(),

@@ -79,9 +79,15 @@ impl PrivateBench {
     }
 
     /// Takes one synthetic patient per address of `devices` into custody
-    /// (hospitals round-robin) and registers each address as the device of
-    /// its patient. Returns the devices with their keys read.
-    pub async fn setup(&self, devices: &[Address], tag: u64) -> anyhow::Result<Vec<Device>> {
+    /// (hospitals round-robin; SSN `bench-<tag>-<label><n>`) and registers
+    /// each address as the device of its patient. Returns the devices with
+    /// their keys read.
+    pub async fn setup(
+        &self,
+        devices: &[Address],
+        tag: u64,
+        label: &str,
+    ) -> anyhow::Result<Vec<Device>> {
         let hospitals = self.net.hospitals.len().max(1);
         let mut out = Vec::with_capacity(devices.len());
         for h in 0..hospitals.min(devices.len()) {
@@ -90,7 +96,7 @@ impl PrivateBench {
             let c = self.net.as_(hkey)?;
             let mut hashes = Vec::new();
             for (i, d) in devices.iter().enumerate().skip(h).step_by(hospitals) {
-                let ssn = format!("bench-{tag:x}-{i:04}");
+                let ssn = format!("bench-{tag:x}-{label}{i:04}");
                 let (entry, _) = custody::entry_for(&self.net.dir, name, &ssn)?;
                 hashes.push(self.register(&c, hkey, entry.patient).await?);
                 let call = c.registerDevice(*d, entry.patient).gas(REGISTER_DEVICE_GAS);

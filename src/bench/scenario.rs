@@ -156,9 +156,19 @@ impl Workload {
     }
 
     /// Whether the op runs on a private network's PrivateRecords (sealed
-    /// readings off-chain): the records workloads but the device fleet.
+    /// readings off-chain): the records workloads, and a device fleet over
+    /// HTTP without abnormal readings (alarms come from `watch` and MQTT
+    /// from the broker bridge, both of the clear layout only).
     pub(crate) fn has_private_path(&self) -> bool {
-        matches!(self, Workload::AddRecord | Workload::GetRecords { .. })
+        match self {
+            Workload::AddRecord | Workload::GetRecords { .. } => true,
+            Workload::DeviceFleet {
+                abnormal_share,
+                transport,
+                ..
+            } => *abnormal_share == 0.0 && *transport == FleetTransport::Http,
+            _ => false,
+        }
     }
 
     /// Whether the op is a read (timed as a round trip, nothing on chain).
@@ -524,7 +534,7 @@ fn check_privacy(
             p.add(
                 "privacy",
                 format!(
-                    "private contradicts round {:?}: op {} writes the published clear layout only; remove that round or say `privacy: clear`",
+                    "private contradicts round {:?}: op {} (with abnormal_share or transport: mqtt, for a device fleet) writes the published clear layout only; remove that round or say `privacy: clear`",
                     r.label,
                     r.workload.op()
                 ),
@@ -1439,6 +1449,17 @@ rounds:
                 all[0].starts_with("s.yaml: privacy: private contradicts round")
                     && all[0].contains(op)
                     && !all[0].contains('\n'),
+                "{all:?}"
+            );
+        }
+        let fleet = |extra: &str| {
+            format!("privacy: private\nrounds:\n  - {{label: f, tx_duration: 5, workload: {{op: device-fleet, devices: 3{extra}}}}}\n")
+        };
+        parse(&fleet(""), "s.yaml").unwrap();
+        for extra in [", abnormal_share: 0.1", ", transport: mqtt"] {
+            let all = problems(&fleet(extra));
+            assert!(
+                all[0].starts_with("s.yaml: privacy: private contradicts round \"f\""),
                 "{all:?}"
             );
         }
