@@ -21,6 +21,7 @@ use super::failover::Targets;
 use super::fleet::{self, Fleet};
 use super::observer::Tracker;
 use super::pipeline::{self, Job, SendFigures};
+use super::private::PrivateBench;
 use super::rate::{Decision, Feedback, Pacer};
 use super::resources;
 use super::result::{summarize, RoundResult, RoundStats};
@@ -67,6 +68,9 @@ pub struct Engine {
     pub signature_us: f64,
     /// The network's state when medchain runs it (alarm measurements).
     pub state: Option<crate::state::State>,
+    /// The private path's network and store, when the records workloads
+    /// run on it (each worker then holds its device, [`Worker::private`]).
+    pub private: Option<Arc<PrivateBench>>,
 }
 
 /// Creates `n` worker keys, funds them from `funder` and, for medical
@@ -207,6 +211,7 @@ impl Engine {
         if matches!(round.workload, Workload::DeviceFleet { .. }) {
             return self.run_fleet_round(round, on_progress).await;
         }
+        self.refresh_private_keys(&round.workload).await?;
         let is_read = round.workload.is_read();
         if !is_read {
             // Start right after a block, so the driver's window and the
@@ -317,7 +322,26 @@ impl Engine {
             tracker: self.tracker.clone(),
             targets: self.targets.clone(),
             window: self.window,
+            private: self.private.clone(),
         }
+    }
+
+    /// Before a private records round: every device reads its patient's
+    /// current key and the data secrets it may need to open a page, off
+    /// the round's clock.
+    async fn refresh_private_keys(&mut self, workload: &Workload) -> anyhow::Result<()> {
+        let Some(pb) = self.private.clone() else {
+            return Ok(());
+        };
+        if !matches!(workload, Workload::AddRecord | Workload::GetRecords { .. }) {
+            return Ok(());
+        }
+        for w in &mut self.workers {
+            if let Some(d) = w.private.as_mut() {
+                pb.refresh(d).await?;
+            }
+        }
+        Ok(())
     }
 
     /// After the last send: a worker whose node stopped answering since
@@ -436,6 +460,7 @@ impl Engine {
             fleet::Context {
                 chain_id: self.chain_id,
                 medical: self.env.medical,
+                private: self.private.clone(),
                 tracker: self.tracker.clone(),
                 cancel: self.cancel.clone(),
                 cancelled: self.cancelled.clone(),

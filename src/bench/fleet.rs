@@ -70,6 +70,9 @@ pub struct FleetDevice {
     /// Its MQTT connection, in a `transport: mqtt` round (else it sends
     /// over HTTP to `url`).
     pub mqtt: Option<Arc<super::fleet_mqtt::DeviceLink>>,
+    /// On a private network: the device of its own synthetic patient,
+    /// sealing every reading (see [`super::private`]).
+    pub private: Option<super::private::Device>,
 }
 
 /// A round's simulated fleet, set up on chain.
@@ -111,6 +114,8 @@ pub struct SetupInputs<'a> {
     pub keys: &'a KeySource,
     /// The run's tag.
     pub tag: u64,
+    /// The private path, when the fleet writes to PrivateRecords.
+    pub private: Option<&'a super::private::PrivateBench>,
 }
 
 /// Device `d` of round `round`, before setup: its key, its patient, and
@@ -128,6 +133,7 @@ fn new_device(inp: &SetupInputs<'_>, round: &str, d: u64) -> FleetDevice {
         sequence: 1,
         url: inp.targets[(d as usize) % inp.targets.len()].clone(),
         mqtt: None,
+        private: None,
     }
 }
 
@@ -139,7 +145,7 @@ pub(crate) async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow:
     if inp.targets.is_empty() {
         return Err(anyhow!("no node to send the fleet's readings to"));
     }
-    let devices: Vec<FleetDevice> = (0..n).map(|d| new_device(inp, round, d)).collect();
+    let mut devices: Vec<FleetDevice> = (0..n).map(|d| new_device(inp, round, d)).collect();
     let rpc = Rpc::new(inp.funder_rpc)?;
     let provider = signing_provider(inp.funder_rpc, inp.funder)?;
     let from = inp.funder.address();
@@ -169,8 +175,11 @@ pub(crate) async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow:
                 gas: REGISTER_GAS,
                 read: false,
             };
-            for (call, value) in [(fund, U256::from(DEVICE_FUNDS_WEI)), (register, U256::ZERO)] {
-                let (hash, raw) = sign_value(&funder, inp.chain_id, nonce, &call, value)?;
+            let calls = [(fund, U256::from(DEVICE_FUNDS_WEI)), (register, U256::ZERO)];
+            // On the private path the device is registered below instead.
+            for (call, value) in &calls[..if inp.private.is_some() { 1 } else { 2 }] {
+                let (call, value) = (call, *value);
+                let (hash, raw) = sign_value(&funder, inp.chain_id, nonce, call, value)?;
                 rpc.call::<String>(
                     "eth_sendRawTransaction",
                     json!([format!("0x{}", hex::encode(&raw))]),
@@ -184,6 +193,14 @@ pub(crate) async fn setup(inp: &SetupInputs<'_>, round: &str, n: u64) -> anyhow:
         check_receipts(&provider, &hashes).await.with_context(|| {
             format!("setting up the device fleet of round {round} from {from:#x}")
         })?;
+    }
+    if let Some(pb) = inp.private {
+        let addresses: Vec<Address> = devices.iter().map(|d| d.signer.address()).collect();
+        let label = format!("{round}-");
+        let private = pb.setup(&addresses, inp.tag, &label).await?;
+        for (d, p) in devices.iter_mut().zip(private) {
+            d.private = Some(p);
+        }
     }
     let seed = u64::from_be_bytes(
         keccak256(format!(
@@ -295,6 +312,9 @@ pub struct Context {
     pub chain_id: u64,
     /// MedicalRecords.
     pub medical: Address,
+    /// The private path (devices then seal to their patient's key and
+    /// write to PrivateRecords).
+    pub private: Option<Arc<super::private::PrivateBench>>,
     /// The observer's tracker.
     pub tracker: Arc<Tracker>,
     /// Ctrl-C.
@@ -518,15 +538,8 @@ async fn device_task(
             .abnormal
             .as_ref()
             .filter(|(share, _)| is_abnormal(d.signer.address(), d.sequence, *share));
-        let input = match probe {
-            Some(_) => abnormal_record_input(d.patient, taken_ms, d.sequence),
-            None => add_record_input(d.patient, d.sequence, taken_ms, d.sequence),
-        };
-        let call = Call {
-            to: sh.ctx.medical,
-            input: input.into(),
-            gas: ADD_RECORD_GAS,
-            read: false,
+        let Some(call) = reading_call(&d, probe.is_some(), taken_ms, &sh.ctx) else {
+            continue;
         };
         let Ok((hash, raw)) = sign(&d.signer, sh.ctx.chain_id, d.nonce, &call) else {
             continue;
@@ -547,6 +560,25 @@ async fn device_task(
         returned = Some(Instant::now());
     }
     (d, clock)
+}
+
+/// The transaction of device `d`'s next reading (abnormal or not) taken at
+/// `taken_ms`: `addMedicalRecord` in the clear layout, or, on the private
+/// path, the reading sealed, stored and recorded by its CID digest.
+fn reading_call(d: &FleetDevice, abnormal: bool, taken_ms: u64, ctx: &Context) -> Option<Call> {
+    if let (Some(pb), Some(p)) = (&ctx.private, &d.private) {
+        return super::private::add_record(pb, p, d.signer.address(), d.sequence, d.sequence);
+    }
+    let input = match abnormal {
+        true => abnormal_record_input(d.patient, taken_ms, d.sequence),
+        false => add_record_input(d.patient, d.sequence, taken_ms, d.sequence),
+    };
+    Some(Call {
+        to: ctx.medical,
+        input: input.into(),
+        gas: ADD_RECORD_GAS,
+        read: false,
+    })
 }
 
 /// Sends a signed reading over a new connection (or the device's MQTT

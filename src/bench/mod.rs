@@ -16,6 +16,7 @@ pub mod live;
 pub mod metrics;
 pub mod observer;
 mod pipeline;
+pub mod private;
 pub mod prom_queries;
 pub mod pushgateway;
 pub mod rate;

@@ -69,6 +69,9 @@ pub struct Tracker {
     keep_commits: std::sync::atomic::AtomicBool,
     /// Rounds begun so far (a round's faults wait for the next one).
     rounds_begun: std::sync::atomic::AtomicU64,
+    /// Transactions mined with status 0 so far, across rounds (private
+    /// devices re-read their patient's key when it grows).
+    reverts: std::sync::atomic::AtomicU64,
 }
 
 impl Tracker {
@@ -95,11 +98,17 @@ impl Tracker {
             confirmations,
             keep_commits: std::sync::atomic::AtomicBool::new(false),
             rounds_begun: std::sync::atomic::AtomicU64::new(0),
+            reverts: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Transactions mined with status 0 since the tracker was made.
+    pub(crate) fn reverts(&self) -> u64 {
+        self.reverts.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Starts a new round's figures; anything still pending is dropped.
@@ -380,6 +389,8 @@ impl Tracker {
             let reverted = status.get(&h) == Some(&false);
             if reverted {
                 g.stats.failures.reverted += 1;
+                self.reverts
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             } else {
                 g.stats.success(latency, arrived);
             }

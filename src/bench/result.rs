@@ -327,6 +327,12 @@ pub struct BenchReport {
     /// Runtime of the network's nodes (`process`, `docker`; empty with --rpc).
     #[serde(default)]
     pub runtime: String,
+    /// The records layout the records workloads measured: `private`
+    /// (PrivateRecords, readings sealed off-chain) or `clear` (the
+    /// published MedicalRecords, readings public); absent for a scenario
+    /// that drives Simple.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records_layout: Option<String>,
     /// Rounds in order.
     pub rounds: Vec<RoundResult>,
     /// Per-node resource use.

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{anyhow, Context};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -23,6 +24,7 @@ use super::failover::Targets;
 use super::fleet::{self, Fleet};
 use super::live::{Live, LiveOptions};
 use super::observer::{self, Tracker};
+use super::private::PrivateBench;
 use super::prom_queries::{self, unix_s, PromMonitor, PromResults};
 use super::pushgateway::Pushgateway;
 use super::report::Progress;
@@ -39,7 +41,7 @@ use crate::plan::NodePlan;
 use crate::records::parse_key;
 use crate::runtime::{Kind, NodeMonitor, Runtime};
 use crate::state::State;
-use crate::topology::Consensus;
+use crate::topology::{Consensus, Privacy};
 
 /// What `medchain bench` was asked to do.
 #[derive(Debug, Clone)]
@@ -103,9 +105,11 @@ struct Setup {
     funder_rpc: String,
     simple: alloy::primitives::Address,
     medical: alloy::primitives::Address,
-    /// Whether the run writes readings in the clear layout (reports say the
-    /// records are public).
-    records_public: bool,
+    /// The records layout the records workloads run on (`None`: the
+    /// scenario drives Simple); reports name it and warn when it is clear.
+    records: Option<Privacy>,
+    /// The private path's network and store (`records` is private).
+    private: Option<PrivateBench>,
     drain: Duration,
     key_source: KeySource,
     /// The medchain network driven (`None` with `--rpc`).
@@ -177,7 +181,7 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
     .await?;
     let contracts = async {
         lifecycle::ensure_contracts(&mut running).await?;
-        clear_records(&running.state, scenario).await
+        records_layout(&running.state, scenario, &opts.scenario).await
     };
     let medical = crate::interrupt::cancellable(contracts).await;
     if let Err(e) = medical {
@@ -190,7 +194,7 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         }
         return Err(e);
     }
-    let medical = medical?;
+    let (medical, records, private) = medical?;
     let state = running.state;
     let chosen = targets(opts, scenario, &state)?;
     let topo = &state.plan.topology;
@@ -209,7 +213,8 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
         funder_rpc: chosen[0].1.clone(),
         simple: state.contracts[SIMPLE_KEY],
         medical: medical.unwrap_or_default(),
-        records_public: medical.is_some(),
+        records,
+        private,
         drain,
         key_source: state.plan.key_source.clone(),
         created: running.created,
@@ -218,29 +223,57 @@ async fn local(opts: &BenchOptions, scenario: &Scenario) -> anyhow::Result<Setup
     })
 }
 
-/// The clear-layout MedicalRecords a records scenario writes to: the
-/// network's own on a `privacy: clear` network, else one deployed for this
-/// run when the scenario says `privacy: clear`, else an input error (the
-/// bench's records workloads are not on the private path yet). `None` for a
-/// scenario that drives Simple.
-async fn clear_records(
+/// A records scenario's layout on a medchain network, as (the clear
+/// MedicalRecords written to, the layout, the private path): nothing for a
+/// scenario that drives Simple; the network's own MedicalRecords on a
+/// `privacy: clear` network (a scenario saying `privacy: private` there is
+/// an input error); on a private network the private path, unless the
+/// scenario says `privacy: clear` (then a clear MedicalRecords deployed
+/// for this run) or has a round with no private path yet (an input error
+/// naming `privacy`).
+async fn records_layout(
     state: &State,
     scenario: &Scenario,
-) -> anyhow::Result<Option<alloy::primitives::Address>> {
+    file: &std::path::Path,
+) -> anyhow::Result<(Option<Address>, Option<Privacy>, Option<PrivateBench>)> {
     if scenario.contract != ContractKind::Medical {
-        return Ok(None);
+        return Ok((None, None, None));
     }
+    let network = &state.plan.topology.network;
     if let Some(a) = state.contracts.get(MEDICAL_KEY) {
-        return Ok(Some(*a));
+        if scenario.privacy == Some(Privacy::Private) {
+            return Err(InputError::new(format!(
+                "{}: privacy: private: network {network} uses the published clear layout (its topology says `privacy: clear`), so it has no private records to bench; remove `privacy` or bench a private network",
+                file.display()
+            ))
+            .into());
+        }
+        return Ok((Some(*a), Some(Privacy::Clear), None));
     }
-    if scenario.privacy != Some(crate::topology::Privacy::Clear) {
+    if scenario.privacy == Some(Privacy::Clear) {
+        let a = deploy_clear(state).await?;
+        return Ok((Some(a), Some(Privacy::Clear), None));
+    }
+    if let Some(r) = scenario
+        .rounds
+        .iter()
+        .find(|r| !r.workload.has_private_path())
+    {
         return Err(InputError::new(format!(
-            "scenario {:?}: its records workloads write the published clear layout, which network {} does not use (privacy: private); add `privacy: clear` at the top of the scenario to deploy the clear layout for this run (its readings are public), or bench a network whose topology says `privacy: clear`",
-            scenario.name, state.plan.topology.network
+            "{}: privacy: round {:?}: op {} (with abnormal_share or transport: mqtt, for a device fleet) writes the published clear layout only, which network {network} does not use (privacy: private); add `privacy: clear` at the top of the scenario to deploy the clear layout for this run (its readings are public), or bench a network whose topology says `privacy: clear`",
+            file.display(),
+            r.label,
+            r.workload.op()
         ))
         .into());
     }
-    let hospitals: Vec<(String, alloy::primitives::Address)> = state
+    Ok((None, Some(Privacy::Private), Some(PrivateBench::of(state)?)))
+}
+
+/// A clear-layout MedicalRecords deployed on a private network for this
+/// run (`privacy: clear`), with the network's hospitals registered.
+async fn deploy_clear(state: &State) -> anyhow::Result<Address> {
+    let hospitals: Vec<(String, Address)> = state
         .plan
         .hospital_keys
         .iter()
@@ -253,7 +286,7 @@ async fn clear_records(
         &hospitals,
     )
     .await?;
-    Ok(Some(deployed[MEDICAL_KEY]))
+    Ok(deployed[MEDICAL_KEY])
 }
 
 /// The nodes that receive load (`target:`), as (node, HTTP URL, WS URL):
@@ -301,6 +334,13 @@ async fn external(opts: &BenchOptions, url: &str, scenario: &Scenario) -> anyhow
         .key
         .as_deref()
         .ok_or_else(|| InputError::new("--rpc needs --key: a funded private key that deploys the contracts and funds the workers"))?;
+    if scenario.privacy == Some(Privacy::Private) {
+        return Err(InputError::new(format!(
+            "{}: privacy: private needs a medchain network (its hospitals and its store of sealed readings); with --rpc the records workloads write the clear layout: remove `privacy` or bench a medchain network",
+            opts.scenario.display()
+        ))
+        .into());
+    }
     let funder = parse_key(key)?;
     let url = &endpoint::parse("--rpc", url, &["http", "https"])?;
     let ws = match &opts.ws {
@@ -327,7 +367,8 @@ async fn external(opts: &BenchOptions, url: &str, scenario: &Scenario) -> anyhow
         funder,
         simple: deployed[SIMPLE_KEY],
         medical: deployed[MEDICAL_KEY],
-        records_public: scenario.contract == ContractKind::Medical,
+        records: (scenario.contract == ContractKind::Medical).then_some(Privacy::Clear),
+        private: None,
         drain: Duration::from_secs(120),
         key_source: KeySource::new(None),
         state: None,
@@ -358,7 +399,6 @@ async fn drive(
     let (env, workers) =
         crate::interrupt::cancellable(prepare_workers(scenario, setup, tag)).await?;
     let fleets = crate::interrupt::cancellable(prepare_fleets(scenario, setup, tag, &say)).await?;
-
     let signature_us = signature_cost().await;
     let tracker = Tracker::new(scenario.confirmations);
     let stop = Arc::new(Notify::new());
@@ -385,6 +425,7 @@ async fn drive(
         window: scenario.max_in_flight as usize,
         signature_us,
         state: setup.state.clone(),
+        private: setup.private.clone().map(Arc::new),
     };
     let mut progress = Progress::new(opts.json.as_deref(), header(scenario, setup));
     let (rounds, failure) = run_rounds(
@@ -472,8 +513,9 @@ fn header(scenario: &Scenario, setup: &Setup) -> BenchReport {
             .as_ref()
             .map(|s| s.kind().to_string())
             .unwrap_or_default(),
-        warnings: if setup.records_public {
-            vec![crate::privacy::notice(crate::topology::Privacy::Clear).to_string()]
+        records_layout: setup.records.map(|p| p.to_string()),
+        warnings: if setup.records == Some(Privacy::Clear) {
+            vec![crate::privacy::notice(Privacy::Clear).to_string()]
         } else {
             Vec::new()
         },
@@ -509,8 +551,9 @@ async fn prepare_workers(
         emr_transfers: 0,
         next_sequence: vec![1; keys.len()],
     };
-    let medical = (scenario.contract == ContractKind::Medical).then_some((setup.medical, &env));
-    let workers = setup_workers(
+    let clear = setup.records == Some(Privacy::Clear);
+    let medical = clear.then_some((setup.medical, &env));
+    let mut workers = setup_workers(
         &setup.funder,
         &setup.funder_rpc,
         &setup.targets,
@@ -518,6 +561,12 @@ async fn prepare_workers(
         medical,
     )
     .await?;
+    if let Some(pb) = &setup.private {
+        let devices = pb.setup(&env.workers, tag, "").await?;
+        for (w, d) in workers.iter_mut().zip(devices) {
+            w.private = Some(d);
+        }
+    }
     env.next_sequence = vec![1; workers.len()];
     Ok((env, workers))
 }
@@ -550,6 +599,7 @@ async fn prepare_fleets(
             targets: &setup.targets,
             keys: &setup.key_source,
             tag,
+            private: setup.private.as_ref(),
         };
         let mut fleet = fleet::setup(&inputs, &round.label, devices).await?;
         if transport == scenario::FleetTransport::Mqtt {

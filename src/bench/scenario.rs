@@ -155,6 +155,22 @@ impl Workload {
         }
     }
 
+    /// Whether the op runs on a private network's PrivateRecords (sealed
+    /// readings off-chain): the records workloads, and a device fleet over
+    /// HTTP without abnormal readings (alarms come from `watch` and MQTT
+    /// from the broker bridge, both of the clear layout only).
+    pub(crate) fn has_private_path(&self) -> bool {
+        match self {
+            Workload::AddRecord | Workload::GetRecords { .. } => true,
+            Workload::DeviceFleet {
+                abnormal_share,
+                transport,
+                ..
+            } => *abnormal_share == 0.0 && *transport == FleetTransport::Http,
+            _ => false,
+        }
+    }
+
     /// Whether the op is a read (timed as a round trip, nothing on chain).
     pub(crate) fn is_read(&self) -> bool {
         matches!(
@@ -437,6 +453,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, InputError> {
     );
     let monitors = (raw.monitors.clone()).and_then(|m| prom_queries::check("monitors", m, &mut p));
     let rounds = check_rounds(raw.rounds, &mut contract, &mut p);
+    check_privacy(raw.privacy, contract, &rounds, &mut p);
     // Failures are expected while faults run: a round with faults has no
     // failure gate unless the round or the scenario sets one.
     let faulted_default = raw.max_fail_pct.map_or(100.0, |_| max_fail_pct);
@@ -492,6 +509,48 @@ fn check_range(
 
 /// The scenario-wide keys with defaults applied: `workers`,
 /// `confirmations` and `target`.
+/// `privacy: private` asks for the private path, which only the records
+/// workloads `add-record` and `get-records` have: a Simple scenario, an
+/// EMR op, a device fleet or tracked devices (both of the clear layout)
+/// contradict it.
+fn check_privacy(
+    privacy: Option<crate::topology::Privacy>,
+    contract: Option<ContractKind>,
+    rounds: &[(Round, Option<f64>)],
+    p: &mut Problems,
+) {
+    if privacy != Some(crate::topology::Privacy::Private) {
+        return;
+    }
+    if contract.unwrap_or(DEFAULTS.contract) != ContractKind::Medical {
+        p.add(
+            "privacy",
+            "private applies to the records workloads (add-record, get-records), and this scenario's contract is simple: remove `privacy`",
+        );
+        return;
+    }
+    for (r, _) in rounds {
+        if !r.workload.has_private_path() {
+            p.add(
+                "privacy",
+                format!(
+                    "private contradicts round {:?}: op {} (with abnormal_share or transport: mqtt, for a device fleet) writes the published clear layout only; remove that round or say `privacy: clear`",
+                    r.label,
+                    r.workload.op()
+                ),
+            );
+        } else if !r.track_devices.is_empty() {
+            p.add(
+                "privacy",
+                format!(
+                    "private contradicts round {:?}'s track_devices, which follows devices of the clear layout; remove track_devices or say `privacy: clear`",
+                    r.label
+                ),
+            );
+        }
+    }
+}
+
 fn check_settings(raw: &RawScenario, p: &mut Problems) -> (u64, u64, Target) {
     let workers = raw.workers.unwrap_or(DEFAULTS.workers);
     if !(1..=MAX_WORKERS).contains(&workers) {
@@ -1361,5 +1420,68 @@ rounds:
             "rounds:\n  - {label: a, tx_number: 1, rate: {type: warp}, workload: {op: query}}\n",
         );
         assert!(e.contains("; rate types: fixed-rate {tps}"), "{e}");
+    }
+
+    #[test]
+    fn privacy_private_contradicting_the_rounds_names_the_file_and_field() {
+        let r = |op: &str| {
+            format!("  - {{label: {op}, tx_number: 1, rate: {{type: fixed-rate, tps: 1}}, workload: {{op: {op}}}}}\n")
+        };
+        let ok = parse(
+            &format!(
+                "privacy: private\nrounds:\n{}{}",
+                r("add-record"),
+                r("get-records")
+            ),
+            "s.yaml",
+        )
+        .unwrap();
+        assert_eq!(ok.privacy, Some(crate::topology::Privacy::Private));
+        assert_eq!(ok.contract, ContractKind::Medical);
+        for op in ["open-emr", "query-emr", "transfer-emr"] {
+            let all = problems(&format!(
+                "privacy: private\nrounds:\n{}{}",
+                r("add-record"),
+                r(op)
+            ));
+            assert_eq!(all.len(), 1, "{all:?}");
+            assert!(
+                all[0].starts_with("s.yaml: privacy: private contradicts round")
+                    && all[0].contains(op)
+                    && !all[0].contains('\n'),
+                "{all:?}"
+            );
+        }
+        let fleet = |extra: &str| {
+            format!("privacy: private\nrounds:\n  - {{label: f, tx_duration: 5, workload: {{op: device-fleet, devices: 3{extra}}}}}\n")
+        };
+        parse(&fleet(""), "s.yaml").unwrap();
+        for extra in [", abnormal_share: 0.1", ", transport: mqtt"] {
+            let all = problems(&fleet(extra));
+            assert!(
+                all[0].starts_with("s.yaml: privacy: private contradicts round \"f\""),
+                "{all:?}"
+            );
+        }
+        let all = problems(&format!("privacy: private\nrounds:\n{}", r("open")));
+        assert!(
+            all[0].starts_with("s.yaml: privacy: private applies to the records workloads"),
+            "{all:?}"
+        );
+        let tracked = "privacy: private\nrounds:\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: add-record}, track_devices: [\"0x00000000000000000000000000000000000000aa\"]}\n";
+        let all = problems(tracked);
+        assert!(all[0].contains("track_devices"), "{all:?}");
+        // privacy: clear keeps every op.
+        parse(
+            &format!(
+                "privacy: clear\nrounds:\n{}{}",
+                r("open-emr"),
+                r("add-record")
+            ),
+            "s.yaml",
+        )
+        .unwrap();
+        let e = problems("privacy: secret\nrounds:\n  - {label: a, tx_number: 1, rate: {type: fixed-rate, tps: 1}, workload: {op: add-record}}\n");
+        assert!(e[0].contains("s.yaml") && e[0].contains("privacy"), "{e:?}");
     }
 }

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use super::failover::{CallError, Targets};
 use super::observer::Tracker;
 use super::pipeline::{Job, Work};
+use super::private::{self, PrivateBench};
 use super::result::Cause;
 use super::scenario::Workload;
 use super::signer::{sign, TxSigner};
@@ -59,6 +60,9 @@ pub struct Worker {
     /// Nonces above a hole that the node holds already: skipped once the
     /// hole is refilled.
     skip: BTreeSet<u64>,
+    /// On the private path: the account as a device of its own synthetic
+    /// patient (records workloads seal to that patient's key).
+    pub private: Option<super::private::Device>,
 }
 
 impl Worker {
@@ -72,6 +76,7 @@ impl Worker {
             target,
             sent: VecDeque::new(),
             skip: BTreeSet::new(),
+            private: None,
         }
     }
 
@@ -118,6 +123,9 @@ pub(crate) struct Shared {
     pub targets: Arc<Targets>,
     /// Most requests one worker keeps in flight.
     pub window: usize,
+    /// The private path's network and store, when records workloads run
+    /// on it.
+    pub private: Option<Arc<PrivateBench>>,
 }
 
 /// A request ready to go.
@@ -150,18 +158,68 @@ pub(crate) struct Sender<'a> {
     sh: &'a Shared,
     link: Link,
     recovery: Option<Recovery>,
+    /// The tracker's revert count when this device last read its key.
+    reverts_seen: u64,
+    /// Re-read the private patient's key before sealing again.
+    refresh_key: bool,
 }
 
 impl<'a> Sender<'a> {
     /// `w` sending over a fresh link to its target.
     pub(crate) fn new(w: &'a mut Worker, sh: &'a Shared) -> Self {
         let link = Link::new(sh.targets.url(w.target), sh.targets.client());
+        let reverts_seen = sh.tracker.reverts();
         Self {
             w,
             sh,
             link,
             recovery: None,
+            reverts_seen,
+            refresh_key: false,
         }
+    }
+
+    /// The call for `index`: the private path's for a records workload
+    /// when the worker is a private device, else the workload's own.
+    fn call(&self, index: u64) -> Option<workload::Call> {
+        let w = &*self.w;
+        match (&self.sh.private, &w.private, &self.sh.workload) {
+            (Some(pb), Some(d), Workload::AddRecord) => {
+                private::add_record(pb, d, w.signer.address(), index, w.sequence)
+            }
+            (Some(pb), Some(d), Workload::GetRecords { limit }) => {
+                Some(private::get_records(pb, d, *limit))
+            }
+            _ => Some(workload::call(
+                &self.sh.workload,
+                index,
+                w.index,
+                &self.sh.env,
+                w.sequence,
+            )),
+        }
+    }
+
+    /// A private read's answer: the page's blobs fetched and opened (what
+    /// a reader gets); a blob that does not open fails the read.
+    fn opened(&self, a: &Result<Value, CallError>) -> Option<Cause> {
+        let (Some(pb), Some(d), Ok(v)) = (&self.sh.private, &self.w.private, a) else {
+            return None;
+        };
+        private::open_page(pb, d, v).err().map(|_| Cause::Rejected)
+    }
+
+    /// Whether a transaction reverted on chain since this private device
+    /// last read its key (a revoke may have retired it): then it reads the
+    /// key again before sealing the next reading.
+    fn key_may_be_retired(&mut self) -> bool {
+        let now = self.sh.tracker.reverts();
+        if self.w.private.is_none() || now == self.reverts_seen {
+            return false;
+        }
+        self.reverts_seen = now;
+        self.refresh_key = true;
+        true
     }
 
     fn needs(&mut self, r: Recovery) -> bool {
@@ -202,8 +260,8 @@ impl Work for Sender<'_> {
     type Req = Req;
 
     fn prepare(&mut self, (index, _): Job) -> Option<Req> {
+        let call = self.call(index)?;
         let w = &mut *self.w;
-        let call = workload::call(&self.sh.workload, index, w.index, &self.sh.env, w.sequence);
         if call.read {
             return Some(Req::Read {
                 call,
@@ -238,10 +296,13 @@ impl Work for Sender<'_> {
 
     fn answered(&mut self, req: Req, a: Result<Value, CallError>) -> bool {
         match req {
-            Req::Tx { nonce, hash, raw } => self.tx_answered(nonce, hash, raw, a),
+            Req::Tx { nonce, hash, raw } => {
+                let recover = self.tx_answered(nonce, hash, raw, a);
+                self.key_may_be_retired() || recover
+            }
             Req::Read { started, .. } => {
                 let failed = match &a {
-                    Ok(_) => None,
+                    Ok(_) => self.opened(&a),
                     Err(e) if e.cause == Cause::Unreachable => Some(Cause::Unreachable),
                     Err(e) if e.reverted() => Some(Cause::Reverted),
                     Err(_) => Some(Cause::Rejected),
@@ -253,6 +314,13 @@ impl Work for Sender<'_> {
     }
 
     async fn recover(&mut self) {
+        if std::mem::take(&mut self.refresh_key) {
+            if let (Some(pb), Some(d)) = (&self.sh.private, self.w.private.as_mut()) {
+                // A failed read keeps the cached key: its transactions
+                // revert, and the next revert tries again.
+                let _ = pb.refresh(d).await;
+            }
+        }
         let before = self.w.target;
         match self.recovery.take() {
             Some(Recovery::Resync) if resync(self.w, self.sh).await => {}

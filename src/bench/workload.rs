@@ -226,18 +226,32 @@ pub(crate) fn add_record_input(
     device_timestamp: u64,
     sequence: u64,
 ) -> Vec<u8> {
-    let i = i as u16;
+    let r = reading(i);
     MedicalRecords::addMedicalRecordCall {
         patient,
-        heartRate: 60 + i % 30,
-        spo2: 95 + i % 5,
-        systolic: 110 + i % 20,
-        diastolic: 70 + i % 15,
-        temperatureCentiC: 3650 + (i % 50) as i16,
+        heartRate: r.heart_rate,
+        spo2: r.spo2,
+        systolic: r.systolic,
+        diastolic: r.diastolic,
+        temperatureCentiC: r.temperature_centi_c,
         deviceTimestamp: device_timestamp,
         sequence,
     }
     .abi_encode()
+}
+
+/// Reading number `i` of an `add-record` round: plausible vital signs
+/// that vary with `i`, the same on the clear and the private path (heart
+/// rate 60–89 /min, SpO2 95–99 %, 110–129 / 70–84 mmHg, 36.50–36.99 °C).
+pub(crate) fn reading(i: u64) -> crate::records::Reading {
+    let i = i as u16;
+    crate::records::Reading {
+        heart_rate: 60 + i % 30,
+        spo2: 95 + i % 5,
+        systolic: 110 + i % 20,
+        diastolic: 70 + i % 15,
+        temperature_centi_c: 3650 + (i % 50) as i16,
+    }
 }
 
 /// An abnormal reading (heart rate 150 /min, above the default 130; the

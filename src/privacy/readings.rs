@@ -46,8 +46,9 @@ pub struct Written {
     pub gas_used: u64,
 }
 
-/// The patient's current key version and its data public key.
-async fn current_key(c: &Contract, patient: B256) -> anyhow::Result<(u32, PublicKey)> {
+/// The patient's current key version and its data public key (what a
+/// device seals to).
+pub(crate) async fn current_key(c: &Contract, patient: B256) -> anyhow::Result<(u32, PublicKey)> {
     let version = super::consent::current_version(c, patient).await?;
     let raw = c
         .dataPublicKey(patient, version)

@@ -64,7 +64,9 @@ impl FileStore {
         self.dir.join(cid.to_string())
     }
 
-    fn put_sync(&self, bytes: &[u8]) -> anyhow::Result<Cid> {
+    /// [`BlobStore::put`] without a future: the bench's send path seals
+    /// and stores in a synchronous step.
+    pub fn put_sync(&self, bytes: &[u8]) -> anyhow::Result<Cid> {
         let cid = content_id::of(bytes);
         let path = self.path_of(&cid);
         // Already there and intact: nothing to write.
@@ -75,7 +77,8 @@ impl FileStore {
         Ok(cid)
     }
 
-    fn get_sync(&self, cid: &Cid) -> anyhow::Result<Vec<u8>> {
+    /// [`BlobStore::get`] without a future (checked against `cid` too).
+    pub fn get_sync(&self, cid: &Cid) -> anyhow::Result<Vec<u8>> {
         if content_id::digest(cid).is_none() {
             anyhow::bail!("{cid} is not a raw sha2-256 CIDv1, the only kind medchain stores");
         }

@@ -41,6 +41,9 @@ pub fn table(report: &BenchReport) -> String {
             format!(" ({})", report.consensus)
         }
     );
+    if let Some(layout) = &report.records_layout {
+        out.push_str(&format!("records layout measured: {layout}\n"));
+    }
     if report.partial {
         out.push_str("WARNING: ");
         out.push_str(PARTIAL_NOTE);
@@ -113,9 +116,6 @@ mod tests {
                 .zip([10, 600, 380, 10])
                 .map(|(&le_s, count)| LatencyBucket { le_s, count })
                 .collect(),
-            fleet: None,
-            alarms: None,
-            tracked_devices: Vec::new(),
             ..Default::default()
         };
         BenchReport {
@@ -141,9 +141,7 @@ mod tests {
                 cpu_max_pct: 20.0,
                 ..Default::default()
             }),
-            partial: false,
-            failure: None,
-            warnings: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -195,6 +193,30 @@ mod tests {
                 "2.00"
             ]
         );
+    }
+
+    #[test]
+    fn every_format_says_which_records_layout_was_measured() {
+        let mut r = sample();
+        let text = table(&r);
+        assert!(!text.contains("records layout"), "{text}");
+        assert!(!to_json(&r).unwrap().contains("records_layout"));
+        for layout in ["private", "clear"] {
+            r.records_layout = Some(layout.into());
+            let text = table(&r);
+            assert!(
+                text.lines()
+                    .nth(1)
+                    .is_some_and(|l| l == format!("records layout measured: {layout}")),
+                "{text}"
+            );
+            let json: serde_json::Value = serde_json::from_str(&to_json(&r).unwrap()).unwrap();
+            assert_eq!(json["records_layout"], layout);
+            let html = render_html(&r).unwrap();
+            let want =
+                format!("Records layout measured: <strong class=\"layout\">{layout}</strong>");
+            assert!(html.contains(&want), "{want}");
+        }
     }
 
     #[test]
