@@ -51,7 +51,10 @@ struct Storage {
 
 impl Storage {
     fn new(url: &str, contract: Address, layout_file: &str) -> Storage {
-        let path = format!("{}/contracts/out/{layout_file}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/contracts/out/{layout_file}",
+            std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR")
+        );
         let layout = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let provider = ProviderBuilder::new()

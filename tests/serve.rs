@@ -40,7 +40,9 @@ fn get(url: &str, host: Option<&str>) -> (u16, String) {
 }
 
 fn console_check() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/console-check");
+    let dir =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("tools/console-check");
     assert!(
         dir.join("node_modules/playwright-core").is_dir(),
         "playwright-core is not installed: run `npm ci` in tools/console-check (./test.sh does)"

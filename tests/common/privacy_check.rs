@@ -8,7 +8,9 @@ use std::process::Command;
 use serde_json::Value;
 
 pub fn tool_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/privacy-check");
+    let dir =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("tools/privacy-check");
     assert!(
         dir.join("node_modules/fhir").is_dir() && dir.join("node_modules/multiformats").is_dir(),
         "run `npm ci` in {} first (test.sh does)",

@@ -153,9 +153,11 @@ pub fn heads_and_peers_match(url: &str, net: &TestNet, network: &str, limit: Dur
 /// `$network` set, gives a non-empty result within `limit` (rates need a
 /// few scrapes).
 pub fn dashboard_has_data(url: &str, file: &str, network: &str, limit: Duration) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("monitoring/dashboards")
-        .join(file);
+    let path = std::path::Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("monitoring/dashboards")
+    .join(file);
     let d: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut exprs = Vec::new();
     for p in d["panels"].as_array().unwrap() {
