@@ -163,3 +163,96 @@ fn esp32_host_writes_sealed_readings_the_custodian_opens_and_the_device_cannot()
         mine.stderr
     );
 }
+
+const MQTT_TOPO: &str = "\
+network: private-esp32-mqtt
+chain_id: 48176
+block_period: 1
+hospitals:
+  - {name: ward, sealers: 1, members: 1}
+";
+
+/// The same device path with transactions over MQTT (Debian's mosquitto
+/// behind `medchain broker`, `gateway --mqtt`): the sealed bytes still go
+/// to the gateway's store over HTTPS, the signed `addRecord` over the
+/// broker; the custodian opens every reading.
+#[test]
+fn esp32_host_over_mqtt_writes_sealed_readings_the_custodian_opens() {
+    let host_bin = esp32_host();
+    let net = TestNet::new(MQTT_TOPO);
+    net.ok(&["up", "--seed", "46", "--quiet"]);
+    net.ok(&["broker", "start"]);
+    let gw = common::Spawned::medchain(
+        &net,
+        &[
+            "gateway",
+            "--hospital",
+            "ward",
+            "--listen",
+            "127.0.0.1:0",
+            "--mqtt",
+            "-q",
+        ],
+    );
+    let first = gw.wait_for(" listening on ", Duration::from_secs(40));
+    let url = first.split(" listening on ").nth(1).unwrap().to_string();
+    gw.wait_for("MQTT: answering", Duration::from_secs(40));
+    let out: Value = serde_json::from_str(
+        &net.ok(&[
+            "device",
+            "provision",
+            "--hospital",
+            "ward",
+            "--gateway",
+            &url,
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(out["devices"][0]["mqtt"], true, "{out}");
+    let config = PathBuf::from(out["devices"][0]["config"].as_str().unwrap());
+    let cfg: Value = serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    assert!(cfg.get("patient_salt").is_none(), "{cfg}");
+    assert!(cfg["mqtt_url"].as_str().is_some(), "{cfg}");
+
+    let outbox = net.dir.path().join("outbox-private-mqtt");
+    let mut host = Host::start_private(
+        &config,
+        &outbox,
+        &[
+            "--transport",
+            "mqtt",
+            "--readings",
+            "3",
+            "--interval-ms",
+            "300",
+            "--timeout-ms",
+            "90000",
+            "--seed",
+            "8",
+        ],
+    );
+    let code = host.wait(Duration::from_secs(150));
+    assert_eq!(
+        code,
+        Some(0),
+        "{} did not land its readings over MQTT:\n{}",
+        host_bin.display(),
+        host.stderr_text()
+    );
+    assert_eq!(host.confirmed(), [1, 2, 3], "{}", host.stderr_text());
+    let got: Value = serde_json::from_str(
+        &net.ok(&["records", "get", "--ssn", "000-00-0001", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    let records = got.as_array().unwrap_or_else(|| panic!("{got}"));
+    assert_eq!(records.len(), 3, "{got}");
+    for r in records {
+        let obs = r["observations"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a record did not open: {r}"));
+        assert_eq!(obs.len(), 4, "{r}");
+    }
+}
