@@ -664,6 +664,21 @@ pub(crate) fn save_index(state: &State, entries: Vec<IndexEntry>) -> anyhow::Res
     Ok(index)
 }
 
+/// When the network's broker runs, has it issue each device an account,
+/// written into the device's config, and marks the devices that have one.
+pub(crate) async fn link_broker(state: &State, devices: &mut [Provisioned]) -> anyhow::Result<()> {
+    let configs: Vec<(String, PathBuf)> = devices
+        .iter()
+        .map(|d| (d.device_id.clone(), d.config.clone()))
+        .collect();
+    let broker = crate::broker::device_link::refresh(&state.plan, &configs).await?;
+    for d in devices {
+        d.mqtt = broker
+            && crate::broker::device_link::for_device(&state.plan.dir, &d.device_id)?.is_some();
+    }
+    Ok(())
+}
+
 /// Provisions the devices of `req` on the running network: registers,
 /// authorizes and funds what is not yet, writes the config files and the
 /// index. Safe to re-run.
@@ -683,15 +698,7 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
     check_conflicts(&plans, &surveys)?;
     let done = apply(&plans, &surveys, &s).await?;
     let (mut devices, entries) = write_configs(state, req, mr, &plans, done)?;
-    let configs: Vec<(String, PathBuf)> = devices
-        .iter()
-        .map(|d| (d.device_id.clone(), d.config.clone()))
-        .collect();
-    let broker = crate::broker::device_link::refresh(&state.plan, &configs).await?;
-    for d in &mut devices {
-        d.mqtt = broker
-            && crate::broker::device_link::for_device(&state.plan.dir, &d.device_id)?.is_some();
-    }
+    link_broker(state, &mut devices).await?;
     let index = save_index(state, entries)?;
     Ok(Outcome {
         network: state.plan.topology.network.clone(),

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::esp32::{esp32_host, Host};
-use common::TestNet;
+use common::{Spawned, TestNet};
 use serde_json::Value;
 
 const TOPO: &str = "\
@@ -44,23 +44,26 @@ fn value(observations: &[Value], loinc: &str) -> f64 {
     panic!("no {loinc} in {observations:?}");
 }
 
-#[test]
-fn esp32_host_writes_sealed_readings_the_custodian_opens_and_the_device_cannot() {
-    let host_bin = esp32_host();
-    let net = TestNet::new(TOPO);
-    net.ok(&["up", "--seed", "45", "--quiet"]);
-    let gw = common::Spawned::medchain(
-        &net,
+/// Starts hospital ward's gateway (with `extra` flags) and provisions one
+/// device through it: the running gateway, its URL, `device provision`'s
+/// JSON, the device's config file and its contents.
+fn gateway_and_device(net: &TestNet, extra: &[&str]) -> (Spawned, String, Value, PathBuf, Value) {
+    let gw = Spawned::medchain(
+        net,
         &[
-            "gateway",
-            "--hospital",
-            "ward",
-            "--listen",
-            "127.0.0.1:0",
-            "-q",
-        ],
+            &[
+                "gateway",
+                "--hospital",
+                "ward",
+                "--listen",
+                "127.0.0.1:0",
+                "-q",
+            ][..],
+            extra,
+        ]
+        .concat(),
     );
-    let first = gw.lines.recv_timeout(Duration::from_secs(30)).unwrap();
+    let first = gw.wait_for(" listening on ", Duration::from_secs(40));
     let url = first.split(" listening on ").nth(1).unwrap().to_string();
     let out: Value = serde_json::from_str(
         &net.ok(&[
@@ -68,8 +71,6 @@ fn esp32_host_writes_sealed_readings_the_custodian_opens_and_the_device_cannot()
             "provision",
             "--hospital",
             "ward",
-            "--count",
-            "1",
             "--gateway",
             &url,
             "--json",
@@ -79,6 +80,15 @@ fn esp32_host_writes_sealed_readings_the_custodian_opens_and_the_device_cannot()
     .unwrap();
     let config = PathBuf::from(out["devices"][0]["config"].as_str().unwrap());
     let cfg: Value = serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    (gw, url, out, config, cfg)
+}
+
+#[test]
+fn esp32_host_writes_sealed_readings_the_custodian_opens_and_the_device_cannot() {
+    let host_bin = esp32_host();
+    let net = TestNet::new(TOPO);
+    net.ok(&["up", "--seed", "45", "--quiet"]);
+    let (_gw, url, out, config, cfg) = gateway_and_device(&net, &[]);
     assert!(cfg.get("patient_salt").is_none(), "{cfg}");
     assert_eq!(cfg["store_url"], format!("{url}/store"));
 
@@ -182,37 +192,9 @@ fn esp32_host_over_mqtt_writes_sealed_readings_the_custodian_opens() {
     let net = TestNet::new(MQTT_TOPO);
     net.ok(&["up", "--seed", "46", "--quiet"]);
     net.ok(&["broker", "start"]);
-    let gw = common::Spawned::medchain(
-        &net,
-        &[
-            "gateway",
-            "--hospital",
-            "ward",
-            "--listen",
-            "127.0.0.1:0",
-            "--mqtt",
-            "-q",
-        ],
-    );
-    let first = gw.wait_for(" listening on ", Duration::from_secs(40));
-    let url = first.split(" listening on ").nth(1).unwrap().to_string();
+    let (gw, _url, out, config, cfg) = gateway_and_device(&net, &["--mqtt"]);
     gw.wait_for("MQTT: answering", Duration::from_secs(40));
-    let out: Value = serde_json::from_str(
-        &net.ok(&[
-            "device",
-            "provision",
-            "--hospital",
-            "ward",
-            "--gateway",
-            &url,
-            "--json",
-        ])
-        .stdout,
-    )
-    .unwrap();
     assert_eq!(out["devices"][0]["mqtt"], true, "{out}");
-    let config = PathBuf::from(out["devices"][0]["config"].as_str().unwrap());
-    let cfg: Value = serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
     assert!(cfg.get("patient_salt").is_none(), "{cfg}");
     assert!(cfg["mqtt_url"].as_str().is_some(), "{cfg}");
 

@@ -61,15 +61,7 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
     // As on a clear network: a running broker issues each device an
     // account, written into its config (transactions may go over MQTT; the
     // sealed readings still go to the gateway's store).
-    let configs: Vec<(String, std::path::PathBuf)> = devices
-        .iter()
-        .map(|d| (d.device_id.clone(), d.config.clone()))
-        .collect();
-    let broker = crate::broker::device_link::refresh(&state.plan, &configs).await?;
-    for d in &mut devices {
-        d.mqtt = broker
-            && crate::broker::device_link::for_device(&state.plan.dir, &d.device_id)?.is_some();
-    }
+    device::link_broker(state, &mut devices).await?;
     let index = device::save_index(state, entries)?;
     Ok(Outcome {
         network: net.network.clone(),
