@@ -399,3 +399,101 @@ fn interrupted_run_keeps_its_rounds(net: &TestNet) {
     assert!(rounds[1]["succ"].as_u64().unwrap() > 0, "{last}");
     assert_eq!(last["partial"], true);
 }
+
+/// A device fleet spread over two members, one of which is killed by the
+/// round's own fault timeline: its devices fail over to the other member
+/// (handing over what vanished with the dead node), so every device goes
+/// on writing, the round's successes are what the chain holds, and what
+/// failed is `unreachable`.
+#[test]
+fn a_fleets_devices_fail_over_when_their_member_dies() {
+    let net = TestNet::new(
+        &TOPO
+            .replace("bench-faults", "bench-faults-fleet")
+            .replace("block_period: 1", "privacy: clear\nblock_period: 1"),
+    );
+    net.ok(&["up", "--seed", "13", "--quiet"]);
+    let status = net.status();
+    let members: Vec<&Value> = status["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["role"] == "member")
+        .collect();
+    let victim = members[0]["name"].as_str().unwrap();
+    let survivor = members[1]["rpc"].as_str().unwrap().to_string();
+    let scenario = format!(
+        "\
+name: fleet-kill
+contract: medical
+target: members
+max_fail_pct: 100
+rounds:
+  - label: fleet
+    tx_duration: 16
+    workload: {{ op: device-fleet, devices: 6, interval_s: 1 }}
+    faults:
+      - {{ at: 5, action: kill, target: {victim} }}
+"
+    );
+    std::fs::write(net.dir.path().join("fleet.yaml"), scenario).unwrap();
+    let from = head(&survivor);
+    let json_path = net.dir.path().join("fleet.json");
+    let run = net.run(&[
+        "bench",
+        "fleet.yaml",
+        "--json",
+        json_path.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let round = &report["rounds"][0];
+    let (succ, fail) = (
+        round["succ"].as_u64().unwrap(),
+        round["fail"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        fail,
+        round["failures"]["unreachable"].as_u64().unwrap(),
+        "{round}"
+    );
+    // Without failover the dead member's three devices would lose ~11 s of
+    // readings each; with it, at most the reading each found the node dead.
+    assert!(fail <= 3, "{round}");
+
+    // What the chain holds: every reading, and after the kill every
+    // device still writing.
+    let selector = hex::encode(medchain::contract::MedicalRecords::addMedicalRecordCall::SELECTOR);
+    let mut readings = Vec::new();
+    for b in from + 1..=head(&survivor) {
+        let block = common::rpc(
+            &survivor,
+            "eth_getBlockByNumber",
+            json!([format!("{b:#x}"), true]),
+        );
+        let ts = hex_u64(&block["timestamp"]);
+        for t in block["transactions"].as_array().unwrap() {
+            if t["input"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("0x{selector}"))
+            {
+                readings.push((ts, t["from"].as_str().unwrap().to_string()));
+            }
+        }
+    }
+    assert_eq!(readings.len() as u64, succ, "{round}");
+    let first = readings.iter().map(|r| r.0).min().unwrap();
+    let late: std::collections::BTreeSet<&String> = readings
+        .iter()
+        .filter(|r| r.0 >= first + 10)
+        .map(|r| &r.1)
+        .collect();
+    assert_eq!(
+        late.len(),
+        6,
+        "every device writes after the kill: {late:?}"
+    );
+}

@@ -356,3 +356,66 @@ rounds:
         "{all:?}"
     );
 }
+
+/// A fleet over MQTT with abnormal readings on a private network: each
+/// signed `addRecord` crosses the real broker and the bench's bridge, its
+/// sealed reading is in the store, and one `watch` per hospital (reading
+/// as that hospital) opens the readings of its own patients, so every
+/// committed abnormal reading raises exactly one alarm.
+#[test]
+fn a_private_fleet_over_mqtt_raises_one_alarm_per_abnormal_reading() {
+    let net = TestNet::new(&TOPO.replace("bench-private", "bench-private-mqtt"));
+    let fleet = "\
+name: private-fleet-mqtt
+rounds:
+  - { label: fleet, tx_duration: 12, workload: { op: device-fleet, devices: 8, interval_s: 2, abnormal_share: 0.3, transport: mqtt } }
+";
+    std::fs::write(net.dir.path().join("s.yaml"), fleet).unwrap();
+    net.ok(&["up", "--seed", "18", "--quiet"]);
+    net.ok(&["broker", "start"]);
+    let r = bench_with_reports(&net);
+    let round = &r["rounds"][0];
+    assert_eq!(round["fail"], 0, "{round}");
+    let sent = round["fleet"]["readings_sent"].as_u64().unwrap();
+    assert_eq!(round["succ"].as_u64().unwrap(), sent, "{round}");
+    assert_eq!(round["fleet"]["connections"], 0, "all over MQTT: {round}");
+    let a = &round["alarms"];
+    let abnormal = a["abnormal_sent"].as_u64().unwrap();
+    assert!(abnormal > 0, "{a}");
+    assert_eq!(a["abnormal_committed"], abnormal, "{a}");
+    assert_eq!(a["delivered"], abnormal, "{a}");
+    assert_eq!(
+        (
+            a["lost"].as_u64(),
+            a["duplicated"].as_u64(),
+            a["unexpected"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{a}"
+    );
+    // Both hospitals hold fleet patients; the custodians open every
+    // reading, the abnormal ones with their heart rate of 150.
+    let fleet_ssns: Vec<String> = bench_ssns_of(&net, "bench-private-mqtt")
+        .into_iter()
+        .filter(|s| s.contains("-fleet-"))
+        .collect();
+    assert_eq!(fleet_ssns.len(), 8, "{fleet_ssns:?}");
+    let all: Vec<Value> = fleet_ssns
+        .iter()
+        .flat_map(|s| records_of(&net, s))
+        .collect();
+    assert_eq!(all.len() as u64, sent);
+    let high = all
+        .iter()
+        .filter(|rec| {
+            rec["observations"]
+                .as_array()
+                .unwrap_or_else(|| panic!("record did not open: {rec}"))
+                .iter()
+                .any(|o| {
+                    o["code"]["coding"][0]["code"] == "8867-4" && o["valueQuantity"]["value"] == 150
+                })
+        })
+        .count() as u64;
+    assert_eq!(high, abnormal);
+}

@@ -7,6 +7,13 @@
 //! from the reading's submission to the alarm's arrival at the subscriber;
 //! an abnormal reading that committed with no alarm by the end is lost, a
 //! second arrival of one is a duplicate.
+//!
+//! On a private network the readings are sealed, so `watch` runs as a
+//! reader that can open them: one `watch` per hospital, each as that
+//! hospital (the custodian of the fleet's patients it holds), as a
+//! consortium would run them. Each opens its own patients' readings and
+//! reports the others' as unreadable, so every abnormal reading still
+//! raises exactly one alarm.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,7 +32,7 @@ use tokio::task::JoinHandle;
 use crate::broker::accounts::Credentials;
 use crate::rpc::Rpc;
 use crate::state::State;
-use crate::watch::run::{self as watch_run, Options};
+use crate::watch::run::{self as watch_run, Options, ReadsAs};
 use crate::watch::thresholds::Thresholds;
 
 /// How long alarms may still arrive after the round's last commit.
@@ -62,14 +69,21 @@ pub struct Probe {
     expected: Mutex<HashMap<B256, Instant>>,
     arrivals: Arc<Mutex<HashMap<String, Vec<Instant>>>>,
     stop: watch::Sender<bool>,
-    watcher: JoinHandle<anyhow::Result<()>>,
+    watchers: Vec<JoinHandle<anyhow::Result<()>>>,
     subscriber: JoinHandle<()>,
 }
 
 impl Probe {
     /// Starts the broker (or refreshes its accounts), the subscriber and
-    /// `watch` for round `round`, and waits until both are ready.
-    pub async fn start(state: &State, round: &str, share: f64) -> anyhow::Result<Probe> {
+    /// `watch` for round `round` — one `watch` as each of `hospitals` on a
+    /// private network (empty: one reading the clear layout) — and waits
+    /// until all are ready.
+    pub async fn start(
+        state: &State,
+        round: &str,
+        share: f64,
+        hospitals: &[String],
+    ) -> anyhow::Result<Probe> {
         let plan = &state.plan;
         crate::broker::server::start(plan)
             .await
@@ -77,37 +91,31 @@ impl Probe {
         let creds = crate::broker::server::dir_of(&plan.dir).join("credentials/all-alarms.json");
         let arrivals: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::default();
         let subscriber = subscribe(&creds, arrivals.clone()).await?;
-        let dir = plan.dir.join("bench").join(format!("watch-{round}"));
-        let _ = std::fs::remove_dir_all(&dir);
         let (stop, stopped) = watch::channel(false);
-        let opts = Options {
-            thresholds: Thresholds::default(),
-            confirmations: None,
-            from_block: None,
-            reader: None,
-            reads_as: None,
-            node: None,
-            terminal: None,
-            mqtt: true,
-            webhook: None,
-            dir: Some(dir.clone()),
+        let readers: Vec<Option<&String>> = match hospitals.is_empty() {
+            true => vec![None],
+            false => hospitals.iter().map(Some).collect(),
         };
-        let st = state.clone();
-        let watcher = tokio::spawn(async move {
-            let mut s = stopped;
-            watch_run::run(&st, opts, async move {
-                let _ = s.wait_for(|v| *v).await;
-            })
-            .await
-        });
-        wait_following(&dir, &watcher).await?;
+        let mut watchers = Vec::with_capacity(readers.len());
+        for reader in readers {
+            let name = reader.map_or(format!("watch-{round}"), |h| format!("watch-{round}-{h}"));
+            let dir = plan.dir.join("bench").join(name);
+            let w = start_watch(state, &dir, reader.cloned(), stopped.clone());
+            let ready = wait_following(&dir, &w).await;
+            watchers.push(w);
+            if let Err(e) = ready {
+                stop.send_replace(true);
+                subscriber.abort();
+                return Err(e);
+            }
+        }
         Ok(Probe {
             share,
             http: state.client_rpc()?,
             expected: Mutex::default(),
             arrivals,
             stop,
-            watcher,
+            watchers,
             subscriber,
         })
     }
@@ -141,7 +149,11 @@ impl Probe {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.stop.send_replace(true);
-        let ended = tokio::time::timeout(Duration::from_secs(10), self.watcher).await;
+        let ended = tokio::time::timeout(
+            Duration::from_secs(10),
+            futures::future::join_all(self.watchers),
+        )
+        .await;
         self.subscriber.abort();
         let arrivals = self
             .arrivals
@@ -149,13 +161,50 @@ impl Probe {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let f = figures(self.share, expected.len() as u64, &committed, &arrivals);
-        match ended {
-            Ok(Ok(Ok(()))) => Ok(f),
-            Ok(Ok(Err(e))) => Err(e.context("the round's watch failed")),
-            Ok(Err(e)) => Err(anyhow!("the round's watch panicked: {e}")),
-            Err(_) => Err(anyhow!("the round's watch did not stop within 10 s")),
+        let Ok(ended) = ended else {
+            return Err(anyhow!("the round's watch did not stop within 10 s"));
+        };
+        for e in ended {
+            match e {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e.context("the round's watch failed")),
+                Err(e) => return Err(anyhow!("the round's watch panicked: {e}")),
+            }
         }
+        Ok(f)
     }
+}
+
+/// Runs `watch` in this process with its state in `dir` (cleared first),
+/// reading as `hospital` on a private network, publishing its alarms to
+/// the broker, until `stopped` turns true.
+fn start_watch(
+    state: &State,
+    dir: &std::path::Path,
+    hospital: Option<String>,
+    stopped: watch::Receiver<bool>,
+) -> JoinHandle<anyhow::Result<()>> {
+    let _ = std::fs::remove_dir_all(dir);
+    let opts = Options {
+        thresholds: Thresholds::default(),
+        confirmations: None,
+        from_block: None,
+        reader: None,
+        reads_as: hospital.map(ReadsAs::Hospital),
+        node: None,
+        terminal: None,
+        mqtt: true,
+        webhook: None,
+        dir: Some(dir.to_path_buf()),
+    };
+    let st = state.clone();
+    tokio::spawn(async move {
+        let mut s = stopped;
+        watch_run::run(&st, opts, async move {
+            let _ = s.wait_for(|v| *v).await;
+        })
+        .await
+    })
 }
 
 /// The figures from what was committed and what arrived.

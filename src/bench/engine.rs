@@ -465,6 +465,7 @@ impl Engine {
                 cancel: self.cancel.clone(),
                 cancelled: self.cancelled.clone(),
                 abnormal: probe.clone().map(|p| (abnormal_share, p)),
+                targets: self.targets.clone(),
             },
             on_progress,
         )
@@ -493,8 +494,13 @@ impl Engine {
         let state = self.state.as_ref().ok_or_else(|| {
             anyhow!("round {label}: abnormal_share measures alarms with `watch` and the network's broker, which need a network medchain started")
         })?;
+        // On the private path one `watch` per hospital opens its patients'
+        // sealed readings.
+        let hospitals: Vec<String> = (self.private.iter())
+            .flat_map(|pb| pb.hospital_names())
+            .collect();
         Ok(Some(Arc::new(
-            super::alarms::Probe::start(state, label, share).await?,
+            super::alarms::Probe::start(state, label, share, &hospitals).await?,
         )))
     }
 

@@ -30,6 +30,8 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use tokio::sync::{watch, Notify};
 
+use super::failover::Targets;
+use super::fleet_failover::{fail_over, pending_nonce, Recent};
 use super::fresh_http::{CallError, FreshHttp};
 use super::observer::Tracker;
 use super::result::{Cause, FleetFigures};
@@ -73,6 +75,8 @@ pub struct FleetDevice {
     /// On a private network: the device of its own synthetic patient,
     /// sealing every reading (see [`super::private`]).
     pub private: Option<super::private::Device>,
+    /// What it sent lately, handed over if its node dies.
+    pub recent: Recent,
 }
 
 /// A round's simulated fleet, set up on chain.
@@ -134,6 +138,7 @@ fn new_device(inp: &SetupInputs<'_>, round: &str, d: u64) -> FleetDevice {
         url: inp.targets[(d as usize) % inp.targets.len()].clone(),
         mqtt: None,
         private: None,
+        recent: Recent::default(),
     }
 }
 
@@ -324,6 +329,8 @@ pub struct Context {
     /// The share of readings sent abnormal, and the alarm measurement
     /// that expects them (see [`super::alarms`]).
     pub abnormal: Option<(f64, Arc<super::alarms::Probe>)>,
+    /// The round's targets: where a device whose node died goes next.
+    pub targets: Arc<Targets>,
 }
 
 /// Whether reading `sequence` of the device with `address` is abnormal:
@@ -552,6 +559,7 @@ async fn device_task(
         sh.sent.fetch_add(1, Ordering::Relaxed);
         match send_reading(&mut d, &raw, &sh).await {
             Ok(()) => {
+                d.recent.keep(d.nonce, &raw);
                 d.nonce += 1;
                 d.sequence += 1;
             }
@@ -567,7 +575,8 @@ async fn device_task(
 /// path, the reading sealed, stored and recorded by its CID digest.
 fn reading_call(d: &FleetDevice, abnormal: bool, taken_ms: u64, ctx: &Context) -> Option<Call> {
     if let (Some(pb), Some(p)) = (&ctx.private, &d.private) {
-        return super::private::add_record(pb, p, d.signer.address(), d.sequence, d.sequence);
+        let at = (d.sequence, d.sequence);
+        return super::private::add_record(pb, p, d.signer.address(), at, abnormal);
     }
     let input = match abnormal {
         true => abnormal_record_input(d.patient, taken_ms, d.sequence),
@@ -582,9 +591,11 @@ fn reading_call(d: &FleetDevice, abnormal: bool, taken_ms: u64, ctx: &Context) -
 }
 
 /// Sends a signed reading over a new connection (or the device's MQTT
-/// connection); `Ok` when the node took it, else why not (the node refused it, or did not answer). On a nonce
-/// error the device resyncs its nonce from the node; when no answer came,
-/// the node took it if the device's pending nonce moved past it.
+/// connection); `Ok` when the node took it, else why not (the node
+/// refused it, or did not answer). On a nonce error the device resyncs its
+/// nonce from the node; when no answer came, the node took it if the
+/// device's pending nonce moved past it, and a node that does not answer
+/// that either is dead: the device fails over ([`fail_over`]).
 async fn send_reading(d: &mut FleetDevice, raw: &[u8], sh: &Shared) -> Result<(), Cause> {
     let address = d.signer.address();
     let sent = match &d.mqtt {
@@ -609,22 +620,16 @@ async fn send_reading(d: &mut FleetDevice, raw: &[u8], sh: &Shared) -> Result<()
             }
             Err(Cause::Rejected)
         }
-        // No answer: the node took it if our pending nonce moved past it.
-        Err(CallError::Transport(_)) => pending_nonce(&sh.http, &d.url, address)
-            .await
-            .is_some_and(|n| n > d.nonce)
-            .then_some(())
-            .ok_or(Cause::Unreachable),
+        Err(CallError::Transport(_)) => match pending_nonce(&sh.http, &d.url, address).await {
+            // No answer: the node took it if our pending nonce moved past it.
+            Some(n) => (n > d.nonce).then_some(()).ok_or(Cause::Unreachable),
+            None if d.mqtt.is_none() => {
+                let at = (&mut d.url, &mut d.nonce);
+                fail_over(&sh.http, &sh.ctx.targets, at, address, &d.recent, raw).await
+            }
+            None => Err(Cause::Unreachable),
+        },
     }
-}
-
-/// The node's pending nonce for `address`, over a new connection.
-async fn pending_nonce(http: &FreshHttp, url: &str, address: Address) -> Option<u64> {
-    let v = http
-        .call(url, "eth_getTransactionCount", json!([address, "pending"]))
-        .await
-        .ok()?;
-    parse_hex_u64(v.as_str()?).ok()
 }
 
 #[cfg(test)]

@@ -4,12 +4,14 @@
 
 pub mod alarms;
 pub mod baseline;
+mod caliper_resource;
 pub mod endpoint;
 pub mod engine;
 pub mod exporter;
 pub mod failover;
 mod faulted;
 pub mod fleet;
+mod fleet_failover;
 pub mod fleet_mqtt;
 pub mod fresh_http;
 pub mod live;

@@ -6,8 +6,9 @@
 //! own, taken into a hospital's custody as `medchain patient register` does
 //! (a salt of the patient's own in the custody register, the wallet's
 //! signature, a fresh data key wrapped to the wallet and the hospital) and
-//! registered with `registerDevice` by that hospital. The transactions of
-//! all accounts are sent in one batch per hospital and awaited together.
+//! registered with `registerDevice` by that hospital, through
+//! [`enrol`]: per hospital, the patients' registrations are sent together
+//! and awaited together, then the devices'.
 //!
 //! `add-record`, per transaction (on the worker's send path, ahead of the
 //! send time like signing): the reading's FHIR document sealed to the
@@ -21,28 +22,22 @@
 
 use std::collections::BTreeMap;
 
-use alloy::primitives::{Address, Bytes, B256, U256};
-use alloy::providers::Provider;
-use alloy::signers::local::PrivateKeySigner;
-use alloy::signers::SignerSync;
+use alloy::primitives::{Address, B256, U256};
 use alloy::sol_types::SolCall;
 use k256::{PublicKey, SecretKey};
 
 use super::workload::{self, Call};
 
-use crate::contract::{confirm, reverted, signing_provider, PrivateRecords};
-use crate::privacy::chain::{data_secret, secret_of, wrap_for, Contract, PrivateNet};
+use crate::contract::PrivateRecords;
+use crate::privacy::chain::{data_secret, PrivateNet};
 use crate::privacy::fhir::{self, Observation};
 use crate::privacy::seal::Binding;
 use crate::privacy::store::FileStore;
-use crate::privacy::{content_id, custody, envelope, patients, readings};
+use crate::privacy::{content_id, enrol, envelope, readings};
 
 /// Gas limit of one private `addRecord` (a patient's first record, three
 /// new slots and the list's length, costs the most; well below this).
 pub(crate) const ADD_RECORD_GAS: u64 = 250_000;
-/// Gas limit of a `registerDevice` sent before its patient's registration
-/// is mined (so it cannot be estimated).
-const REGISTER_DEVICE_GAS: u64 = 200_000;
 
 /// What a run on the private path shares: the network and its store.
 #[derive(Debug, Clone)]
@@ -78,6 +73,12 @@ impl PrivateBench {
         Ok(Self { net, store })
     }
 
+    /// The network's hospitals, each the custodian of some of the bench's
+    /// patients.
+    pub fn hospital_names(&self) -> impl Iterator<Item = String> + '_ {
+        self.net.hospitals.iter().map(|(name, _)| name.clone())
+    }
+
     /// Takes one synthetic patient per address of `devices` into custody
     /// (hospitals round-robin; SSN `bench-<tag>-<label><n>`) and registers
     /// each address as the device of its patient. Returns the devices with
@@ -92,91 +93,28 @@ impl PrivateBench {
         let mut out = Vec::with_capacity(devices.len());
         for h in 0..hospitals.min(devices.len()) {
             let (name, hkey) = &self.net.hospitals[h];
-            patients::publish_reader_key(&self.net, hkey).await?;
-            let c = self.net.as_(hkey)?;
-            let mut hashes = Vec::new();
-            for (i, d) in devices.iter().enumerate().skip(h).step_by(hospitals) {
-                let ssn = format!("bench-{tag:x}-{label}{i:04}");
-                let (entry, _) = custody::entry_for(&self.net.dir, name, &ssn)?;
-                hashes.push(self.register(&c, hkey, entry.patient).await?);
-                let call = c.registerDevice(*d, entry.patient).gas(REGISTER_DEVICE_GAS);
-                let sent = call
-                    .send()
-                    .await
-                    .map_err(|e| reverted("registerDevice", e))?;
-                hashes.push(*sent.tx_hash());
-                out.push((i, Device::new(entry.patient, ssn, h)));
-            }
-            for hash in hashes {
-                confirm(c.provider(), hash, "a bench patient or device registration").await?;
+            let mine: Vec<(usize, Address)> = (devices.iter().copied().enumerate())
+                .skip(h)
+                .step_by(hospitals)
+                .collect();
+            let ssns: Vec<String> = (mine.iter())
+                .map(|(i, _)| format!("bench-{tag:x}-{label}{i:04}"))
+                .collect();
+            let patients = enrol::register_patients(&self.net, name, &ssns).await?;
+            let pairs: Vec<(Address, B256)> = (mine.iter().zip(&patients))
+                .map(|((_, d), p)| (*d, p.patient))
+                .collect();
+            enrol::register_devices(&self.net, hkey, &pairs).await?;
+            for (((i, _), p), ssn) in mine.iter().zip(patients).zip(ssns) {
+                out.push((*i, Device::new(p.patient, ssn, h)));
             }
         }
         out.sort_by_key(|(i, _)| *i);
         let mut devices: Vec<Device> = out.into_iter().map(|(_, d)| d).collect();
-        let wallets: Vec<Address> = devices
-            .iter()
-            .map(|d| self.net.patient_wallet(d.patient).address())
-            .collect();
-        self.fund(&wallets).await?;
         for d in &mut devices {
             self.refresh(d).await?;
         }
         Ok(devices)
-    }
-
-    /// Sends 1 ether from the admin to each of `wallets`, as `patient
-    /// register` funds a new patient's wallet (so the patient can grant and
-    /// revoke consent), in one batch.
-    async fn fund(&self, wallets: &[Address]) -> anyhow::Result<()> {
-        let provider = signing_provider(&self.net.url, &self.net.admin)?;
-        let mut hashes = Vec::with_capacity(wallets.len());
-        for w in wallets {
-            let tx = alloy::rpc::types::TransactionRequest::default()
-                .to(*w)
-                .value(U256::from(10u64).pow(U256::from(18u64)));
-            hashes.push(*provider.send_transaction(tx).await?.tx_hash());
-        }
-        for h in hashes {
-            confirm(&provider, h, "funding a bench patient's wallet").await?;
-        }
-        Ok(())
-    }
-
-    /// Sends `registerPatient` for `patient` as hospital `hkey` (the
-    /// simulated wallet signs; the first data key is wrapped to the wallet
-    /// and the hospital) without waiting for it; returns its hash.
-    async fn register(
-        &self,
-        c: &Contract,
-        hkey: &PrivateKeySigner,
-        patient: B256,
-    ) -> anyhow::Result<B256> {
-        let wallet = self.net.patient_wallet(patient);
-        let digest = c
-            .registrationDigest(patient, hkey.address())
-            .call()
-            .await
-            .map_err(|e| reverted("registrationDigest", e))?;
-        let sig = wallet.sign_message_sync(digest.as_slice())?;
-        let (secret, public) = envelope::new_data_key();
-        let readers = [
-            (wallet.address(), secret_of(&wallet).public_key()),
-            (hkey.address(), secret_of(hkey).public_key()),
-        ];
-        let (addrs, wrapped) = wrap_for(&secret, patient, 1, &readers);
-        let call = c.registerPatient(
-            patient,
-            wallet.address(),
-            Bytes::from(sig.as_bytes().to_vec()),
-            Bytes::from(public),
-            addrs,
-            wrapped,
-        );
-        let sent = call
-            .send()
-            .await
-            .map_err(|e| reverted("registerPatient", e))?;
-        Ok(*sent.tx_hash())
     }
 
     /// Reads `d`'s patient's current key version and data public key, and
@@ -218,15 +156,16 @@ fn now_ms() -> u64 {
 }
 
 /// `add-record` transaction `index` of device `d` (address `device`, next
-/// sequence `sequence`): the reading sealed to the cached key, put in
+/// sequence `sequence`): the reading (an abnormal one when `abnormal`, as
+/// a fleet's alarm measurement sends) sealed to the cached key, put in
 /// `store`, and the `addRecord` call naming its CID digest. `None` when
 /// the device has no key yet or the store refused the bytes.
 pub(crate) fn add_record(
     pb: &PrivateBench,
     d: &Device,
     device: Address,
-    index: u64,
-    sequence: u64,
+    (index, sequence): (u64, u64),
+    abnormal: bool,
 ) -> Option<Call> {
     let (version, key) = d.key.as_ref()?;
     let taken_ms = now_ms();
@@ -241,7 +180,11 @@ pub(crate) fn add_record(
         device,
         sequence,
     };
-    let document = fhir::reading_document(&workload::reading(index), &ctx);
+    let reading = match abnormal {
+        true => workload::abnormal_reading(),
+        false => workload::reading(index),
+    };
+    let document = fhir::reading_document(&reading, &ctx);
     let sealed = envelope::seal_to(key, *version, &binding, &document);
     let cid = pb.store.put_sync(&sealed).ok()?;
     let digest = content_id::digest(&cid)?;

@@ -7,11 +7,14 @@
 //! a table in every report format.
 //!
 //! Each query takes Caliper's keys (`name`, `query`, `step`, `label`,
-//! `statistic`, `multiplier`); the monitor's keys sit directly under
-//! `prometheus:` rather than Caliper's `resource: [{module, options:
-//! {url, metrics: {queries}}}]`, and Caliper's `include` filter is not
-//! supported. A Prometheus that cannot be reached, or a query it refuses,
-//! is a warning on the round, never a failed run.
+//! `statistic`, `multiplier`). The monitor is written either in short form
+//! (`prometheus: {url, include, queries}`) or in Caliper's own long form
+//! (`resource: [{module: prometheus, options: {url, metrics: {include,
+//! queries}}}]`, see [`super::caliper_resource`]), so a Caliper benchmark's
+//! monitor block can be pasted as it is. `include` keeps only the series
+//! whose name matches one of its regular expressions, as Caliper's filter
+//! does. A Prometheus that cannot be reached, or a query it refuses, is a
+//! warning on the round, never a failed run.
 //!
 //! Parsing ([`check`]) and the statistic ([`reduce`]) are pure; only
 //! [`evaluate`] talks to Prometheus.
@@ -21,6 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::caliper_resource::{self, RawResource};
 use crate::error::Problems;
 
 /// How long one query may take.
@@ -69,6 +73,10 @@ pub struct PromMonitor {
     pub url: String,
     /// Queries, in the order written.
     pub queries: Vec<Query>,
+    /// Regular expressions (checked when parsed): only series whose name
+    /// matches one are reported; empty keeps every series.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
 }
 
 /// `monitors:` as written.
@@ -76,18 +84,40 @@ pub struct PromMonitor {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawMonitors {
     prometheus: Option<RawProm>,
+    resource: Option<Vec<RawResource>>,
+    transaction: Option<serde_yaml::Value>,
+}
+
+/// A Prometheus monitor's settings, from either form.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProm {
+    pub(crate) url: Option<String>,
+    pub(crate) include: Option<Vec<String>>,
+    pub(crate) queries: Option<Vec<RawQuery>>,
+}
+
+/// Where each of a monitor's settings sits in the file, for messages.
+pub(crate) struct Fields {
+    pub(crate) url: String,
+    pub(crate) include: String,
+    pub(crate) queries: String,
+}
+
+impl Fields {
+    /// The short form's fields under `f` (`….prometheus`).
+    fn under(f: &str) -> Self {
+        Self {
+            url: format!("{f}.url"),
+            include: format!("{f}.include"),
+            queries: format!("{f}.queries"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawProm {
-    url: Option<String>,
-    queries: Option<Vec<RawQuery>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawQuery {
+pub(crate) struct RawQuery {
     name: Option<String>,
     query: Option<String>,
     step: Option<f64>,
@@ -99,41 +129,86 @@ struct RawQuery {
 /// The checked `monitors` block at `field` (`monitors` or
 /// `rounds[i].monitors`); problems are recorded in `p`.
 pub(crate) fn check(field: &str, raw: RawMonitors, p: &mut Problems) -> Option<PromMonitor> {
-    let Some(prom) = raw.prometheus else {
+    if raw.transaction.is_some() {
         p.add(
-            field,
-            "expected `prometheus: {url, queries: [{name, query, statistic}]}` (the only monitor medchain runs in rounds)",
+            &format!("{field}.transaction"),
+            "Caliper's transaction monitors are not read: the bench serves its own metrics while it runs (docs/monitoring.md, \"Benchmark metrics\"); remove this key",
         );
-        return None;
+    }
+    let (fields, prom) = match (raw.prometheus, raw.resource) {
+        (Some(_), Some(_)) => {
+            p.add(
+                field,
+                "expected either `prometheus:` or Caliper's `resource:` list, not both",
+            );
+            return None;
+        }
+        (Some(prom), None) => (Fields::under(&format!("{field}.prometheus")), prom),
+        (None, Some(list)) => caliper_resource::prometheus(field, list, p)?,
+        (None, None) => {
+            p.add(
+                field,
+                "expected `prometheus: {url, queries: [{name, query, statistic}]}` or Caliper's `resource: [{module: prometheus, options: {url, metrics: {queries}}}]`",
+            );
+            return None;
+        }
     };
-    let f = format!("{field}.prometheus");
+    check_prom(&fields, prom, p)
+}
+
+/// One Prometheus monitor's settings, whichever form they came in.
+fn check_prom(f: &Fields, prom: RawProm, p: &mut Problems) -> Option<PromMonitor> {
     let url = match prom.url.as_deref().map(str::trim) {
         None | Some("") => {
-            p.add(&format!("{f}.url"), "missing: expected the Prometheus server's URL, e.g. http://127.0.0.1:9090 (`medchain status` shows the monitor's)");
+            p.add(&f.url, "missing: expected the Prometheus server's URL, e.g. http://127.0.0.1:9090 (`medchain status` shows the monitor's)");
             None
         }
         Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
             p.add(
-                &format!("{f}.url"),
+                &f.url,
                 format!("{u:?}: expected an http:// or https:// URL, e.g. http://127.0.0.1:9090"),
             );
             None
         }
         Some(u) => Some(u.trim_end_matches('/').to_string()),
     };
+    let include = check_include(&f.include, prom.include.unwrap_or_default(), p);
     let raw_queries = prom.queries.unwrap_or_default();
     if raw_queries.is_empty() || raw_queries.len() > MAX_QUERIES {
         p.add(
-            &format!("{f}.queries"),
+            &f.queries,
             format!("expected 1 to {MAX_QUERIES} queries, each {{name, query, statistic: max|avg|min|sum}}"),
         );
     }
     let queries: Vec<Query> = raw_queries
         .into_iter()
         .enumerate()
-        .filter_map(|(i, q)| check_query(&format!("{f}.queries[{i}]"), q, p))
+        .filter_map(|(i, q)| check_query(&format!("{}[{i}]", f.queries), q, p))
         .collect();
-    Some(PromMonitor { url: url?, queries })
+    Some(PromMonitor {
+        url: url?,
+        queries,
+        include,
+    })
+}
+
+/// `include`'s expressions, each checked to compile.
+fn check_include(f: &str, include: Vec<String>, p: &mut Problems) -> Vec<String> {
+    for (i, e) in include.iter().enumerate() {
+        if let Err(err) = regex::Regex::new(e) {
+            let why = err
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_string();
+            p.add(
+                &format!("{f}[{i}]"),
+                format!("{e:?} is not a regular expression ({why}): expected e.g. \"sealer-.*\""),
+            );
+        }
+    }
+    include
 }
 
 /// One query at `f`, with Caliper's defaults (step 1 s, multiplier 1).
@@ -240,10 +315,14 @@ pub async fn evaluate(m: &PromMonitor, start_s: f64, end_s: f64) -> PromResults 
         .timeout(QUERY_TIMEOUT)
         .build()
         .expect("a plain HTTP client builds");
+    // Checked when the scenario was parsed.
+    let include: Vec<regex::Regex> = (m.include.iter())
+        .filter_map(|e| regex::Regex::new(e).ok())
+        .collect();
     for q in &m.queries {
         match range(&client, &m.url, q, start_s, end_s).await {
             Ok(v) => {
-                let (figures, warning) = figures_of(q, &v);
+                let (figures, warning) = figures_of(q, &v, &include);
                 out.figures.extend(figures);
                 out.warnings.extend(warning);
             }
@@ -299,10 +378,24 @@ async fn range(
         .unwrap_or_default())
 }
 
-/// The figures of a `query_range` result (a matrix), and a warning when
-/// it held no series or more than [`MAX_SERIES`].
-fn figures_of(q: &Query, result: &[Value]) -> (Vec<PromFigure>, Option<String>) {
-    if result.is_empty() {
+/// The figures of a `query_range` result (a matrix), keeping only the
+/// series whose name matches one of `include` (all when it is empty), and
+/// a warning when none is left or more than [`MAX_SERIES`] are.
+fn figures_of(
+    q: &Query,
+    result: &[Value],
+    include: &[regex::Regex],
+) -> (Vec<PromFigure>, Option<String>) {
+    let kept: Vec<(String, &Value)> = result
+        .iter()
+        .map(|s| (series_name(&s["metric"], q.label.as_deref()), s))
+        .filter(|(name, _)| include.is_empty() || include.iter().any(|r| r.is_match(name)))
+        .collect();
+    if kept.is_empty() {
+        let why = match result.is_empty() {
+            true => "no data in the round's window",
+            false => "no series matched `include`",
+        };
         return (
             vec![PromFigure {
                 name: q.name.clone(),
@@ -310,38 +403,40 @@ fn figures_of(q: &Query, result: &[Value]) -> (Vec<PromFigure>, Option<String>) 
                 statistic: stat_name(q.statistic).into(),
                 value: None,
             }],
-            Some(format!("{}: no data in the round's window", q.name)),
+            Some(format!("{}: {why}", q.name)),
         );
     }
-    let figures: Vec<PromFigure> = result
-        .iter()
-        .take(MAX_SERIES)
-        .map(|s| {
-            let values: Vec<f64> = s["values"]
-                .as_array()
-                .map(|v| {
-                    v.iter()
-                        .filter_map(|p| p[1].as_str()?.parse::<f64>().ok())
-                        .filter(|x| x.is_finite())
-                        .collect()
-                })
-                .unwrap_or_default();
-            PromFigure {
-                name: q.name.clone(),
-                series: series_name(&s["metric"], q.label.as_deref()),
-                statistic: stat_name(q.statistic).into(),
-                value: reduce(&values, q.statistic).map(|v| v * q.multiplier),
-            }
-        })
-        .collect();
-    let more = (result.len() > MAX_SERIES).then(|| {
+    let more = (kept.len() > MAX_SERIES).then(|| {
         format!(
             "{}: {} series, only the first {MAX_SERIES} reported",
             q.name,
-            result.len()
+            kept.len()
         )
     });
+    let figures = kept
+        .into_iter()
+        .take(MAX_SERIES)
+        .map(|(series, s)| PromFigure {
+            name: q.name.clone(),
+            series,
+            statistic: stat_name(q.statistic).into(),
+            value: reduce(&sample_values(s), q.statistic).map(|v| v * q.multiplier),
+        })
+        .collect();
     (figures, more)
+}
+
+/// The finite numbers of one series of a matrix.
+fn sample_values(series: &Value) -> Vec<f64> {
+    series["values"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .filter_map(|p| p[1].as_str()?.parse::<f64>().ok())
+                .filter(|x| x.is_finite())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A series' name: its `label`'s value (`unknown` without it, as Caliper
@@ -447,6 +542,11 @@ mod tests {
         );
         assert!(e.iter().any(|l| l.contains("queries[0].step: 0")), "{e:?}");
         assert!(parse("{}\n").unwrap_err()[0].contains("monitors: expected `prometheus:"));
+        let e = parse("prometheus:\n  url: http://x\n  include: ['(']\n  queries: [{name: a, query: up, statistic: max}]\n").unwrap_err();
+        assert!(
+            e[0].contains("monitors.prometheus.include[0]: \"(\" is not a regular expression"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -474,13 +574,22 @@ mod tests {
                 {"metric":{"job":"geth"},"values":[[1,"NaN"]]}]"#,
         )
         .unwrap();
-        let (f, w) = figures_of(&q, &result);
+        let (f, w) = figures_of(&q, &result, &[]);
         assert!(w.is_none());
         assert_eq!((f[0].series.as_str(), f[0].value), ("a", Some(6.0)));
         assert_eq!((f[1].series.as_str(), f[1].value), ("unknown", None));
-        let (f, w) = figures_of(&q, &[]);
+        let (f, w) = figures_of(&q, &[], &[]);
         assert_eq!(f[0].value, None);
         assert!(w.unwrap().contains("no data"));
+        // Caliper's include: an unanchored match on the series' name.
+        let only_a = [regex::Regex::new("^a$").unwrap()];
+        let (f, _) = figures_of(&q, &result, &only_a);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].series, "a");
+        let none = [regex::Regex::new("sealer").unwrap()];
+        let (f, w) = figures_of(&q, &result, &none);
+        assert_eq!(f[0].value, None);
+        assert!(w.unwrap().contains("no series matched `include`"));
     }
 
     #[tokio::test]
@@ -504,6 +613,7 @@ mod tests {
                 };
                 2
             ],
+            include: vec![],
         };
         let r = evaluate(&m, 1.0, 2.0).await;
         assert!(r.figures.is_empty());

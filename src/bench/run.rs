@@ -260,7 +260,7 @@ async fn records_layout(
         .find(|r| !r.workload.has_private_path())
     {
         return Err(InputError::new(format!(
-            "{}: privacy: round {:?}: op {} (with abnormal_share or transport: mqtt, for a device fleet) writes the published clear layout only, which network {network} does not use (privacy: private); add `privacy: clear` at the top of the scenario to deploy the clear layout for this run (its readings are public), or bench a network whose topology says `privacy: clear`",
+            "{}: privacy: round {:?}: op {} writes the published clear layout only, which network {network} does not use (privacy: private); add `privacy: clear` at the top of the scenario to deploy the clear layout for this run (its readings are public), or bench a network whose topology says `privacy: clear`",
             file.display(),
             r.label,
             r.workload.op()

@@ -185,7 +185,7 @@ impl<'a> Sender<'a> {
         let w = &*self.w;
         match (&self.sh.private, &w.private, &self.sh.workload) {
             (Some(pb), Some(d), Workload::AddRecord) => {
-                private::add_record(pb, d, w.signer.address(), index, w.sequence)
+                private::add_record(pb, d, w.signer.address(), (index, w.sequence), false)
             }
             (Some(pb), Some(d), Workload::GetRecords { limit }) => {
                 Some(private::get_records(pb, d, *limit))

@@ -254,20 +254,32 @@ pub(crate) fn reading(i: u64) -> crate::records::Reading {
     }
 }
 
-/// An abnormal reading (heart rate 150 /min, above the default 130; the
-/// other vitals normal) of a device fleet's alarm measurement.
+/// An abnormal reading of a device fleet's alarm measurement: heart rate
+/// 150 /min, above the default 130; the other vitals normal.
+pub(crate) fn abnormal_reading() -> crate::records::Reading {
+    crate::records::Reading {
+        heart_rate: 150,
+        spo2: 97,
+        systolic: 120,
+        diastolic: 80,
+        temperature_centi_c: 3680,
+    }
+}
+
+/// [`abnormal_reading`] as a clear-layout `addMedicalRecord`.
 pub(crate) fn abnormal_record_input(
     patient: B256,
     device_timestamp: u64,
     sequence: u64,
 ) -> Vec<u8> {
+    let r = abnormal_reading();
     MedicalRecords::addMedicalRecordCall {
         patient,
-        heartRate: 150,
-        spo2: 97,
-        systolic: 120,
-        diastolic: 80,
-        temperatureCentiC: 3680,
+        heartRate: r.heart_rate,
+        spo2: r.spo2,
+        systolic: r.systolic,
+        diastolic: r.diastolic,
+        temperatureCentiC: r.temperature_centi_c,
         deviceTimestamp: device_timestamp,
         sequence,
     }

@@ -10,14 +10,15 @@
 //! with the patient's data key, which it never holds.
 //!
 //! A device of a private network needs a gateway (`--gateway`): the store
-//! is served there, not by geth.
+//! is served there, not by geth. Registrations are sent together and
+//! awaited together ([`super::enrol`]).
 
 use std::collections::HashMap;
 
 use alloy::primitives::B256;
 
 use super::chain::PrivateNet;
-use super::patients;
+use super::enrol;
 use crate::device::{self, Done, Outcome, ProvisionRequest};
 use crate::error::InputError;
 use crate::state::State;
@@ -36,27 +37,28 @@ pub async fn provision(state: &State, req: &ProvisionRequest) -> anyhow::Result<
     let mut plans = device::plan_devices(state, req)?;
     let net = PrivateNet::of(state)?;
     let hospital = net.hospital(&req.hospital)?.clone();
-    let mut ids: HashMap<String, B256> = HashMap::new();
+    let mut ssns: Vec<String> = plans.iter().map(|d| d.ssn.clone()).collect();
+    ssns.sort();
+    ssns.dedup();
+    let ids: HashMap<String, B256> = enrol::register_patients(&net, &req.hospital, &ssns)
+        .await?
+        .into_iter()
+        .zip(&ssns)
+        .map(|(r, ssn)| (ssn.clone(), r.patient))
+        .collect();
     for d in &mut plans {
-        d.patient = match ids.get(&d.ssn) {
-            Some(id) => *id,
-            None => {
-                let r = patients::register(&net, &req.hospital, &d.ssn).await?;
-                ids.insert(d.ssn.clone(), r.patient);
-                r.patient
-            }
-        };
+        d.patient = ids[&d.ssn];
     }
-    let mut done = Vec::with_capacity(plans.len());
-    for d in &plans {
-        let registered =
-            patients::register_device(&net, &hospital, d.key.address, d.patient).await?;
-        done.push(Done {
+    let pairs: Vec<_> = plans.iter().map(|d| (d.key.address, d.patient)).collect();
+    let done = enrol::register_devices(&net, &hospital, &pairs)
+        .await?
+        .into_iter()
+        .map(|registered| Done {
             registered,
             authorized: false,
             funded: registered,
-        });
-    }
+        })
+        .collect();
     let (mut devices, entries) = device::write_configs(state, req, net.contract, &plans, done)?;
     // As on a clear network: a running broker issues each device an
     // account, written into its config (transactions may go over MQTT; the

@@ -20,8 +20,8 @@
 //!
 //! On a running network (the PrivateRecords contract): [`chain`] (the
 //! network and key helpers), [`custody`] (a hospital's patient register),
-//! [`patients`] (registration, doctors, devices), [`devices`] (`device
-//! provision` for private networks), [`consent`] (grant,
+//! [`patients`] (registration, doctors, devices), [`enrol`] (many of
+//! them at once), [`devices`] (`device provision` for private networks), [`consent`] (grant,
 //! revoke with rotation, share), [`readings`] (write and read) and
 //! [`view`] (the terminal table).
 //!
@@ -32,6 +32,7 @@ pub mod consent;
 pub mod content_id;
 pub mod custody;
 pub mod devices;
+pub mod enrol;
 pub mod envelope;
 pub mod fhir;
 pub mod patients;

@@ -11,13 +11,10 @@
 
 use alloy::primitives::{Address, Bytes, B256};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::signers::SignerSync;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
 
-use super::chain::{secret_of, wrap_for, PrivateNet};
-use super::{custody, envelope};
+use super::chain::{secret_of, PrivateNet};
 use crate::contract::{reverted, transact};
-use crate::error::InputError;
 
 /// What `patient register` did.
 #[derive(Debug, serde::Serialize)]
@@ -35,56 +32,9 @@ pub struct Registered {
 /// Registers the patient known by `ssn` in `hospital`'s custody (or says
 /// it already is).
 pub async fn register(net: &PrivateNet, hospital: &str, ssn: &str) -> anyhow::Result<Registered> {
-    let hkey = net.hospital(hospital)?.clone();
-    if let Some((h, e)) = custody::find(&net.dir, &net.hospital_names(), ssn)? {
-        if h != hospital {
-            return Err(InputError::new(format!(
-                "--ssn: this patient is already in the custody of hospital {h} (patient {:#x}); a patient has one custodian",
-                e.patient
-            ))
-            .into());
-        }
-    }
-    let (entry, _) = custody::entry_for(&net.dir, hospital, ssn)?;
-    let c = net.as_(&hkey)?;
-    let wallet = net.patient_wallet(entry.patient);
-    let on_chain = c
-        .patients(entry.patient)
-        .call()
-        .await
-        .map_err(|e| reverted("patients", e))?;
-    let new = on_chain.custodian == Address::ZERO;
-    if new {
-        publish_reader_key(net, &hkey).await?;
-        let digest = c
-            .registrationDigest(entry.patient, hkey.address())
-            .call()
-            .await
-            .map_err(|e| reverted("registrationDigest", e))?;
-        let sig = wallet.sign_message_sync(digest.as_slice())?;
-        let (secret, public) = envelope::new_data_key();
-        let readers = [
-            (wallet.address(), secret_of(&wallet).public_key()),
-            (hkey.address(), secret_of(&hkey).public_key()),
-        ];
-        let (addrs, wrapped) = wrap_for(&secret, entry.patient, 1, &readers);
-        let call = c.registerPatient(
-            entry.patient,
-            wallet.address(),
-            Bytes::from(sig.as_bytes().to_vec()),
-            Bytes::from(public),
-            addrs,
-            wrapped,
-        );
-        transact(&call, "registerPatient").await?;
-        net.fund(wallet.address()).await?;
-    }
-    Ok(Registered {
-        patient: entry.patient,
-        hospital: hospital.to_string(),
-        wallet: wallet.address(),
-        new,
-    })
+    let mut one = super::enrol::register_patients(net, hospital, &[ssn.to_string()]).await?;
+    one.pop()
+        .ok_or_else(|| anyhow::anyhow!("registering patient {ssn:?} gave no answer"))
 }
 
 /// Publishes `who`'s public key on chain (once), so keys can be wrapped to
@@ -135,19 +85,6 @@ pub async fn register_device(
     device: Address,
     patient: B256,
 ) -> anyhow::Result<bool> {
-    let c = net.as_(hospital)?;
-    let d = c
-        .devices(device)
-        .call()
-        .await
-        .map_err(|e| reverted("devices", e))?;
-    if !d.active {
-        let call = c.registerDevice(device, patient);
-        call.call()
-            .await
-            .map_err(|e| reverted("registerDevice", e))?;
-        transact(&call, "registerDevice").await?;
-    }
-    net.fund(device).await?;
-    Ok(!d.active)
+    let one = super::enrol::register_devices(net, hospital, &[(device, patient)]).await?;
+    Ok(one.first().copied().unwrap_or(false))
 }

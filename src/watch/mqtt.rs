@@ -51,10 +51,16 @@ pub struct MqttSink {
 
 impl MqttSink {
     /// A sink that will connect with the credentials in `credentials`.
+    /// Its client id is its own (process and sink), so several `watch`es
+    /// of one network (one per hospital on a private network) do not take
+    /// each other's connection: the broker drops the older of two clients
+    /// with one id.
     pub fn new(credentials: PathBuf, network: &str) -> MqttSink {
+        static SINKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = SINKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         MqttSink {
             credentials,
-            client_id: format!("medchain-watch-{network}"),
+            client_id: format!("medchain-watch-{network}-{}-{n}", std::process::id()),
             conn: None,
         }
     }

@@ -1,0 +1,151 @@
+//! Taking many patients into custody and registering many devices at
+//! once, as `device provision` does on a private network: every
+//! registration is sent, then all are awaited together, so provisioning a
+//! fleet costs a few blocks instead of several blocks per device (the
+//! clear path batches the same way).
+//!
+//! [`super::patients::register`] and [`super::patients::register_device`]
+//! are these for one patient or device. Devices are registered once their
+//! patients' registrations are mined, so each `registerDevice` is first
+//! run as a call, and a refusal (a patient the hospital does not hold)
+//! comes with the contract's reason before anything is sent.
+
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::Provider;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::signers::SignerSync;
+
+use super::chain::{secret_of, wrap_for, PrivateNet};
+use super::patients::{publish_reader_key, Registered};
+use super::{custody, envelope};
+use crate::contract::{confirm, reverted, signing_provider};
+use crate::error::InputError;
+
+/// Gas limit of a `registerDevice` (well above what it uses; sent
+/// without an estimate, as it was just run as a call).
+const REGISTER_DEVICE_GAS: u64 = 200_000;
+/// The ether a new wallet or device receives (as [`PrivateNet::fund`]).
+const FUNDS_WEI: u128 = 1_000_000_000_000_000_000;
+
+/// Takes each patient of `ssns` (distinct) into `hospital`'s custody (or
+/// finds them there), sending every new registration before waiting for
+/// any; funds the new patients' wallets. In the order of `ssns`.
+pub async fn register_patients(
+    net: &PrivateNet,
+    hospital: &str,
+    ssns: &[String],
+) -> anyhow::Result<Vec<Registered>> {
+    let hkey = net.hospital(hospital)?.clone();
+    publish_reader_key(net, &hkey).await?;
+    let c = net.as_(&hkey)?;
+    let names = net.hospital_names();
+    let (mut out, mut sent) = (Vec::with_capacity(ssns.len()), Vec::new());
+    for ssn in ssns {
+        if let Some((h, e)) = custody::find(&net.dir, &names, ssn)? {
+            if h != hospital {
+                return Err(InputError::new(format!(
+                    "--ssn: this patient is already in the custody of hospital {h} (patient {:#x}); a patient has one custodian",
+                    e.patient
+                ))
+                .into());
+            }
+        }
+        let (entry, _) = custody::entry_for(&net.dir, hospital, ssn)?;
+        let wallet = net.patient_wallet(entry.patient);
+        let on_chain =
+            (c.patients(entry.patient).call().await).map_err(|e| reverted("patients", e))?;
+        let new = on_chain.custodian == Address::ZERO;
+        if new {
+            let digest = (c
+                .registrationDigest(entry.patient, hkey.address())
+                .call()
+                .await)
+                .map_err(|e| reverted("registrationDigest", e))?;
+            let sig = wallet.sign_message_sync(digest.as_slice())?;
+            let (secret, public) = envelope::new_data_key();
+            let readers = [
+                (wallet.address(), secret_of(&wallet).public_key()),
+                (hkey.address(), secret_of(&hkey).public_key()),
+            ];
+            let (addrs, wrapped) = wrap_for(&secret, entry.patient, 1, &readers);
+            let call = c.registerPatient(
+                entry.patient,
+                wallet.address(),
+                Bytes::from(sig.as_bytes().to_vec()),
+                Bytes::from(public),
+                addrs,
+                wrapped,
+            );
+            let pending = call
+                .send()
+                .await
+                .map_err(|e| reverted("registerPatient", e))?;
+            sent.push(*pending.tx_hash());
+        }
+        out.push(Registered {
+            patient: entry.patient,
+            hospital: hospital.to_string(),
+            wallet: wallet.address(),
+            new,
+        });
+    }
+    for h in sent {
+        confirm(c.provider(), h, "registerPatient").await?;
+    }
+    let wallets: Vec<Address> = out.iter().filter(|r| r.new).map(|r| r.wallet).collect();
+    fund_all(net, &wallets).await?;
+    Ok(out)
+}
+
+/// Registers each `(device, patient)` of `devices` that is not active yet
+/// as `hospital`, every transaction sent before waiting for any, and funds
+/// every device without ether. For each, true when this call registered it.
+pub async fn register_devices(
+    net: &PrivateNet,
+    hospital: &PrivateKeySigner,
+    devices: &[(Address, B256)],
+) -> anyhow::Result<Vec<bool>> {
+    let c = net.as_(hospital)?;
+    let (mut registered, mut sent) = (Vec::with_capacity(devices.len()), Vec::new());
+    for (device, patient) in devices {
+        let d = (c.devices(*device).call().await).map_err(|e| reverted("devices", e))?;
+        if !d.active {
+            let call = c.registerDevice(*device, *patient).gas(REGISTER_DEVICE_GAS);
+            call.call()
+                .await
+                .map_err(|e| reverted("registerDevice", e))?;
+            let pending = call
+                .send()
+                .await
+                .map_err(|e| reverted("registerDevice", e))?;
+            sent.push(*pending.tx_hash());
+        }
+        registered.push(!d.active);
+    }
+    for h in sent {
+        confirm(c.provider(), h, "registerDevice").await?;
+    }
+    let all: Vec<Address> = devices.iter().map(|(d, _)| *d).collect();
+    fund_all(net, &all).await?;
+    Ok(registered)
+}
+
+/// Sends 1 ether from the admin to each of `to` that has none, all before
+/// waiting for any.
+async fn fund_all(net: &PrivateNet, to: &[Address]) -> anyhow::Result<()> {
+    let provider = signing_provider(&net.url, &net.admin)?;
+    let mut sent = Vec::new();
+    for a in to {
+        if provider.get_balance(*a).await? != U256::ZERO {
+            continue;
+        }
+        let tx = alloy::rpc::types::TransactionRequest::default()
+            .to(*a)
+            .value(U256::from(FUNDS_WEI));
+        sent.push(*provider.send_transaction(tx).await?.tx_hash());
+    }
+    for h in sent {
+        confirm(&provider, h, "funding a new wallet").await?;
+    }
+    Ok(())
+}
