@@ -19,7 +19,7 @@
 
 use serde::Deserialize;
 
-use super::prom_queries::{Fields, RawProm, RawQuery};
+use super::prom_raw::{Fields, RawProm, RawQuery};
 use crate::error::Problems;
 
 /// One entry of `monitors.resource`.

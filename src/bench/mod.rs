@@ -20,6 +20,7 @@ pub mod observer;
 mod pipeline;
 pub mod private;
 pub mod prom_queries;
+mod prom_raw;
 pub mod pushgateway;
 pub mod rate;
 pub mod report;

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::caliper_resource::{self, RawResource};
+use super::prom_raw::{Fields, RawProm, RawQuery};
 use crate::error::Problems;
 
 /// How long one query may take.
@@ -86,44 +87,6 @@ pub(crate) struct RawMonitors {
     prometheus: Option<RawProm>,
     resource: Option<Vec<RawResource>>,
     transaction: Option<serde_yaml::Value>,
-}
-
-/// A Prometheus monitor's settings, from either form.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawProm {
-    pub(crate) url: Option<String>,
-    pub(crate) include: Option<Vec<String>>,
-    pub(crate) queries: Option<Vec<RawQuery>>,
-}
-
-/// Where each of a monitor's settings sits in the file, for messages.
-pub(crate) struct Fields {
-    pub(crate) url: String,
-    pub(crate) include: String,
-    pub(crate) queries: String,
-}
-
-impl Fields {
-    /// The short form's fields under `f` (`….prometheus`).
-    fn under(f: &str) -> Self {
-        Self {
-            url: format!("{f}.url"),
-            include: format!("{f}.include"),
-            queries: format!("{f}.queries"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawQuery {
-    name: Option<String>,
-    query: Option<String>,
-    step: Option<f64>,
-    label: Option<String>,
-    statistic: Option<String>,
-    multiplier: Option<f64>,
 }
 
 /// The checked `monitors` block at `field` (`monitors` or

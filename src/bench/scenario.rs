@@ -156,16 +156,14 @@ impl Workload {
     }
 
     /// Whether the op runs on a private network's PrivateRecords (sealed
-    /// readings off-chain): the records workloads, and a device fleet over
-    /// HTTP without abnormal readings (alarms come from `watch` and MQTT
-    /// from the broker bridge, both of the clear layout only).
+    /// readings off-chain): the records workloads and device fleets (over
+    /// HTTP or MQTT, with abnormal readings or not); not the EMR ops, which
+    /// drive the clear layout's EMR functions.
     pub(crate) fn has_private_path(&self) -> bool {
-        match self {
-            Workload::AddRecord | Workload::GetRecords { .. } | Workload::DeviceFleet { .. } => {
-                true
-            }
-            _ => false,
-        }
+        matches!(
+            self,
+            Workload::AddRecord | Workload::GetRecords { .. } | Workload::DeviceFleet { .. }
+        )
     }
 
     /// Whether the op is a read (timed as a round trip, nothing on chain).

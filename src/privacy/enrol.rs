@@ -15,10 +15,11 @@ use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
 
+use k256::elliptic_curve::sec1::ToEncodedPoint;
+
 use super::chain::{secret_of, wrap_for, PrivateNet};
-use super::patients::{publish_reader_key, Registered};
 use super::{custody, envelope};
-use crate::contract::{confirm, reverted, signing_provider};
+use crate::contract::{confirm, reverted, signing_provider, transact};
 use crate::error::InputError;
 
 /// Gas limit of a `registerDevice` (well above what it uses; sent
@@ -26,6 +27,38 @@ use crate::error::InputError;
 const REGISTER_DEVICE_GAS: u64 = 200_000;
 /// The ether a new wallet or device receives (as [`PrivateNet::fund`]).
 const FUNDS_WEI: u128 = 1_000_000_000_000_000_000;
+
+/// What `patient register` did.
+#[derive(Debug, serde::Serialize)]
+pub struct Registered {
+    /// The patient's pseudonymous id.
+    pub patient: B256,
+    /// The custodian hospital.
+    pub hospital: String,
+    /// The patient's wallet.
+    pub wallet: Address,
+    /// False when the hospital already held the patient.
+    pub new: bool,
+}
+
+/// Publishes `who`'s public key on chain (once), so keys can be wrapped to
+/// it; funds it first when it has no ether.
+pub async fn publish_reader_key(net: &PrivateNet, who: &PrivateKeySigner) -> anyhow::Result<()> {
+    let c = net.as_(who)?;
+    let known = c
+        .readerKey(who.address())
+        .call()
+        .await
+        .map_err(|e| reverted("readerKey", e))?;
+    if !known.is_empty() {
+        return Ok(());
+    }
+    net.fund(who.address()).await?;
+    let point = secret_of(who).public_key().to_encoded_point(false);
+    let call = c.publishReaderKey(Bytes::from(point.as_bytes()[1..].to_vec()));
+    transact(&call, "publishReaderKey").await?;
+    Ok(())
+}
 
 /// Takes each patient of `ssns` (distinct) into `hospital`'s custody (or
 /// finds them there), sending every new registration before waiting for

@@ -13,21 +13,9 @@ use alloy::primitives::{Address, Bytes, B256};
 use alloy::signers::local::PrivateKeySigner;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
 
-use super::chain::{secret_of, PrivateNet};
+use super::chain::PrivateNet;
+pub use super::enrol::{publish_reader_key, Registered};
 use crate::contract::{reverted, transact};
-
-/// What `patient register` did.
-#[derive(Debug, serde::Serialize)]
-pub struct Registered {
-    /// The patient's pseudonymous id.
-    pub patient: B256,
-    /// The custodian hospital.
-    pub hospital: String,
-    /// The patient's wallet.
-    pub wallet: Address,
-    /// False when the hospital already held the patient.
-    pub new: bool,
-}
 
 /// Registers the patient known by `ssn` in `hospital`'s custody (or says
 /// it already is).
@@ -35,25 +23,6 @@ pub async fn register(net: &PrivateNet, hospital: &str, ssn: &str) -> anyhow::Re
     let mut one = super::enrol::register_patients(net, hospital, &[ssn.to_string()]).await?;
     one.pop()
         .ok_or_else(|| anyhow::anyhow!("registering patient {ssn:?} gave no answer"))
-}
-
-/// Publishes `who`'s public key on chain (once), so keys can be wrapped to
-/// it; funds it first when it has no ether.
-pub async fn publish_reader_key(net: &PrivateNet, who: &PrivateKeySigner) -> anyhow::Result<()> {
-    let c = net.as_(who)?;
-    let known = c
-        .readerKey(who.address())
-        .call()
-        .await
-        .map_err(|e| reverted("readerKey", e))?;
-    if !known.is_empty() {
-        return Ok(());
-    }
-    net.fund(who.address()).await?;
-    let point = secret_of(who).public_key().to_encoded_point(false);
-    let call = c.publishReaderKey(Bytes::from(point.as_bytes()[1..].to_vec()));
-    transact(&call, "publishReaderKey").await?;
-    Ok(())
 }
 
 /// Registers `doctor` as a doctor of `hospital` and publishes the
