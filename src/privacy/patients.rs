@@ -9,9 +9,8 @@
 //! contract takes the registration only from a hospital, once, with the
 //! signature of the wallet it binds.
 
-use alloy::primitives::{Address, Bytes, B256};
+use alloy::primitives::{Address, B256};
 use alloy::signers::local::PrivateKeySigner;
-use k256::elliptic_curve::sec1::ToEncodedPoint;
 
 use super::chain::PrivateNet;
 pub use super::enrol::{publish_reader_key, Registered};
