@@ -49,7 +49,7 @@ rounds:
     workload: { op: open, accounts: 10, initial_amount: 100 }
 ";
 
-const DOCTOR_KEY: &str = "0x4d6564636861696e20636f6e736f6c6520646f63746f72206b657920313233";
+const DOCTOR_KEY: &str = "0xd0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7";
 const SSN: &str = "555-02-0001";
 
 /// One HTTP exchange: status, body, and the cookie it set (name=value).

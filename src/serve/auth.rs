@@ -107,7 +107,7 @@ async fn verify(
     let id = sessions.start(address, roles.clone(), Instant::now());
     let ttl = sessions.ttl();
     let body = json!({
-        "address": address,
+        "address": address.to_checksum(None),
         "roles": roles,
         "role_names": roles.names(),
         "expires_in": ttl.as_secs(),
@@ -140,6 +140,7 @@ async fn current(Signed(s): Signed) -> Response {
     let names = s.roles.names();
     let mut v = serde_json::to_value(&s).unwrap_or_default();
     v["role_names"] = json!(names);
+    v["address"] = json!(s.address.to_checksum(None));
     Json(v).into_response()
 }
 
