@@ -5,7 +5,7 @@
 //! | `GET /api/siwe/nonce` | a fresh nonce with what the message must say (domain, URI, chain id) |
 //! | `POST /api/siwe/verify` | `{message, signature}`: 200 with the address and its on-chain roles and a session cookie; 400 unreadable; 401 refused (wrong signature, nonce used / expired / unknown, another domain or chain) |
 //! | `POST /api/siwe/logout` | ends the session |
-//! | `GET /api/session` | the session, or 401 |
+//! | `GET /api/session` | the session (`signed_in: true`), or `{"signed_in": false}` |
 //!
 //! [`Signed`] extracts the caller's session (401 without one) and
 //! [`require`] turns a missing role into a 403 that names it.
@@ -136,9 +136,22 @@ async fn logout(AxState(app): AxState<App>, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn current(Signed(s): Signed) -> Response {
+/// The live session the request's cookie names, if any.
+fn lookup(app: &App, headers: &HeaderMap) -> Option<Session> {
+    let id = session_id(headers)?;
+    let mut sessions = app.auth.sessions.lock().expect("session table");
+    sessions.get(&id, Instant::now())
+}
+
+/// Who is signed in: a 200 either way, so a page open to the public
+/// views only does not log a failed request on every load.
+async fn current(AxState(app): AxState<App>, headers: HeaderMap) -> Response {
+    let Some(s) = lookup(&app, &headers) else {
+        return Json(json!({ "signed_in": false })).into_response();
+    };
     let names = s.roles.names();
     let mut v = serde_json::to_value(&s).unwrap_or_default();
+    v["signed_in"] = json!(true);
     v["role_names"] = json!(names);
     v["address"] = json!(s.address.to_checksum(None));
     Json(v).into_response()
@@ -151,11 +164,8 @@ impl FromRequestParts<App> for Signed {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Response> {
-        let found = session_id(&parts.headers).and_then(|id| {
-            let mut sessions = app.auth.sessions.lock().expect("session table");
-            sessions.get(&id, Instant::now())
-        });
-        found.map(Signed).ok_or_else(|| {
+        lookup(app, &parts.headers)
+            .map(Signed).ok_or_else(|| {
             error(
                 StatusCode::UNAUTHORIZED,
                 "sign in first: this view needs a signed-in address (Sign-In with Ethereum), and there is no live session (none yet, signed out, or expired)",

@@ -261,6 +261,9 @@ window.addEventListener("DOMContentLoaded", async () => {
     $("eip1193").hidden = false;
     $("signin-wallet").addEventListener("click", signInWithProvider);
   }
-  try { session = await getJson("/api/session"); } catch { session = null; }
+  try {
+    const s = await getJson("/api/session");
+    session = s.signed_in ? s : null;
+  } catch { session = null; }
   showSession();
 });
