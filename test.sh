@@ -9,6 +9,9 @@ cargo fmt --check
 (cd contracts && npm ci --silent --no-audit --no-fund && node build.js --check)
 # Independent FHIR validator and CID implementation for tests/privacy_formats.rs.
 (cd tools/privacy-check && npm ci --silent --no-audit --no-fund)
+# The console's in-page wallet: its committed bundle must rebuild byte for
+# byte, and open what the Rust code seals (the firmware vectors).
+(cd web/wallet && npm ci --silent --no-audit --no-fund && node build.js --check && node --test test.mjs)
 # playwright-core (no bundled browser) drives Debian's Chromium for tests/serve.rs.
 (cd tools/console-check && npm ci --silent --no-audit --no-fund)
 cargo clippy --all-targets --locked -- -D warnings

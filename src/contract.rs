@@ -124,6 +124,11 @@ pub fn revert_reason(err: &alloy::contract::Error) -> Option<String> {
     })
 }
 
+/// geth's answer to a receipt query while its transaction index is still
+/// being built (shortly after start, or under load): the receipt is not
+/// known *yet*, like a transaction not mined yet.
+const INDEXING: &str = "transaction indexing is in progress";
+
 /// Waits for the receipt of `hash` by polling (bounded by `timeout`).
 pub async fn wait_receipt(
     provider: &impl Provider,
@@ -132,8 +137,11 @@ pub async fn wait_receipt(
 ) -> anyhow::Result<TransactionReceipt> {
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        if let Some(r) = provider.get_transaction_receipt(hash).await? {
-            return Ok(r);
+        match provider.get_transaction_receipt(hash).await {
+            Ok(Some(r)) => return Ok(r),
+            Ok(None) => {}
+            Err(e) if e.to_string().contains(INDEXING) => {}
+            Err(e) => return Err(e.into()),
         }
         if std::time::Instant::now() > deadline {
             return Err(anyhow!(

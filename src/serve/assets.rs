@@ -1,7 +1,10 @@
 //! The front end, compiled into the binary from `web/serve/`: plain HTML,
-//! CSS and JavaScript with no third-party code and nothing fetched from
-//! elsewhere at run time (the machine the console runs on may have no
-//! internet, and the Content-Security-Policy allows only the console).
+//! CSS and JavaScript, and `wallet.js` — the in-page wallet and record
+//! opener, bundled from npm's audited @noble packages by esbuild
+//! (`web/wallet/`, reproducible: `node build.js --check`). Nothing is
+//! fetched from elsewhere at run time (the machine the console runs on may
+//! have no internet, and the Content-Security-Policy allows only the
+//! console).
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -23,6 +26,16 @@ pub const INDEX: Asset = Asset {
 pub const APP_JS: Asset = Asset {
     content_type: "text/javascript; charset=utf-8",
     body: include_str!("../../web/serve/app.js"),
+};
+/// The signed-in views' script.
+pub const VIEWS_JS: Asset = Asset {
+    content_type: "text/javascript; charset=utf-8",
+    body: include_str!("../../web/serve/views.js"),
+};
+/// The in-page wallet (bundled, see `web/wallet/`).
+pub const WALLET_JS: Asset = Asset {
+    content_type: "text/javascript; charset=utf-8",
+    body: include_str!("../../web/serve/wallet.js"),
 };
 /// Its style sheet.
 pub const APP_CSS: Asset = Asset {

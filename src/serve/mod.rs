@@ -8,12 +8,28 @@
 //! pages as Server-Sent Events. The Explorer decodes transactions with the
 //! `tx` command's decoder.
 //!
-//! Built so far: the Network and Explorer views. Sign-in with Ethereum and
-//! the doctor, patient, hospital and admin views are not built yet
-//! (docs/serve.md).
+//! Signed-in views: Sign-In with Ethereum ([`siwe`] the message,
+//! [`signin`] its check, [`nonces`], [`session`], [`auth`] the routes)
+//! gives a session the roles the chain records for the address
+//! ([`roles`], read through [`chain`]); the patient and doctor views
+//! ([`records`], [`directory`]) hand the page sealed readings and keys
+//! wrapped to the reader, which it opens itself; [`reports`] serves the
+//! network's bench reports. The hospital and admin views (writes) are not
+//! built yet (docs/serve.md).
 
+pub mod app;
 pub mod assets;
+pub mod auth;
+pub mod chain;
+pub mod directory;
 pub mod live;
+pub mod nonces;
 pub mod options;
+pub mod records;
+pub mod reports;
+pub mod roles;
 pub mod routes;
+pub mod session;
+pub mod signin;
+pub mod siwe;
 pub mod view;

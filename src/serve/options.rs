@@ -1,7 +1,8 @@
 //! What `medchain serve` may listen on.
 //!
-//! Loopback only: the console has no sign-in and no TLS yet, so it is for
-//! the operator's own machine (an SSH tunnel reaches it from elsewhere).
+//! Loopback only: the console has no TLS yet (its sign-in session travels
+//! in clear), so it is for the operator's own machine (an SSH tunnel
+//! reaches it from elsewhere).
 //! Any other address is refused before anything starts.
 
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ pub fn listen(text: &str) -> Result<SocketAddr, InputError> {
     })?;
     if !addr.ip().is_loopback() {
         return Err(InputError::new(format!(
-            "--listen {addr}: the console has no sign-in or TLS yet, so it listens on loopback only (127.0.0.1 or [::1]); reach it from another machine through an SSH tunnel"
+            "--listen {addr}: the console speaks plain HTTP (no TLS yet), so it listens on loopback only (127.0.0.1 or [::1]); reach it from another machine through an SSH tunnel"
         )));
     }
     Ok(addr)

@@ -3,23 +3,30 @@
 //!
 //! | route | answer |
 //! | --- | --- |
-//! | `GET /`, `/app.js`, `/app.css` | the front end (compiled in); `/favicon.ico`: 204 |
+//! | `GET /`, `/app.js`, `/views.js`, `/wallet.js`, `/app.css` | the front end (compiled in); `/favicon.ico`: 204 |
 //! | `GET /api/network` | the latest [`Snapshot`] |
 //! | `GET /api/events` | every new snapshot, as Server-Sent Events `snapshot` |
 //! | `GET /api/block/{number}` | one block's summary and transaction hashes |
 //! | `GET /api/tx/{hash}` | the transaction decoded (calls and events of medchain's contracts) |
 //!
+//! Sign-in ([`super::auth`]), the patient and doctor views
+//! ([`super::records`]) and the benchmark reports ([`super::reports`])
+//! add their own routes.
+//!
 //! Every answer carries a strict Content-Security-Policy (no script or
 //! style from anywhere but the console itself), and a request whose `Host`
 //! is not a loopback name is refused (421), so a web page elsewhere cannot
-//! reach the console through DNS rebinding.
+//! reach the console through DNS rebinding. A request that changes state
+//! (any method but GET and HEAD) from a page of another origin is refused
+//! (403): with the SameSite=Strict session cookie, that closes cross-site
+//! request forgery.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use alloy::primitives::B256;
 use axum::extract::{Path, Request, State as AxState};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -27,22 +34,16 @@ use axum::routing::get;
 use axum::{Json, Router};
 use futures::Stream;
 use serde_json::{json, Value};
+
 use tokio_stream::wrappers::WatchStream;
 use tokio_stream::StreamExt;
 
-use super::assets;
-use super::live::{Feed, Snapshot};
+use super::app::error;
+pub use super::app::App;
+use super::live::Snapshot;
 use super::view::BlockSummary;
+use super::{assets, auth, records, reports};
 use crate::rpc::Rpc;
-
-/// What the handlers share.
-#[derive(Clone)]
-pub struct App {
-    /// The live snapshot.
-    pub feed: Feed,
-    /// The network's client JSON-RPC endpoint.
-    pub rpc_url: String,
-}
 
 /// The console's router.
 pub fn router(app: App) -> Router {
@@ -50,20 +51,26 @@ pub fn router(app: App) -> Router {
         .route("/", get(|| async { assets::page(assets::INDEX) }))
         .route("/app.js", get(|| async { assets::page(assets::APP_JS) }))
         .route("/app.css", get(|| async { assets::page(assets::APP_CSS) }))
+        .route(
+            "/wallet.js",
+            get(|| async { assets::page(assets::WALLET_JS) }),
+        )
+        .route(
+            "/views.js",
+            get(|| async { assets::page(assets::VIEWS_JS) }),
+        )
         // No icon: an empty answer rather than a 404 in every page's log.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/network", get(network))
         .route("/api/events", get(events))
         .route("/api/block/{number}", get(block))
         .route("/api/tx/{hash}", get(tx))
-        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such page".into()) })
+        .merge(auth::routes())
+        .merge(records::routes())
+        .merge(reports::routes())
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such page") })
         .layer(middleware::from_fn(guard))
         .with_state(app)
-}
-
-/// A JSON error answer.
-fn error(status: StatusCode, message: String) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
 }
 
 /// Refuses non-loopback `Host` headers; adds the security headers.
@@ -79,14 +86,20 @@ async fn guard(req: Request, next: Next) -> Response {
             format!("Host {host:?} is not this console's loopback address"),
         );
     }
+    if let Some(refused) = foreign_origin(&req, host) {
+        return refused;
+    }
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-        ),
-    );
+    // A report served under its own, stricter policy keeps it.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+            ),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -96,6 +109,23 @@ async fn guard(req: Request, next: Next) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     resp
+}
+
+/// The 403 for a state-changing request whose `Origin` is not this
+/// console (`http://<Host>`). GET and HEAD pass (they change nothing), and
+/// so does a request without `Origin`: browsers send one with every
+/// cross-origin POST, so only non-browser clients omit it.
+fn foreign_origin(req: &Request, host: &str) -> Option<Response> {
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        return None;
+    }
+    let origin = req.headers().get(header::ORIGIN)?.to_str().unwrap_or("");
+    (origin != format!("http://{host}")).then(|| {
+        error(
+            StatusCode::FORBIDDEN,
+            format!("a request from origin {origin:?} may not change this console's state"),
+        )
+    })
 }
 
 /// `127.0.0.1[:port]`, `localhost[:port]` or `[::1][:port]`.

@@ -86,10 +86,14 @@ function render(snapshot) {
   badge.className = "badge " + (snapshot.chain_reachable ? "ok" : "down");
 }
 
-async function getJson(path) {
-  const r = await fetch(path);
+async function getJson(path, init) {
+  const r = await fetch(path, init);
   const body = await r.json().catch(() => ({ error: `HTTP ${r.status}` }));
-  if (!r.ok) throw new Error(body.error || `HTTP ${r.status}`);
+  if (!r.ok) {
+    const e = new Error(body.error || `HTTP ${r.status}`);
+    e.status = r.status;
+    throw e;
+  }
   return body;
 }
 
@@ -125,12 +129,17 @@ function lookup(ev) {
   else $("lookup-error").textContent = "Enter a block number (e.g. 12) or a transaction hash (0x followed by 64 hex digits).";
 }
 
+const VIEWS = ["network", "explorer", "signin", "patient", "doctor", "bench"];
+
 function route() {
-  const explorer = location.hash === "#explorer-view";
-  $("network-view").hidden = explorer;
-  $("explorer-view").hidden = !explorer;
-  $("tab-network").classList.toggle("active", !explorer);
-  $("tab-explorer").classList.toggle("active", explorer);
+  const asked = location.hash.replace(/^#/, "").replace(/-view$/, "");
+  const current = VIEWS.includes(asked) ? asked : "network";
+  for (const v of VIEWS) {
+    $(`${v}-view`).hidden = v !== current;
+    $(`tab-${v}`).classList.toggle("active", v === current);
+  }
+  // The signed-in views load their data when shown (views.js).
+  if (typeof window.showView === "function") window.showView(current);
 }
 
 function connect() {
