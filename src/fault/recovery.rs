@@ -178,7 +178,7 @@ fn ending(events: &[Event], i: usize) -> Option<usize> {
     (i + 1..events.len()).find(|j| {
         let l = &events[*j];
         e.action.ended_by(l.action)
-            && (e.action == Action::Partition || l.nodes.iter().any(|n| e.nodes.contains(n)))
+            && (l.action == Action::Heal || l.nodes.iter().any(|n| e.nodes.contains(n)))
     })
 }
 
@@ -294,7 +294,9 @@ fn running_at(events: &[Event], nodes: usize, t: f64) -> Vec<bool> {
         let value = match e.action {
             Action::Kill | Action::Stop | Action::Pause => false,
             Action::Resume | Action::Restart | Action::Unpause => true,
-            Action::Partition | Action::Heal => continue,
+            Action::Partition | Action::Heal | Action::Delay { .. } | Action::Bandwidth { .. } => {
+                continue
+            }
         };
         for n in e.nodes.iter().filter(|n| **n < nodes) {
             up[*n] = value;
