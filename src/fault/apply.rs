@@ -64,9 +64,6 @@ pub async fn apply(rt: &AnyRuntime, state: &mut State, fault: &Fault) -> anyhow:
             names.join(", ")
         ),
         Action::Heal => detail,
-        Action::Delay { .. } | Action::Bandwidth { .. } => {
-            format!("{} ({}): {detail}", fault.who, names.join(", "))
-        }
         _ => format!("{}: {detail}", names.join(", ")),
     };
     Ok(Done {
