@@ -322,3 +322,39 @@ fn bad_link_faults_exit_2_naming_the_field() {
     }
     assert!(!net.home().join("links-bad").exists(), "nothing may start");
 }
+
+#[test]
+fn link_faults_are_refused_on_the_docker_runtime() {
+    let network = "links-docker";
+    let net = TestNet::new(&topology(network));
+    net.ok(&["up", "--runtime", "docker", "--seed", "34", "--quiet"]);
+    let r = net.run(&["fault", "delay", "lyon-member-0", "--ms", "50"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("medchain fault: ACTION: delay is not available on the docker runtime yet")
+            && r.stderr.contains("runs on the docker runtime"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    let file = net.dir.path().join("shaped.yaml");
+    std::fs::write(
+        &file,
+        "rounds:\n  - label: r\n    tx_duration: 5\n    rate: { type: fixed-rate, tps: 1 }\n    workload: { op: open }\n    faults:\n      - { at: 1, action: bandwidth, target: lyon-member-0, kbit: 64 }\n",
+    )
+    .unwrap();
+    let r = net.run(&["bench", file.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "rounds[0].faults[0].action: bandwidth is not available on the docker runtime"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !net.home().join(network).join("links").exists(),
+        "no toxiproxy was started"
+    );
+}
