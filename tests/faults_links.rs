@@ -217,9 +217,11 @@ fn a_bandwidth_limit_slows_a_large_block_until_heal() {
     let limited = big_block_lag(&net, network, 24_000);
     assert!(limited >= 2400.0, "a 24 KB block at 8 KB/s: {limited} ms");
     net.ok(&["fault", "heal"]);
+    // Unshaped, such a block takes milliseconds; a third of the limited
+    // 3 s leaves room for a loaded machine importing it.
     let free = big_block_lag(&net, network, 24_000);
     assert!(
-        free < 500.0,
+        free < 1000.0,
         "after heal: {free} ms (limited: {limited} ms)"
     );
 }
