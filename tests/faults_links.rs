@@ -117,6 +117,29 @@ fn watch_lags(sealer: &Value, member: &Value, span: Duration) -> BTreeMap<u64, f
     lags(&s.stop(), &m)
 }
 
+/// A node's head number, over its IPC socket.
+fn head(node: &Value) -> u64 {
+    let n = common::ipc(node, "eth_blockNumber", serde_json::json!([]));
+    u64::from_str_radix(n.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+/// Waits (at most 30 s) until the member holds the sealer's head: after a
+/// heal it syncs the blocks it missed while its link was down.
+fn wait_caught_up(sealer: &Value, member: &Value) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (s, m) = (head(sealer), head(member));
+        if m >= s {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "member at {m}, sealer at {s} 30 s after heal"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// The pid of the network's toxiproxy, as recorded.
 fn toxiproxy_pid(net: &TestNet, network: &str) -> u64 {
     let f = net.home().join(network).join("links/toxiproxy.json");
@@ -153,12 +176,19 @@ fn a_delay_holds_a_members_blocks_back_until_heal() {
     let r = net.ok(&["fault", "heal"]);
     assert!(r.stdout.contains("(1 taken off toxiproxy)"), "{}", r.stdout);
     assert!(!common::alive(pid), "heal stops toxiproxy");
-    let healed = watch_lags(&sealer, &member, Duration::from_secs(4));
+    wait_caught_up(&sealer, &member);
+    let healed = watch_lags(&sealer, &member, Duration::from_secs(3));
     assert!(healed.len() >= 2, "too few blocks: {healed:?}");
     assert!(
         healed.values().all(|l| *l < 150.0),
         "direct again: {healed:?} (delayed: {shaped:?})"
     );
+    eprintln!("member's lag behind the sealer, ms: delayed {shaped:?}, healed {healed:?}");
+    // `down` stops the toxiproxy of links still shaped.
+    net.ok(&["fault", "delay", "lyon-member-0", "--ms", "20"]);
+    let pid = toxiproxy_pid(&net, network);
+    net.ok(&["down"]);
+    assert!(!common::alive(pid), "down stops toxiproxy {pid}");
 }
 
 /// Sends `size` random bytes of calldata from account 0 to a fresh address
@@ -217,9 +247,14 @@ fn a_bandwidth_limit_slows_a_large_block_until_heal() {
     let limited = big_block_lag(&net, network, 24_000);
     assert!(limited >= 2400.0, "a 24 KB block at 8 KB/s: {limited} ms");
     net.ok(&["fault", "heal"]);
+    wait_caught_up(
+        &node(&net, network, "lyon-sealer-0"),
+        &node(&net, network, "lyon-member-0"),
+    );
     // Unshaped, such a block takes milliseconds; a third of the limited
     // 3 s leaves room for a loaded machine importing it.
     let free = big_block_lag(&net, network, 24_000);
+    eprintln!("a 24 KB block's lag at the member, ms: limited {limited}, healed {free}");
     assert!(
         free < 1000.0,
         "after heal: {free} ms (limited: {limited} ms)"
