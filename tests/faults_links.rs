@@ -395,3 +395,54 @@ fn link_faults_are_refused_on_the_docker_runtime() {
         "no toxiproxy was started"
     );
 }
+
+/// The address the member reaches the sealer at (`admin_peers`), or
+/// `None` when it has no such peer.
+fn sealer_address(sealer: &Value, member: &Value) -> Option<String> {
+    let key = sealer["node_key"]["public_hex"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let peers = common::ipc(member, "admin_peers", serde_json::json!([]));
+    peers.as_array().unwrap().iter().find_map(|p| {
+        p["enode"]
+            .as_str()
+            .is_some_and(|e| e.contains(&key))
+            .then(|| p["network"]["remoteAddress"].as_str().unwrap().to_string())
+    })
+}
+
+#[test]
+fn a_member_resumed_while_shaped_is_shaped_again_by_the_next_delay() {
+    let network = "links-resume";
+    let net = TestNet::new(&topology(network));
+    net.ok(&["up", "--seed", "35", "--quiet"]);
+    let (sealer, member) = (
+        node(&net, network, "lyon-sealer-0"),
+        node(&net, network, "lyon-member-0"),
+    );
+    let direct = format!("127.0.0.1:{}", sealer["ports"]["p2p"]);
+    net.ok(&["fault", "delay", "lyon-member-0", "--ms", "50"]);
+    let proxied = sealer_address(&sealer, &member).expect("peered through the proxy");
+    assert_ne!(proxied, direct);
+    // A restarted member rejoins its planned peer directly (whichever end's
+    // dial wins), not through the proxy.
+    net.ok(&["fault", "restart", "lyon-member-0"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let rejoined = loop {
+        match sealer_address(&sealer, &member) {
+            Some(a) => break a,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            None => panic!("the restarted member did not rejoin the sealer within 15 s"),
+        }
+    };
+    assert_ne!(rejoined, proxied, "direct after the restart");
+    // The same fault again moves the link back onto its proxy.
+    let r = net.ok(&["fault", "delay", "lyon-member-0", "--ms", "50"]);
+    assert!(
+        r.stdout.contains("1 planned links through toxiproxy"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(sealer_address(&sealer, &member), Some(proxied));
+}

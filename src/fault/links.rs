@@ -82,7 +82,8 @@ pub(crate) fn describe(action: Action) -> String {
 /// toxics on both directions, and waits until each is up through it. A
 /// link already proxied keeps its proxy and connection and gets the new
 /// toxic (a delay and a bandwidth limit add up; a second delay replaces
-/// the first). How many links are shaped.
+/// the first); one that has a proxy but runs direct (a node resumed since)
+/// is moved back onto it. How many links are shaped.
 pub(crate) async fn shape(
     rt: &AnyRuntime,
     plan: &Plan,
@@ -112,7 +113,9 @@ pub(crate) async fn shape(
         for t in toxics(action) {
             api.set_toxic(&proxy, &t).await?;
         }
-        if new {
+        // A proxy the link no longer goes through (one of its nodes was
+        // resumed and rejoined directly) gets it back.
+        if new || wire(rt, plan, e, &proxy.listen).await != Wire::Through {
             rewire(rt, plan, e, &proxy.listen).await?;
         }
         wired.push((*e, proxy.listen));
