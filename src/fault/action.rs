@@ -141,6 +141,19 @@ impl Action {
         }
     }
 
+    /// What a link fault does to each direction of a link (`300 ± 20 ms
+    /// each way`, `64 kbit/s each way (8 KB/s)`); `None` for the others.
+    pub fn settings(self) -> Option<String> {
+        Some(match self {
+            Action::Delay { ms, jitter_ms: 0 } => format!("{ms} ms each way"),
+            Action::Delay { ms, jitter_ms } => format!("{ms} ± {jitter_ms} ms each way"),
+            Action::Bandwidth { kbit } => {
+                format!("{kbit} kbit/s each way ({} KB/s)", kbit / 8)
+            }
+            _ => return None,
+        })
+    }
+
     /// Whether the action puts peer links through proxies (delay,
     /// bandwidth).
     pub fn shapes_links(self) -> bool {
@@ -524,5 +537,17 @@ mod tests {
         assert!(!Action::Pause.ended_by(Action::Resume));
         assert!(!Action::Heal.disrupts() && Action::Partition.disrupts());
         assert!(!Action::Stop.ended_by(Action::Heal));
+    }
+
+    #[test]
+    fn link_settings_read_per_direction() {
+        let d = |ms, jitter_ms| Action::Delay { ms, jitter_ms }.settings();
+        assert_eq!(d(300, 0).unwrap(), "300 ms each way");
+        assert_eq!(d(300, 20).unwrap(), "300 ± 20 ms each way");
+        assert_eq!(
+            Action::Bandwidth { kbit: 100 }.settings().unwrap(),
+            "100 kbit/s each way (12 KB/s)"
+        );
+        assert_eq!(Action::Heal.settings(), None);
     }
 }

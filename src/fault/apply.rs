@@ -51,10 +51,8 @@ pub async fn apply(rt: &AnyRuntime, state: &mut State, fault: &Fault) -> anyhow:
         Action::Heal => heal(rt, state).await?,
         Action::Delay { .. } | Action::Bandwidth { .. } => {
             let n = links::shape(rt, &state.plan, &nodes, fault.action).await?;
-            format!(
-                "{n} planned links through toxiproxy, {}",
-                links::describe(fault.action)
-            )
+            let what = fault.action.settings().unwrap_or_default();
+            format!("{n} planned links through toxiproxy, {what}")
         }
     };
     let detail = match fault.action {

@@ -65,18 +65,6 @@ fn toxics(action: Action) -> Vec<Toxic> {
         .collect()
 }
 
-/// What `action` does to each direction of a link, for messages.
-pub(crate) fn describe(action: Action) -> String {
-    match action {
-        Action::Delay { ms, jitter_ms: 0 } => format!("{ms} ms added each way"),
-        Action::Delay { ms, jitter_ms } => format!("{ms} ± {jitter_ms} ms added each way"),
-        Action::Bandwidth { kbit } => {
-            format!("each way limited to {kbit} kbit/s ({} KB/s)", kbit / 8)
-        }
-        _ => String::new(),
-    }
-}
-
 /// Puts every planned link of `nodes` between running nodes through a
 /// proxy of the network's toxiproxy (started when needed) with `action`'s
 /// toxics on both directions, and waits until each is up through it. A

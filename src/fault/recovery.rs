@@ -81,6 +81,9 @@ pub struct Window {
 pub struct FaultFigures {
     /// The action.
     pub action: String,
+    /// A link fault's settings (`300 ± 20 ms each way`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<String>,
     /// Its target.
     pub target: String,
     /// When it was due, seconds into the round.
@@ -194,6 +197,7 @@ fn one(inp: &Inputs, e: &Event, end: Option<&Event>) -> FaultFigures {
     let recovered_from = ended_s.or((!e.action.disrupts()).then_some(back_s(e)));
     FaultFigures {
         action: e.action.to_string(),
+        settings: e.action.settings(),
         target: e.target.clone(),
         at_s: e.at_s,
         applied_s: e.applied_s,
