@@ -17,6 +17,8 @@ cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo build --locked --bin medchain
 "$target_dir/debug/medchain" geth install >/dev/null
+# toxiproxy for the delay and bandwidth faults (tests/faults_links.rs).
+"$target_dir/debug/medchain" toxiproxy install >/dev/null
 # Docker runtime tests need an engine: start one when none answers (and stop
 # it again on exit), then build the offline geth images (never pulled).
 scripts/docker-engine.sh install

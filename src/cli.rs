@@ -56,7 +56,7 @@ pub enum Command {
     },
     /// Explain a transaction: block, status, gas used, decoded call and events.
     Tx(cmd::tx::TxArgs),
-    /// Do a fault by hand: kill, stop, resume, restart, pause or unpause nodes; partition or heal peer links.
+    /// Do a fault by hand: kill, stop, resume, restart, pause or unpause nodes; partition, delay, limit (bandwidth) or heal peer links.
     Fault(cmd::fault::FaultArgs),
     /// Run a benchmark scenario (Caliper's rounds) and report latency and throughput.
     Bench(cmd::bench::BenchArgs),
@@ -69,6 +69,11 @@ pub enum Command {
     Geth {
         #[command(subcommand)]
         command: cmd::geth::GethCommand,
+    },
+    /// Manage the pinned toxiproxy that shapes peer links (delay, bandwidth faults).
+    Toxiproxy {
+        #[command(subcommand)]
+        command: cmd::toxiproxy::ToxiproxyCommand,
     },
     /// Docker images of geth, built offline.
     Image {
@@ -118,6 +123,7 @@ pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Fault(a) => cmd::fault::execute(a, g).await,
         Command::Device { command } => cmd::device::execute(command, g).await,
         Command::Geth { command } => cmd::geth::execute(command).await,
+        Command::Toxiproxy { command } => cmd::toxiproxy::execute(command).await,
         Command::Image { command } => cmd::image::execute(command).await,
         Command::Compose(a) => cmd::compose::execute(a, g).await,
         Command::Gateway(a) => cmd::gateway::execute(a, g).await,

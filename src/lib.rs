@@ -39,5 +39,6 @@ pub mod state;
 pub mod table;
 pub mod task;
 pub mod topology;
+pub mod toxiproxy;
 pub mod txinfo;
 pub mod watch;

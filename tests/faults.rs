@@ -126,7 +126,7 @@ fn bad_faults_exit_2_naming_the_field_before_anything_runs() {
     let file = net.dir.path().join("bad.yaml");
     std::fs::write(
         &file,
-        "rounds:\n  - label: r\n    tx_duration: 5\n    rate: { type: fixed-rate, tps: 1 }\n    workload: { op: open }\n    faults:\n      - { at: 9, action: stop, target: lyon-sealer-0 }\n      - { at: 1, action: delay, target: lyon-sealer-0, ms: 50 }\n      - { at: 1, action: heal, target: lyon-sealer-0 }\n",
+        "rounds:\n  - label: r\n    tx_duration: 5\n    rate: { type: fixed-rate, tps: 1 }\n    workload: { op: open }\n    faults:\n      - { at: 9, action: stop, target: lyon-sealer-0 }\n      - { at: 1, action: delay, target: lyon-sealer-0 }\n      - { at: 1, action: heal, target: lyon-sealer-0 }\n",
     )
     .unwrap();
     let r = net.run(&["bench", file.to_str().unwrap()]);
@@ -139,7 +139,7 @@ fn bad_faults_exit_2_naming_the_field_before_anything_runs() {
     );
     assert!(
         r.stderr
-            .contains("rounds[0].faults[1].action: delay is not available yet"),
+            .contains("rounds[0].faults[1].ms: missing: milliseconds"),
         "{}",
         r.stderr
     );

@@ -10,7 +10,7 @@ use super::scenario::{Round, Scenario};
 use crate::error::InputError;
 use crate::fault::recovery::{self, Event, Inputs, Recovery, Sample};
 use crate::fault::timeline::{self, Log};
-use crate::runtime::AnyRuntime;
+use crate::runtime::{AnyRuntime, Runtime};
 use crate::state::State;
 use crate::topology::Consensus;
 
@@ -44,9 +44,22 @@ pub(crate) async fn prepare(
         ))
         .into());
     };
-    crate::fault::select::check_all(&state.plan, file, faults)?;
+    crate::fault::select::check_all(&state.plan, file, faults.clone())?;
+    let rt = state.connect_runtime().await?;
+    if let Some((field, f)) = faults.clone().find(|(_, f)| f.action.shapes_links()) {
+        rt.link_proxy_host().map_err(|e| {
+            InputError::new(format!(
+                "{file}: {field}.action: {} {e} (network {} runs on the {} runtime)",
+                f.action,
+                state.plan.topology.network,
+                rt.name()
+            ))
+        })?;
+        // Found or built now, so no build runs during a round.
+        crate::fault::links::prepare(&rt)?;
+    }
     Ok(Some(FaultNet {
-        rt: state.connect_runtime().await?,
+        rt,
         state: state.clone(),
     }))
 }

@@ -27,6 +27,7 @@ pub mod patient;
 pub mod records;
 pub mod serve;
 pub mod status;
+pub mod toxiproxy;
 pub mod tx;
 pub mod up;
 pub mod watch;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 
-use super::{peers, resume, select, Action, Fault};
+use super::{links, peers, resume, select, Action, Fault};
 use crate::runtime::{AnyRuntime, NodeSignal, Runtime};
 use crate::state::State;
 
@@ -48,9 +48,11 @@ pub async fn apply(rt: &AnyRuntime, state: &mut State, fault: &Fault) -> anyhow:
             let cut = peers::cut(rt, &state.plan, &nodes).await?;
             format!("{cut} planned links cut")
         }
-        Action::Heal => {
-            let up = peers::heal(rt, &state.plan).await?;
-            format!("{up} planned links between running nodes connected")
+        Action::Heal => heal(rt, state).await?,
+        Action::Delay { .. } | Action::Bandwidth { .. } => {
+            let n = links::shape(rt, &state.plan, &nodes, fault.action).await?;
+            let what = fault.action.settings().unwrap_or_default();
+            format!("{n} planned links through toxiproxy, {what}")
         }
     };
     let detail = match fault.action {
@@ -66,6 +68,17 @@ pub async fn apply(rt: &AnyRuntime, state: &mut State, fault: &Fault) -> anyhow:
         nodes,
         detail,
         took: started.elapsed(),
+    })
+}
+
+/// Takes shaped links off their proxies, then restores every planned link
+/// between running nodes, direct.
+async fn heal(rt: &AnyRuntime, state: &State) -> anyhow::Result<String> {
+    let off = links::unshape(rt, &state.plan).await?;
+    let up = peers::heal(rt, &state.plan).await?;
+    Ok(match off {
+        0 => format!("{up} planned links between running nodes connected"),
+        _ => format!("{up} planned links between running nodes connected, direct ({off} taken off toxiproxy)"),
     })
 }
 

@@ -9,6 +9,8 @@
 //!   (signals, stop and start) and over the nodes' IPC (peer links).
 //! - [`peers`]: cutting and restoring peer links (partition, heal), and
 //!   rejoining a node that comes back.
+//! - [`links`]: shaping peer links through toxiproxy (delay, bandwidth)
+//!   and taking them off it (heal).
 //! - [`timeline`]: a round's faults at their times, with the nodes' heads
 //!   sampled alongside.
 //! - [`recovery`]: the figures (pure), from the applied faults, the head
@@ -16,10 +18,11 @@
 
 pub mod action;
 pub mod apply;
+pub(crate) mod links;
 pub(crate) mod peers;
 pub mod recovery;
 mod resume;
 pub mod select;
 pub mod timeline;
 
-pub use action::{Action, Fault, Who};
+pub use action::{Action, Fault, LinkSettings, Who};

@@ -84,7 +84,7 @@ pub(crate) async fn cut(rt: &AnyRuntime, plan: &Plan, side: &[usize]) -> anyhow:
 
 /// Node `x` drops `y` (`admin_removePeer`: no longer static, disconnected)
 /// and, with `untrust`, no longer trusts it.
-async fn remove(
+pub(super) async fn remove(
     rt: &AnyRuntime,
     plan: &Plan,
     x: usize,

@@ -81,6 +81,9 @@ pub struct Window {
 pub struct FaultFigures {
     /// The action.
     pub action: String,
+    /// A link fault's settings (`300 ± 20 ms each way`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<String>,
     /// Its target.
     pub target: String,
     /// When it was due, seconds into the round.
@@ -178,7 +181,7 @@ fn ending(events: &[Event], i: usize) -> Option<usize> {
     (i + 1..events.len()).find(|j| {
         let l = &events[*j];
         e.action.ended_by(l.action)
-            && (e.action == Action::Partition || l.nodes.iter().any(|n| e.nodes.contains(n)))
+            && (l.action == Action::Heal || l.nodes.iter().any(|n| e.nodes.contains(n)))
     })
 }
 
@@ -194,6 +197,7 @@ fn one(inp: &Inputs, e: &Event, end: Option<&Event>) -> FaultFigures {
     let recovered_from = ended_s.or((!e.action.disrupts()).then_some(back_s(e)));
     FaultFigures {
         action: e.action.to_string(),
+        settings: e.action.settings(),
         target: e.target.clone(),
         at_s: e.at_s,
         applied_s: e.applied_s,
@@ -294,7 +298,9 @@ fn running_at(events: &[Event], nodes: usize, t: f64) -> Vec<bool> {
         let value = match e.action {
             Action::Kill | Action::Stop | Action::Pause => false,
             Action::Resume | Action::Restart | Action::Unpause => true,
-            Action::Partition | Action::Heal => continue,
+            Action::Partition | Action::Heal | Action::Delay { .. } | Action::Bandwidth { .. } => {
+                continue
+            }
         };
         for n in e.nodes.iter().filter(|n| **n < nodes) {
             up[*n] = value;

@@ -48,8 +48,9 @@ pub async fn down(mut state: State, purge: bool) -> anyhow::Result<usize> {
     Ok(was)
 }
 
-/// Stops the network's Prometheus and MQTT broker, if they run (a failure
-/// is a warning: the nodes are stopped all the same).
+/// Stops the network's Prometheus, MQTT broker and toxiproxy (shaped peer
+/// links), if they run (a failure is a warning: the nodes are stopped all
+/// the same).
 async fn stop_services(dir: &Path) {
     match crate::monitor::server::stop(dir).await {
         Ok(Some(pid)) => eprintln!("  stopped the monitor's prometheus (pid {pid})"),
@@ -60,6 +61,11 @@ async fn stop_services(dir: &Path) {
         Ok(Some(pid)) => eprintln!("  stopped the broker's mosquitto (pid {pid})"),
         Ok(None) => {}
         Err(e) => eprintln!("warning: stopping the broker: {e:#}"),
+    }
+    match crate::toxiproxy::server::stop(dir).await {
+        Ok(Some(pid)) => eprintln!("  stopped the shaped links' toxiproxy (pid {pid})"),
+        Ok(None) => {}
+        Err(e) => eprintln!("warning: stopping toxiproxy: {e:#}"),
     }
 }
 

@@ -105,6 +105,9 @@ impl Runtime for AnyRuntime {
     fn container_name(&self, plan: &Plan, node: &NodePlan) -> Option<String> {
         each!(self, rt => rt.container_name(plan, node))
     }
+    fn link_proxy_host(&self) -> Result<&'static str, String> {
+        each!(self, rt => rt.link_proxy_host())
+    }
     fn start_monitor(&self, plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> NodeMonitor {
         each!(self, rt => rt.start_monitor(plan, nodes))
     }

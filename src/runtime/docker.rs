@@ -753,6 +753,13 @@ impl Runtime for DockerRuntime {
         Some(cp::container_name(plan, node))
     }
 
+    /// Containers dial each other on their hospitals' Docker networks, which
+    /// a proxy on the host's loopback is not part of; shaping them (a proxy
+    /// or tc in each node's network namespace) is not built yet.
+    fn link_proxy_host(&self) -> Result<&'static str, String> {
+        Err("is not available on the docker runtime yet (peer links between containers are not shaped); run the network with --runtime process, or use partition/heal".into())
+    }
+
     async fn orphans(&self, network: &str, _dir: &Path) -> anyhow::Result<Vec<Orphan>> {
         labelled::running(&self.all_engines(), network).await
     }

@@ -188,6 +188,12 @@ pub trait Runtime {
     /// The container a node runs in, for display (`None`: not a container).
     fn container_name(&self, plan: &Plan, node: &NodePlan) -> Option<String>;
 
+    /// The address at which a TCP proxy run on this machine reaches every
+    /// node's devp2p port and the nodes reach the proxy (the `delay` and
+    /// `bandwidth` faults put one on each shaped link), or why this
+    /// runtime's peer links cannot be shaped that way (one line).
+    fn link_proxy_host(&self) -> Result<&'static str, String>;
+
     /// Starts sampling the resource use of `nodes` (each with its handle)
     /// until [`NodeMonitor::finish`](monitor::NodeMonitor::finish).
     fn start_monitor(&self, plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> Monitor;

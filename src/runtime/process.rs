@@ -171,6 +171,12 @@ impl Runtime for ProcessRuntime {
         None
     }
 
+    /// Nodes listen for devp2p on every interface and dial each other on
+    /// loopback: a proxy on 127.0.0.1 sits between any two.
+    fn link_proxy_host(&self) -> Result<&'static str, String> {
+        Ok("127.0.0.1")
+    }
+
     async fn orphans(&self, _network: &str, dir: &Path) -> anyhow::Result<Vec<Orphan>> {
         Ok(self.orphans_under(dir))
     }

@@ -63,9 +63,13 @@ fn row(label: &str, f: &FaultFigures) -> Vec<String> {
     let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| num(v, 2));
     let tps = |w: Option<&Window>| w.map_or("-".to_string(), |w| num(w.throughput_tps, 1));
     let p95 = |w: Option<&Window>| w.map_or("-".to_string(), |w| num(w.p95_latency_s, 2));
-    let fault = match &f.error {
-        Some(e) => format!("{} (failed: {e})", f.action),
+    let action = match &f.settings {
+        Some(s) => format!("{} {s}", f.action),
         None => f.action.clone(),
+    };
+    let fault = match &f.error {
+        Some(e) => format!("{action} (failed: {e})"),
+        None => action,
     };
     vec![
         label.to_string(),

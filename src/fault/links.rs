@@ -1,0 +1,237 @@
+//! Shaped peer links: the `delay` and `bandwidth` faults put each planned
+//! devp2p link of their nodes through a proxy of the network's toxiproxy
+//! and give it toxics in both directions; `heal` takes them off again.
+//!
+//! This kernel has no netem, so the shaping is done by a TCP proxy: the
+//! link (`from` dialled `to` at `up`) is moved onto a proxy that listens
+//! on a free loopback port and forwards to `from`'s devp2p port, and `to`
+//! dials `from` through it. RLPx is encrypted and authenticated end to
+//! end, so the proxy is transparent to geth: both ends see the same peer,
+//! only later or slower. Every byte crossing a shaped link, either way,
+//! goes through the toxics; a link whose two ends are both named has one
+//! proxy, so it is shaped once. Links of nodes not running are left
+//! alone, as are the client RPC endpoints and IPC.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use serde_json::{json, Value};
+
+use super::{peers, Action};
+use crate::plan::{Edge, Plan};
+use crate::rpc::enode_key;
+use crate::runtime::{AnyRuntime, Runtime};
+use crate::toxiproxy::api::{Api, Toxic};
+use crate::toxiproxy::{install, server};
+
+/// How long re-wired links may take to come up through their proxies:
+/// geth does not dial a peer it dialled in the last 35 s, and a margin.
+const WIRE_LIMIT: Duration = Duration::from_secs(45);
+/// How often a link still missing is dialled again.
+const REDIAL: Duration = Duration::from_secs(10);
+
+/// The proxy of planned link `e`, named after its ends.
+fn proxy_name(plan: &Plan, e: &Edge) -> String {
+    format!("{}~{}", plan.nodes[e.from].name, plan.nodes[e.to].name)
+}
+
+/// What a link fault needs before it runs: a runtime whose links a proxy
+/// on this machine can sit on (else the runtime's one-line reason), and
+/// toxiproxy, found or built; its path.
+pub(crate) fn prepare(rt: &AnyRuntime) -> anyhow::Result<PathBuf> {
+    rt.link_proxy_host()
+        .map_err(|e| anyhow!("delay and bandwidth {e}"))?;
+    let (bin, _) = install::resolve(&|m| eprintln!("{m}"))?;
+    Ok(bin)
+}
+
+/// The toxics `action` puts on both directions of a link.
+fn toxics(action: Action) -> Vec<Toxic> {
+    let (kind, attributes) = match action {
+        Action::Delay { ms, jitter_ms } => ("latency", json!({"latency": ms, "jitter": jitter_ms})),
+        Action::Bandwidth { kbit } => ("bandwidth", json!({"rate": kbit / 8})),
+        _ => return Vec::new(),
+    };
+    ["upstream", "downstream"]
+        .into_iter()
+        .map(|stream| Toxic {
+            name: format!("{kind}_{stream}"),
+            kind: kind.to_string(),
+            stream: stream.to_string(),
+            toxicity: 1.0,
+            attributes: attributes.clone(),
+        })
+        .collect()
+}
+
+/// Puts every planned link of `nodes` between running nodes through a
+/// proxy of the network's toxiproxy (started when needed) with `action`'s
+/// toxics on both directions, and waits until each is up through it. A
+/// link already proxied keeps its proxy and connection and gets the new
+/// toxic (a delay and a bandwidth limit add up; a second delay replaces
+/// the first); one that has a proxy but runs direct (a node resumed since)
+/// is moved back onto it. How many links are shaped.
+pub(crate) async fn shape(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    nodes: &[usize],
+    action: Action,
+) -> anyhow::Result<usize> {
+    let host = rt.link_proxy_host().map_err(|e| anyhow!("{action} {e}"))?;
+    let bin = prepare(rt)?;
+    let api = Api::new(&server::start(plan, &bin).await?.url);
+    let alive = peers::live(rt, plan).await;
+    let mut existing = api.proxies().await?;
+    let mut wired = Vec::new();
+    let named = |e: &&Edge| nodes.contains(&e.from) || nodes.contains(&e.to);
+    for e in plan.edges.iter().filter(named) {
+        if !(alive[e.from] && alive[e.to]) {
+            continue;
+        }
+        let name = proxy_name(plan, e);
+        let (proxy, new) = match existing.remove(&name) {
+            Some(p) => (p, false),
+            None => {
+                let upstream = format!("{host}:{}", plan.nodes[e.from].ports.p2p);
+                let p = api.create(&name, &format!("{host}:0"), &upstream).await?;
+                (p, true)
+            }
+        };
+        for t in toxics(action) {
+            api.set_toxic(&proxy, &t).await?;
+        }
+        // A proxy the link no longer goes through (one of its nodes was
+        // resumed and rejoined directly) gets it back.
+        if new || wire(rt, plan, e, &proxy.listen).await != Wire::Through {
+            rewire(rt, plan, e, &proxy.listen).await?;
+        }
+        wired.push((*e, proxy.listen));
+    }
+    wait_through(rt, plan, &wired).await?;
+    Ok(wired.len())
+}
+
+/// Moves link `e` onto its proxy at `listen`: both ends drop the direct
+/// link (no longer static, disconnected), then `e.to` dials `e.from`
+/// through the proxy. `e.to` is the end that did not dial at `up`, so
+/// geth's dial history does not hold its dial back.
+async fn rewire(rt: &AnyRuntime, plan: &Plan, e: &Edge, listen: &str) -> anyhow::Result<()> {
+    peers::remove(rt, plan, e.from, e.to, false).await?;
+    peers::remove(rt, plan, e.to, e.from, false).await?;
+    dial_through(rt, plan, e, listen).await
+}
+
+/// `e.to` dials `e.from` at the proxy's address `listen`.
+async fn dial_through(rt: &AnyRuntime, plan: &Plan, e: &Edge, listen: &str) -> anyhow::Result<()> {
+    let node = &plan.nodes[e.to];
+    let enode = format!(
+        "enode://{}@{listen}",
+        plan.nodes[e.from].node_key.public_hex
+    );
+    rt.admin_call(plan, node, "admin_addPeer", json!([enode]))
+        .await
+        .with_context(|| format!("{}: admin_addPeer through the proxy", node.name))?;
+    Ok(())
+}
+
+/// How a shaped link is connected now.
+#[derive(Debug, PartialEq)]
+enum Wire {
+    /// Through its proxy.
+    Through,
+    /// Directly, past the proxy (a redial that raced the re-wiring).
+    Direct,
+    /// Not at all (yet).
+    Missing,
+}
+
+/// How link `e` is connected, as `e.to` sees it: `e.from` among its
+/// peers at the proxy's address `listen`, at another, or not at all.
+async fn wire(rt: &AnyRuntime, plan: &Plan, e: &Edge, listen: &str) -> Wire {
+    let from_key = &plan.nodes[e.from].node_key.public_hex;
+    let peers: Vec<Value> = rt
+        .admin_call(plan, &plan.nodes[e.to], "admin_peers", json!([]))
+        .await
+        .ok()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let found = peers.iter().find(|p| {
+        p["enode"]
+            .as_str()
+            .and_then(enode_key)
+            .is_some_and(|k| k.eq_ignore_ascii_case(from_key))
+    });
+    match found {
+        Some(p) if p["network"]["remoteAddress"].as_str() == Some(listen) => Wire::Through,
+        Some(_) => Wire::Direct,
+        None => Wire::Missing,
+    }
+}
+
+/// Waits until every link of `wired` (link, proxy address) is up through
+/// its proxy. A link that came up direct is dropped and dialled through
+/// the proxy again; one still missing is dialled again every [`REDIAL`]
+/// (a dial geth's history held back goes out once it allows).
+async fn wait_through(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    wired: &[(Edge, String)],
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut redialled = started;
+    loop {
+        let (mut missing, mut through) = (Vec::new(), 0);
+        for (e, listen) in wired {
+            match wire(rt, plan, e, listen).await {
+                Wire::Through => through += 1,
+                Wire::Direct => {
+                    peers::remove(rt, plan, e.to, e.from, false).await?;
+                    dial_through(rt, plan, e, listen).await?;
+                }
+                Wire::Missing => missing.push((e, listen)),
+            }
+        }
+        if through == wired.len() {
+            return Ok(());
+        }
+        if started.elapsed() > WIRE_LIMIT {
+            let names: Vec<String> = wired.iter().map(|(e, _)| proxy_name(plan, e)).collect();
+            bail!(
+                "links not up through their proxies after {} s (of {})",
+                WIRE_LIMIT.as_secs(),
+                names.join(", ")
+            );
+        }
+        if redialled.elapsed() > REDIAL {
+            redialled = Instant::now();
+            for (e, listen) in &missing {
+                dial_through(rt, plan, e, listen).await?;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Takes every shaped link off its proxy: the end that dialled through
+/// it drops the peer (no longer static, disconnected), the proxies are
+/// deleted and the network's toxiproxy stopped. The caller then restores
+/// the direct links (heal). How many links were shaped.
+pub(crate) async fn unshape(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<usize> {
+    let Some(running) = server::running(&plan.dir) else {
+        return Ok(0);
+    };
+    let api = Api::new(&running.url);
+    let proxies = api.proxies().await?;
+    let alive = peers::live(rt, plan).await;
+    for e in &plan.edges {
+        if proxies.contains_key(&proxy_name(plan, e)) && alive[e.to] {
+            peers::remove(rt, plan, e.to, e.from, false).await?;
+        }
+    }
+    for name in proxies.keys() {
+        api.delete(name).await?;
+    }
+    server::stop(&plan.dir).await?;
+    Ok(proxies.len())
+}
