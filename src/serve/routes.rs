@@ -59,6 +59,14 @@ pub fn router(app: App) -> Router {
             "/views.js",
             get(|| async { assets::page(assets::VIEWS_JS) }),
         )
+        .route(
+            "/writes.js",
+            get(|| async { assets::page(assets::WRITES_JS) }),
+        )
+        .route(
+            "/alarms.js",
+            get(|| async { assets::page(assets::ALARMS_JS) }),
+        )
         // No icon: an empty answer rather than a 404 in every page's log.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/network", get(network))

@@ -203,6 +203,7 @@ mod tests {
         let expect = Expect {
             host: HOST,
             chain_id: 1337,
+            scheme: "http",
         };
         let nonce = nonces.issue(t);
         let text = message(key.address(), &nonce, wall);
