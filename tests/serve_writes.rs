@@ -229,7 +229,7 @@ fn alarm_live(net: &TestNet, url: &str) {
 
 #[test]
 fn tls_serves_https_with_its_ca_and_plain_http_stays_on_loopback() {
-    let net = TestNet::new("network: console-tls\nchain_id: 48178\nblock_period: 1\nhospitals:\n  - {name: north, sealers: 1, members: 0}\n");
+    let net = TestNet::new("network: console-tls\nchain_id: 48178\nblock_period: 1\nhospitals:\n  - {name: north, sealers: 1, members: 1}\n");
     let plain = net.run(&["serve", "--listen", "0.0.0.0:0"]);
     assert_eq!(plain.code, 2, "{}", plain.stderr);
     assert!(
