@@ -92,12 +92,27 @@ async fn keepers(
     revoked: Address,
     wallet: &PrivateKeySigner,
 ) -> anyhow::Result<Vec<(Address, PublicKey)>> {
+    let mut keep = vec![(wallet.address(), secret_of(wallet).public_key())];
+    keep.extend(other_keepers(c, patient, revoked, wallet.address()).await?);
+    Ok(keep)
+}
+
+/// [`keepers`] but the patient's own wallet (`patient_wallet`), whose key
+/// the caller holds: the custodian and the other consent holders and
+/// global readers that may still read and have published a key. The
+/// console hands these to the page, which builds the revocation itself.
+pub async fn other_keepers(
+    c: &Contract,
+    patient: B256,
+    revoked: Address,
+    patient_wallet: Address,
+) -> anyhow::Result<Vec<(Address, PublicKey)>> {
     let p = c
         .patients(patient)
         .call()
         .await
         .map_err(|e| reverted("patients", e))?;
-    let mut keep = vec![(wallet.address(), secret_of(wallet).public_key())];
+    let mut keep: Vec<(Address, PublicKey)> = Vec::new();
     let mut candidates = vec![p.custodian];
     candidates.extend(
         event_addresses(
@@ -110,7 +125,7 @@ async fn keepers(
     candidates
         .extend(event_addresses(c, PrivateRecords::GlobalReaderSet::SIGNATURE_HASH, None).await?);
     for a in candidates {
-        if a == revoked || a == wallet.address() || keep.iter().any(|(k, _)| *k == a) {
+        if a == revoked || a == patient_wallet || keep.iter().any(|(k, _)| *k == a) {
             continue;
         }
         let still = c

@@ -26,6 +26,10 @@ pub struct App {
     /// The records contract and the network's directory; `None` when the
     /// network has no records contract deployed (only the public views work).
     pub chain: Option<ChainRef>,
+    /// Served over TLS: `https` origins, `Secure` cookies.
+    pub secure: bool,
+    /// `Host` names besides loopback this console answers to.
+    pub hosts: Vec<String>,
 }
 
 /// Sign-in state, held by the server only.
@@ -43,6 +47,15 @@ pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 impl App {
+    /// `https` with TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.secure {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
     /// The chain, or the 503 saying why the signed-in views cannot work.
     #[allow(clippy::result_large_err)]
     pub fn chain(&self) -> Result<&ChainRef, Response> {

@@ -32,6 +32,16 @@ pub const VIEWS_JS: Asset = Asset {
     content_type: "text/javascript; charset=utf-8",
     body: include_str!("../../web/serve/views.js"),
 };
+/// The writes' script (transactions signed in the page).
+pub const WRITES_JS: Asset = Asset {
+    content_type: "text/javascript; charset=utf-8",
+    body: include_str!("../../web/serve/writes.js"),
+};
+/// The Doctor view's alarms script.
+pub const ALARMS_JS: Asset = Asset {
+    content_type: "text/javascript; charset=utf-8",
+    body: include_str!("../../web/serve/alarms.js"),
+};
 /// The in-page wallet (bundled, see `web/wallet/`).
 pub const WALLET_JS: Asset = Asset {
     content_type: "text/javascript; charset=utf-8",

@@ -55,7 +55,7 @@ async fn nonce(AxState(app): AxState<App>, headers: HeaderMap) -> Response {
         "nonce": n,
         "expires_in": nonces.ttl().as_secs(),
         "domain": host,
-        "uri": format!("http://{host}/"),
+        "uri": format!("{}://{host}/", app.scheme()),
         "chain_id": chain.chain_id,
     }))
     .into_response()
@@ -83,6 +83,7 @@ async fn verify(
     let expect = Expect {
         host: &host,
         chain_id: chain.chain_id,
+        scheme: app.scheme(),
     };
     let checked = {
         let mut nonces = app.auth.nonces.lock().expect("nonce table");
@@ -111,9 +112,14 @@ async fn verify(
         "roles": roles,
         "role_names": roles.names(),
         "expires_in": ttl.as_secs(),
+        "contract": chain.records.to_checksum(None),
+        "chain_id": chain.chain_id,
     });
     (
-        [(header::SET_COOKIE, session::set_cookie(&id, ttl))],
+        [(
+            header::SET_COOKIE,
+            session::set_cookie(&id, ttl, app.secure),
+        )],
         Json(body),
     )
         .into_response()
@@ -154,6 +160,10 @@ async fn current(AxState(app): AxState<App>, headers: HeaderMap) -> Response {
     v["signed_in"] = json!(true);
     v["role_names"] = json!(names);
     v["address"] = json!(s.address.to_checksum(None));
+    if let Some(c) = &app.chain {
+        v["contract"] = json!(c.records.to_checksum(None));
+        v["chain_id"] = json!(c.chain_id);
+    }
     Json(v).into_response()
 }
 

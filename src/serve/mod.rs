@@ -14,18 +14,26 @@
 //! ([`roles`], read through [`chain`]); the patient and doctor views
 //! ([`records`], [`directory`]) hand the page sealed readings and keys
 //! wrapped to the reader, which it opens itself; [`reports`] serves the
-//! network's bench reports. The hospital and admin views (writes) are not
-//! built yet (docs/serve.md).
+//! network's bench reports. Writes are transactions the page signs itself:
+//! [`consent_inputs`] gives it what the chain holds for a consent grant or
+//! revocation, [`relay`] passes its transactions (and only a wallet's
+//! methods) to the node. [`alarms`] streams `watch`'s alarms to doctors,
+//! [`acks`] keeps their acknowledgements; [`https`] serves it all over TLS.
 
+pub mod acks;
+pub mod alarms;
 pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod chain;
+pub mod consent_inputs;
 pub mod directory;
+pub mod https;
 pub mod live;
 pub mod nonces;
 pub mod options;
 pub mod records;
+pub mod relay;
 pub mod reports;
 pub mod roles;
 pub mod routes;

@@ -99,26 +99,27 @@ fn patient_id(text: &str) -> Result<B256, Response> {
     })
 }
 
+/// Whether the contract lets `reader` read `patient` (`canRead`).
+pub async fn can_read(chain: &ChainRef, patient: B256, reader: Address) -> anyhow::Result<bool> {
+    Ok(match chain.privacy {
+        Privacy::Private => chain
+            .private()?
+            .canRead(patient, reader)
+            .call()
+            .await
+            .map_err(|e| reverted("canRead", e))?,
+        Privacy::Clear => chain
+            .clear()?
+            .canRead(patient, reader)
+            .call()
+            .await
+            .map_err(|e| reverted("canRead", e))?,
+    })
+}
+
 /// Ok when the contract lets `reader` read `patient`, else the 403.
 async fn may_read(chain: &ChainRef, patient: B256, reader: Address) -> Result<(), Response> {
-    let r = |e| reverted("canRead", e);
-    let ok = match chain.privacy {
-        Privacy::Private => chain
-            .private()
-            .map_err(upstream)?
-            .canRead(patient, reader)
-            .call()
-            .await
-            .map_err(r),
-        Privacy::Clear => chain
-            .clear()
-            .map_err(upstream)?
-            .canRead(patient, reader)
-            .call()
-            .await
-            .map_err(r),
-    };
-    match ok {
+    match can_read(chain, patient, reader).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(error(
             StatusCode::FORBIDDEN,

@@ -42,7 +42,7 @@ use super::app::error;
 pub use super::app::App;
 use super::live::Snapshot;
 use super::view::BlockSummary;
-use super::{assets, auth, records, reports};
+use super::{alarms, assets, auth, consent_inputs, records, relay, reports};
 use crate::rpc::Rpc;
 
 /// The console's router.
@@ -59,6 +59,14 @@ pub fn router(app: App) -> Router {
             "/views.js",
             get(|| async { assets::page(assets::VIEWS_JS) }),
         )
+        .route(
+            "/writes.js",
+            get(|| async { assets::page(assets::WRITES_JS) }),
+        )
+        .route(
+            "/alarms.js",
+            get(|| async { assets::page(assets::ALARMS_JS) }),
+        )
         // No icon: an empty answer rather than a 404 in every page's log.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/network", get(network))
@@ -68,25 +76,29 @@ pub fn router(app: App) -> Router {
         .merge(auth::routes())
         .merge(records::routes())
         .merge(reports::routes())
+        .merge(relay::routes())
+        .merge(consent_inputs::routes())
+        .merge(alarms::routes())
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such page") })
-        .layer(middleware::from_fn(guard))
+        .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
 }
 
-/// Refuses non-loopback `Host` headers; adds the security headers.
-async fn guard(req: Request, next: Next) -> Response {
+/// Refuses `Host` headers that are neither loopback nor one of the
+/// console's `--tls-name`s; adds the security headers.
+async fn guard(AxState(app): AxState<App>, req: Request, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    if !loopback_host(host) {
+    if !loopback_host(host) && !named_host(host, &app.hosts) {
         return error(
             StatusCode::MISDIRECTED_REQUEST,
             format!("Host {host:?} is not this console's loopback address"),
         );
     }
-    if let Some(refused) = foreign_origin(&req, host) {
+    if let Some(refused) = foreign_origin(&req, host, app.scheme()) {
         return refused;
     }
     let mut resp = next.run(req).await;
@@ -112,15 +124,15 @@ async fn guard(req: Request, next: Next) -> Response {
 }
 
 /// The 403 for a state-changing request whose `Origin` is not this
-/// console (`http://<Host>`). GET and HEAD pass (they change nothing), and
+/// console (`<scheme>://<Host>`). GET and HEAD pass (they change nothing), and
 /// so does a request without `Origin`: browsers send one with every
 /// cross-origin POST, so only non-browser clients omit it.
-fn foreign_origin(req: &Request, host: &str) -> Option<Response> {
+fn foreign_origin(req: &Request, host: &str, scheme: &str) -> Option<Response> {
     if matches!(*req.method(), Method::GET | Method::HEAD) {
         return None;
     }
     let origin = req.headers().get(header::ORIGIN)?.to_str().unwrap_or("");
-    (origin != format!("http://{host}")).then(|| {
+    (origin != format!("{scheme}://{host}")).then(|| {
         error(
             StatusCode::FORBIDDEN,
             format!("a request from origin {origin:?} may not change this console's state"),
@@ -135,6 +147,15 @@ pub fn loopback_host(host: &str) -> bool {
         None => host.rsplit_once(':').map_or(host, |(n, _)| n),
     };
     matches!(name, "127.0.0.1" | "localhost" | "::1")
+}
+
+/// `host` (with or without a port) is one of `names`.
+fn named_host(host: &str, names: &[String]) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(n, _)| n),
+    };
+    names.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
 async fn network(AxState(app): AxState<App>) -> Json<Snapshot> {

@@ -115,12 +115,14 @@ pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 
 /// The `Set-Cookie` value that starts session `id` for `ttl`: HttpOnly (no
 /// script reads it), SameSite=Strict (no other site's page sends it),
-/// the whole console's path. Not `Secure`: the console serves plain HTTP
-/// on loopback (docs/serve.md says what that leaves open).
-pub fn set_cookie(id: &str, ttl: Duration) -> String {
+/// the whole console's path; `Secure` (sent over HTTPS only) when the
+/// console serves TLS. Plain HTTP is loopback only (docs/serve.md says
+/// what that leaves open).
+pub fn set_cookie(id: &str, ttl: Duration, secure: bool) -> String {
     format!(
-        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        ttl.as_secs()
+        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        ttl.as_secs(),
+        if secure { "; Secure" } else { "" }
     )
 }
 
@@ -160,7 +162,7 @@ mod tests {
             Some("abc")
         );
         assert_eq!(cookie("xmedchain_session=abc", COOKIE), None);
-        let set = set_cookie("abc", Duration::from_secs(60));
+        let set = set_cookie("abc", Duration::from_secs(60), false);
         for part in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=60"] {
             assert!(set.contains(part), "{set}");
         }

@@ -25,6 +25,8 @@ pub struct Expect<'a> {
     pub host: &'a str,
     /// The network's chain id.
     pub chain_id: u64,
+    /// `http` or `https`: what the message's URI must start with.
+    pub scheme: &'a str,
 }
 
 /// Why a sign-in failed: a request that is not a sign-in at all (400), or
@@ -89,7 +91,7 @@ fn check_fields(
             m.domain, expect.host
         )));
     }
-    let base = format!("http://{}", expect.host);
+    let base = format!("{}://{}", expect.scheme, expect.host);
     if m.uri != base && !m.uri.starts_with(&format!("{base}/")) {
         return Err(refused(format!(
             "the message's URI {:?} is not under {base}/",
@@ -183,6 +185,7 @@ mod tests {
         let expect = Expect {
             host: HOST,
             chain_id: 1337,
+            scheme: "http",
         };
         let got = check(&text, &sign(&key, &text), expect, &mut nonces, (t, wall));
         assert_eq!(got, Ok(key.address()));
@@ -200,6 +203,7 @@ mod tests {
         let expect = Expect {
             host: HOST,
             chain_id: 1337,
+            scheme: "http",
         };
         let nonce = nonces.issue(t);
         let text = message(key.address(), &nonce, wall);

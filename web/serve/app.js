@@ -129,7 +129,7 @@ function lookup(ev) {
   else $("lookup-error").textContent = "Enter a block number (e.g. 12) or a transaction hash (0x followed by 64 hex digits).";
 }
 
-const VIEWS = ["network", "explorer", "signin", "patient", "doctor", "bench"];
+const VIEWS = ["network", "explorer", "signin", "patient", "doctor", "hospital", "bench"];
 
 function route() {
   const asked = location.hash.replace(/^#/, "").replace(/-view$/, "");

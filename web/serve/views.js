@@ -10,6 +10,9 @@ const W = window.medchainWallet;
 let wallet = null;   // an imported key's holder, or null
 let session = null;  // the server's answer about the signed-in address
 
+/** The session and the imported key's holder, for writes.js. */
+window.medchainSession = () => ({ session, wallet });
+
 const THRESHOLDS = "abnormal: heart rate < 40 or > 130 /min, SpO2 < 90 %, systolic > 180 mmHg, temperature > 39.00 °C";
 const abnormal = {
   hr: (v) => v < 40 || v > 130,
@@ -87,6 +90,7 @@ async function signOut() {
   try { await postJson("/api/siwe/logout", {}); } catch (e) { failed(e); }
   session = null;
   wallet = null;
+  window.stopAlarms();
   showSession();
   $("signin-status").textContent = "signed out; the key is gone from this page";
 }
@@ -178,6 +182,7 @@ async function loadPatient() {
   $("patient-cards").replaceChildren();
   try {
     const me = await getJson("/api/patient");
+    if (me.patients.length && !$("consent-patient").value) $("consent-patient").value = me.patients[0].patient;
     const cards = [];
     for (const p of me.patients) {
       const page = await openRecords(p.patient, 20);
@@ -248,8 +253,9 @@ async function openReport(r) {
 }
 
 window.showView = (name) => {
+  if (name !== "doctor") window.stopAlarms();
   if (name === "patient") loadPatient();
-  else if (name === "doctor") loadDoctor();
+  else if (name === "doctor") { loadDoctor(); window.watchAlarms(); }
   else if (name === "bench") loadBench();
 };
 

@@ -27,14 +27,20 @@ var medchainWallet = (() => {
     bytesToHex: () => bytesToHex,
     checksum: () => checksum,
     cidOf: () => cidOf,
+    encodeCall: () => encodeCall,
     envelopeVersion: () => envelopeVersion,
     fromHex: () => fromHex,
     fromKeystore: () => fromKeystore,
     fromPrivateKey: () => fromPrivateKey,
     openEnvelope: () => openEnvelope,
+    publicKeyOf: () => publicKeyOf,
     recoverAddress: () => recoverAddress,
+    revertReason: () => revertReason,
+    rlp: () => rlp,
     toHex: () => toHex,
-    unwrapKey: () => unwrapKey
+    txHash: () => txHash,
+    unwrapKey: () => unwrapKey,
+    wrapKey: () => wrapKey
   });
 
   // node_modules/@noble/hashes/_u64.js
@@ -138,15 +144,15 @@ var medchainWallet = (() => {
   function createView(arr) {
     return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
   }
-  function rotr(word, shift) {
-    return word << 32 - shift | word >>> shift;
+  function rotr(word2, shift) {
+    return word2 << 32 - shift | word2 >>> shift;
   }
-  function rotl(word, shift) {
-    return word << shift | word >>> 32 - shift >>> 0;
+  function rotl(word2, shift) {
+    return word2 << shift | word2 >>> 32 - shift >>> 0;
   }
   var isLE = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
-  function byteSwap(word) {
-    return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+  function byteSwap(word2) {
+    return word2 << 24 & 4278190080 | word2 << 8 & 16711680 | word2 >>> 8 & 65280 | word2 >>> 24 & 255;
   }
   function byteSwap32(arr) {
     for (let i = 0; i < arr.length; i++) {
@@ -1775,7 +1781,7 @@ var medchainWallet = (() => {
       }
     },
     toSig(bytes, maxScalarBytes) {
-      const { Err: E, _int: int, _tlv: tlv } = _DER;
+      const { Err: E, _int: int2, _tlv: tlv } = _DER;
       if (maxScalarBytes !== void 0) {
         asafenumber(maxScalarBytes, "maxScalarBytes");
         if (maxScalarBytes < 1)
@@ -1791,13 +1797,13 @@ var medchainWallet = (() => {
         throw new E("invalid signature: left bytes after parsing");
       if (maxScalarBytes !== void 0 && (rBytes.length > maxScalarBytes || sBytes.length > maxScalarBytes))
         throw new E("invalid signature: integer too large");
-      return { r: int.decode(rBytes), s: int.decode(sBytes) };
+      return { r: int2.decode(rBytes), s: int2.decode(sBytes) };
     },
     hexFromSig(sig) {
-      const { _tlv: tlv, _int: int } = _DER;
+      const { _tlv: tlv, _int: int2 } = _DER;
       validateObject(sig, { r: "bigint", s: "bigint" }, {}, "sig");
-      const rs = tlv.encode(2, int.encode(sig.r));
-      const ss = tlv.encode(2, int.encode(sig.s));
+      const rs = tlv.encode(2, int2.encode(sig.r));
+      const ss = tlv.encode(2, int2.encode(sig.s));
       const seq = rs + ss;
       return tlv.encode(48, seq);
     }
@@ -3047,8 +3053,8 @@ ${msg.length}`), msg));
     return new DataView(arr.buffer, arr.byteOffset, arr.byteLength);
   }
   var isLE2 = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
-  function byteSwap2(word) {
-    return word << 24 & 4278190080 | word << 8 & 16711680 | word >>> 8 & 65280 | word >>> 24 & 255;
+  function byteSwap2(word2) {
+    return word2 << 24 & 4278190080 | word2 << 8 & 16711680 | word2 >>> 8 & 65280 | word2 >>> 24 & 255;
   }
   var swap8IfBE = isLE2 ? (n) => n : (n) => byteSwap2(n) >>> 0;
   function byteSwap322(arr) {
@@ -3608,6 +3614,66 @@ ${msg.length}`), msg));
     const mac = bytesToHex(keccak_256(concatBytes(dk.slice(16, 32), ct)));
     if (mac !== String(c.mac).toLowerCase().replace(/^0x/, "")) throw new Error("wrong password for this keystore (its MAC does not match)");
     return ctr(dk.slice(0, 16), fromHex(c.cipherparams.iv)).decrypt(ct);
+  }
+
+  // src/abi.js
+  var word = (n) => bigEndian(n, 32);
+  function padRight(b) {
+    const out = new Uint8Array(Math.ceil(b.length / 32) * 32);
+    out.set(b);
+    return out;
+  }
+  function fixedBytes(v, n, what) {
+    const b = fromHex(v);
+    if (b.length !== n) throw new Error(`${what} ${v}: expected ${n} bytes (0x and ${2 * n} hex digits)`);
+    return b;
+  }
+  function staticWord(type, v) {
+    if (type === "bytes32") return fixedBytes(v, 32, "id");
+    if (type === "address") return concatBytes(new Uint8Array(12), fixedBytes(v, 20, "address"));
+    if (type === "bool") return word(v ? 1 : 0);
+    if (/^uint\d+$/.test(type)) return word(v);
+    throw new Error(`ABI type ${type} is not supported here`);
+  }
+  var dynBytes = (v) => {
+    const b = fromHex(v);
+    return concatBytes(word(b.length), padRight(b));
+  };
+  function dynamicPart(type, v) {
+    if (type === "bytes") return dynBytes(v);
+    if (type === "bytes[]") return concatBytes(word(v.length), encodeArgs(v.map(() => "bytes"), v));
+    if (type.endsWith("[]")) return concatBytes(word(v.length), ...v.map((x) => staticWord(type.slice(0, -2), x)));
+    return null;
+  }
+  function encodeArgs(types, values) {
+    const heads = [], tails = [];
+    let tailLen = 0;
+    types.forEach((t, i) => {
+      const dyn = dynamicPart(t, values[i]);
+      if (dyn === null) {
+        heads.push(staticWord(t, values[i]));
+        return;
+      }
+      heads.push(word(32 * types.length + tailLen));
+      tails.push(dyn);
+      tailLen += dyn.length;
+    });
+    return concatBytes(...heads, ...tails);
+  }
+  function encodeCall(name, types, values) {
+    const selector = keccak_256(utf8ToBytes(`${name}(${types.join(",")})`)).slice(0, 4);
+    return "0x" + Array.from(concatBytes(selector, encodeArgs(types, values)), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+  function revertReason(dataHex) {
+    let d;
+    try {
+      d = fromHex(dataHex || "");
+    } catch {
+      return null;
+    }
+    if (d.length < 68 || d[0] !== 8 || d[1] !== 195 || d[2] !== 121 || d[3] !== 160) return null;
+    const len = Number(new DataView(d.buffer, d.byteOffset + 36 + 24, 8).getBigUint64(0));
+    return new TextDecoder().decode(d.slice(68, 68 + len));
   }
 
   // node_modules/@noble/ciphers/_arx.js
@@ -4260,6 +4326,93 @@ ${msg.length}`), msg));
     return new TextDecoder().decode(doc);
   }
 
+  // src/keywrap.js
+  var WRAP_TAG2 = utf8ToBytes("medchain/key-wrap/v1");
+  function compressReaderKey(hex64) {
+    const raw = fromHex(hex64);
+    if (raw.length !== 64) throw new Error(`a reader key is 64 bytes; got ${raw.length}`);
+    return secp256k1.Point.fromBytes(concatBytes(Uint8Array.of(4), raw)).toBytes(true);
+  }
+  function wrapKey(key, reader33, patient, version) {
+    const eph = secp256k1.utils.randomSecretKey();
+    const ephPub = secp256k1.getPublicKey(eph, true);
+    const x = secp256k1.getSharedSecret(eph, reader33, true).slice(1);
+    const kek = hkdf(sha256, x, concatBytes(ephPub, reader33), WRAP_TAG2, 32);
+    const nonce = randomBytes(24);
+    const aad = concatBytes(WRAP_TAG2, fromHex(patient), bigEndian(version, 8));
+    return concatBytes(Uint8Array.of(1), ephPub, nonce, xchacha20poly1305(kek, nonce, aad).encrypt(key));
+  }
+  function grantWraps(sk, patient, mine, readerKey) {
+    const reader = compressReaderKey(readerKey);
+    const versions = [], wrapped = [];
+    for (const m of mine) {
+      const secret = unwrapKey(fromHex(m.wrapped), sk, patient, m.version);
+      versions.push(m.version);
+      wrapped.push(toHex(wrapKey(secret, reader, patient, m.version)));
+    }
+    return { versions, wrapped };
+  }
+  function rotateWraps(sk, selfAddress, patient, next, keepers) {
+    const secret = secp256k1.utils.randomSecretKey();
+    const to = [
+      { address: selfAddress, pub: secp256k1.getPublicKey(sk, true) },
+      ...keepers.map((k) => ({ address: k.address, pub: compressReaderKey(k.key) }))
+    ];
+    return {
+      newDataKey: toHex(secp256k1.getPublicKey(secret, true)),
+      readers: to.map((k) => k.address),
+      wrapped: to.map((k) => toHex(wrapKey(secret, k.pub, patient, next)))
+    };
+  }
+
+  // src/tx.js
+  function int(n) {
+    let v = BigInt(n);
+    if (v < 0n) throw new Error("a transaction field is negative");
+    const out = [];
+    while (v > 0n) {
+      out.unshift(Number(v & 0xffn));
+      v >>= 8n;
+    }
+    return Uint8Array.from(out);
+  }
+  function stripZeros(b) {
+    let i = 0;
+    while (i < b.length && b[i] === 0) i++;
+    return b.slice(i);
+  }
+  function lengthPrefix(n, offset) {
+    if (n < 56) return Uint8Array.of(offset + n);
+    const l = int(n);
+    return concatBytes(Uint8Array.of(offset + 55 + l.length), l);
+  }
+  function rlp(x) {
+    if (x instanceof Uint8Array) {
+      if (x.length === 1 && x[0] < 128) return x;
+      return concatBytes(lengthPrefix(x.length, 128), x);
+    }
+    const body = concatBytes(...x.map(rlp));
+    return concatBytes(lengthPrefix(body.length, 192), body);
+  }
+  function signEip1559(sk, tx) {
+    const fields = [
+      int(tx.chainId),
+      int(tx.nonce),
+      int(tx.maxPriorityFeePerGas),
+      int(tx.maxFeePerGas),
+      int(tx.gas),
+      fromHex(tx.to),
+      int(tx.value || 0),
+      fromHex(tx.data || "0x"),
+      []
+    ];
+    const digest = keccak_256(concatBytes(Uint8Array.of(2), rlp(fields)));
+    const sig = secp256k1.sign(digest, sk, { prehash: false, format: "recovered" });
+    const signed = [...fields, int(sig[0]), stripZeros(sig.slice(1, 33)), stripZeros(sig.slice(33, 65))];
+    return toHex(concatBytes(Uint8Array.of(2), rlp(signed)));
+  }
+  var txHash = (rawHex) => toHex(keccak_256(fromHex(rawHex)));
+
   // src/wallet.js
   function holder(sk) {
     const address = addressOfPublic(secp256k1.getPublicKey(sk, false));
@@ -4283,7 +4436,13 @@ ${msg.length}`), msg));
           dataKeys.set(slot, unwrapKey(fromHex(wrappedHex), sk, patient, version));
         }
         return openEnvelope(stored, dataKeys.get(slot), patient, device, sequence);
-      }
+      },
+      /** grantConsent's versions and keys for `readerKey` (see keywrap.js). */
+      grantWraps: ({ patient, mine, readerKey }) => grantWraps(sk, patient, mine, readerKey),
+      /** revokeConsent's new data key and its wraps (see keywrap.js). */
+      rotateWraps: ({ patient, next, keepers }) => rotateWraps(sk, address, patient, next, keepers),
+      /** The raw EIP-1559 transaction `tx`, signed with this key. */
+      signTransaction: (tx) => signEip1559(sk, tx)
     });
   }
   function fromPrivateKey(hex) {
@@ -4292,6 +4451,7 @@ ${msg.length}`), msg));
   async function fromKeystore(json, password) {
     return holder(await decryptKeystore(json, password));
   }
+  var publicKeyOf = (sk) => secp256k1.getPublicKey(sk, true);
   function recoverAddress(text, signatureHex) {
     const sig = fromHex(signatureHex);
     const rec = Uint8Array.of(sig[64] >= 27 ? sig[64] - 27 : sig[64], ...sig.slice(0, 64));

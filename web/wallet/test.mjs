@@ -52,3 +52,32 @@ test("addresses are EIP-55 and personal_sign recovers to the signer", () => {
   assert.throws(() => W.fromPrivateKey("0x1234"), /expected 32/);
   assert.throws(() => W.fromPrivateKey("zz"), /not hex/);
 });
+
+test("a key wrapped in the page unwraps for its reader, patient and version only", () => {
+  const reader = W.fromHex("0x" + "05".repeat(32));
+  const key = W.fromHex("0x" + "07".repeat(32));
+  const patient = "0x" + "01".repeat(32);
+  const w = W.wrapKey(key, W.publicKeyOf(reader), patient, 3);
+  assert.equal(w.length, 106);
+  assert.equal(W.toHex(W.unwrapKey(w, reader, patient, 3)), W.toHex(key));
+  assert.throws(() => W.unwrapKey(w, reader, patient, 4), /did not open/);
+});
+
+test("ABI call data and revert reasons", () => {
+  // ERC-20 transfer(address,uint256), the textbook example.
+  assert.equal(W.encodeCall("transfer", ["address", "uint256"], ["0x" + "11".repeat(20), 1]),
+    "0xa9059cbb" + "0".repeat(24) + "11".repeat(20) + "0".repeat(63) + "1");
+  // A dynamic bytes[] argument: offset, length, offsets, then each padded.
+  const d = W.encodeCall("f", ["bytes[]"], [["0xaa"]]);
+  assert.equal(d.length, 2 + 8 + 64 * 5);
+  const err = "0x08c379a0" + "0".repeat(62) + "20" + "0".repeat(62) + "03" + "616263" + "0".repeat(58);
+  assert.equal(W.revertReason(err), "abc");
+  assert.equal(W.revertReason("0x"), null);
+});
+
+test("RLP as the yellow paper gives it", () => {
+  assert.equal(W.toHex(W.rlp(new TextEncoder().encode("dog"))), "0x83646f67");
+  assert.equal(W.toHex(W.rlp([new TextEncoder().encode("cat"), new TextEncoder().encode("dog")])), "0xc88363617483646f67");
+  assert.equal(W.toHex(W.rlp(new Uint8Array(0))), "0x80");
+  assert.equal(W.toHex(W.rlp([])), "0xc0");
+});

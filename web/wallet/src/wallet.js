@@ -2,13 +2,17 @@
 // (hex, or a geth keystore and its password) lives only in this closure, in
 // the page's memory: it is never sent anywhere, never stored, and gone when
 // the page is closed or the user signs out. It signs the sign-in message and
-// opens sealed readings; the server never sees it.
+// opens sealed readings, builds the consent payloads (keywrap.js) and signs
+// transactions (tx.js); the server never sees it.
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { addressOfPublic, checksum, parseSecret, personalDigest, personalSign } from "./account.js";
 import { bytesToHex, fromHex, toHex } from "./bytes.js";
 import { cidOf } from "./cid.js";
 import { decryptKeystore } from "./keystore.js";
+import { encodeCall, revertReason } from "./abi.js";
+import { grantWraps, rotateWraps, wrapKey } from "./keywrap.js";
 import { envelopeVersion, openEnvelope, unwrapKey } from "./records.js";
+import { rlp, signEip1559, txHash } from "./tx.js";
 
 function holder(sk) {
   const address = addressOfPublic(secp256k1.getPublicKey(sk, false));
@@ -33,6 +37,12 @@ function holder(sk) {
       }
       return openEnvelope(stored, dataKeys.get(slot), patient, device, sequence);
     },
+    /** grantConsent's versions and keys for `readerKey` (see keywrap.js). */
+    grantWraps: ({ patient, mine, readerKey }) => grantWraps(sk, patient, mine, readerKey),
+    /** revokeConsent's new data key and its wraps (see keywrap.js). */
+    rotateWraps: ({ patient, next, keepers }) => rotateWraps(sk, address, patient, next, keepers),
+    /** The raw EIP-1559 transaction `tx`, signed with this key. */
+    signTransaction: (tx) => signEip1559(sk, tx),
   });
 }
 
@@ -46,6 +56,9 @@ export async function fromKeystore(json, password) {
   return holder(await decryptKeystore(json, password));
 }
 
+/** The compressed public key of a 32-byte secret (for tests). */
+export const publicKeyOf = (sk) => secp256k1.getPublicKey(sk, true);
+
 /** The address that signed `text` with personal_sign `signatureHex`. */
 export function recoverAddress(text, signatureHex) {
   const sig = fromHex(signatureHex);
@@ -55,4 +68,4 @@ export function recoverAddress(text, signatureHex) {
 }
 
 // The format primitives, for tests against the Rust vectors (they hold no key).
-export { bytesToHex, checksum, cidOf, envelopeVersion, fromHex, openEnvelope, toHex, unwrapKey };
+export { bytesToHex, checksum, cidOf, encodeCall, envelopeVersion, fromHex, openEnvelope, revertReason, rlp, toHex, txHash, unwrapKey, wrapKey };

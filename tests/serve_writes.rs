@@ -1,0 +1,290 @@
+//! `medchain serve`'s writes, alarms and TLS (issue 17) on a real private
+//! network, in Debian's headless Chromium (tools/console-check/writes.mjs):
+//! a patient grants consent in the page (keys re-wrapped and the
+//! transaction signed there) and the doctor then reads the decrypted
+//! readings; granting again shows the contract's revert reason and no
+//! success; a hospital registers a device in the page; an alarm `watch`
+//! journals appears live in the doctor's view and is acknowledged (kept
+//! server-side); a revocation in the page takes the patient away from the
+//! doctor, whose key never opens what is written afterwards. TLS: `serve
+//! --tls` answers over https with its generated CA; plain HTTP off
+//! loopback exits 2. A missing Chromium or playwright-core fails.
+
+mod common;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use alloy::signers::local::PrivateKeySigner;
+use common::{Spawned, TestNet};
+use serde_json::Value;
+
+const TOPO: &str = "\
+network: console-writes
+chain_id: 48177
+block_period: 1
+hospitals:
+  - {name: north, sealers: 1, members: 1}
+  - {name: south, sealers: 0, members: 1}
+";
+
+const DOCTOR_KEY: &str = "0xd0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c8";
+const SSN: &str = "555-03-0001";
+
+fn writes_script() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/console-check");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed: run `npm ci` in tools/console-check (./test.sh does)"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).is_file(),
+        "no Chromium at {chromium}: install Debian's chromium (scripts/install-services.sh does)"
+    );
+    dir.join("writes.mjs")
+}
+
+/// Runs one step of writes.mjs and returns what it printed last (JSON).
+fn step(args: &[&str]) -> Value {
+    let out = Command::new("node")
+        .arg(writes_script())
+        .args(args)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "writes.mjs {} failed: {}",
+        args[0],
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or("")).unwrap()
+}
+
+fn key_hex(k: &PrivateKeySigner) -> String {
+    format!("0x{}", hex::encode(k.to_bytes()))
+}
+
+fn record(net: &TestNet, hr: &str) {
+    net.ok(&[
+        "records",
+        "add",
+        "--ssn",
+        SSN,
+        "--heart-rate",
+        hr,
+        "--spo2",
+        "97",
+        "--systolic",
+        "120",
+        "--diastolic",
+        "80",
+        "--temperature",
+        "36.6",
+    ]);
+}
+
+fn get(url: &str) -> Value {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+}
+
+#[test]
+fn consent_devices_and_alarms_are_written_and_seen_in_the_page() {
+    writes_script();
+    let net = TestNet::new(TOPO);
+    net.ok(&["up", "--seed", "47", "--quiet"]);
+    let reg: Value = serde_json::from_str(
+        &net.ok(&[
+            "patient",
+            "register",
+            "--ssn",
+            SSN,
+            "--hospital",
+            "north",
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let patient = reg["patient"].as_str().unwrap().to_string();
+    net.ok(&["doctor", "add", "--hospital", "south", "--key", DOCTOR_KEY]);
+    record(&net, "72");
+    record(&net, "173");
+    let state = medchain::state::State::load(&net.home(), "console-writes").unwrap();
+    let wallet = medchain::privacy::chain::PrivateNet::of(&state)
+        .unwrap()
+        .patient_wallet(patient.parse().unwrap());
+    let north = state.plan.hospital_keys[0].1.signer();
+    let doctor: PrivateKeySigner = DOCTOR_KEY.parse().unwrap();
+    let doctor_addr = format!("{:#x}", doctor.address());
+    let device = format!("{:#x}", PrivateKeySigner::random().address());
+
+    let console = Spawned::medchain(&net, &["serve", "--listen", "127.0.0.1:0"]);
+    let first = console.wait_for(" listening on ", Duration::from_secs(30));
+    let url = first.split(" listening on ").nth(1).unwrap().to_string();
+
+    let (pk, hk) = (key_hex(&wallet), key_hex(&north));
+    let a = step(&[
+        "grant",
+        &url,
+        &pk,
+        DOCTOR_KEY,
+        &hk,
+        &patient,
+        &doctor_addr,
+        &device,
+    ]);
+    assert_eq!(a["grant"]["done"], "consent granted", "{a}");
+    assert_eq!(
+        a["again"]["done"], "",
+        "a reverting write shows no success: {a}"
+    );
+    let again = a["again"]["error"].as_str().unwrap();
+    assert!(
+        again.contains("PrivateRecords: consent already granted"),
+        "{a}"
+    );
+    let hrs: Vec<&str> = a["doctor"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["hr"].as_str())
+        .collect();
+    assert_eq!(hrs.len(), 2, "the doctor opens both readings: {a}");
+    assert!(hrs.contains(&"173") && hrs.contains(&"72"), "{a}");
+    assert_eq!(a["device"]["done"], "device registered", "{a}");
+    let hash = a["device"]["status"]
+        .as_str()
+        .unwrap()
+        .split("transaction ")
+        .nth(1)
+        .unwrap();
+    let tx = get(&format!("{url}/api/tx/{}", &hash[..66]));
+    assert!(tx.to_string().contains("registerDevice"), "{tx}");
+    assert_eq!(a["page_errors"], serde_json::json!([]), "{a}");
+
+    alarm_live(&net, &url);
+
+    let r = step(&["revoke", &url, &pk, DOCTOR_KEY, &doctor_addr]);
+    assert_eq!(r["revoke"]["done"], "consent revoked", "{r}");
+    record(&net, "74");
+    // The doctor may no longer read the patient, and its key does not open
+    // the record written after the revocation (a new key version).
+    let got = net.run(&[
+        "records", "get", "--ssn", SSN, "--key", DOCTOR_KEY, "--json",
+    ]);
+    let text = format!("{}{}", got.stdout, got.stderr);
+    assert!(
+        !text.contains("\"value\":74") && !text.contains("\"value\": 74"),
+        "{text}"
+    );
+}
+
+/// Opens the doctor's view, then starts `watch` as the doctor: the alarm
+/// for the 173 /min reading arrives live and is acknowledged.
+fn alarm_live(net: &TestNet, url: &str) {
+    let mut child = Command::new("node")
+        .arg(writes_script())
+        .args(["alarm", url, DOCTOR_KEY])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let _watch = Spawned::medchain(
+        net,
+        &["watch", "--key", DOCTOR_KEY, "--from-block", "0", "--json"],
+    );
+    let last = lines.next().expect("the alarm step's result").unwrap();
+    assert!(child.wait().unwrap().success());
+    let seen: Value = serde_json::from_str(&last).unwrap();
+    assert!(
+        seen["alarm"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("heart_rate 173"),
+        "{seen}"
+    );
+    assert!(
+        seen["acked"].as_str().unwrap().contains("acknowledged"),
+        "{seen}"
+    );
+    let state = medchain::state::State::load(&net.home(), "console-writes").unwrap();
+    let doctor: PrivateKeySigner = DOCTOR_KEY.parse().unwrap();
+    let acks = std::fs::read_to_string(medchain::serve::acks::file(
+        &state.plan.dir,
+        doctor.address(),
+    ))
+    .unwrap();
+    assert!(
+        acks.contains(seen["alarm"]["key"].as_str().unwrap()),
+        "{acks}"
+    );
+}
+
+#[test]
+fn tls_serves_https_with_its_ca_and_plain_http_stays_on_loopback() {
+    let net = TestNet::new("network: console-tls\nchain_id: 48178\nblock_period: 1\nhospitals:\n  - {name: north, sealers: 1, members: 1}\n");
+    let plain = net.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(plain.code, 2, "{}", plain.stderr);
+    assert!(
+        plain.stderr.contains("--listen") && plain.stderr.contains("--tls"),
+        "{}",
+        plain.stderr
+    );
+    net.ok(&["up", "--seed", "48", "--quiet"]);
+    let console = Spawned::medchain(&net, &["serve", "--tls", "--listen", "127.0.0.1:0"]);
+    let first = console.wait_for(" listening on ", Duration::from_secs(30));
+    let url = first.split(" listening on ").nth(1).unwrap().to_string();
+    assert!(url.starts_with("https://127.0.0.1:"), "{first}");
+    let state = medchain::state::State::load(&net.home(), "console-tls").unwrap();
+    let ca = std::fs::read_to_string(medchain::serve::https::dir(&state.plan.dir).join("ca.pem"))
+        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (page, nonce) = rt.block_on(async {
+        let c = client(Some(&ca));
+        let page = c.get(&url).send().await.unwrap().status().as_u16();
+        let n: Value = c
+            .get(format!("{url}/api/network"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (page, n)
+    });
+    assert_eq!(page, 200);
+    assert!(
+        nonce["network"].is_object() || nonce["network"].is_array(),
+        "{nonce}"
+    );
+    // Without the CA the certificate is not trusted.
+    let refused = rt.block_on(async { client(None).get(&url).send().await });
+    assert!(refused.is_err());
+}
+
+/// An HTTPS client trusting only `ca_pem` (nothing when `None`).
+fn client(ca_pem: Option<&str>) -> reqwest_tls::Client {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem.unwrap_or("").as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest_tls::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .no_proxy()
+        .build()
+        .unwrap()
+}

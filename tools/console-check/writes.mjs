@@ -1,0 +1,100 @@
+// Drives the console's writes and alarms in Debian's headless Chromium with
+// keys imported into the page, one step per run, and prints what the page
+// showed as one JSON object; tests/serve_writes.rs decides what passes.
+//
+//   node writes.mjs grant  <url> <patient key> <doctor key> <hospital key> <patient id> <doctor address> <device address>
+//   node writes.mjs alarm  <url> <doctor key>     (prints "ready" once the Doctor view listens, then the result)
+//   node writes.mjs revoke <url> <patient key> <doctor key> <doctor address>
+import { chromium } from "playwright-core";
+
+const [mode, url, ...rest] = process.argv.slice(2);
+const out = { page_errors: [] };
+const T = { timeout: 30000 };
+
+async function signIn(page, key) {
+  await page.click("#tab-signin");
+  if (await page.isVisible("#signout")) {
+    await page.click("#signout");
+    await page.waitForFunction(() => document.getElementById("who").textContent === "not signed in", null, T);
+  }
+  await page.fill("#key-hex", key);
+  await page.click("#signin-hex button");
+  await page.waitForFunction(() => document.getElementById("who").textContent !== "not signed in"
+    || document.getElementById("signin-error").textContent !== "", null, T);
+  const err = await page.textContent("#signin-error");
+  if (err) throw new Error(`sign-in failed: ${err}`);
+}
+
+/** Clicks `button` and waits for the write's outcome: done, or an error. */
+async function write(page, prefix, button) {
+  await page.click(button);
+  await page.waitForFunction((p) => document.getElementById(`${p}-write-status`).dataset.done
+    || document.getElementById(`${p}-write-error`).textContent !== "", prefix, { timeout: 60000 });
+  return { done: await page.$eval(`#${prefix}-write-status`, (e) => e.dataset.done || ""),
+    status: await page.textContent(`#${prefix}-write-status`), error: await page.textContent(`#${prefix}-write-error`) };
+}
+
+async function doctorRows(page) {
+  await page.click("#tab-network");
+  await page.click("#tab-doctor");
+  await page.waitForFunction(() => document.querySelectorAll("#doctor-patients tr[data-record], #doctor-patients p").length > 0
+    || document.getElementById("doctor-error").textContent !== "", null, T);
+  return { text: await page.textContent("#doctor-patients"), error: await page.textContent("#doctor-error"),
+    rows: await page.$$eval("#doctor-patients tr[data-record]", (trs) => trs.map((tr) => ({ record: tr.dataset.record,
+      hr: tr.querySelector("td.hr")?.textContent ?? null, error: tr.querySelector("td.error")?.textContent ?? null }))) };
+}
+
+async function grant(page, [patientKey, doctorKey, hospitalKey, patient, doctor, device]) {
+  await signIn(page, patientKey);
+  await page.click("#tab-patient");
+  await page.waitForFunction(() => document.getElementById("consent-patient").value !== "", null, T);
+  await page.fill("#consent-reader", doctor);
+  out.grant = await write(page, "patient", "#consent-grant");
+  out.again = await write(page, "patient", "#consent-grant");
+  await signIn(page, doctorKey);
+  out.doctor = await doctorRows(page);
+  await signIn(page, hospitalKey);
+  await page.click("#tab-hospital");
+  await page.fill("#device-address", device);
+  await page.fill("#device-patient", patient);
+  out.device = await write(page, "hospital", "#register-device");
+}
+
+async function alarm(page, [doctorKey]) {
+  await signIn(page, doctorKey);
+  await page.click("#tab-doctor");
+  await page.waitForTimeout(500);
+  console.log("ready");
+  await page.waitForSelector("#alarms li[data-alarm] button.ack", T);
+  out.seen_at = Date.now();
+  out.alarm = await page.$eval("#alarms li[data-alarm]", (li) => ({ key: li.dataset.alarm, text: li.textContent }));
+  await page.click("#alarms li[data-alarm] button.ack");
+  await page.waitForSelector("#alarms li[data-alarm] .ack-state", T);
+  out.acked = await page.textContent("#alarms li[data-alarm]");
+}
+
+async function revoke(page, [patientKey, doctorKey, doctor]) {
+  await signIn(page, patientKey);
+  await page.click("#tab-patient");
+  await page.waitForFunction(() => document.getElementById("consent-patient").value !== "", null, T);
+  await page.fill("#consent-reader", doctor);
+  out.revoke = await write(page, "patient", "#consent-revoke");
+  void doctorKey;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (e) => out.page_errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error" && !/status of 40[13]/.test(m.text())) out.page_errors.push(m.text()); });
+  await page.goto(url);
+  await ({ grant, alarm, revoke })[mode](page, rest);
+  if (process.env.SHOTS) await page.screenshot({ path: `${process.env.SHOTS}/serve-${mode}.png`, fullPage: true });
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(out));
