@@ -95,7 +95,8 @@ fn readings_cross_a_pow_partition_zero_lost_zero_duplicated() {
         heads.len() == 1
     };
     let agree = wait_until(Duration::from_secs(120), || {
-        one_head() && on_chain(&state, "ward-member-0", device).0 == (1..=READINGS).collect::<Vec<_>>()
+        one_head()
+            && on_chain(&state, "ward-member-0", device).0 == (1..=READINGS).collect::<Vec<_>>()
     });
     assert!(
         agree,
