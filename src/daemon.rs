@@ -95,6 +95,28 @@ pub(crate) trait Record: Serialize + DeserializeOwned {
     fn config(&self) -> &Path;
 }
 
+/// The record of a service that is a process, the URL it answers on and
+/// the configuration its command line names (the monitor's Prometheus, a
+/// network's toxiproxy).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Service {
+    /// Its process id.
+    pub pid: u32,
+    /// Where it answers (`http://127.0.0.1:<port>`).
+    pub url: String,
+    /// The configuration it was started with.
+    pub config: std::path::PathBuf,
+}
+
+impl Record for Service {
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+    fn config(&self) -> &Path {
+        &self.config
+    }
+}
+
 /// The service recorded in `file`, when that process still runs with its
 /// configuration.
 pub(crate) fn running<R: Record>(file: &Path) -> Option<R> {

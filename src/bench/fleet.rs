@@ -559,7 +559,7 @@ async fn device_task(
         sh.sent.fetch_add(1, Ordering::Relaxed);
         match send_reading(&mut d, &raw, &sh).await {
             Ok(()) => {
-                d.recent.keep(d.nonce, &raw);
+                d.recent.keep(d.nonce, raw);
                 d.nonce += 1;
                 d.sequence += 1;
             }

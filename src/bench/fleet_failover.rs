@@ -30,11 +30,11 @@ pub struct Recent(VecDeque<(u64, Vec<u8>)>);
 
 impl Recent {
     /// Remembers the reading with `nonce` that a node took.
-    pub fn keep(&mut self, nonce: u64, raw: &[u8]) {
+    pub fn keep(&mut self, nonce: u64, raw: Vec<u8>) {
         if self.0.len() >= KEPT {
             self.0.pop_front();
         }
-        self.0.push_back((nonce, raw.to_vec()));
+        self.0.push_back((nonce, raw));
     }
 }
 

@@ -10,7 +10,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use serde::{Deserialize, Serialize};
 
 use super::config;
 use crate::plan::Plan;
@@ -23,25 +22,9 @@ const READY: Duration = Duration::from_secs(30);
 /// Upper bound on the data kept on disk, whatever the retention time.
 const RETENTION_SIZE: &str = "512MB";
 
-/// A running monitor, as `monitor start` recorded it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Running {
-    /// Prometheus' process id.
-    pub pid: u32,
-    /// Its web UI and HTTP API.
-    pub url: String,
-    /// The configuration it was started with.
-    pub config: PathBuf,
-}
-
-impl daemon::Record for Running {
-    fn pid(&self) -> u32 {
-        self.pid
-    }
-    fn config(&self) -> &Path {
-        &self.config
-    }
-}
+/// A running monitor, as `monitor start` recorded it: its Prometheus
+/// process, web UI and HTTP API, and configuration.
+pub type Running = daemon::Service;
 
 /// The monitor's directory in a network's directory.
 pub fn dir_of(network_dir: &Path) -> PathBuf {

@@ -104,15 +104,26 @@ impl PrivateNet {
     /// Sends 1 ether from the admin to `to` when it has none, so a new
     /// wallet can pay for its transactions.
     pub async fn fund(&self, to: Address) -> anyhow::Result<()> {
+        self.fund_all(&[to]).await
+    }
+
+    /// [`fund`](Self::fund) for each of `to`, every transfer sent before
+    /// waiting for any.
+    pub async fn fund_all(&self, to: &[Address]) -> anyhow::Result<()> {
         let provider = signing_provider(&self.url, &self.admin)?;
-        if provider.get_balance(to).await? != U256::ZERO {
-            return Ok(());
+        let mut sent = Vec::new();
+        for a in to {
+            if provider.get_balance(*a).await? != U256::ZERO {
+                continue;
+            }
+            let tx = alloy::rpc::types::TransactionRequest::default()
+                .to(*a)
+                .value(U256::from(10u64).pow(U256::from(18u64)));
+            sent.push(*provider.send_transaction(tx).await?.tx_hash());
         }
-        let tx = alloy::rpc::types::TransactionRequest::default()
-            .to(to)
-            .value(U256::from(10u64).pow(U256::from(18u64)));
-        let pending = provider.send_transaction(tx).await?;
-        wait_receipt(&provider, *pending.tx_hash(), RECEIPT_TIMEOUT).await?;
+        for h in sent {
+            wait_receipt(&provider, h, RECEIPT_TIMEOUT).await?;
+        }
         Ok(())
     }
 }

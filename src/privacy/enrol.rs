@@ -10,8 +10,7 @@
 //! run as a call, and a refusal (a patient the hospital does not hold)
 //! comes with the contract's reason before anything is sent.
 
-use alloy::primitives::{Address, Bytes, B256, U256};
-use alloy::providers::Provider;
+use alloy::primitives::{Address, Bytes, B256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
 
@@ -19,14 +18,12 @@ use k256::elliptic_curve::sec1::ToEncodedPoint;
 
 use super::chain::{secret_of, wrap_for, PrivateNet};
 use super::{custody, envelope};
-use crate::contract::{confirm, reverted, signing_provider, transact};
+use crate::contract::{confirm, reverted, transact};
 use crate::error::InputError;
 
 /// Gas limit of a `registerDevice` (well above what it uses; sent
 /// without an estimate, as it was just run as a call).
 const REGISTER_DEVICE_GAS: u64 = 200_000;
-/// The ether a new wallet or device receives (as [`PrivateNet::fund`]).
-const FUNDS_WEI: u128 = 1_000_000_000_000_000_000;
 
 /// What `patient register` did.
 #[derive(Debug, serde::Serialize)]
@@ -126,7 +123,7 @@ pub async fn register_patients(
         confirm(c.provider(), h, "registerPatient").await?;
     }
     let wallets: Vec<Address> = out.iter().filter(|r| r.new).map(|r| r.wallet).collect();
-    fund_all(net, &wallets).await?;
+    net.fund_all(&wallets).await?;
     Ok(out)
 }
 
@@ -159,26 +156,6 @@ pub async fn register_devices(
         confirm(c.provider(), h, "registerDevice").await?;
     }
     let all: Vec<Address> = devices.iter().map(|(d, _)| *d).collect();
-    fund_all(net, &all).await?;
+    net.fund_all(&all).await?;
     Ok(registered)
-}
-
-/// Sends 1 ether from the admin to each of `to` that has none, all before
-/// waiting for any.
-async fn fund_all(net: &PrivateNet, to: &[Address]) -> anyhow::Result<()> {
-    let provider = signing_provider(&net.url, &net.admin)?;
-    let mut sent = Vec::new();
-    for a in to {
-        if provider.get_balance(*a).await? != U256::ZERO {
-            continue;
-        }
-        let tx = alloy::rpc::types::TransactionRequest::default()
-            .to(*a)
-            .value(U256::from(FUNDS_WEI));
-        sent.push(*provider.send_transaction(tx).await?.tx_hash());
-    }
-    for h in sent {
-        confirm(&provider, h, "funding a new wallet").await?;
-    }
-    Ok(())
 }

@@ -11,7 +11,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use serde::{Deserialize, Serialize};
 
 use super::api::Api;
 use crate::plan::Plan;
@@ -22,26 +21,10 @@ const PORT_BASE: u16 = 8474;
 /// How long toxiproxy may take to answer its API.
 const READY: Duration = Duration::from_secs(15);
 
-/// A running toxiproxy-server, as recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Running {
-    /// Its process id.
-    pub pid: u32,
-    /// Its API, `http://127.0.0.1:<port>`.
-    pub url: String,
-    /// The (empty) proxy list it was started with; its path names this
-    /// network on the command line.
-    pub config: PathBuf,
-}
-
-impl daemon::Record for Running {
-    fn pid(&self) -> u32 {
-        self.pid
-    }
-    fn config(&self) -> &Path {
-        &self.config
-    }
-}
+/// A running toxiproxy-server, as recorded: its process, its API
+/// (`http://127.0.0.1:<port>`) and the (empty) proxy list it was started
+/// with, whose path names this network on the command line.
+pub type Running = daemon::Service;
 
 /// The links' directory in a network's directory.
 pub fn dir_of(network_dir: &Path) -> PathBuf {
