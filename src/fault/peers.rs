@@ -155,26 +155,59 @@ async fn dial(rt: &AnyRuntime, plan: &Plan, x: usize, y: usize) -> anyhow::Resul
 }
 
 /// Rejoins node `i` (started again) to its planned peers: it trusts them,
-/// then each link is dialled from both ends — from `i` (a node with a
-/// low `--maxpeers` has few dial slots) and from each running peer (its
-/// dial reaches `i` as a trusted peer).
+/// then each link is dialled from `i` (a node with a low `--maxpeers` has
+/// few dial slots) and, for a link not up a moment later, from the peer
+/// (its dial reaches `i` as a trusted peer). Never from both at once: see
+/// [`heal`].
 pub(crate) async fn rejoin(rt: &AnyRuntime, plan: &Plan, i: usize) -> anyhow::Result<()> {
     trust(rt, plan, i).await?;
-    for e in plan.edges.iter().filter(|e| e.from == i || e.to == i) {
-        let other = if e.from == i { e.to } else { e.from };
-        dial(rt, plan, i, other).await?;
-        if answers(rt, plan, other).await {
-            dial(rt, plan, other, i).await?;
-        }
+    let alive = live(rt, plan).await;
+    let links: Vec<(usize, usize)> = plan
+        .edges
+        .iter()
+        .filter(|e| (e.from == i || e.to == i) && alive[e.from] && alive[e.to])
+        .map(|e| if e.from == i { (i, e.to) } else { (i, e.from) })
+        .collect();
+    dial_staggered(rt, plan, &alive, &links).await
+}
+
+/// How long a dial from one end may take before the other end dials.
+const SETTLE: Duration = Duration::from_secs(5);
+
+/// Dials each `(x, y)` from `x`; after up to [`SETTLE`], dials from `y`
+/// the links still down on both ends. Dialling both ends at once can lose
+/// both connections: geth keeps the first connection to complete on each
+/// end, the two ends can keep different ones (each its own outbound) and
+/// then close the other, and geth retries neither for 35 s (its dial
+/// history), when both retry at once again.
+async fn dial_staggered(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    alive: &[bool],
+    links: &[(usize, usize)],
+) -> anyhow::Result<()> {
+    for (x, y) in links {
+        dial(rt, plan, *x, *y).await?;
+    }
+    let started = Instant::now();
+    let mut down = links.to_vec();
+    while !down.is_empty() && started.elapsed() < SETTLE {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let lacking = unlinked(rt, plan, alive, links).await;
+        let missing = down_both(links, &lacking);
+        down.retain(|l| missing.contains(l));
+    }
+    for (x, y) in down {
+        dial(rt, plan, y, x).await?;
     }
     Ok(())
 }
 
 /// Restores every planned link between live nodes and waits until each
-/// is connected; how many links are up. Each link is dialled from both
-/// ends: a member has one dial slot (its `--maxpeers` is its planned
-/// peers), and geth does not dial a peer it dialled in the last 35 s (its
-/// dial history), so either end alone may not dial at once.
+/// is connected; how many links are up. Each link is dialled from its
+/// `from` end (as at `up`) and, where that end does not get through (a
+/// member has one dial slot: its `--maxpeers` is its planned peers), from
+/// the other end — one end at a time ([`dial_staggered`]).
 pub(crate) async fn heal(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<usize> {
     let alive = live(rt, plan).await;
     // Every node trusts its peers again before anyone dials, so no dial
@@ -182,16 +215,22 @@ pub(crate) async fn heal(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<usize> 
     for i in (0..plan.nodes.len()).filter(|i| alive[*i]) {
         trust(rt, plan, i).await?;
     }
-    for e in plan.edges.iter().filter(|e| alive[e.from] && alive[e.to]) {
-        dial(rt, plan, e.from, e.to).await?;
-        dial(rt, plan, e.to, e.from).await?;
-    }
+    let links: Vec<(usize, usize)> = plan
+        .edges
+        .iter()
+        .filter(|e| alive[e.from] && alive[e.to])
+        .map(|e| (e.from, e.to))
+        .collect();
+    dial_staggered(rt, plan, &alive, &links).await?;
     wait_linked(rt, plan, &alive).await
 }
 
-/// Waits up to 45 s (geth's 35 s dial history, and a margin) until every
-/// planned link between live nodes shows in `admin_peers` on both ends;
-/// how many there are.
+/// How long [`wait_linked`] waits: two of geth's 35 s dial histories and
+/// a margin for a loaded machine.
+const LINK_WAIT: Duration = Duration::from_secs(90);
+
+/// Waits up to [`LINK_WAIT`] until every planned link between live nodes
+/// shows in `admin_peers` on both ends; how many there are.
 pub(crate) async fn wait_linked(
     rt: &AnyRuntime,
     plan: &Plan,
@@ -199,52 +238,70 @@ pub(crate) async fn wait_linked(
 ) -> anyhow::Result<usize> {
     let started = Instant::now();
     let mut redialled = started;
-    let edges: Vec<_> = plan
+    let mut attempt = 0usize;
+    let links: Vec<(usize, usize)> = plan
         .edges
         .iter()
         .filter(|e| alive[e.from] && alive[e.to])
+        .map(|e| (e.from, e.to))
         .collect();
     loop {
-        let missing = unlinked(rt, plan, alive, &edges).await;
-        if missing.is_empty() {
-            return Ok(edges.len());
+        let lacking = unlinked(rt, plan, alive, &links).await;
+        if lacking.is_empty() {
+            return Ok(links.len());
         }
-        if started.elapsed() > Duration::from_secs(45) {
-            let names: Vec<String> = missing
+        if started.elapsed() > LINK_WAIT {
+            let names: Vec<String> = lacking
                 .iter()
                 .map(|(i, o)| format!("{} lacks {}", plan.nodes[*i].name, plan.nodes[*o].name))
                 .collect();
-            bail!("links not restored after 45 s: {}", names.join("; "));
+            bail!(
+                "links not restored after {} s: {}",
+                LINK_WAIT.as_secs(),
+                names.join("; ")
+            );
         }
-        // A static dial that failed waits out geth's dial history; every
-        // 10 s the missing links are dropped and added again on the end
-        // that lacks them, which dials as soon as its history allows.
+        // A link down on both ends: only one end keeps it as a static peer
+        // (alternating between attempts), so the two ends' retries after
+        // geth's dial history cannot collide again.
         if redialled.elapsed() > Duration::from_secs(10) {
             redialled = Instant::now();
-            for (i, other) in &missing {
-                remove(rt, plan, *i, *other, false).await?;
-                dial(rt, plan, *i, *other).await?;
+            attempt += 1;
+            for (x, y) in down_both(&links, &lacking) {
+                let (keep, drop) = if attempt % 2 == 1 { (y, x) } else { (x, y) };
+                remove(rt, plan, drop, keep, false).await?;
+                dial(rt, plan, keep, drop).await?;
             }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-/// The (node, planned peer) pairs of `edges` not in the node's
-/// `admin_peers`.
+/// The links of `links` down on both ends, from the (node, missing peer)
+/// pairs `lacking` (one end alone lacking it is a handshake settling).
+fn down_both(links: &[(usize, usize)], lacking: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    links
+        .iter()
+        .copied()
+        .filter(|(x, y)| lacking.contains(&(*x, *y)) && lacking.contains(&(*y, *x)))
+        .collect()
+}
+
+/// The (node, planned peer) pairs of `links` (either direction) not in
+/// the node's `admin_peers`.
 async fn unlinked(
     rt: &AnyRuntime,
     plan: &Plan,
     alive: &[bool],
-    edges: &[&crate::plan::Edge],
+    links: &[(usize, usize)],
 ) -> Vec<(usize, usize)> {
     let mut missing = Vec::new();
     for i in (0..plan.nodes.len()).filter(|i| alive[*i]) {
         let keys = control::peer_keys(rt, plan, &plan.nodes[i])
             .await
             .unwrap_or_default();
-        for e in edges.iter().filter(|e| e.from == i || e.to == i) {
-            let other = if e.from == i { e.to } else { e.from };
+        for (x, y) in links.iter().filter(|(x, y)| *x == i || *y == i) {
+            let other = if *x == i { *y } else { *x };
             if !keys.contains(&plan.nodes[other].node_key.public_hex) {
                 missing.push((i, other));
             }
