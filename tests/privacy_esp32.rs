@@ -6,7 +6,8 @@
 //! reading reads the patient's current data key, seals the FHIR document
 //! to it, `PUT`s the sealed bytes to the store and sends `addRecord` with
 //! only their CID digest. The custodian hospital then opens all five in
-//! sequence order; the device's own key opens none.
+//! sequence order; the device's own key opens none; `medchain serve`'s
+//! Explorer lists the device's five writes.
 //!
 //! `esp32-host` must have been built (`firmware/test.sh`); without it this
 //! test fails, it never skips.
@@ -172,6 +173,50 @@ fn esp32_host_writes_sealed_readings_the_custodian_opens_and_the_device_cannot()
         mine.stdout,
         mine.stderr
     );
+
+    // The console's Explorer lists the device's transactions (issue 17):
+    // its five writes, newest first, decoded, and nothing it did not send
+    // or receive.
+    history_lists_the_devices_writes(&net, &device);
+}
+
+/// `GET /api/address/{device}` on `medchain serve`: five `addRecord`s from
+/// the device (sequences 5 … 1, newest first), its funding transfer in,
+/// and a nonce of 5.
+fn history_lists_the_devices_writes(net: &TestNet, device: &str) {
+    let console = Spawned::medchain(net, &["serve", "--listen", "127.0.0.1:0"]);
+    let first = console.wait_for(" listening on ", Duration::from_secs(30));
+    let url = first.split(" listening on ").nth(1).unwrap().to_string();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let page: Value = rt.block_on(async {
+        let r = reqwest::get(format!("{url}/api/address/{device}"))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    });
+    assert_eq!(page["sent"], 5, "{page}");
+    let txs = page["txs"].as_array().unwrap();
+    let (out, inbound): (Vec<&Value>, Vec<&Value>) = txs
+        .iter()
+        .partition(|t| t["from"].as_str().unwrap().to_lowercase() == device);
+    assert_eq!(out.len(), 5, "{page}");
+    for (t, seq) in out.iter().zip((1..=5u64).rev()) {
+        assert_eq!(t["status"], "success", "{t}");
+        let call = t["call"].as_str().unwrap();
+        assert!(call.starts_with("PrivateRecords.addRecord("), "{call}");
+        assert!(call.contains(&format!("sequence={seq}")), "{call}");
+    }
+    let blocks: Vec<u64> = out.iter().map(|t| t["block"].as_u64().unwrap()).collect();
+    assert!(blocks.windows(2).all(|w| w[0] >= w[1]), "{blocks:?}");
+    assert!(!inbound.is_empty(), "no funding transfer in: {page}");
+    assert!(
+        inbound
+            .iter()
+            .all(|t| t["to"].as_str().unwrap().to_lowercase() == device),
+        "{page}"
+    );
+    assert_eq!(page["total"], txs.len(), "{page}");
 }
 
 const MQTT_TOPO: &str = "\

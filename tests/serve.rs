@@ -2,7 +2,8 @@
 //! real headless Chromium (Debian's, driven by playwright-core from
 //! tools/console-check): every node listed under its hospital and up, the
 //! head advancing in the page without a reload, the Explorer decoding a
-//! transaction medchain sent, and the public API holding nothing beyond
+//! transaction medchain sent and listing its sender's transactions, and
+//! the public API holding nothing beyond
 //! what a node's RPC shows. Without Chromium or `npm ci` in
 //! tools/console-check the test fails, saying how to install them.
 //!
@@ -129,6 +130,9 @@ fn the_console_shows_the_network_live_and_decodes_transactions_in_chromium() {
     );
     let (status, body) = get(&format!("{url}/api/tx/0x12"), None);
     assert_eq!(status, 400, "{body}");
+    let (status, body) = get(&format!("{url}/api/address/0x12"), None);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("40 hex digits"), "{body}");
 
     // The page, in Chromium.
     let shots = std::env::var("MEDCHAIN_SCREENSHOTS")
@@ -177,6 +181,28 @@ fn the_console_shows_the_network_live_and_decodes_transactions_in_chromium() {
             .unwrap()
             .contains("block number"),
         "{seen}"
+    );
+    // One click on the sender: its history, newest first, holding the
+    // transaction, decoded, as one it sent.
+    let history = &seen["history"];
+    let row = history["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tx"] == tx.as_str())
+        .unwrap_or_else(|| panic!("{tx} not in the sender's history: {history}"));
+    assert_eq!(row["dir"], "out", "{history}");
+    assert_eq!(row["status"], "success", "{history}");
+    assert!(
+        row["call"]
+            .as_str()
+            .unwrap()
+            .starts_with("PrivateRecords.addRecord(patient="),
+        "{history}"
+    );
+    assert!(
+        history["summary"].as_str().unwrap().contains(" sent · "),
+        "{history}"
     );
     assert_eq!(seen["page_errors"], serde_json::json!([]), "{seen}");
     assert!(shots.join("serve-network.png").is_file());

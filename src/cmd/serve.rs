@@ -85,6 +85,7 @@ pub(crate) async fn execute(a: ServeArgs, g: &Global) -> anyhow::Result<()> {
         chain,
         secure: served.is_some(),
         hosts: listen.hosts,
+        history: Default::default(),
     });
     let stop = crate::interrupt::ctrl_c_or_term();
     // The refresh loop runs on this task, beside the server, and ends with it.

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use super::address_index::Index;
 use super::chain::ChainRef;
 use super::live::Feed;
 use super::nonces::Nonces;
@@ -30,6 +31,8 @@ pub struct App {
     pub secure: bool,
     /// `Host` names besides loopback this console answers to.
     pub hosts: Vec<String>,
+    /// The Explorer's index of transactions by address.
+    pub history: Arc<tokio::sync::Mutex<Index>>,
 }
 
 /// Sign-in state, held by the server only.

@@ -6,7 +6,8 @@
 //! [`live`] keeps current — the network's public view ([`view`]: only what
 //! any node's JSON-RPC already shows, so it needs no sign-in) — pushed to
 //! pages as Server-Sent Events. The Explorer decodes transactions with the
-//! `tx` command's decoder.
+//! `tx` command's decoder, and [`history`] lists an address's (a device's)
+//! transactions.
 //!
 //! Signed-in views: Sign-In with Ethereum ([`siwe`] the message,
 //! [`signin`] its check, [`nonces`], [`session`], [`auth`] the routes)
@@ -21,6 +22,7 @@
 //! [`acks`] keeps their acknowledgements; [`https`] serves it all over TLS.
 
 pub mod acks;
+pub mod address_index;
 pub mod alarms;
 pub mod app;
 pub mod assets;
@@ -28,6 +30,7 @@ pub mod auth;
 pub mod chain;
 pub mod consent_inputs;
 pub mod directory;
+pub mod history;
 pub mod https;
 pub mod live;
 pub mod nonces;

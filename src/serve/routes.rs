@@ -8,6 +8,7 @@
 //! | `GET /api/events` | every new snapshot, as Server-Sent Events `snapshot` |
 //! | `GET /api/block/{number}` | one block's summary and transaction hashes |
 //! | `GET /api/tx/{hash}` | the transaction decoded (calls and events of medchain's contracts) |
+//! | `GET /api/address/{address}?page=N` | the address's transactions, newest first ([`super::history`]) |
 //!
 //! Sign-in ([`super::auth`]), the patient and doctor views
 //! ([`super::records`]) and the benchmark reports ([`super::reports`])
@@ -42,7 +43,7 @@ use super::app::error;
 pub use super::app::App;
 use super::live::Snapshot;
 use super::view::BlockSummary;
-use super::{alarms, assets, auth, consent_inputs, records, relay, reports};
+use super::{alarms, assets, auth, consent_inputs, history, records, relay, reports};
 use crate::rpc::Rpc;
 
 /// The console's router.
@@ -79,6 +80,7 @@ pub fn router(app: App) -> Router {
         .merge(relay::routes())
         .merge(consent_inputs::routes())
         .merge(alarms::routes())
+        .merge(history::routes())
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such page") })
         .layer(middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)

@@ -1,7 +1,8 @@
 // Opens `medchain serve` in Debian's headless Chromium and checks what a
 // user sees: every node of the network listed as up under its hospital,
 // the head advancing live without a reload, the Explorer decoding a
-// transaction and explaining a bad query. Prints one JSON object of
+// transaction and explaining a bad query, and the sender's transaction
+// history one click away. Prints one JSON object of
 // findings and timings; tests/serve.rs decides what passes.
 //
 //   node check.mjs <console URL> <tx hash> <screenshot dir>
@@ -47,6 +48,19 @@ try {
   out.decoded_call = await page.textContent("#decoded-call");
   out.recent_blocks = await page.$$eval("#blocks tbody tr", (r) => r.length);
   await page.screenshot({ path: `${shots}/serve-explorer.png`, fullPage: true });
+  // The sender's history, from the link in the transaction's detail.
+  await page.click("#detail button.hash");
+  await page.waitForSelector("#address-summary", { timeout: 10000 });
+  out.history = {
+    summary: await page.textContent("#address-summary"),
+    rows: await page.$$eval("#address-txs tbody tr", (rows) => rows.map((r) => ({
+      tx: r.dataset.tx,
+      dir: r.children[2].textContent,
+      status: r.children[3].textContent,
+      call: r.children[4].textContent,
+    }))),
+  };
+  await page.screenshot({ path: `${shots}/serve-address.png`, fullPage: true });
   out.page_errors = errors;
 } finally {
   await browser.close();

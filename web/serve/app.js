@@ -115,9 +115,39 @@ async function showTx(hash) {
     const events = t.events.map((ev) => el("li", {}, `${ev.name}(${ev.fields.map(([k, v]) => `${k}=${v}`).join(", ")})`));
     $("detail").replaceChildren(el("h2", {}, "Transaction"),
       el("p", { class: "hash" }, t.hash),
-      el("p", {}, `block ${num(t.block)} · ${t.status} · gas ${num(t.gas_used)} · from `, el("span", { class: "hash" }, t.from), " to ", el("span", { class: "hash" }, t.to ?? "(deployment)")),
+      el("p", {}, `block ${num(t.block)} · ${t.status} · gas ${num(t.gas_used)} · from `, addressLink(t.from), " to ", t.to ? addressLink(t.to) : "(deployment)"),
       el("pre", { id: "decoded-call" }, t.call),
       el("ul", {}, ...events));
+  } catch (e) { $("lookup-error").textContent = e.message; }
+}
+
+// An address that opens its transaction history.
+function addressLink(a) {
+  return el("button", { class: "link hash", onclick: () => showAddress(a, 0) }, a);
+}
+
+// An address's transactions (a device's writes), newest first, a page at a time.
+async function showAddress(addr, page) {
+  $("lookup-error").textContent = "";
+  try {
+    const h = await getJson(`/api/address/${addr}?page=${page}`);
+    const rows = h.txs.map((t) => el("tr", { "data-tx": t.hash },
+      el("td", { class: "num" }, num(t.block)),
+      el("td", {}, el("button", { class: "link hash", onclick: () => showTx(t.hash) }, short(t.hash))),
+      el("td", {}, t.from.toLowerCase() === addr.toLowerCase() ? "out" : "in"),
+      el("td", { class: t.status === "success" ? "" : "error" }, t.status),
+      el("td", { class: "call" }, t.call)));
+    const nav = el("p", {});
+    if (page > 0) nav.append(el("button", { class: "link", onclick: () => showAddress(addr, page - 1) }, "← newer"), " ");
+    if (page + 1 < h.pages) nav.append(el("button", { class: "link", onclick: () => showAddress(addr, page + 1) }, "older →"));
+    const behind = h.indexed_through !== null && h.indexed_through < h.head ? ` (read through block ${h.indexed_through} of ${h.head}: look again for the rest)` : "";
+    $("detail").replaceChildren(el("h2", {}, "Address"),
+      el("p", { class: "hash" }, h.address),
+      el("p", { id: "address-summary" }, `${h.sent} sent · ${h.total} transaction(s) in all${behind} · page ${h.pages ? page + 1 : 0} of ${h.pages}`),
+      el("table", { id: "address-txs" },
+        el("thead", {}, el("tr", {}, ...["block", "transaction", "", "status", "call"].map((c) => el("th", {}, c)))),
+        el("tbody", {}, ...rows)),
+      nav);
   } catch (e) { $("lookup-error").textContent = e.message; }
 }
 
@@ -126,7 +156,8 @@ function lookup(ev) {
   const q = $("query").value.trim();
   if (/^\d+$/.test(q)) showBlock(q);
   else if (/^0x[0-9a-fA-F]{64}$/.test(q)) showTx(q);
-  else $("lookup-error").textContent = "Enter a block number (e.g. 12) or a transaction hash (0x followed by 64 hex digits).";
+  else if (/^0x[0-9a-fA-F]{40}$/.test(q)) showAddress(q, 0);
+  else $("lookup-error").textContent = "Enter a block number (e.g. 12), a transaction hash (0x followed by 64 hex digits) or an address (0x followed by 40).";
 }
 
 const VIEWS = ["network", "explorer", "signin", "patient", "doctor", "hospital", "bench"];
