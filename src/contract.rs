@@ -129,7 +129,11 @@ pub fn revert_reason(err: &alloy::contract::Error) -> Option<String> {
 /// known *yet*, like a transaction not mined yet.
 const INDEXING: &str = "transaction indexing is in progress";
 
-/// Waits for the receipt of `hash` by polling (bounded by `timeout`).
+/// Waits for the receipt of `hash` by polling (bounded by `timeout`), and
+/// then until the node's head has reached the receipt's block: geth stores
+/// a block's receipts before it makes the block its head, so for a moment
+/// the receipt is there while a read at `latest` still sees the state
+/// before it (a CLI command's next read would then miss its own write).
 pub async fn wait_receipt(
     provider: &impl Provider,
     hash: B256,
@@ -138,7 +142,7 @@ pub async fn wait_receipt(
     let deadline = std::time::Instant::now() + timeout;
     loop {
         match provider.get_transaction_receipt(hash).await {
-            Ok(Some(r)) => return Ok(r),
+            Ok(Some(r)) => return head_reaches(provider, r, deadline).await,
             Ok(None) => {}
             Err(e) if e.to_string().contains(INDEXING) => {}
             Err(e) => return Err(e.into()),
@@ -151,6 +155,27 @@ pub async fn wait_receipt(
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// Returns `r` once the node's head is at or past `r`'s block (polling,
+/// until `deadline`).
+async fn head_reaches(
+    provider: &impl Provider,
+    r: TransactionReceipt,
+    deadline: std::time::Instant,
+) -> anyhow::Result<TransactionReceipt> {
+    let Some(n) = r.block_number else {
+        return Ok(r);
+    };
+    while provider.get_block_number().await? < n {
+        if std::time::Instant::now() > deadline {
+            return Err(anyhow!(
+                "the node's head did not reach block {n}, which holds the receipt"
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Ok(r)
 }
 
 /// How long a CLI transaction may take to be mined.

@@ -30,6 +30,11 @@ pub struct TxInfo {
     pub block: Option<u64>,
     /// `success`, `reverted` or `pending`.
     pub status: String,
+    /// Why a reverted transaction reverted: the contract's reason, from
+    /// replaying the call on the state before its block (`None` when it
+    /// did not revert, or when the replay passes there: the reason then
+    /// lay in an earlier transaction of the same block).
+    pub revert_reason: Option<String>,
     /// Sender.
     pub from: Address,
     /// Recipient (None for a deployment).
@@ -159,6 +164,11 @@ pub(crate) async fn explain(url: &str, hash: B256) -> anyhow::Result<TxInfo> {
     use alloy::consensus::Transaction as _;
     let receipt = provider.get_transaction_receipt(hash).await?;
     let to = tx.to();
+    let reverted = receipt.as_ref().is_some_and(|r| !r.status());
+    let revert_reason = match (reverted, tx.block_number) {
+        (true, Some(n)) => replay_reason(&provider, &tx, n).await,
+        _ => None,
+    };
     Ok(TxInfo {
         hash,
         block: tx.block_number,
@@ -167,6 +177,7 @@ pub(crate) async fn explain(url: &str, hash: B256) -> anyhow::Result<TxInfo> {
             Some(_) => "reverted".into(),
             None => "pending".into(),
         },
+        revert_reason,
         from: tx.inner.signer(),
         to,
         gas_used: receipt.as_ref().map(|r| r.gas_used),
@@ -184,6 +195,43 @@ pub(crate) async fn explain(url: &str, hash: B256) -> anyhow::Result<TxInfo> {
     })
 }
 
+/// The reason `tx` (mined in block `n`) reverted: its call replayed with
+/// `eth_call` on the state of block `n - 1` (a node keeps no revert
+/// reason in the receipt, and `debug_traceTransaction` is a control method
+/// no published endpoint serves).
+async fn replay_reason(
+    provider: &impl Provider,
+    tx: &alloy::rpc::types::Transaction,
+    n: u64,
+) -> Option<String> {
+    use alloy::consensus::Transaction as _;
+    use alloy::rpc::types::TransactionRequest;
+    let mut req = TransactionRequest::default()
+        .from(tx.inner.signer())
+        .input(tx.input().clone().into())
+        .value(tx.value())
+        .gas_limit(tx.gas_limit());
+    if let Some(to) = tx.to() {
+        req = req.to(to);
+    }
+    let err = provider
+        .call(req)
+        .block(n.saturating_sub(1).into())
+        .await
+        .err()?;
+    let payload = err.as_error_resp()?;
+    let reason = payload
+        .as_revert_data()
+        .and_then(|d| alloy::sol_types::decode_revert_reason(&d))
+        .unwrap_or_else(|| payload.message.to_string());
+    Some(
+        reason
+            .trim_start_matches("revert: ")
+            .trim_start_matches("execution reverted: ")
+            .to_string(),
+    )
+}
+
 /// The explanation as text.
 pub fn text(t: &TxInfo) -> String {
     use std::fmt::Write;
@@ -191,7 +239,10 @@ pub fn text(t: &TxInfo) -> String {
         "tx      {:#x}\nblock   {}\nstatus  {}\nfrom    {:#x}\nto      {}\ngas     {}\ncall    {}\n",
         t.hash,
         t.block.map(|b| b.to_string()).unwrap_or_else(|| "pending".into()),
-        t.status,
+        match &t.revert_reason {
+            Some(r) => format!("{} ({r})", t.status),
+            None => t.status.clone(),
+        },
         t.from,
         t.to.map(|a| format!("{a:#x}")).unwrap_or_else(|| "(contract creation)".into()),
         t.gas_used.map(|g| g.to_string()).unwrap_or_else(|| "-".into()),

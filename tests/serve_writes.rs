@@ -6,7 +6,13 @@
 //! success; a hospital registers a device in the page; an alarm `watch`
 //! journals appears live in the doctor's view and is acknowledged (kept
 //! server-side); a revocation in the page takes the patient away from the
-//! doctor, whose key never opens what is written afterwards. TLS: `serve
+//! doctor, whose key never opens what is written afterwards. Timed: a new
+//! reading reaches the open Doctor view within 1 s of its block (so within
+//! one block period + 1 s of being sent), an alarm within 2 s of `watch`
+//! printing it. The hospital
+//! revokes in the page the device it registered there, whose next reading
+//! is then refused on chain and shown with the contract's reason in the
+//! Explorer; the admin adds and removes a hospital. TLS: `serve
 //! --tls` answers over https with its generated CA; plain HTTP off
 //! loopback exits 2. A missing Chromium or playwright-core fails.
 
@@ -18,6 +24,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
+use common::device_tx::send_reading;
 use common::{Spawned, TestNet};
 use serde_json::Value;
 
@@ -47,13 +54,20 @@ fn writes_script() -> PathBuf {
     dir.join("writes.mjs")
 }
 
+/// `node writes.mjs args…`; with `MEDCHAIN_SCREENSHOTS` set, the steps save
+/// their screenshots there.
+fn node(args: &[&str]) -> Command {
+    let mut c = Command::new("node");
+    c.arg(writes_script()).args(args);
+    if let Ok(dir) = std::env::var("MEDCHAIN_SCREENSHOTS") {
+        c.env("SHOTS", dir);
+    }
+    c
+}
+
 /// Runs one step of writes.mjs and returns what it printed last (JSON).
 fn step(args: &[&str]) -> Value {
-    let out = Command::new("node")
-        .arg(writes_script())
-        .args(args)
-        .output()
-        .expect("node runs");
+    let out = node(args).output().expect("node runs");
     assert!(
         out.status.success(),
         "writes.mjs {} failed: {}",
@@ -121,7 +135,8 @@ fn consent_devices_and_alarms_are_written_and_seen_in_the_page() {
     let north = state.plan.hospital_keys[0].1.signer();
     let doctor: PrivateKeySigner = DOCTOR_KEY.parse().unwrap();
     let doctor_addr = format!("{:#x}", doctor.address());
-    let device = format!("{:#x}", PrivateKeySigner::random().address());
+    let device_key = PrivateKeySigner::random();
+    let device = format!("{:#x}", device_key.address());
 
     let console = Spawned::medchain(&net, &["serve", "--listen", "127.0.0.1:0"]);
     let first = console.wait_for(" listening on ", Duration::from_secs(30));
@@ -166,8 +181,13 @@ fn consent_devices_and_alarms_are_written_and_seen_in_the_page() {
     let tx = get(&format!("{url}/api/tx/{}", &hash[..66]));
     assert!(tx.to_string().contains("registerDevice"), "{tx}");
     assert_eq!(a["page_errors"], serde_json::json!([]), "{a}");
+    let patient_id: alloy::primitives::B256 = patient.parse().unwrap();
+    let (_, ok) = send_reading(&state, &device_key, patient_id, 1, true);
+    assert!(ok, "the device registered in the page may write");
 
     alarm_live(&net, &url);
+    reading_live(&net, &url);
+    hospital_and_admin(&url, &state, &device_key, patient_id);
 
     let r = step(&["revoke", &url, &pk, DOCTOR_KEY, &doctor_addr]);
     assert_eq!(r["revoke"]["done"], "consent revoked", "{r}");
@@ -184,25 +204,119 @@ fn consent_devices_and_alarms_are_written_and_seen_in_the_page() {
     );
 }
 
-/// Opens the doctor's view, then starts `watch` as the doctor: the alarm
-/// for the 173 /min reading arrives live and is acknowledged.
-fn alarm_live(net: &TestNet, url: &str) {
-    let mut child = Command::new("node")
-        .arg(writes_script())
-        .args(["alarm", url, DOCTOR_KEY])
+/// With the doctor's view open, a new reading (written by `records add`,
+/// the custodian's device) appears without a reload, within 1 s of its
+/// receipt: with the wait for its block, within one block period + 1 s.
+fn reading_live(net: &TestNet, url: &str) {
+    let mut child = node(&["live", url, DOCTOR_KEY, "88"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     assert_eq!(lines.next().unwrap().unwrap(), "ready");
-    let _watch = Spawned::medchain(
+    let sent = now_ms();
+    record(net, "88");
+    let receipt = now_ms();
+    let last = lines.next().expect("the live step's result").unwrap();
+    assert!(child.wait().unwrap().success());
+    let seen: Value = serde_json::from_str(&last).unwrap();
+    let at = seen["seen_at"].as_u64().unwrap();
+    eprintln!(
+        "doctor view: reading shown {} ms after the write was sent, {} ms after its receipt",
+        at.saturating_sub(sent),
+        at as i64 - receipt as i64
+    );
+    // Sent → in a block: at most one block period (the chain's part);
+    // block → on screen: at most 1 s (the console's part), measured from
+    // the CLI's receipt, which it polls for every 100 ms.
+    assert!(
+        at <= receipt + 1000,
+        "shown {} ms after the receipt",
+        at - receipt
+    );
+    assert!(
+        seen["latest"].as_str().unwrap().contains("88 /min"),
+        "{seen}"
+    );
+}
+
+/// Milliseconds since the Unix epoch (the clock the page's Date.now() reads).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// The hospital revokes the device in the page, and the device's next
+/// reading is refused on chain, shown with the contract's reason in the
+/// Explorer; the admin adds a hospital, is refused adding it twice, and
+/// removes it.
+fn hospital_and_admin(
+    url: &str,
+    state: &medchain::state::State,
+    device: &PrivateKeySigner,
+    patient: alloy::primitives::B256,
+) {
+    let net = medchain::privacy::chain::PrivateNet::of(state).unwrap();
+    let east = format!("{:#x}", PrivateKeySigner::random().address());
+    let device_addr = format!("{:#x}", device.address());
+    let h = step(&[
+        "hospital",
+        url,
+        &key_hex(&net.hospitals[0].1),
+        &device_addr,
+        &key_hex(&net.admin),
+        &east,
+    ]);
+    assert_eq!(h["revoke_device"]["done"], "device revoked", "{h}");
+    assert_eq!(h["add_hospital"]["done"], "hospital added", "{h}");
+    assert_eq!(h["add_again"]["done"], "", "{h}");
+    let again = h["add_again"]["error"].as_str().unwrap();
+    assert!(again.contains("hospital already registered"), "{h}");
+    assert_eq!(h["remove_hospital"]["done"], "hospital removed", "{h}");
+    assert_eq!(h["page_errors"], serde_json::json!([]), "{h}");
+
+    let (refused, ok) = send_reading(state, device, patient, 2, false);
+    assert!(!ok, "a revoked device's reading was accepted");
+    let tx = get(&format!("{url}/api/tx/{refused:#x}"));
+    assert_eq!(tx["status"], "reverted", "{tx}");
+    let reason = "PrivateRecords: caller is not a registered device";
+    assert_eq!(tx["revert_reason"], reason, "{tx}");
+    let seen = step(&["history", url, &device_addr]);
+    let row = &seen["rows"][0];
+    assert_eq!(row["tx"], format!("{refused:#x}"), "{seen}");
+    assert_eq!(row["status"], format!("reverted: {reason}"), "{seen}");
+    assert!(seen["rows"][1]["status"] == "success", "{seen}");
+}
+
+/// Opens the doctor's view, then starts `watch` as the doctor: the alarm
+/// for the 173 /min reading arrives live and is acknowledged.
+fn alarm_live(net: &TestNet, url: &str) {
+    let mut child = node(&["alarm", url, DOCTOR_KEY])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    let watch = Spawned::medchain(
         net,
         &["watch", "--key", DOCTOR_KEY, "--from-block", "0", "--json"],
     );
+    watch.wait_for("\"kind\":\"alarm\"", Duration::from_secs(60));
+    let emitted = now_ms();
     let last = lines.next().expect("the alarm step's result").unwrap();
     assert!(child.wait().unwrap().success());
     let seen: Value = serde_json::from_str(&last).unwrap();
+    // Within 2 s of watch printing it (it journals the alarm just before).
+    let at = seen["seen_at"].as_u64().unwrap();
+    eprintln!(
+        "doctor view: alarm shown {} ms after watch printed it",
+        at as i64 - emitted as i64
+    );
+    assert!(at <= emitted + 2000, "alarm shown {} ms late", at - emitted);
     assert!(
         seen["alarm"]["text"]
             .as_str()

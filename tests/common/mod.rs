@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod device_tx;
 pub mod esp32;
 pub mod mqtt;
 pub mod prom;

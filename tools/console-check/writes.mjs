@@ -5,6 +5,9 @@
 //   node writes.mjs grant  <url> <patient key> <doctor key> <hospital key> <patient id> <doctor address> <device address>
 //   node writes.mjs alarm  <url> <doctor key>     (prints "ready" once the Doctor view listens, then the result)
 //   node writes.mjs revoke <url> <patient key> <doctor key> <doctor address>
+//   node writes.mjs live   <url> <doctor key> <heart rate>   (prints "ready" once the Doctor view shows its records, then when a reading with that heart rate appeared)
+//   node writes.mjs hospital <url> <hospital key> <device address> <admin key> <new hospital address>
+//                          (the hospital revokes the device; the admin adds a hospital named "east", then removes it)
 import { chromium } from "playwright-core";
 
 const [mode, url, ...rest] = process.argv.slice(2);
@@ -82,6 +85,41 @@ async function revoke(page, [patientKey, doctorKey, doctor]) {
   void doctorKey;
 }
 
+async function live(page, [doctorKey, hr]) {
+  await signIn(page, doctorKey);
+  await doctorRows(page);
+  console.log("ready");
+  await page.waitForFunction((v) => [...document.querySelectorAll("#doctor-patients td.hr")].some((td) => td.textContent === v),
+    hr, { timeout: 30000, polling: 50 });
+  out.seen_at = Date.now();
+  out.latest = await page.textContent("#doctor-patients p.latest");
+}
+
+async function hospital(page, [hospitalKey, device, adminKey, newHospital]) {
+  await signIn(page, hospitalKey);
+  await page.click("#tab-hospital");
+  await page.fill("#device-address", device);
+  out.revoke_device = await write(page, "hospital", "#revoke-device");
+  await signIn(page, adminKey);
+  await page.click("#tab-hospital");
+  await page.fill("#hospital-address", newHospital);
+  await page.fill("#hospital-name", "east");
+  out.add_hospital = await write(page, "hospital", "#add-hospital");
+  if (process.env.SHOTS) await page.screenshot({ path: `${process.env.SHOTS}/serve-hospital.png`, fullPage: true });
+  out.add_again = await write(page, "hospital", "#add-hospital");
+  out.remove_hospital = await write(page, "hospital", "#remove-hospital");
+}
+
+/** The Explorer's history of `address`: its summary and rows. */
+async function history(page, [address]) {
+  await page.click("#tab-explorer");
+  await page.fill("#query", address);
+  await page.click("#lookup button");
+  await page.waitForSelector("#address-summary", { timeout: 10000 });
+  out.rows = await page.$$eval("#address-txs tbody tr", (rows) => rows.map((r) => ({
+    tx: r.dataset.tx, dir: r.children[2].textContent, status: r.children[3].textContent, call: r.children[4].textContent })));
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -92,7 +130,7 @@ try {
   page.on("pageerror", (e) => out.page_errors.push(String(e)));
   page.on("console", (m) => { if (m.type() === "error" && !/status of 40[13]/.test(m.text())) out.page_errors.push(m.text()); });
   await page.goto(url);
-  await ({ grant, alarm, revoke })[mode](page, rest);
+  await ({ grant, alarm, revoke, live, hospital, history })[mode](page, rest);
   if (process.env.SHOTS) await page.screenshot({ path: `${process.env.SHOTS}/serve-${mode}.png`, fullPage: true });
 } finally {
   await browser.close();

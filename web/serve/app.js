@@ -81,6 +81,7 @@ function renderBlocks(blocks) {
 function render(snapshot) {
   renderNodes(snapshot.network);
   renderBlocks(snapshot.blocks);
+  if (typeof window.onSnapshot === "function") window.onSnapshot(snapshot);
   const badge = $("live");
   badge.textContent = snapshot.chain_reachable ? "live" : "chain not answering";
   badge.className = "badge " + (snapshot.chain_reachable ? "ok" : "down");
@@ -115,11 +116,14 @@ async function showTx(hash) {
     const events = t.events.map((ev) => el("li", {}, `${ev.name}(${ev.fields.map(([k, v]) => `${k}=${v}`).join(", ")})`));
     $("detail").replaceChildren(el("h2", {}, "Transaction"),
       el("p", { class: "hash" }, t.hash),
-      el("p", {}, `block ${num(t.block)} · ${t.status} · gas ${num(t.gas_used)} · from `, addressLink(t.from), " to ", t.to ? addressLink(t.to) : "(deployment)"),
+      el("p", {}, `block ${num(t.block)} · `, el("span", { id: "tx-status", class: t.status === "reverted" ? "error" : "" }, statusText(t)), ` · gas ${num(t.gas_used)} · from `, addressLink(t.from), " to ", t.to ? addressLink(t.to) : "(deployment)"),
       el("pre", { id: "decoded-call" }, t.call),
       el("ul", {}, ...events));
   } catch (e) { $("lookup-error").textContent = e.message; }
 }
+
+// A transaction's status, with the contract's reason when it reverted.
+const statusText = (t) => (t.revert_reason ? `${t.status}: ${t.revert_reason}` : t.status);
 
 // An address that opens its transaction history.
 function addressLink(a) {
@@ -135,7 +139,7 @@ async function showAddress(addr, page) {
       el("td", { class: "num" }, num(t.block)),
       el("td", {}, el("button", { class: "link hash", onclick: () => showTx(t.hash) }, short(t.hash))),
       el("td", {}, t.from.toLowerCase() === addr.toLowerCase() ? "out" : "in"),
-      el("td", { class: t.status === "success" ? "" : "error" }, t.status),
+      el("td", { class: t.status === "success" ? "" : "error" }, statusText(t)),
       el("td", { class: "call" }, t.call)));
     const nav = el("p", {});
     if (page > 0) nav.append(el("button", { class: "link", onclick: () => showAddress(addr, page - 1) }, "← newer"), " ");

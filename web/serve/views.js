@@ -199,11 +199,21 @@ async function loadPatient() {
   } catch (e) { viewError("patient-error", e); }
 }
 
+/** What the Doctor view shows: its patients and their record counts. */
+let doctorShown = "";
+
+/** The Doctor view's patients and their record counts, as one string. */
+async function doctorState() {
+  const me = await getJson("/api/doctor");
+  const totals = await Promise.all(me.patients.map((p) => getJson(`/api/records/${p.patient}?limit=1`).then((r) => r.total)));
+  return { me, key: JSON.stringify([me.patients.map((p) => p.patient), totals]) };
+}
+
 async function loadDoctor() {
   $("doctor-error").textContent = "";
-  $("doctor-patients").replaceChildren();
   try {
-    const me = await getJson("/api/doctor");
+    const { me, key } = await doctorState();
+    doctorShown = key;
     if (!me.patients.length) {
       $("doctor-patients").replaceChildren(el("p", {}, "No patient has given you consent, and your hospital holds none."));
       return;
@@ -252,10 +262,25 @@ async function openReport(r) {
   } catch (e) { viewError("bench-error", e); }
 }
 
+/** Live Doctor view: on each new head, the view is redrawn when a patient
+ *  or a record was added (one small request per patient), so a device's
+ *  reading appears about one console poll (0.5 s) after its block. */
+let doctorHead = null, doctorBusy = false;
+window.onSnapshot = async (snap) => {
+  const head = snap.blocks.length ? snap.blocks[snap.blocks.length - 1].number : null;
+  if ($("doctor-view").hidden || doctorBusy || head === doctorHead || !doctorShown) return;
+  doctorHead = head;
+  doctorBusy = true;
+  try {
+    const { key } = await doctorState();
+    if (key !== doctorShown) await loadDoctor();
+  } catch (e) { viewError("doctor-error", e); } finally { doctorBusy = false; }
+};
+
 window.showView = (name) => {
   if (name !== "doctor") window.stopAlarms();
   if (name === "patient") loadPatient();
-  else if (name === "doctor") { loadDoctor(); window.watchAlarms(); }
+  else if (name === "doctor") { doctorShown = ""; $("doctor-patients").replaceChildren(); loadDoctor(); window.watchAlarms(); }
   else if (name === "bench") loadBench();
 };
 

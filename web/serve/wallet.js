@@ -3641,6 +3641,10 @@ ${msg.length}`), msg));
   };
   function dynamicPart(type, v) {
     if (type === "bytes") return dynBytes(v);
+    if (type === "string") {
+      const b = utf8ToBytes(v);
+      return concatBytes(word(b.length), padRight(b));
+    }
     if (type === "bytes[]") return concatBytes(word(v.length), encodeArgs(v.map(() => "bytes"), v));
     if (type.endsWith("[]")) return concatBytes(word(v.length), ...v.map((x) => staticWord(type.slice(0, -2), x)));
     return null;

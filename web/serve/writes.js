@@ -100,6 +100,8 @@ const HOSPITAL_WRITES = {
   "register-device": ["device registered", () => enc("registerDevice", ["address", "bytes32"], [val("device-address"), val("device-patient")])],
   "revoke-device": ["device revoked", () => enc("revokeDevice", ["address"], [val("device-address")])],
   "register-doctor": ["doctor registered", () => enc("registerDoctor", ["address"], [val("doctor-address")])],
+  "add-hospital": ["hospital added", () => enc("addHospital", ["address", "string"], [val("hospital-address"), val("hospital-name")])],
+  "remove-hospital": ["hospital removed", () => enc("removeHospital", ["address"], [val("hospital-address")])],
   "set-reader": ["global reader set", () => enc("setGlobalReader", ["address", "bool"], [val("reader-address"), $("reader-allowed").checked])],
 };
 

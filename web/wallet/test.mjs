@@ -81,3 +81,13 @@ test("RLP as the yellow paper gives it", () => {
   assert.equal(W.toHex(W.rlp(new Uint8Array(0))), "0x80");
   assert.equal(W.toHex(W.rlp([])), "0xc0");
 });
+
+test("a string argument is encoded as the ABI's dynamic bytes (addHospital)", () => {
+  const data = W.encodeCall("addHospital", ["address", "string"], ["0x" + "11".repeat(20), "east ward"]);
+  const words = data.slice(10).match(/.{64}/g);
+  assert.equal(words.length, 4);
+  assert.equal(words[0], "0".repeat(24) + "11".repeat(20));
+  assert.equal(BigInt("0x" + words[1]), 64n); // offset of the string
+  assert.equal(BigInt("0x" + words[2]), 9n); // its length in bytes
+  assert.equal(words[3], Buffer.from("east ward").toString("hex").padEnd(64, "0"));
+});

@@ -1,6 +1,6 @@
 // Solidity ABI encoding of a contract call, for the few argument types the
-// console's writes use (bytes32, address, bool, uintN, bytes, and arrays of
-// uintN, address and bytes): selector = keccak256(signature)[0..4], then the
+// console's writes use (bytes32, address, bool, uintN, bytes, string, and
+// arrays of uintN, address and bytes): selector = keccak256(signature)[0..4], then the
 // head/tail layout of the ABI specification.
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bigEndian, concatBytes, fromHex, utf8ToBytes } from "./bytes.js";
@@ -33,6 +33,7 @@ const dynBytes = (v) => { const b = fromHex(v); return concatBytes(word(b.length
 /** The encoding of a dynamic value (bytes or an array), or null when static. */
 function dynamicPart(type, v) {
   if (type === "bytes") return dynBytes(v);
+  if (type === "string") { const b = utf8ToBytes(v); return concatBytes(word(b.length), padRight(b)); }
   if (type === "bytes[]") return concatBytes(word(v.length), encodeArgs(v.map(() => "bytes"), v));
   if (type.endsWith("[]")) return concatBytes(word(v.length), ...v.map((x) => staticWord(type.slice(0, -2), x)));
   return null;
