@@ -47,7 +47,7 @@ pub(crate) async fn prepare(
     crate::fault::select::check_all(&state.plan, file, faults.clone())?;
     let rt = state.connect_runtime().await?;
     if let Some((field, f)) = faults.clone().find(|(_, f)| f.action.shapes_links()) {
-        rt.link_proxy_host().map_err(|e| {
+        rt.links_shapeable(&state.plan).map_err(|e| {
             InputError::new(format!(
                 "{file}: {field}.action: {} {e} (network {} runs on the {} runtime)",
                 f.action,
@@ -56,7 +56,7 @@ pub(crate) async fn prepare(
             ))
         })?;
         // Found or built now, so no build runs during a round.
-        crate::fault::links::prepare(&rt)?;
+        crate::fault::links::prepare(&rt, &state.plan)?;
     }
     Ok(Some(FaultNet {
         rt,

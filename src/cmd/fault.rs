@@ -71,14 +71,14 @@ pub(crate) async fn execute(args: FaultArgs, g: &Global) -> anyhow::Result<()> {
         .map_err(|e| InputError::new(format!("medchain fault: {e}")))?;
     let rt = state.connect_runtime().await?;
     if action.shapes_links() {
-        rt.link_proxy_host().map_err(|e| {
+        rt.links_shapeable(&state.plan).map_err(|e| {
             InputError::new(format!(
                 "medchain fault: ACTION: {action} {e} (network {} runs on the {} runtime)",
                 state.plan.topology.network,
                 rt.name()
             ))
         })?;
-        links::prepare(&rt)?;
+        links::prepare(&rt, &state.plan)?;
     }
     let done = interrupt::cancellable(apply::apply(&rt, &mut state, &fault)).await?;
     outln!(

@@ -4,8 +4,11 @@
 //!
 //! This kernel has no netem, so the shaping is done by a TCP proxy: the
 //! link (`from` dialled `to` at `up`) is moved onto a proxy that listens
-//! on a free loopback port and forwards to `from`'s devp2p port, and `to`
-//! dials `from` through it. RLPx is encrypted and authenticated end to
+//! on a free port and forwards to `from`'s devp2p port, and `to` dials
+//! `from` through it. Where the proxy listens and forwards is the
+//! runtime's answer ([`Runtime::link_proxy`]): loopback for processes; for
+//! containers, the host's (gateway) address on the link's Docker network
+//! and the `from` container's address there. RLPx is encrypted and authenticated end to
 //! end, so the proxy is transparent to geth: both ends see the same peer,
 //! only later or slower. Every byte crossing a shaped link, either way,
 //! goes through the toxics; a link whose two ends are both named has one
@@ -39,8 +42,8 @@ fn proxy_name(plan: &Plan, e: &Edge) -> String {
 /// What a link fault needs before it runs: a runtime whose links a proxy
 /// on this machine can sit on (else the runtime's one-line reason), and
 /// toxiproxy, found or built; its path.
-pub(crate) fn prepare(rt: &AnyRuntime) -> anyhow::Result<PathBuf> {
-    rt.link_proxy_host()
+pub(crate) fn prepare(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<PathBuf> {
+    rt.links_shapeable(plan)
         .map_err(|e| anyhow!("delay and bandwidth {e}"))?;
     let (bin, _) = install::resolve(&|m| eprintln!("{m}"))?;
     Ok(bin)
@@ -78,8 +81,9 @@ pub(crate) async fn shape(
     nodes: &[usize],
     action: Action,
 ) -> anyhow::Result<usize> {
-    let host = rt.link_proxy_host().map_err(|e| anyhow!("{action} {e}"))?;
-    let bin = prepare(rt)?;
+    rt.links_shapeable(plan)
+        .map_err(|e| anyhow!("{action} {e}"))?;
+    let bin = prepare(rt, plan)?;
     let api = Api::new(&server::start(plan, &bin).await?.url);
     let alive = peers::live(rt, plan).await;
     let mut existing = api.proxies().await?;
@@ -90,12 +94,17 @@ pub(crate) async fn shape(
             continue;
         }
         let name = proxy_name(plan, e);
+        let want = rt.link_proxy(plan, e).await?;
         let (proxy, new) = match existing.remove(&name) {
-            Some(p) => (p, false),
-            None => {
-                let upstream = format!("{host}:{}", plan.nodes[e.from].ports.p2p);
-                let p = api.create(&name, &format!("{host}:0"), &upstream).await?;
-                (p, true)
+            // A container started again may have a new address: its proxy
+            // is made again.
+            Some(p) if p.upstream == want.upstream => (p, false),
+            old => {
+                if old.is_some() {
+                    api.delete(&name).await?;
+                }
+                let listen = format!("{}:0", want.listen_host);
+                (api.create(&name, &listen, &want.upstream).await?, true)
             }
         };
         for t in toxics(action) {

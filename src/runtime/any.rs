@@ -9,8 +9,8 @@ use std::time::Duration;
 use super::docker::{self, DockerRuntime};
 use super::monitor::NodeMonitor;
 use super::process::ProcessRuntime;
-use super::{Handle, Kind, NodeSignal, Orphan, Runtime};
-use crate::plan::{NodePlan, Plan};
+use super::{Handle, Kind, LinkProxy, NodeSignal, Orphan, Runtime};
+use crate::plan::{Edge, NodePlan, Plan};
 use crate::topology::Topology;
 
 /// A runtime of either kind, chosen at run time.
@@ -105,8 +105,11 @@ impl Runtime for AnyRuntime {
     fn container_name(&self, plan: &Plan, node: &NodePlan) -> Option<String> {
         each!(self, rt => rt.container_name(plan, node))
     }
-    fn link_proxy_host(&self) -> Result<&'static str, String> {
-        each!(self, rt => rt.link_proxy_host())
+    fn links_shapeable(&self, plan: &Plan) -> Result<(), String> {
+        each!(self, rt => rt.links_shapeable(plan))
+    }
+    async fn link_proxy(&self, plan: &Plan, e: &Edge) -> anyhow::Result<LinkProxy> {
+        each!(self, rt => rt.link_proxy(plan, e).await)
     }
     fn start_monitor(&self, plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> NodeMonitor {
         each!(self, rt => rt.start_monitor(plan, nodes))

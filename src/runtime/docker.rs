@@ -38,10 +38,11 @@ use super::container_plan as cp;
 use super::docker_stats::DockerMonitor;
 use super::ipc;
 use super::{
-    docker_signal, image, labelled, Handle, Kind, NodeMonitor, NodeSignal, Orphan, Runtime,
+    docker_signal, image, labelled, Handle, Kind, LinkProxy, NodeMonitor, NodeSignal, Orphan,
+    Runtime,
 };
 use crate::geth::GethVersion;
-use crate::plan::{NodePlan, Plan};
+use crate::plan::{Edge, NodePlan, Plan};
 use crate::topology::Topology;
 
 /// How long a ping may take before an engine counts as absent.
@@ -753,11 +754,45 @@ impl Runtime for DockerRuntime {
         Some(cp::container_name(plan, node))
     }
 
-    /// Containers dial each other on their hospitals' Docker networks, which
-    /// a proxy on the host's loopback is not part of; shaping them (a proxy
-    /// or tc in each node's network namespace) is not built yet.
-    fn link_proxy_host(&self) -> Result<&'static str, String> {
-        Err("is not available on the docker runtime yet (peer links between containers are not shaped); run the network with --runtime process, or use partition/heal".into())
+    /// Containers dial each other on the Docker network of their link; the
+    /// host is that bridge's gateway, so a proxy on this machine listening
+    /// on the gateway address is reachable from both ends (and from
+    /// nothing outside the bridge), and forwards to the `from` container's
+    /// address. Hospitals on another engine (`docker_host`) run on another
+    /// machine, whose bridges this one is not on.
+    fn links_shapeable(&self, plan: &Plan) -> Result<(), String> {
+        match plan.topology.hospitals.iter().find(|h| h.docker_host.is_some()) {
+            Some(h) => Err(format!(
+                "is not available for hospitals on another Docker engine (hospital {} has docker_host): the proxy runs on this machine; shape links of a network on this machine's engine, or use partition/heal",
+                h.name
+            )),
+            None => Ok(()),
+        }
+    }
+
+    async fn link_proxy(&self, plan: &Plan, e: &Edge) -> anyhow::Result<LinkProxy> {
+        let from = &plan.nodes[e.from];
+        let name = cp::container_name(plan, from);
+        let net = cp::shared_network(plan, e.from, e.to);
+        let c = self
+            .engine(plan, &from.hospital)
+            .inspect_container(&name, None)
+            .await
+            .with_context(|| format!("inspecting {name}"))?;
+        let endpoint = c
+            .network_settings
+            .and_then(|s| s.networks)
+            .and_then(|m| m.get(&net).cloned())
+            .ok_or_else(|| anyhow!("{name} is not on network {net}"))?;
+        let known = |v: Option<String>| v.filter(|a| !a.is_empty());
+        let (Some(ip), Some(gateway)) = (known(endpoint.ip_address), known(endpoint.gateway))
+        else {
+            bail!("{name} has no address or gateway on network {net}");
+        };
+        Ok(LinkProxy {
+            listen_host: gateway,
+            upstream: format!("{ip}:{}", from.ports.p2p),
+        })
     }
 
     async fn orphans(&self, network: &str, _dir: &Path) -> anyhow::Result<Vec<Orphan>> {

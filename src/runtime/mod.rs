@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{NodePlan, Plan};
+use crate::plan::{Edge, NodePlan, Plan};
 use monitor::NodeMonitor as Monitor;
 
 /// A handle to a started node that a later invocation can find again.
@@ -122,6 +122,16 @@ impl Kind {
 ///
 /// The futures are awaited on the caller's task (never spawned), so no
 /// `Send` bound is needed.
+/// Where a link's TCP proxy listens and forwards (see
+/// [`Runtime::link_proxy`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkProxy {
+    /// The host address the proxy listens on (port chosen at creation).
+    pub listen_host: String,
+    /// `host:port` it forwards to.
+    pub upstream: String,
+}
+
 #[allow(async_fn_in_trait)]
 pub trait Runtime {
     /// Name recorded in the state file and shown by `status`.
@@ -188,11 +198,15 @@ pub trait Runtime {
     /// The container a node runs in, for display (`None`: not a container).
     fn container_name(&self, plan: &Plan, node: &NodePlan) -> Option<String>;
 
-    /// The address at which a TCP proxy run on this machine reaches every
-    /// node's devp2p port and the nodes reach the proxy (the `delay` and
-    /// `bandwidth` faults put one on each shaped link), or why this
-    /// runtime's peer links cannot be shaped that way (one line).
-    fn link_proxy_host(&self) -> Result<&'static str, String>;
+    /// Whether a TCP proxy run on this machine can sit on `plan`'s peer
+    /// links (the `delay` and `bandwidth` faults put one on each shaped
+    /// link), or why not (one line, completing "delay …").
+    fn links_shapeable(&self, plan: &Plan) -> Result<(), String>;
+
+    /// Where the proxy of planned link `e` listens (an address of this
+    /// machine that `e.to` can dial) and where it forwards (`e.from`'s
+    /// devp2p endpoint as this machine reaches it), for a running `e.from`.
+    async fn link_proxy(&self, plan: &Plan, e: &Edge) -> anyhow::Result<LinkProxy>;
 
     /// Starts sampling the resource use of `nodes` (each with its handle)
     /// until [`NodeMonitor::finish`](monitor::NodeMonitor::finish).

@@ -11,12 +11,12 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use super::init_marker::{self, InitNeed};
-use super::{proc_scan, Handle, NodeMonitor, NodeSignal, Orphan, Runtime};
+use super::{proc_scan, Handle, LinkProxy, NodeMonitor, NodeSignal, Orphan, Runtime};
 use crate::bench::resources::SampledProcesses;
 use crate::daemon::{self, log_tail, open_log};
 pub(crate) use crate::pid::pid_matches;
 use crate::pid::{reap, signal, stop_pid, wait_gone};
-use crate::plan::{NodePlan, Plan};
+use crate::plan::{Edge, NodePlan, Plan};
 
 /// Runs nodes as local processes.
 #[derive(Debug, Default, Clone, Copy)]
@@ -173,8 +173,15 @@ impl Runtime for ProcessRuntime {
 
     /// Nodes listen for devp2p on every interface and dial each other on
     /// loopback: a proxy on 127.0.0.1 sits between any two.
-    fn link_proxy_host(&self) -> Result<&'static str, String> {
-        Ok("127.0.0.1")
+    fn links_shapeable(&self, _plan: &Plan) -> Result<(), String> {
+        Ok(())
+    }
+
+    async fn link_proxy(&self, plan: &Plan, e: &Edge) -> anyhow::Result<LinkProxy> {
+        Ok(LinkProxy {
+            listen_host: "127.0.0.1".into(),
+            upstream: format!("127.0.0.1:{}", plan.nodes[e.from].ports.p2p),
+        })
     }
 
     async fn orphans(&self, _network: &str, dir: &Path) -> anyhow::Result<Vec<Orphan>> {
