@@ -295,6 +295,24 @@ fn world() -> World {
 }
 
 /// Sign-in refusals and role checks over HTTP.
+/// A signed EIP-1559 transfer from `key`, as `eth_sendRawTransaction`
+/// takes it.
+fn raw_tx(key: &PrivateKeySigner) -> String {
+    use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+    use alloy::eips::eip2718::Encodable2718;
+    use alloy::signers::SignerSync;
+    let tx = TxEip1559 {
+        chain_id: 1,
+        gas_limit: 21_000,
+        max_fee_per_gas: 1,
+        to: alloy::primitives::TxKind::Call(alloy::primitives::Address::ZERO),
+        ..Default::default()
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
+    let env: TxEnvelope = tx.into_signed(sig).into();
+    format!("0x{}", hex::encode(env.encoded_2718()))
+}
+
 fn http_checks(url: &str, admin: &PrivateKeySigner) {
     let doctor: PrivateKeySigner = DOCTOR_KEY.parse().unwrap();
     let stranger = PrivateKeySigner::random();
@@ -407,6 +425,22 @@ fn http_checks(url: &str, admin: &PrivateKeySigner) {
         a.body
     );
     let cookie = a.cookie.unwrap();
+    // The relay passes on only the signed-in address's own transactions.
+    let foreign_tx = http(
+        "POST",
+        &format!("{url}/api/rpc"),
+        Some(json!({"method": "eth_sendRawTransaction", "params": [raw_tx(&stranger)]})),
+        &[("cookie", &cookie)],
+    );
+    assert_eq!(foreign_tx.status, 403, "{}", foreign_tx.body);
+    assert!(
+        foreign_tx.body["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("signed by {:#x}", stranger.address())),
+        "{}",
+        foreign_tx.body
+    );
     for bad in [
         "..%2Fstate.json",
         "..%2F..%2Fstate.json",

@@ -6,10 +6,12 @@
 //! refuses every other method (403), so the console is never a way to the
 //! node's `admin_`, `personal_`, `debug_`, `miner_`, `clique_` or `txpool_`
 //! namespaces, nor to `eth_sendTransaction` (which would ask the node to
-//! sign with a key it holds). Only for a signed-in session: the public
+//! sign with a key it holds). A raw transaction passes only when the
+//! signed-in address signed it. Only for a signed-in session: the public
 //! views need none of it. The node's answer (result or error, with the
 //! revert data) is passed back as it is.
 
+use alloy::primitives::Address;
 use axum::extract::State as AxState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,6 +21,7 @@ use serde_json::{json, Value};
 
 use super::app::{error, App};
 use super::auth::Signed;
+use crate::gateway::binding::sender;
 
 /// The methods the relay passes on; everything else is refused.
 pub const ALLOWED: &[&str] = &[
@@ -44,7 +47,7 @@ pub fn allowed(method: &str) -> bool {
     ALLOWED.contains(&method)
 }
 
-async fn relay(AxState(app): AxState<App>, Signed(_): Signed, Json(req): Json<Value>) -> Response {
+async fn relay(AxState(app): AxState<App>, Signed(s): Signed, Json(req): Json<Value>) -> Response {
     let method = req["method"].as_str().unwrap_or("");
     if !allowed(method) {
         return error(
@@ -54,6 +57,9 @@ async fn relay(AxState(app): AxState<App>, Signed(_): Signed, Json(req): Json<Va
                 ALLOWED.join(", ")
             ),
         );
+    }
+    if let Err(refused) = own_transaction(method, req.get("params"), s.address) {
+        return refused;
     }
     let body = json!({
         "jsonrpc": "2.0",
@@ -77,6 +83,31 @@ async fn relay(AxState(app): AxState<App>, Signed(_): Signed, Json(req): Json<Va
             StatusCode::BAD_GATEWAY,
             format!("the node did not answer {method}: {e:#}"),
         ),
+    }
+}
+
+/// A raw transaction is relayed only when the signed-in address signed it:
+/// the console passes on a session's own writes, not anyone's.
+#[allow(clippy::result_large_err)]
+fn own_transaction(method: &str, params: Option<&Value>, me: Address) -> Result<(), Response> {
+    if method != "eth_sendRawTransaction" {
+        return Ok(());
+    }
+    let raw = params
+        .and_then(Value::as_array)
+        .and_then(|p| p.first())
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    match sender(raw) {
+        Ok(from) if from == me => Ok(()),
+        Ok(from) => Err(error(
+            StatusCode::FORBIDDEN,
+            format!("the console relays only transactions signed by the signed-in address {me:#x}, and this one is signed by {from:#x}"),
+        )),
+        Err(e) => Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("eth_sendRawTransaction: {e}"),
+        )),
     }
 }
 
