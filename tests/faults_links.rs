@@ -171,9 +171,12 @@ fn a_delay_holds_a_members_blocks_back_until_heal() {
     assert!(common::alive(pid), "toxiproxy {pid} runs");
     let shaped = watch_lags(&sealer, &member, Duration::from_secs(5));
     assert!(shaped.len() >= 3, "too few blocks: {shaped:?}");
+    // The reference is the sealer's own head event, which reaches its IPC
+    // subscriber a few ms after the block left for the member under load
+    // (seen: a 296.7 ms lag through a 300 ms delay): 5 % of slack.
     assert!(
-        shaped.values().all(|l| *l >= 300.0),
-        "every block at least 300 ms late: {shaped:?}"
+        shaped.values().all(|l| *l >= 285.0),
+        "every block at least 300 ms late (less 5 %): {shaped:?}"
     );
     let r = net.ok(&["fault", "heal"]);
     assert!(r.stdout.contains("(1 taken off toxiproxy)"), "{}", r.stdout);
