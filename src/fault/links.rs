@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 
-use super::{peers, Action};
+use super::{link_ends, peers, Action};
 use crate::plan::{Edge, Plan};
 use crate::rpc::enode_key;
 use crate::runtime::{AnyRuntime, Runtime};
@@ -29,8 +29,9 @@ use crate::toxiproxy::api::{Api, Toxic};
 use crate::toxiproxy::{install, server};
 
 /// How long re-wired links may take to come up through their proxies:
-/// geth does not dial a peer it dialled in the last 35 s, and a margin.
-const WIRE_LIMIT: Duration = Duration::from_secs(45);
+/// geth does not dial a peer it dialled in the last 35 s (a link whose
+/// `from` end must dial again, shaped soon after `up`), and a margin.
+const WIRE_LIMIT: Duration = Duration::from_secs(60);
 /// How often a link still missing is dialled again.
 const REDIAL: Duration = Duration::from_secs(10);
 
@@ -87,17 +88,30 @@ pub(crate) async fn shape(
     let api = Api::new(&server::start(plan, &bin).await?.url);
     let alive = peers::live(rt, plan).await;
     let mut existing = api.proxies().await?;
+    // Links shaped before keep their place in the dialling plan.
+    let named = |e: &&Edge| {
+        nodes.contains(&e.from)
+            || nodes.contains(&e.to)
+            || existing.contains_key(&proxy_name(plan, e))
+    };
+    let links: Vec<Edge> = plan.edges.iter().filter(named).copied().collect();
+    let ends = link_ends::ends(plan, &links);
     let mut wired = Vec::new();
-    let named = |e: &&Edge| nodes.contains(&e.from) || nodes.contains(&e.to);
-    for e in plan.edges.iter().filter(named) {
-        if !(alive[e.from] && alive[e.to]) {
+    for (e, (dialer, listener)) in links.iter().zip(ends) {
+        let asked = nodes.contains(&e.from) || nodes.contains(&e.to);
+        if !asked || !(alive[e.from] && alive[e.to]) {
             continue;
         }
+        // From here on the link is `listener` ← `dialer`: `to` dials `from`.
+        let oriented = Edge {
+            from: listener,
+            to: dialer,
+        };
         let name = proxy_name(plan, e);
-        let want = rt.link_proxy(plan, e).await?;
+        let want = rt.link_proxy(plan, listener, dialer).await?;
         let (proxy, new) = match existing.remove(&name) {
-            // A container started again may have a new address: its proxy
-            // is made again.
+            // A container started again may have a new address, or the
+            // link another dialling end: its proxy is made again.
             Some(p) if p.upstream == want.upstream => (p, false),
             old => {
                 if old.is_some() {
@@ -112,19 +126,18 @@ pub(crate) async fn shape(
         }
         // A proxy the link no longer goes through (one of its nodes was
         // resumed and rejoined directly) gets it back.
-        if new || wire(rt, plan, e, &proxy.listen).await != Wire::Through {
-            rewire(rt, plan, e, &proxy.listen).await?;
+        if new || wire(rt, plan, &oriented, &proxy.listen).await != Wire::Through {
+            rewire(rt, plan, &oriented, &proxy.listen).await?;
         }
-        wired.push((*e, proxy.listen));
+        wired.push((oriented, proxy.listen, name));
     }
     wait_through(rt, plan, &wired).await?;
     Ok(wired.len())
 }
 
-/// Moves link `e` onto its proxy at `listen`: both ends drop the direct
-/// link (no longer static, disconnected), then `e.to` dials `e.from`
-/// through the proxy. `e.to` is the end that did not dial at `up`, so
-/// geth's dial history does not hold its dial back.
+/// Moves link `e` (oriented: `e.to` dials, see [`link_ends`]) onto its
+/// proxy at `listen`: both ends drop the direct link (no longer static,
+/// disconnected), then `e.to` dials `e.from` through the proxy.
 async fn rewire(rt: &AnyRuntime, plan: &Plan, e: &Edge, listen: &str) -> anyhow::Result<()> {
     peers::remove(rt, plan, e.from, e.to, false).await?;
     peers::remove(rt, plan, e.to, e.from, false).await?;
@@ -185,13 +198,13 @@ async fn wire(rt: &AnyRuntime, plan: &Plan, e: &Edge, listen: &str) -> Wire {
 async fn wait_through(
     rt: &AnyRuntime,
     plan: &Plan,
-    wired: &[(Edge, String)],
+    wired: &[(Edge, String, String)],
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut redialled = started;
     loop {
         let (mut missing, mut through) = (Vec::new(), 0);
-        for (e, listen) in wired {
+        for (e, listen, _) in wired {
             match wire(rt, plan, e, listen).await {
                 Wire::Through => through += 1,
                 Wire::Direct => {
@@ -205,7 +218,7 @@ async fn wait_through(
             return Ok(());
         }
         if started.elapsed() > WIRE_LIMIT {
-            let names: Vec<String> = wired.iter().map(|(e, _)| proxy_name(plan, e)).collect();
+            let names: Vec<String> = wired.iter().map(|(_, _, n)| n.clone()).collect();
             bail!(
                 "links not up through their proxies after {} s (of {})",
                 WIRE_LIMIT.as_secs(),
@@ -222,8 +235,8 @@ async fn wait_through(
     }
 }
 
-/// Takes every shaped link off its proxy: the end that dialled through
-/// it drops the peer (no longer static, disconnected), the proxies are
+/// Takes every shaped link off its proxy: both ends drop the peer (no
+/// longer static, disconnected), the proxies are
 /// deleted and the network's toxiproxy stopped. The caller then restores
 /// the direct links (heal). How many links were shaped.
 pub(crate) async fn unshape(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<usize> {
@@ -234,8 +247,12 @@ pub(crate) async fn unshape(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<usiz
     let proxies = api.proxies().await?;
     let alive = peers::live(rt, plan).await;
     for e in &plan.edges {
-        if proxies.contains_key(&proxy_name(plan, e)) && alive[e.to] {
-            peers::remove(rt, plan, e.to, e.from, false).await?;
+        if proxies.contains_key(&proxy_name(plan, e)) {
+            for (x, y) in [(e.to, e.from), (e.from, e.to)] {
+                if alive[x] {
+                    peers::remove(rt, plan, x, y, false).await?;
+                }
+            }
         }
     }
     for name in proxies.keys() {

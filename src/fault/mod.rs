@@ -18,6 +18,7 @@
 
 pub mod action;
 pub mod apply;
+pub(crate) mod link_ends;
 pub(crate) mod links;
 pub(crate) mod peers;
 pub mod recovery;

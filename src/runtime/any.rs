@@ -10,7 +10,7 @@ use super::docker::{self, DockerRuntime};
 use super::monitor::NodeMonitor;
 use super::process::ProcessRuntime;
 use super::{Handle, Kind, LinkProxy, NodeSignal, Orphan, Runtime};
-use crate::plan::{Edge, NodePlan, Plan};
+use crate::plan::{NodePlan, Plan};
 use crate::topology::Topology;
 
 /// A runtime of either kind, chosen at run time.
@@ -108,8 +108,13 @@ impl Runtime for AnyRuntime {
     fn links_shapeable(&self, plan: &Plan) -> Result<(), String> {
         each!(self, rt => rt.links_shapeable(plan))
     }
-    async fn link_proxy(&self, plan: &Plan, e: &Edge) -> anyhow::Result<LinkProxy> {
-        each!(self, rt => rt.link_proxy(plan, e).await)
+    async fn link_proxy(
+        &self,
+        plan: &Plan,
+        listener: usize,
+        dialer: usize,
+    ) -> anyhow::Result<LinkProxy> {
+        each!(self, rt => rt.link_proxy(plan, listener, dialer).await)
     }
     fn start_monitor(&self, plan: &Plan, nodes: &[(&NodePlan, Handle)]) -> NodeMonitor {
         each!(self, rt => rt.start_monitor(plan, nodes))

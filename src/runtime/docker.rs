@@ -42,7 +42,7 @@ use super::{
     Runtime,
 };
 use crate::geth::GethVersion;
-use crate::plan::{Edge, NodePlan, Plan};
+use crate::plan::{NodePlan, Plan};
 use crate::topology::Topology;
 
 /// How long a ping may take before an engine counts as absent.
@@ -757,8 +757,8 @@ impl Runtime for DockerRuntime {
     /// Containers dial each other on the Docker network of their link; the
     /// host is that bridge's gateway, so a proxy on this machine listening
     /// on the gateway address is reachable from both ends (and from
-    /// nothing outside the bridge), and forwards to the `from` container's
-    /// address. Hospitals on another engine (`docker_host`) run on another
+    /// nothing outside the bridge), and forwards to the listening
+    /// container's address. Hospitals on another engine (`docker_host`) run on another
     /// machine, whose bridges this one is not on.
     fn links_shapeable(&self, plan: &Plan) -> Result<(), String> {
         match plan.topology.hospitals.iter().find(|h| h.docker_host.is_some()) {
@@ -770,10 +770,15 @@ impl Runtime for DockerRuntime {
         }
     }
 
-    async fn link_proxy(&self, plan: &Plan, e: &Edge) -> anyhow::Result<LinkProxy> {
-        let from = &plan.nodes[e.from];
+    async fn link_proxy(
+        &self,
+        plan: &Plan,
+        listener: usize,
+        dialer: usize,
+    ) -> anyhow::Result<LinkProxy> {
+        let from = &plan.nodes[listener];
         let name = cp::container_name(plan, from);
-        let net = cp::shared_network(plan, e.from, e.to);
+        let net = cp::shared_network(plan, listener, dialer);
         let c = self
             .engine(plan, &from.hospital)
             .inspect_container(&name, None)

@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Edge, NodePlan, Plan};
+use crate::plan::{NodePlan, Plan};
 use monitor::NodeMonitor as Monitor;
 
 /// A handle to a started node that a later invocation can find again.
@@ -203,10 +203,16 @@ pub trait Runtime {
     /// link), or why not (one line, completing "delay …").
     fn links_shapeable(&self, plan: &Plan) -> Result<(), String>;
 
-    /// Where the proxy of planned link `e` listens (an address of this
-    /// machine that `e.to` can dial) and where it forwards (`e.from`'s
-    /// devp2p endpoint as this machine reaches it), for a running `e.from`.
-    async fn link_proxy(&self, plan: &Plan, e: &Edge) -> anyhow::Result<LinkProxy>;
+    /// Where the proxy of the link between nodes `listener` and `dialer`
+    /// listens (an address of this machine that `dialer` can dial) and
+    /// where it forwards (`listener`'s devp2p endpoint as this machine
+    /// reaches it), for a running `listener`.
+    async fn link_proxy(
+        &self,
+        plan: &Plan,
+        listener: usize,
+        dialer: usize,
+    ) -> anyhow::Result<LinkProxy>;
 
     /// Starts sampling the resource use of `nodes` (each with its handle)
     /// until [`NodeMonitor::finish`](monitor::NodeMonitor::finish).

@@ -16,7 +16,7 @@ use crate::bench::resources::SampledProcesses;
 use crate::daemon::{self, log_tail, open_log};
 pub(crate) use crate::pid::pid_matches;
 use crate::pid::{reap, signal, stop_pid, wait_gone};
-use crate::plan::{Edge, NodePlan, Plan};
+use crate::plan::{NodePlan, Plan};
 
 /// Runs nodes as local processes.
 #[derive(Debug, Default, Clone, Copy)]
@@ -177,10 +177,15 @@ impl Runtime for ProcessRuntime {
         Ok(())
     }
 
-    async fn link_proxy(&self, plan: &Plan, e: &Edge) -> anyhow::Result<LinkProxy> {
+    async fn link_proxy(
+        &self,
+        plan: &Plan,
+        listener: usize,
+        _dialer: usize,
+    ) -> anyhow::Result<LinkProxy> {
         Ok(LinkProxy {
             listen_host: "127.0.0.1".into(),
-            upstream: format!("127.0.0.1:{}", plan.nodes[e.from].ports.p2p),
+            upstream: format!("127.0.0.1:{}", plan.nodes[listener].ports.p2p),
         })
     }
 
