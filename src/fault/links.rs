@@ -99,7 +99,7 @@ pub(crate) async fn shape(
     let mut wired = Vec::new();
     for (e, (dialer, listener)) in links.iter().zip(ends) {
         let asked = nodes.contains(&e.from) || nodes.contains(&e.to);
-        if !asked || !(alive[e.from] && alive[e.to]) {
+        if !(asked && alive[e.from] && alive[e.to]) {
             continue;
         }
         // From here on the link is `listener` ← `dialer`: `to` dials `from`.
