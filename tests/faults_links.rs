@@ -370,6 +370,38 @@ fn bad_link_faults_exit_2_naming_the_field() {
     assert!(!net.home().join("links-bad").exists(), "nothing may start");
 }
 
+/// The seconds a fault command says it took: `… (1.2 s)` at the end.
+fn took_s(stdout: &str) -> f64 {
+    let inner = stdout.trim().rsplit_once('(').unwrap().1;
+    inner.trim_end_matches(" s)").parse().unwrap()
+}
+
+#[test]
+fn a_hospital_wide_delay_on_a_mesh_moves_every_link_and_heals_at_once() {
+    // Two hospitals, a sealer and a member each, full mesh: each member
+    // has --maxpeers 3 and makes one dial itself, so the links cannot all
+    // be redialled by the same end.
+    let network = "links-mesh";
+    let net = TestNet::new(&format!(
+        "network: {network}\nblock_period: 1\nhospitals:\n  - {{name: lyon, sealers: 1, members: 1}}\n  - {{name: oran, sealers: 1, members: 1}}\n"
+    ));
+    net.ok(&["up", "--seed", "36", "--quiet"]);
+    let r = net.ok(&["fault", "delay", "--hospital", "oran", "--ms", "200"]);
+    assert!(
+        r.stdout
+            .contains("5 planned links through toxiproxy, 200 ms each way"),
+        "{}",
+        r.stdout
+    );
+    let r = net.ok(&["fault", "heal"]);
+    assert!(r.stdout.contains("(5 taken off toxiproxy)"), "{}", r.stdout);
+    // Healed from the ends that did not just dial through a proxy: no
+    // wait for geth's 35 s dial history.
+    assert!(took_s(&r.stdout) < 10.0, "{}", r.stdout);
+    let st = net.status();
+    assert_eq!(st["agree"], true, "{st}");
+}
+
 /// Milliseconds since the Unix epoch.
 fn epoch_ms() -> f64 {
     std::time::SystemTime::now()

@@ -74,11 +74,13 @@ pub async fn apply(rt: &AnyRuntime, state: &mut State, fault: &Fault) -> anyhow:
 /// Takes shaped links off their proxies, then restores every planned link
 /// between running nodes, direct.
 async fn heal(rt: &AnyRuntime, state: &State) -> anyhow::Result<String> {
-    let off = links::unshape(rt, &state.plan).await?;
-    let up = peers::heal(rt, &state.plan).await?;
-    Ok(match off {
+    let shaped = links::unshape(rt, &state.plan).await?;
+    let up = peers::heal(rt, &state.plan, &shaped).await?;
+    Ok(match shaped.len() {
         0 => format!("{up} planned links between running nodes connected"),
-        _ => format!("{up} planned links between running nodes connected, direct ({off} taken off toxiproxy)"),
+        n => format!(
+            "{up} planned links between running nodes connected, direct ({n} taken off toxiproxy)"
+        ),
     })
 }
 

@@ -137,11 +137,44 @@ pub(crate) async fn shape(
 
 /// Moves link `e` (oriented: `e.to` dials, see [`link_ends`]) onto its
 /// proxy at `listen`: both ends drop the direct link (no longer static,
-/// disconnected), then `e.to` dials `e.from` through the proxy.
+/// disconnected), then `e.to` dials `e.from` through the proxy. The end
+/// dropped second sees the connection close and, if it holds the link as a
+/// static peer, redials at once — and geth then holds back its next dial
+/// of that peer for 35 s (its dial history). So the end that holds it as
+/// static goes first; when both do, the dialler (whose next dial is the
+/// one through the proxy).
 async fn rewire(rt: &AnyRuntime, plan: &Plan, e: &Edge, listen: &str) -> anyhow::Result<()> {
-    peers::remove(rt, plan, e.from, e.to, false).await?;
-    peers::remove(rt, plan, e.to, e.from, false).await?;
+    // The listener first only when it alone holds the link as static (as
+    // `from` does after `up`): then neither end redials.
+    let first = match (
+        holds_static(rt, plan, e.from, e.to).await,
+        holds_static(rt, plan, e.to, e.from).await,
+    ) {
+        (true, false) => (e.from, e.to),
+        _ => (e.to, e.from),
+    };
+    peers::remove(rt, plan, first.0, first.1, false).await?;
+    peers::remove(rt, plan, first.1, first.0, false).await?;
     dial_through(rt, plan, e, listen).await
+}
+
+/// Whether node `x` has `y` among its peers as a static peer (one it
+/// redials when the connection closes).
+async fn holds_static(rt: &AnyRuntime, plan: &Plan, x: usize, y: usize) -> bool {
+    let key = &plan.nodes[y].node_key.public_hex;
+    let peers: Vec<Value> = rt
+        .admin_call(plan, &plan.nodes[x], "admin_peers", json!([]))
+        .await
+        .ok()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    peers.iter().any(|p| {
+        p["enode"]
+            .as_str()
+            .and_then(enode_key)
+            .is_some_and(|k| k.eq_ignore_ascii_case(key))
+            && p["network"]["static"].as_bool() == Some(true)
+    })
 }
 
 /// `e.to` dials `e.from` at the proxy's address `listen`.
@@ -236,22 +269,29 @@ async fn wait_through(
 }
 
 /// Takes every shaped link off its proxy: both ends drop the peer (no
-/// longer static, disconnected), the proxies are
-/// deleted and the network's toxiproxy stopped. The caller then restores
-/// the direct links (heal). How many links were shaped.
-pub(crate) async fn unshape(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<usize> {
+/// longer static, disconnected), the proxies are deleted and the network's
+/// toxiproxy stopped. The caller then restores the direct links (heal).
+/// The shaped links as `(dialer, listener)`: the dialler dialled its peer
+/// moments ago, and geth will not dial it again for 35 s, so the heal
+/// dials those links from the listening end first.
+pub(crate) async fn unshape(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<Vec<(usize, usize)>> {
     let Some(running) = server::running(&plan.dir) else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
     let api = Api::new(&running.url);
     let proxies = api.proxies().await?;
     let alive = peers::live(rt, plan).await;
-    for e in &plan.edges {
-        if proxies.contains_key(&proxy_name(plan, e)) {
-            for (x, y) in [(e.to, e.from), (e.from, e.to)] {
-                if alive[x] {
-                    peers::remove(rt, plan, x, y, false).await?;
-                }
+    let shaped: Vec<Edge> = plan
+        .edges
+        .iter()
+        .filter(|e| proxies.contains_key(&proxy_name(plan, e)))
+        .copied()
+        .collect();
+    let ends = link_ends::ends(plan, &shaped);
+    for (dialer, listener) in &ends {
+        for (x, y) in [(*dialer, *listener), (*listener, *dialer)] {
+            if alive[x] {
+                peers::remove(rt, plan, x, y, false).await?;
             }
         }
     }
@@ -259,5 +299,5 @@ pub(crate) async fn unshape(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<usiz
         api.delete(name).await?;
     }
     server::stop(&plan.dir).await?;
-    Ok(proxies.len())
+    Ok(ends)
 }

@@ -197,7 +197,11 @@ async fn dial_staggered(
         let missing = down_both(links, &lacking);
         down.retain(|l| missing.contains(l));
     }
+    // The link moves to the other end entirely: `x` drops it as a static
+    // peer (so only one end redials it if it ever closes, see
+    // `fault::links`), and `y` dials.
     for (x, y) in down {
+        remove(rt, plan, x, y, false).await?;
         dial(rt, plan, y, x).await?;
     }
     Ok(())
@@ -207,8 +211,15 @@ async fn dial_staggered(
 /// is connected; how many links are up. Each link is dialled from its
 /// `from` end (as at `up`) and, where that end does not get through (a
 /// member has one dial slot: its `--maxpeers` is its planned peers), from
-/// the other end — one end at a time ([`dial_staggered`]).
-pub(crate) async fn heal(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<usize> {
+/// the other end — one end at a time ([`dial_staggered`]). A link in
+/// `recent` (`(dialer, listener)`: just taken off a proxy its dialler had
+/// dialled through, which geth's dial history holds back for 35 s) is
+/// dialled from its listener first.
+pub(crate) async fn heal(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    recent: &[(usize, usize)],
+) -> anyhow::Result<usize> {
     let alive = live(rt, plan).await;
     // Every node trusts its peers again before anyone dials, so no dial
     // is turned away by a member's peer limit.
@@ -219,7 +230,10 @@ pub(crate) async fn heal(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<usize> 
         .edges
         .iter()
         .filter(|e| alive[e.from] && alive[e.to])
-        .map(|e| (e.from, e.to))
+        .map(|e| match recent.contains(&(e.from, e.to)) {
+            true => (e.to, e.from),
+            false => (e.from, e.to),
+        })
         .collect();
     dial_staggered(rt, plan, &alive, &links).await?;
     wait_linked(rt, plan, &alive).await
