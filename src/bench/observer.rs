@@ -9,8 +9,11 @@
 //! target and first reads by number the blocks it missed; a transaction
 //! counted failed because no node took it is a success if a block holds it.
 //!
-//! A reorg that replaces a block whose transactions were already committed
-//! is not undone (with `confirmations: 1` on Clique this can happen when an
+//! A head on another branch (its parent is not the block read below it) is
+//! followed back to where it leaves the blocks read, and the new branch's
+//! blocks are read: transactions a winning fork holds count as included
+//! there. A reorg that replaces a block whose transactions were already
+//! committed is not undone (with `confirmations: 1` on Clique this can happen when an
 //! out-of-turn block loses); raise `confirmations` to exclude it.
 
 use std::collections::{BTreeMap, HashMap};
@@ -55,6 +58,9 @@ struct Inner {
     tracked_seen: Vec<TrackedTx>,
     /// The round's live metrics, when the run exports them.
     meter: Option<RoundMeter>,
+    /// The hash of each block read, by number (the last
+    /// [`REORG_WINDOW`]), to notice a head on another branch.
+    hashes: BTreeMap<u64, B256>,
 }
 
 /// What workers and the observer share.
@@ -92,6 +98,7 @@ impl Tracker {
                 tracked_contract: Address::ZERO,
                 tracked_seen: Vec::new(),
                 meter: None,
+                hashes: BTreeMap::new(),
             }),
             completed: Notify::new(),
             new_head: Notify::new(),
@@ -354,6 +361,28 @@ impl Tracker {
         out
     }
 
+    /// Records `block` as the one at its height: blocks above it were on
+    /// another branch if it replaces one.
+    fn record_hash(&self, block: &Value) {
+        let (Some(n), Some(h)) = (
+            block["number"].as_str().and_then(|h| parse_hex_u64(h).ok()),
+            block["hash"].as_str().and_then(|h| h.parse::<B256>().ok()),
+        ) else {
+            return;
+        };
+        let mut g = self.lock();
+        g.hashes.split_off(&n);
+        g.hashes.insert(n, h);
+        while g.hashes.len() as u64 > REORG_WINDOW {
+            g.hashes.pop_first();
+        }
+    }
+
+    /// The hash of the block read at height `n`, if it is still known.
+    fn hash_at(&self, n: u64) -> Option<B256> {
+        self.lock().hashes.get(&n).copied()
+    }
+
     /// Hands over the tracked devices' transactions found since the last call.
     fn take_tracked(&self) -> Vec<TrackedTx> {
         std::mem::take(&mut self.lock().tracked_seen)
@@ -491,6 +520,9 @@ const QUIET: std::time::Duration = std::time::Duration::from_secs(2);
 /// Most blocks read by number when the observer comes back after missing
 /// some (a failover, or heads folded together).
 const MAX_CATCH_UP: u64 = 10_000;
+/// How far back the observer looks for where a new branch leaves the
+/// blocks it read (a reorg deeper than this is read from there on only).
+const REORG_WINDOW: u64 = 256;
 /// Failed subscriptions in a row, over all endpoints, before the observer
 /// gives up (each endpoint tried this many times).
 const ATTEMPTS_PER_ENDPOINT: usize = 3;
@@ -597,6 +629,7 @@ async fn catch_up(
         Some(l) if number > l && number - l <= MAX_CATCH_UP => l + 1,
         _ => number,
     };
+    let from = branch_start(tracker, rpc, from).await?;
     for n in from..=number {
         let block: Value = rpc
             .call("eth_getBlockByNumber", json!([format!("{n:#x}"), full]))
@@ -604,6 +637,7 @@ async fn catch_up(
         if block.is_null() {
             continue;
         }
+        tracker.record_hash(&block);
         for (bn, txs) in tracker.on_block(&block, arrived) {
             let hashes: Vec<B256> = txs.iter().map(|(h, _)| *h).collect();
             let st = statuses(rpc, bn, &hashes).await;
@@ -620,6 +654,31 @@ async fn catch_up(
     Ok(())
 }
 
+/// Where the chain the node now follows leaves the blocks the observer
+/// read: from `from` down, while the node's block at a height has a parent
+/// other than the block read below it (a reorg: on proof of work, the
+/// other side's fork after a partition), so its blocks there — and the
+/// transactions in them — are read too. `from` when nothing changed.
+async fn branch_start(tracker: &Tracker, rpc: &Rpc, mut from: u64) -> anyhow::Result<u64> {
+    let floor = from.saturating_sub(REORG_WINDOW);
+    while from > floor.max(1) {
+        let Some(known) = tracker.hash_at(from - 1) else {
+            break;
+        };
+        let block: Value = rpc
+            .call("eth_getBlockByNumber", json!([format!("{from:#x}"), false]))
+            .await?;
+        let parent = block["parentHash"]
+            .as_str()
+            .and_then(|h| h.parse::<B256>().ok());
+        if parent.is_none_or(|p| p == known) {
+            break;
+        }
+        from -= 1;
+    }
+    Ok(from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -632,6 +691,25 @@ mod tests {
             "gasUsed": "0x5208", "gasLimit": "0x1c9c380", "uncles": [],
             "transactions": txs.iter().map(|h| format!("{h:#x}")).collect::<Vec<_>>(),
         })
+    }
+
+    #[test]
+    fn a_block_read_again_at_a_height_forgets_the_blocks_above_it() {
+        let t = Tracker::new(1);
+        let at = |n: u64, h: u8| {
+            let mut b = block(n, &[]);
+            b["hash"] = json!(format!("{:#x}", B256::repeat_byte(h)));
+            b
+        };
+        for n in 1..=5u64 {
+            t.record_hash(&at(n, n as u8));
+        }
+        assert_eq!(t.hash_at(4), Some(B256::repeat_byte(4)));
+        // The other branch's block 3: 4 and 5 were on the losing one.
+        t.record_hash(&at(3, 0xb3));
+        assert_eq!(t.hash_at(3), Some(B256::repeat_byte(0xb3)));
+        assert_eq!(t.hash_at(2), Some(B256::repeat_byte(2)));
+        assert_eq!((t.hash_at(4), t.hash_at(5)), (None, None));
     }
 
     #[test]
