@@ -188,6 +188,7 @@ fn consent_devices_and_alarms_are_written_and_seen_in_the_page() {
     alarm_live(&net, &url);
     reading_live(&net, &url);
     hospital_and_admin(&url, &state, &device_key, patient_id);
+    browser_wallet(&url, &state);
 
     let r = step(&["revoke", &url, &pk, DOCTOR_KEY, &doctor_addr]);
     assert_eq!(r["revoke"]["done"], "consent revoked", "{r}");
@@ -289,6 +290,35 @@ fn hospital_and_admin(
     assert_eq!(row["tx"], format!("{refused:#x}"), "{seen}");
     assert_eq!(row["status"], format!("reverted: {reason}"), "{seen}");
     assert!(seen["rows"][1]["status"] == "success", "{seen}");
+}
+
+/// The EIP-1193 path: a hospital signs in through a browser wallet and
+/// registers a doctor with it. The wallet is a simulation injected into
+/// the page (headless Chromium runs no extension) holding the hospital's
+/// key: the page itself holds none, asks the provider to sign the sign-in
+/// message and to send the transaction, and reports the receipt.
+fn browser_wallet(url: &str, state: &medchain::state::State) {
+    let net = medchain::privacy::chain::PrivateNet::of(state).unwrap();
+    let doctor = format!("{:#x}", PrivateKeySigner::random().address());
+    let w = step(&["wallet", url, &key_hex(&net.hospitals[0].1), &doctor]);
+    let who = w["who"].as_str().unwrap();
+    assert!(
+        who.contains("hospital") && who.contains("(no key in this page)"),
+        "{w}"
+    );
+    assert_eq!(w["register"]["done"], "doctor registered", "{w}");
+    let hash = w["register"]["status"]
+        .as_str()
+        .unwrap()
+        .split("transaction ")
+        .nth(1)
+        .unwrap();
+    let tx = get(&format!("{url}/api/tx/{}", &hash[..66]));
+    assert!(
+        tx["call"].as_str().unwrap().contains("registerDoctor"),
+        "{tx}"
+    );
+    assert_eq!(w["page_errors"], serde_json::json!([]), "{w}");
 }
 
 /// Opens the doctor's view, then starts `watch` as the doctor: the alarm

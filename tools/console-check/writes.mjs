@@ -6,6 +6,10 @@
 //   node writes.mjs alarm  <url> <doctor key>     (prints "ready" once the Doctor view listens, then the result)
 //   node writes.mjs revoke <url> <patient key> <doctor key> <doctor address>
 //   node writes.mjs live   <url> <doctor key> <heart rate>   (prints "ready" once the Doctor view shows its records, then when a reading with that heart rate appeared)
+//   node writes.mjs wallet <url> <hospital key> <doctor address>
+//                          (signs in through an EIP-1193 provider and registers the doctor with it: a
+//                           SIMULATED browser wallet injected into the page, holding the key — headless
+//                           Chromium runs no wallet extension)
 //   node writes.mjs hospital <url> <hospital key> <device address> <admin key> <new hospital address>
 //                          (the hospital revokes the device; the admin adds a hospital named "east", then removes it)
 import { chromium } from "playwright-core";
@@ -110,6 +114,52 @@ async function hospital(page, [hospitalKey, device, adminKey, newHospital]) {
   out.remove_hospital = await write(page, "hospital", "#remove-hospital");
 }
 
+/**
+ * A simulated EIP-1193 provider (what a wallet extension injects as
+ * window.ethereum), holding `keyHex`: accounts, personal_sign, and
+ * eth_sendTransaction signed with the page's wallet code and sent through
+ * the console's relay, as an extension would send it to its own node.
+ */
+function simulatedWallet(keyHex) {
+  const rpc = async (method, params) => {
+    const r = await fetch("/api/rpc", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ method, params }) });
+    const a = await r.json();
+    if (!r.ok || a.error) throw new Error((a.error && (a.error.message || a.error)) || `HTTP ${r.status}`);
+    return a.result;
+  };
+  window.ethereum = {
+    simulated: true,
+    async request({ method, params }) {
+      const w = window.medchainWallet.fromPrivateKey(keyHex);
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return [w.address.toLowerCase()];
+      if (method === "personal_sign") return w.signMessage(params[0]);
+      if (method === "eth_sendTransaction") {
+        const call = params[0];
+        const [nonce, gas, price, tip, chainId] = await Promise.all([rpc("eth_getTransactionCount", [call.from, "pending"]),
+          rpc("eth_estimateGas", [call]), rpc("eth_gasPrice", []), rpc("eth_maxPriorityFeePerGas", []), rpc("eth_chainId", [])]);
+        const raw = w.signTransaction({ chainId: Number(chainId), nonce, gas: (BigInt(gas) * 12n) / 10n,
+          maxFeePerGas: BigInt(price) * 2n, maxPriorityFeePerGas: tip, to: call.to, value: 0, data: call.data });
+        return rpc("eth_sendRawTransaction", [raw]);
+      }
+      throw new Error(`the simulated wallet does not do ${method}`);
+    },
+  };
+}
+
+async function wallet(page, [hospitalKey, doctor]) {
+  await page.addInitScript(simulatedWallet, hospitalKey);
+  await page.goto(url);
+  await page.click("#tab-signin");
+  await page.click("#signin-wallet");
+  await page.waitForFunction(() => document.getElementById("who").textContent !== "not signed in"
+    || document.getElementById("signin-error").textContent !== "", null, T);
+  out.who = await page.textContent("#who");
+  out.signin_error = await page.textContent("#signin-error");
+  await page.click("#tab-hospital");
+  await page.fill("#doctor-address", doctor);
+  out.register = await write(page, "hospital", "#register-doctor");
+}
+
 /** The Explorer's history of `address`: its summary and rows. */
 async function history(page, [address]) {
   await page.click("#tab-explorer");
@@ -130,7 +180,7 @@ try {
   page.on("pageerror", (e) => out.page_errors.push(String(e)));
   page.on("console", (m) => { if (m.type() === "error" && !/status of 40[13]/.test(m.text())) out.page_errors.push(m.text()); });
   await page.goto(url);
-  await ({ grant, alarm, revoke, live, hospital, history })[mode](page, rest);
+  await ({ grant, alarm, revoke, live, hospital, history, wallet })[mode](page, rest);
   if (process.env.SHOTS) await page.screenshot({ path: `${process.env.SHOTS}/serve-${mode}.png`, fullPage: true });
 } finally {
   await browser.close();
