@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use serde_json::json;
 use tokio::sync::{mpsc, Notify};
 
@@ -114,9 +114,12 @@ pub(crate) async fn setup_workers(
             }
         }
     }
+    let mut top = 0;
     for h in hashes {
-        confirm(&provider, h, "a worker setup transaction").await?;
+        let r = confirm(&provider, h, "a worker setup transaction").await?;
+        top = top.max(r.block_number.unwrap_or(0));
     }
+    targets_reach(targets, top).await?;
     let mut workers = Vec::new();
     for (index, signer) in keys.into_iter().enumerate() {
         let rpc = Rpc::new(&targets[index % targets.len()])?;
@@ -135,6 +138,34 @@ pub(crate) async fn setup_workers(
     }
     Ok(workers)
 }
+
+/// Waits (at most [`REACH_LIMIT`]) until every target node's head is at
+/// block `n`: the funding and registrations were confirmed on the funder's
+/// node, and a worker sending to a node that has not imported them yet
+/// would be refused ("insufficient funds").
+async fn targets_reach(targets: &[String], n: u64) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + REACH_LIMIT;
+    for url in targets {
+        let rpc = Rpc::new(url)?;
+        loop {
+            let head: String = rpc.call("eth_blockNumber", json!([])).await?;
+            if crate::rpc::parse_hex_u64(&head)? >= n {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!(
+                    "{url} did not reach block {n}, which holds the workers' funding, within {} s",
+                    REACH_LIMIT.as_secs()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Ok(())
+}
+
+/// How long the targets may take to import the workers' setup block.
+const REACH_LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs one worker's round: its jobs sent open-loop until the queue
 /// closes (or Ctrl-C); gives the worker back with its sending figures.
