@@ -104,10 +104,12 @@ fn by_node(url: &str, q: &str) -> BTreeMap<String, f64> {
 /// Prometheus agrees with the nodes of `network` (issue 16's check): for
 /// each node, its scraped `chain_head_block` is within 1 of the
 /// `eth_blockNumber` the node itself answers (`status --json` asks it,
-/// over IPC for sealers), and its `p2p_peers` equals the peers the plan
-/// gives it. A scrape is up to one interval (5 s) old while blocks keep
-/// coming, so each node is compared again until it has matched once,
-/// within `limit`; the last mismatch of a node that never did is shown.
+/// over IPC for sealers, after the query), allowing one more block per
+/// block period since the scrape (Prometheus's own sample timestamp: a
+/// scrape is up to one interval, 5 s, old while blocks keep coming), and
+/// its `p2p_peers` equals the peers the plan gives it. Each node is
+/// compared again until it has matched once, within `limit`; the last
+/// mismatch of a node that never did is shown.
 pub fn heads_and_peers_match(url: &str, net: &TestNet, network: &str, limit: Duration) {
     let planned = planned_peers(net, network);
     let mut pending: BTreeMap<String, String> = planned
@@ -116,8 +118,15 @@ pub fn heads_and_peers_match(url: &str, net: &TestNet, network: &str, limit: Dur
         .collect();
     let sel = format!("{{job=\"geth\",network=\"{network}\"}}");
     let deadline = Instant::now() + limit;
+    let period = net.state(network)["plan"]["topology"]["block_period"]
+        .as_f64()
+        .unwrap_or(1.0)
+        .max(1.0);
     while !pending.is_empty() && Instant::now() < deadline {
         let heads = by_node(url, &format!("chain_head_block{sel}"));
+        // How old each scraped head is: the node may have sealed or
+        // imported one block per period since.
+        let ages = by_node(url, &format!("time() - timestamp(chain_head_block{sel})"));
         let peers = by_node(url, &format!("p2p_peers{sel}"));
         let st = net.status();
         let blocks: BTreeMap<&str, Option<u64>> = st["nodes"]
@@ -129,8 +138,9 @@ pub fn heads_and_peers_match(url: &str, net: &TestNet, network: &str, limit: Dur
         pending.retain(|node, why| {
             let (head, peers) = (heads.get(node), peers.get(node));
             let block = blocks.get(node.as_str()).copied().flatten();
+            let since = ages.get(node).map_or(0.0, |a| (a / period).ceil());
             let matched = match (head, block) {
-                (Some(h), Some(b)) => (*h - b as f64).abs() <= 1.0,
+                (Some(h), Some(b)) => b as f64 >= *h - 1.0 && b as f64 - *h <= 1.0 + since,
                 _ => false,
             } && peers == Some(&(planned[node] as f64));
             *why = format!(
