@@ -19,7 +19,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -126,19 +126,7 @@ fn verify(url: &str, text: &str, sig: &str) -> Answer {
 }
 
 fn console_check() -> PathBuf {
-    let dir =
-        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
-            .join("tools/console-check");
-    assert!(
-        dir.join("node_modules/playwright-core").is_dir(),
-        "playwright-core is not installed: run `npm ci` in tools/console-check (./test.sh does)"
-    );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).is_file(),
-        "no Chromium at {chromium}: install Debian's chromium (scripts/install-services.sh does)"
-    );
-    dir.join("roles.mjs")
+    common::console_script("roles.mjs")
 }
 
 /// `[hr, spo2, sys, dia, temp]` of every record `records get --json`

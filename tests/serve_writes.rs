@@ -19,7 +19,7 @@
 mod common;
 
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -41,17 +41,7 @@ const DOCTOR_KEY: &str = "0xd0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7d0c7
 const SSN: &str = "555-03-0001";
 
 fn writes_script() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/console-check");
-    assert!(
-        dir.join("node_modules/playwright-core").is_dir(),
-        "playwright-core is not installed: run `npm ci` in tools/console-check (./test.sh does)"
-    );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).is_file(),
-        "no Chromium at {chromium}: install Debian's chromium (scripts/install-services.sh does)"
-    );
-    dir.join("writes.mjs")
+    common::console_script("writes.mjs")
 }
 
 /// `node writes.mjs args…`; with `MEDCHAIN_SCREENSHOTS` set, the steps save

@@ -383,6 +383,16 @@ impl Tracker {
         self.lock().hashes.get(&n).copied()
     }
 
+    /// Whether `block` (at height `n`) is on another branch than the block
+    /// read at `n - 1`: its parent is not that block (a reorg; on proof
+    /// of work, the other side's fork after a partition).
+    fn branched(&self, block: &Value, n: u64) -> bool {
+        let parent = block["parentHash"]
+            .as_str()
+            .and_then(|h| h.parse::<B256>().ok());
+        matches!((self.hash_at(n - 1), parent), (Some(known), Some(p)) if known != p)
+    }
+
     /// Hands over the tracked devices' transactions found since the last call.
     fn take_tracked(&self) -> Vec<TrackedTx> {
         std::mem::take(&mut self.lock().tracked_seen)
@@ -629,12 +639,20 @@ async fn catch_up(
         Some(l) if number > l && number - l <= MAX_CATCH_UP => l + 1,
         _ => number,
     };
-    let from = branch_start(tracker, rpc, from).await?;
-    for n in from..=number {
+    let floor = from.saturating_sub(REORG_WINDOW).max(1);
+    let mut n = from;
+    while n <= number {
         let block: Value = rpc
             .call("eth_getBlockByNumber", json!([format!("{n:#x}"), full]))
             .await?;
         if block.is_null() {
+            n += 1;
+            continue;
+        }
+        // On another branch than the block read below it: read from where
+        // the branch leaves the blocks read.
+        if n > floor && tracker.branched(&block, n) {
+            n -= 1;
             continue;
         }
         tracker.record_hash(&block);
@@ -650,33 +668,9 @@ async fn catch_up(
             tracker.record_tracked(&seen, &st, observed_ms);
         }
         *last = Some(n.max(last.unwrap_or(0)));
+        n += 1;
     }
     Ok(())
-}
-
-/// Where the chain the node now follows leaves the blocks the observer
-/// read: from `from` down, while the node's block at a height has a parent
-/// other than the block read below it (a reorg: on proof of work, the
-/// other side's fork after a partition), so its blocks there — and the
-/// transactions in them — are read too. `from` when nothing changed.
-async fn branch_start(tracker: &Tracker, rpc: &Rpc, mut from: u64) -> anyhow::Result<u64> {
-    let floor = from.saturating_sub(REORG_WINDOW);
-    while from > floor.max(1) {
-        let Some(known) = tracker.hash_at(from - 1) else {
-            break;
-        };
-        let block: Value = rpc
-            .call("eth_getBlockByNumber", json!([format!("{from:#x}"), false]))
-            .await?;
-        let parent = block["parentHash"]
-            .as_str()
-            .and_then(|h| h.parse::<B256>().ok());
-        if parent.is_none_or(|p| p == known) {
-            break;
-        }
-        from -= 1;
-    }
-    Ok(from)
 }
 
 #[cfg(test)]
@@ -710,6 +704,13 @@ mod tests {
         assert_eq!(t.hash_at(3), Some(B256::repeat_byte(0xb3)));
         assert_eq!(t.hash_at(2), Some(B256::repeat_byte(2)));
         assert_eq!((t.hash_at(4), t.hash_at(5)), (None, None));
+        // A block 4 whose parent is the new 3 follows on; one whose parent
+        // is the old 3 is on another branch.
+        let mut b4 = at(4, 4);
+        b4["parentHash"] = json!(format!("{:#x}", B256::repeat_byte(0xb3)));
+        assert!(!t.branched(&b4, 4));
+        b4["parentHash"] = json!(format!("{:#x}", B256::repeat_byte(3)));
+        assert!(t.branched(&b4, 4));
     }
 
     #[test]

@@ -161,20 +161,9 @@ async fn rewire(rt: &AnyRuntime, plan: &Plan, e: &Edge, listen: &str) -> anyhow:
 /// Whether node `x` has `y` among its peers as a static peer (one it
 /// redials when the connection closes).
 async fn holds_static(rt: &AnyRuntime, plan: &Plan, x: usize, y: usize) -> bool {
-    let key = &plan.nodes[y].node_key.public_hex;
-    let peers: Vec<Value> = rt
-        .admin_call(plan, &plan.nodes[x], "admin_peers", json!([]))
+    peer_entry(rt, plan, x, y)
         .await
-        .ok()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    peers.iter().any(|p| {
-        p["enode"]
-            .as_str()
-            .and_then(enode_key)
-            .is_some_and(|k| k.eq_ignore_ascii_case(key))
-            && p["network"]["static"].as_bool() == Some(true)
-    })
+        .is_some_and(|p| p["network"]["static"].as_bool() == Some(true))
 }
 
 /// `e.to` dials `e.from` at the proxy's address `listen`.
@@ -204,24 +193,28 @@ enum Wire {
 /// How link `e` is connected, as `e.to` sees it: `e.from` among its
 /// peers at the proxy's address `listen`, at another, or not at all.
 async fn wire(rt: &AnyRuntime, plan: &Plan, e: &Edge, listen: &str) -> Wire {
-    let from_key = &plan.nodes[e.from].node_key.public_hex;
-    let peers: Vec<Value> = rt
-        .admin_call(plan, &plan.nodes[e.to], "admin_peers", json!([]))
-        .await
-        .ok()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    let found = peers.iter().find(|p| {
-        p["enode"]
-            .as_str()
-            .and_then(enode_key)
-            .is_some_and(|k| k.eq_ignore_ascii_case(from_key))
-    });
-    match found {
+    match peer_entry(rt, plan, e.to, e.from).await {
         Some(p) if p["network"]["remoteAddress"].as_str() == Some(listen) => Wire::Through,
         Some(_) => Wire::Direct,
         None => Wire::Missing,
     }
+}
+
+/// Node `y` as node `x`'s `admin_peers` lists it, if it is a peer.
+async fn peer_entry(rt: &AnyRuntime, plan: &Plan, x: usize, y: usize) -> Option<Value> {
+    let key = &plan.nodes[y].node_key.public_hex;
+    let peers: Vec<Value> = rt
+        .admin_call(plan, &plan.nodes[x], "admin_peers", json!([]))
+        .await
+        .ok()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    peers.into_iter().find(|p| {
+        p["enode"]
+            .as_str()
+            .and_then(enode_key)
+            .is_some_and(|k| k.eq_ignore_ascii_case(key))
+    })
 }
 
 /// Waits until every link of `wired` (link, proxy address) is up through

@@ -225,3 +225,20 @@ impl Drop for Spawned {
         let _ = self.child.wait();
     }
 }
+
+/// `tools/console-check/<script>` (a Chromium check of `medchain serve`),
+/// or a failure saying how to install what it needs: playwright-core
+/// (`npm ci` there) and Debian's Chromium (or `$CHROMIUM`).
+pub fn console_script(script: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/console-check");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed: run `npm ci` in tools/console-check (./test.sh does)"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).is_file(),
+        "no Chromium at {chromium}: install Debian's chromium (scripts/install-services.sh does)"
+    );
+    dir.join(script)
+}

@@ -209,10 +209,11 @@ async function doctorState() {
   return { me, key: JSON.stringify([me.patients.map((p) => p.patient), totals]) };
 }
 
-async function loadDoctor() {
+/** Draws the Doctor view; `state` is doctorState()'s, when just read. */
+async function loadDoctor(state) {
   $("doctor-error").textContent = "";
   try {
-    const { me, key } = await doctorState();
+    const { me, key } = state || await doctorState();
     doctorShown = key;
     if (!me.patients.length) {
       $("doctor-patients").replaceChildren(el("p", {}, "No patient has given you consent, and your hospital holds none."));
@@ -272,8 +273,8 @@ window.onSnapshot = async (snap) => {
   doctorHead = head;
   doctorBusy = true;
   try {
-    const { key } = await doctorState();
-    if (key !== doctorShown) await loadDoctor();
+    const state = await doctorState();
+    if (state.key !== doctorShown) await loadDoctor(state);
   } catch (e) { viewError("doctor-error", e); } finally { doctorBusy = false; }
 };
 
