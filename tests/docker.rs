@@ -143,8 +143,10 @@ fn heights(urls: &[String]) -> Vec<u64> {
 }
 
 /// Waits until every endpoint is past `past` and all agree on the hash at
-/// the lowest head.
-fn wait_advancing_and_agreeing(urls: &[String], past: u64) -> u64 {
+/// the lowest head. On timeout the message carries `status` and the last
+/// lines of every member's geth log, so a CI failure says which link or
+/// import stalled.
+fn wait_advancing_and_agreeing(net: &TestNet, urls: &[String], past: u64) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let hs = heights(urls);
@@ -167,12 +169,29 @@ fn wait_advancing_and_agreeing(urls: &[String], past: u64) -> u64 {
                 return low;
             }
         }
-        assert!(
-            Instant::now() < deadline,
-            "nodes did not advance past {past} and agree: heights {hs:?}"
-        );
+        if Instant::now() >= deadline {
+            panic!(
+                "nodes did not advance past {past} and agree: heights {hs:?}\n{}",
+                stall_report(net)
+            );
+        }
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// `status` and the tail of each node's geth log, for a failure message.
+fn stall_report(net: &TestNet) -> String {
+    let mut out = net.run(&["status"]).stdout;
+    let st: Value =
+        serde_json::from_str(&net.run(&["status", "--json"]).stdout).unwrap_or(Value::Null);
+    for n in st["nodes"].as_array().into_iter().flatten() {
+        let name = n["name"].as_str().unwrap_or_default();
+        let log = net.run(&["logs", name]).stdout;
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(25)..].join("\n");
+        out.push_str(&format!("\n--- {name} (last 25 log lines)\n{tail}"));
+    }
+    out
 }
 
 /// Whether container `name` is (running, paused).
@@ -221,7 +240,7 @@ fn container_faults(d: &Docker, net: &TestNet, urls: &[String]) {
         "{st}"
     );
     let h = heights(urls);
-    wait_advancing_and_agreeing(urls, *h.iter().max().unwrap());
+    wait_advancing_and_agreeing(net, urls, *h.iter().max().unwrap());
 }
 
 #[test]
@@ -272,7 +291,7 @@ fn docker_network_comes_up_benches_with_container_figures_and_purges() {
 
     // Every node advances and agrees on the head.
     let h = heights(&urls);
-    wait_advancing_and_agreeing(&urls, *h.iter().max().unwrap());
+    wait_advancing_and_agreeing(&net, &urls, *h.iter().max().unwrap());
 
     // Every node's metrics and members' RPC are published on the host's
     // loopback only, sealers publish no RPC; gateways (and only they) join the backbone; every
@@ -412,7 +431,7 @@ fn compose_export_runs_with_the_compose_tool() {
         assert!(Instant::now() < deadline, "compose nodes did not answer");
         std::thread::sleep(Duration::from_secs(1));
     }
-    wait_advancing_and_agreeing(&urls, 2);
+    wait_advancing_and_agreeing(&net, &urls, 2);
     // The export's published endpoints refuse control and account methods
     // and foreign Host headers, as the runtimes' do.
     for u in &urls {
@@ -491,7 +510,7 @@ fn hospitals_on_two_engine_endpoints_peer_through_advertised_ports() {
         .filter_map(|n| n["rpc"].as_str().map(str::to_string))
         .collect();
     let h = heights(&urls);
-    wait_advancing_and_agreeing(&urls, *h.iter().max().unwrap());
+    wait_advancing_and_agreeing(&net, &urls, *h.iter().max().unwrap());
 
     // The gateways peer through the advertised address and the published
     // devp2p port, not through a shared Docker network.
