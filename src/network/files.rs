@@ -144,34 +144,42 @@ fn private_dirs(plan: &Plan) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// File name geth gives the epoch-0 DAG (revision 23, seed hash prefix) on
-/// little-endian machines; while generating it writes a suffixed temp file.
-const DAG_EPOCH0: &str = "full-R23-0000000000000000";
+/// The DAGs miners use, by the file name geth gives each (revision 23,
+/// seed hash prefix, little-endian machines; while generating one it
+/// writes a suffixed temp file) and a block of its epoch. Epoch 1 is there
+/// because a miner builds the *next* epoch's DAG in the background from
+/// its first block: without it on disk, every miner of every network
+/// spent minutes of all cores and 1 GB of writes on a DAG its short run
+/// never finished, starving its own node (a CI run saw a partitioned
+/// miner include nothing for 120 s while both miners built it).
+const DAGS: [(&str, u64); 2] = [
+    ("full-R23-0000000000000000", 0),
+    ("full-R23-290decd9548b62a8", 30_000),
+];
 
-/// Generates the epoch-0 ethash DAG once into the shared cache directory,
-/// so miners map one file instead of each building 1 GB.
+/// Generates the epoch-0 and epoch-1 ethash DAGs once into the shared
+/// cache directory, so miners map files instead of each building 1 GB.
 pub(crate) fn ensure_dag(geth: &Path, dir: &Path, progress: &Progress) -> anyhow::Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let ready = fs::read_dir(dir)?
-        .filter_map(|e| e.ok())
-        .any(|e| e.file_name() == DAG_EPOCH0);
-    if ready {
-        return Ok(());
-    }
-    progress.step(format!(
-        "generating the shared ethash DAG in {} (one time, ~1 GB, a few minutes)",
-        dir.display()
-    ));
-    let out = std::process::Command::new(geth)
-        .args(["makedag", "0"])
-        .arg(dir)
-        .output()
-        .context("running geth makedag")?;
-    if !out.status.success() {
-        bail!(
-            "geth makedag failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    for (name, block) in DAGS {
+        if dir.join(name).is_file() {
+            continue;
+        }
+        progress.step(format!(
+            "generating the shared ethash DAG of block {block} in {} (one time, ~1 GB, a few minutes)",
+            dir.display()
+        ));
+        let out = std::process::Command::new(geth)
+            .args(["makedag", &block.to_string()])
+            .arg(dir)
+            .output()
+            .context("running geth makedag")?;
+        if !out.status.success() {
+            bail!(
+                "geth makedag failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
     Ok(())
 }
