@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::json;
 
+use super::link_ends;
 use crate::network::control;
 use crate::plan::Plan;
 use crate::runtime::{AnyRuntime, Runtime};
@@ -168,24 +169,30 @@ pub(crate) async fn rejoin(rt: &AnyRuntime, plan: &Plan, i: usize) -> anyhow::Re
         .filter(|e| (e.from == i || e.to == i) && alive[e.from] && alive[e.to])
         .map(|e| if e.from == i { (i, e.to) } else { (i, e.from) })
         .collect();
-    dial_staggered(rt, plan, &alive, &links).await
+    let mut taken = vec![0; plan.nodes.len()];
+    dial_staggered(rt, plan, &alive, &links, &mut taken).await?;
+    Ok(())
 }
 
 /// How long a dial from one end may take before the other end dials.
 const SETTLE: Duration = Duration::from_secs(5);
 
 /// Dials each `(x, y)` from `x`; after up to [`SETTLE`], dials from `y`
-/// the links still down on both ends. Dialling both ends at once can lose
-/// both connections: geth keeps the first connection to complete on each
-/// end, the two ends can keep different ones (each its own outbound) and
-/// then close the other, and geth retries neither for 35 s (its dial
-/// history), when both retry at once again.
+/// the links still down on both ends, where `y` has a dial for it
+/// ([`link_ends::take`]; else `x` keeps it and geth redials once its dial
+/// history allows). Dialling both ends at once can lose both
+/// connections: geth keeps the first connection to complete on each end,
+/// the two ends can keep different ones (each its own outbound) and then
+/// close the other, and geth retries neither for 35 s (its dial history),
+/// when both retry at once again. Returns each link as `(dialler,
+/// listener)` now.
 async fn dial_staggered(
     rt: &AnyRuntime,
     plan: &Plan,
     alive: &[bool],
     links: &[(usize, usize)],
-) -> anyhow::Result<()> {
+    taken: &mut [usize],
+) -> anyhow::Result<Vec<(usize, usize)>> {
     for (x, y) in links {
         dial(rt, plan, *x, *y).await?;
     }
@@ -197,14 +204,23 @@ async fn dial_staggered(
         let missing = down_both(links, &lacking);
         down.retain(|l| missing.contains(l));
     }
-    // The link moves to the other end entirely: `x` drops it as a static
-    // peer (so only one end redials it if it ever closes, see
-    // `fault::links`), and `y` dials.
-    for (x, y) in down {
-        remove(rt, plan, x, y, false).await?;
-        dial(rt, plan, y, x).await?;
+    let mut oriented = links.to_vec();
+    for l in oriented.iter_mut().filter(|l| down.contains(l)) {
+        let (x, y) = *l;
+        if link_ends::take(plan, y, x, taken) {
+            move_link(rt, plan, x, y).await?;
+            *l = (y, x);
+        }
     }
-    Ok(())
+    Ok(oriented)
+}
+
+/// The link moves from `x` to `y` entirely: `x` drops it as a static peer
+/// (so only one end redials it if it ever closes, see `fault::links`),
+/// and `y` dials.
+async fn move_link(rt: &AnyRuntime, plan: &Plan, x: usize, y: usize) -> anyhow::Result<()> {
+    remove(rt, plan, x, y, false).await?;
+    dial(rt, plan, y, x).await
 }
 
 /// Restores every planned link between live nodes and waits until each
@@ -226,39 +242,47 @@ pub(crate) async fn heal(
     for i in (0..plan.nodes.len()).filter(|i| alive[*i]) {
         trust(rt, plan, i).await?;
     }
+    let mut taken = vec![0; plan.nodes.len()];
     let links: Vec<(usize, usize)> = plan
         .edges
         .iter()
         .filter(|e| alive[e.from] && alive[e.to])
-        .map(|e| match recent.contains(&(e.from, e.to)) {
-            true => (e.to, e.from),
-            false => (e.from, e.to),
+        .map(|e| {
+            // `recent` came from link_ends::ends, which gave `to` a dial.
+            if recent.contains(&(e.from, e.to)) {
+                taken[e.to] += 1;
+                (e.to, e.from)
+            } else {
+                (e.from, e.to)
+            }
         })
         .collect();
-    dial_staggered(rt, plan, &alive, &links).await?;
-    wait_linked(rt, plan, &alive).await
+    let oriented = dial_staggered(rt, plan, &alive, &links, &mut taken).await?;
+    wait_linked(rt, plan, &alive, oriented, &mut taken).await
 }
 
 /// How long [`wait_linked`] waits: two of geth's 35 s dial histories and
 /// a margin for a loaded machine.
 const LINK_WAIT: Duration = Duration::from_secs(90);
 
-/// Waits up to [`LINK_WAIT`] until every planned link between live nodes
-/// shows in `admin_peers` on both ends; how many there are.
+/// Waits up to [`LINK_WAIT`] until every link of `links` (`(dialler,
+/// listener)`, planned links between live nodes) shows in `admin_peers`
+/// on both ends; how many there are. Every 10 s a link still down on both
+/// ends and still with its planned dialler moves to its listener when
+/// that end has a dial for it ([`link_ends::take`]); any other is asked
+/// of its dialler again (geth keeps the static peer and redials it when
+/// its dial history allows). A link is static on one end only, so the
+/// two ends' retries cannot collide, and it moves at most once.
 pub(crate) async fn wait_linked(
     rt: &AnyRuntime,
     plan: &Plan,
     alive: &[bool],
+    mut links: Vec<(usize, usize)>,
+    taken: &mut [usize],
 ) -> anyhow::Result<usize> {
     let started = Instant::now();
     let mut redialled = started;
-    let mut attempt = 0usize;
-    let links: Vec<(usize, usize)> = plan
-        .edges
-        .iter()
-        .filter(|e| alive[e.from] && alive[e.to])
-        .map(|e| (e.from, e.to))
-        .collect();
+    let planned = |x: usize, y: usize| plan.edges.iter().any(|e| e.from == x && e.to == y);
     loop {
         let lacking = unlinked(rt, plan, alive, &links).await;
         if lacking.is_empty() {
@@ -275,16 +299,17 @@ pub(crate) async fn wait_linked(
                 names.join("; ")
             );
         }
-        // A link down on both ends: only one end keeps it as a static peer
-        // (alternating between attempts), so the two ends' retries after
-        // geth's dial history cannot collide again.
         if redialled.elapsed() > Duration::from_secs(10) {
             redialled = Instant::now();
-            attempt += 1;
-            for (x, y) in down_both(&links, &lacking) {
-                let (keep, drop) = if attempt % 2 == 1 { (y, x) } else { (x, y) };
-                remove(rt, plan, drop, keep, false).await?;
-                dial(rt, plan, keep, drop).await?;
+            let down = down_both(&links, &lacking);
+            for l in links.iter_mut().filter(|l| down.contains(l)) {
+                let (x, y) = *l;
+                if planned(x, y) && link_ends::take(plan, y, x, taken) {
+                    move_link(rt, plan, x, y).await?;
+                    *l = (y, x);
+                } else {
+                    dial(rt, plan, x, y).await?;
+                }
             }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
