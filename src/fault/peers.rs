@@ -170,7 +170,7 @@ pub(crate) async fn rejoin(rt: &AnyRuntime, plan: &Plan, i: usize) -> anyhow::Re
         .map(|e| if e.from == i { (i, e.to) } else { (i, e.from) })
         .collect();
     let mut taken = vec![0; plan.nodes.len()];
-    dial_staggered(rt, plan, &alive, &links, &mut taken).await?;
+    dial_staggered(rt, plan, &alive, &links, &[], &mut taken).await?;
     Ok(())
 }
 
@@ -179,8 +179,9 @@ const SETTLE: Duration = Duration::from_secs(5);
 
 /// Dials each `(x, y)` from `x`; after up to [`SETTLE`], dials from `y`
 /// the links still down on both ends, where `y` has a dial for it
-/// ([`link_ends::take`]; else `x` keeps it and geth redials once its dial
-/// history allows). Dialling both ends at once can lose both
+/// ([`link_ends::take`]) and did not just dial `x` through a proxy (in
+/// `recent`, `(dialler, listener)`: its dial history holds `x` back);
+/// else `x` keeps it and geth redials once its dial history allows. Dialling both ends at once can lose both
 /// connections: geth keeps the first connection to complete on each end,
 /// the two ends can keep different ones (each its own outbound) and then
 /// close the other, and geth retries neither for 35 s (its dial history),
@@ -191,6 +192,7 @@ async fn dial_staggered(
     plan: &Plan,
     alive: &[bool],
     links: &[(usize, usize)],
+    recent: &[(usize, usize)],
     taken: &mut [usize],
 ) -> anyhow::Result<Vec<(usize, usize)>> {
     for (x, y) in links {
@@ -207,7 +209,7 @@ async fn dial_staggered(
     let mut oriented = links.to_vec();
     for l in oriented.iter_mut().filter(|l| down.contains(l)) {
         let (x, y) = *l;
-        if link_ends::take(plan, y, x, taken) {
+        if !recent.contains(&(y, x)) && link_ends::take(plan, y, x, taken) {
             move_link(rt, plan, x, y).await?;
             *l = (y, x);
         }
@@ -257,8 +259,8 @@ pub(crate) async fn heal(
             }
         })
         .collect();
-    let oriented = dial_staggered(rt, plan, &alive, &links, &mut taken).await?;
-    wait_linked(rt, plan, &alive, oriented, &mut taken).await
+    let oriented = dial_staggered(rt, plan, &alive, &links, recent, &mut taken).await?;
+    wait_linked(rt, plan, &alive, oriented, recent, &mut taken).await
 }
 
 /// How long [`wait_linked`] waits: two of geth's 35 s dial histories and
@@ -269,7 +271,8 @@ const LINK_WAIT: Duration = Duration::from_secs(90);
 /// listener)`, planned links between live nodes) shows in `admin_peers`
 /// on both ends; how many there are. Every 10 s a link still down on both
 /// ends and still with its planned dialler moves to its listener when
-/// that end has a dial for it ([`link_ends::take`]); any other is asked
+/// that end has a dial for it ([`link_ends::take`]) and is not the end
+/// that just dialled it through a proxy (`recent`); any other is asked
 /// of its dialler again (geth keeps the static peer and redials it when
 /// its dial history allows). A link is static on one end only, so the
 /// two ends' retries cannot collide, and it moves at most once.
@@ -278,6 +281,7 @@ pub(crate) async fn wait_linked(
     plan: &Plan,
     alive: &[bool],
     mut links: Vec<(usize, usize)>,
+    recent: &[(usize, usize)],
     taken: &mut [usize],
 ) -> anyhow::Result<usize> {
     let started = Instant::now();
@@ -304,7 +308,8 @@ pub(crate) async fn wait_linked(
             let down = down_both(&links, &lacking);
             for l in links.iter_mut().filter(|l| down.contains(l)) {
                 let (x, y) = *l;
-                if planned(x, y) && link_ends::take(plan, y, x, taken) {
+                let movable = planned(x, y) && !recent.contains(&(y, x));
+                if movable && link_ends::take(plan, y, x, taken) {
                     move_link(rt, plan, x, y).await?;
                     *l = (y, x);
                 } else {
