@@ -100,6 +100,21 @@ pub enum Command {
     Serve(cmd::serve::ServeArgs),
 }
 
+impl Cli {
+    /// Whether this command runs on a single-threaded async runtime.
+    ///
+    /// `bench` does: its driver's per-transaction work is small (a signature,
+    /// one request written, one answer read), so on a multi-threaded runtime
+    /// much of its CPU went to threads parking and waking each other (a
+    /// timer wake on one thread, the answer on another). On one thread the
+    /// same rounds cost the driver about 15 % less CPU per transaction
+    /// (docs/performance.md); its ceiling is one core, which the report
+    /// names as the bound (`driver CPU`) if a round ever reaches it.
+    pub fn single_threaded(&self) -> bool {
+        matches!(self.command, Command::Bench(_))
+    }
+}
+
 /// Runs a parsed command line.
 pub async fn run(mut cli: Cli) -> anyhow::Result<()> {
     // Children and later invocations may run from other directories.

@@ -4,6 +4,17 @@
 
 use clap::Parser;
 
+/// The async runtime the command runs on: one thread, or one per core.
+fn runtime(single_threaded: bool) -> std::io::Result<tokio::runtime::Runtime> {
+    if single_threaded {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Runtime::new()
+    }
+}
+
 fn main() {
     let cli = match medchain::cli::Cli::try_parse() {
         Ok(c) => c,
@@ -13,7 +24,7 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let rt = match tokio::runtime::Runtime::new() {
+    let rt = match runtime(cli.single_threaded()) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
