@@ -159,7 +159,9 @@ const DAGS: [(&str, u64); 2] = [
 
 /// Generates the epoch-0 and epoch-1 ethash DAGs once into the shared
 /// cache directory, so miners map files instead of each building 1 GB.
-pub(crate) fn ensure_dag(geth: &Path, dir: &Path, progress: &Progress) -> anyhow::Result<()> {
+/// Awaits `geth makedag` without blocking the runtime's thread (`bench`
+/// runs on one), so Ctrl-C is still seen while it works.
+pub(crate) async fn ensure_dag(geth: &Path, dir: &Path, progress: &Progress) -> anyhow::Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     for (name, block) in DAGS {
         if dir.join(name).is_file() {
@@ -169,10 +171,12 @@ pub(crate) fn ensure_dag(geth: &Path, dir: &Path, progress: &Progress) -> anyhow
             "generating the shared ethash DAG of block {block} in {} (one time, ~1 GB, a few minutes)",
             dir.display()
         ));
-        let out = std::process::Command::new(geth)
+        let out = tokio::process::Command::new(geth)
             .args(["makedag", &block.to_string()])
             .arg(dir)
+            .kill_on_drop(true)
             .output()
+            .await
             .context("running geth makedag")?;
         if !out.status.success() {
             bail!(

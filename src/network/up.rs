@@ -286,7 +286,7 @@ async fn apply(
     state.save()?;
     write_files(&state.plan)?;
     if let Some(dag) = &state.plan.dag_dir {
-        ensure_dag(&geth_path, dag, &progress)?;
+        ensure_dag(&geth_path, dag, &progress).await?;
     }
     let result = crate::interrupt::cancellable(prepare_start_and_converge(
         rt, &geth_path, &mut state, &progress,
