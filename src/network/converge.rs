@@ -300,10 +300,17 @@ async fn peer(rt: &AnyRuntime, plan: &Plan, edges: &[Edge]) -> anyhow::Result<()
     wait_peered(rt, plan, edges).await
 }
 
-/// Waits up to 30 s until every edge of `edges` is in `admin_peers` on
-/// both of its ends.
+/// How long every planned link may take to appear. geth keeps a node it
+/// failed to dial (or lost during the handshake) in its dial history for
+/// 35 s and only then dials it again, so a first dial that fails on a busy
+/// machine needs longer than that: 30 s failed `up` whenever it happened.
+const PEERING_LIMIT: Duration = Duration::from_secs(50);
+
+/// Waits up to [`PEERING_LIMIT`] until every edge of `edges` is in
+/// `admin_peers` on both of its ends; otherwise fails naming the missing
+/// links, with the end of the logs of the nodes that lack them.
 async fn wait_peered(rt: &AnyRuntime, plan: &Plan, edges: &[Edge]) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + PEERING_LIMIT;
     loop {
         let all =
             futures::future::join_all(plan.nodes.iter().map(|n| control::peer_keys(rt, plan, n)))
@@ -322,17 +329,35 @@ async fn wait_peered(rt: &AnyRuntime, plan: &Plan, edges: &[Edge]) -> anyhow::Re
             return Ok(());
         }
         if Instant::now() > deadline {
-            let lines: Vec<String> = missing
-                .iter()
-                .map(|(a, b)| format!("{} lacks peer {}", plan.nodes[*a].name, plan.nodes[*b].name))
-                .collect();
-            bail!(
-                "peering incomplete after 30 s: {}; check the nodes' logs (medchain logs <node>)",
-                lines.join("; ")
-            );
+            bail!(peering_report(rt, plan, &missing).await);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The failure of [`wait_peered`]: the missing links on one line, then
+/// the last log lines of each node that lacks one (a container's log is
+/// gone once `up` removes it).
+async fn peering_report(rt: &AnyRuntime, plan: &Plan, missing: &[(usize, usize)]) -> String {
+    let lines: Vec<String> = missing
+        .iter()
+        .map(|(a, b)| format!("{} lacks peer {}", plan.nodes[*a].name, plan.nodes[*b].name))
+        .collect();
+    let mut report = format!(
+        "peering incomplete after {} s: {}; check the nodes' logs (medchain logs <node>)",
+        PEERING_LIMIT.as_secs(),
+        lines.join("; ")
+    );
+    let nodes: BTreeSet<usize> = missing.iter().map(|(a, _)| *a).collect();
+    for i in nodes {
+        let n = &plan.nodes[i];
+        report.push_str(&format!(
+            "\n--- {} (last lines)\n{}",
+            n.name,
+            rt.log_tail(plan, n, 10).await
+        ));
+    }
+    report
 }
 
 /// How long the chain may take to advance once sealing starts.
