@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{anyhow, bail, Context};
 use serde_json::json;
@@ -83,11 +83,17 @@ pub(crate) async fn setup_workers(
     medical: Option<(Address, &Env)>,
 ) -> anyhow::Result<Vec<Worker>> {
     let provider = signing_provider(funder_rpc, funder)?;
+    let balance = alloy::providers::Provider::get_balance(&provider, funder.address())
+        .await
+        .context("reading the funding account's balance")?;
+    if let Some(line) = super::funding::shortfall(funder.address(), balance, keys.len()) {
+        bail!(line);
+    }
     let mut hashes = Vec::new();
     for k in &keys {
         let tx = alloy::rpc::types::TransactionRequest::default()
             .to(k.address())
-            .value(U256::from(WORKER_FUNDS_ETH) * U256::from(10u64).pow(U256::from(18u64)));
+            .value(super::funding::per_account_wei());
         let p = alloy::providers::Provider::send_transaction(&provider, tx)
             .await
             .context("funding a worker")?;

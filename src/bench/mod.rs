@@ -14,6 +14,7 @@ pub mod fleet;
 mod fleet_failover;
 pub mod fleet_mqtt;
 pub mod fresh_http;
+mod funding;
 pub mod live;
 pub mod metrics;
 pub mod observer;
