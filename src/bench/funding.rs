@@ -31,10 +31,10 @@ pub(crate) fn shortfall(funder: Address, balance: U256, accounts: usize) -> Opti
     (balance < need).then(|| {
         format!(
             "the funding account {funder} holds {} ETH, and funding {accounts} worker account(s) \
-             needs {} ETH ({WORKER_FUNDS_ETH} ETH each): earlier bench runs on this network \
-             spent it (each run funds fresh accounts); bring the network up afresh \
-             (`medchain down --purge`, then `medchain up`) or raise `account_balance_eth` in \
-             its topology",
+             needs {} ETH ({WORKER_FUNDS_ETH} ETH each; every run funds fresh accounts): \
+             on a medchain network bring it up afresh (`medchain down --purge`, then \
+             `medchain up`) or raise `account_balance_eth` in its topology; with `--key`, \
+             send that key more ether",
             balance / ether(),
             need / ether()
         )
