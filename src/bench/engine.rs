@@ -33,8 +33,6 @@ use super::workload::{self, Env};
 use crate::contract::{confirm, signing_provider, MedicalRecords};
 use crate::rpc::Rpc;
 
-/// Ether each worker receives.
-pub(crate) const WORKER_FUNDS_ETH: u64 = 10_000;
 /// Jobs each worker may hold ahead of their send time.
 const LOOKAHEAD: usize = 64;
 /// How long a draining round may commit nothing before its workers are

@@ -1,7 +1,7 @@
 //! Whether the account that funds a bench's workers can still afford it.
 //!
 //! Every `bench` run funds fresh worker accounts with
-//! [`WORKER_FUNDS_ETH`](super::engine::WORKER_FUNDS_ETH) each from the
+//! [`WORKER_FUNDS_ETH`] each from the
 //! network's first prefunded account, and that ether stays with them. A
 //! network kept up across many runs therefore runs dry (1,000,000 ETH
 //! covers 25 runs of one worker's four accounts, 6 of four workers'), and
@@ -11,7 +11,8 @@
 
 use alloy::primitives::{Address, U256};
 
-use super::engine::WORKER_FUNDS_ETH;
+/// Ether each worker account receives.
+pub(crate) const WORKER_FUNDS_ETH: u64 = 10_000;
 
 /// Wei in one ether.
 fn ether() -> U256 {
