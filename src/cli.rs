@@ -107,7 +107,7 @@ impl Cli {
     /// one request written, one answer read), so on a multi-threaded runtime
     /// much of its CPU went to threads parking and waking each other (a
     /// timer wake on one thread, the answer on another). On one thread the
-    /// same rounds cost the driver about 15 % less CPU per transaction
+    /// same rounds cost the driver about 13 % less CPU per transaction
     /// (docs/performance.md); its ceiling is one core, which the report
     /// names as the bound (`driver CPU`) if a round ever reaches it.
     pub fn single_threaded(&self) -> bool {

@@ -9,6 +9,7 @@
 //! came after some workers were already funded. The check below runs
 //! first and says what to do.
 
+use alloy::primitives::utils::Unit;
 use alloy::primitives::{Address, U256};
 
 /// Ether each worker account receives.
@@ -16,7 +17,7 @@ pub(crate) const WORKER_FUNDS_ETH: u64 = 10_000;
 
 /// Wei in one ether.
 fn ether() -> U256 {
-    U256::from(10u64).pow(U256::from(18u64))
+    Unit::ETHER.wei()
 }
 
 /// What funding one worker account sends it, in wei.
