@@ -495,6 +495,36 @@ fn sealer_args(topo: &Topology, node: &NodePlan, layout: &ArgLayout) -> Vec<Stri
     }
 }
 
+/// The plan of topology `yaml` under `home`, keys from seed 7 and ports
+/// from 9000 (HTTP, WS), 31000 (devp2p), 32000 and 33000: for unit tests
+/// that need a real plan but no network.
+#[cfg(test)]
+pub(crate) fn for_tests(yaml: &str, home: &std::path::Path) -> Plan {
+    let topo = crate::topology::parse(yaml, "t.yaml").expect("test topology parses");
+    let inputs = PlanInputs {
+        key_source: KeySource::Seed(7),
+        home: home.to_path_buf(),
+        ports: test_ports(node_count(&topo)),
+        dag_dir: "/dag".into(),
+    };
+    plan(&topo, &inputs)
+}
+
+/// `n` port sets for unit tests: HTTP and WS from 9000, devp2p from
+/// 31000, auth RPC from 32000, metrics from 33000.
+#[cfg(test)]
+pub(crate) fn test_ports(n: usize) -> Vec<NodePorts> {
+    (0..n as u16)
+        .map(|i| NodePorts {
+            http: 9000 + i * 2,
+            ws: 9001 + i * 2,
+            p2p: 31000 + i,
+            authrpc: 32000 + i,
+            metrics: 33000 + i,
+        })
+        .collect()
+}
+
 /// Peering edges for `pattern`; each unordered pair appears once.
 pub fn edges(pattern: Peering, nodes: &[NodePlan]) -> Vec<Edge> {
     let mut out = Vec::new();
@@ -644,15 +674,7 @@ mod tests {
     use crate::topology;
 
     fn ports(n: usize) -> Vec<NodePorts> {
-        (0..n as u16)
-            .map(|i| NodePorts {
-                http: 9000 + i * 2,
-                ws: 9001 + i * 2,
-                p2p: 31000 + i,
-                authrpc: 32000 + i,
-                metrics: 33000 + i,
-            })
-            .collect()
+        test_ports(n)
     }
 
     fn make(yaml: &str) -> Plan {

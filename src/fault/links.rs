@@ -15,17 +15,20 @@
 //! proxy, so it is shaped once. Links of nodes not running are left
 //! alone, as are the client RPC endpoints and IPC.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 
-use super::{link_ends, peers, Action};
+use super::peer_table::{self, PeerTable};
+use super::{dialers, peers, Action};
+use crate::network::dial_log;
 use crate::plan::{Edge, Plan};
 use crate::rpc::enode_key;
 use crate::runtime::{AnyRuntime, Runtime};
-use crate::toxiproxy::api::{Api, Toxic};
+use crate::toxiproxy::api::{Api, Proxy, Toxic};
 use crate::toxiproxy::{install, server};
 
 /// How long re-wired links may take to come up through their proxies:
@@ -72,10 +75,10 @@ fn toxics(action: Action) -> Vec<Toxic> {
 /// Puts every planned link of `nodes` between running nodes through a
 /// proxy of the network's toxiproxy (started when needed) with `action`'s
 /// toxics on both directions, and waits until each is up through it. A
-/// link already proxied keeps its proxy and connection and gets the new
-/// toxic (a delay and a bandwidth limit add up; a second delay replaces
-/// the first); one that has a proxy but runs direct (a node resumed since)
-/// is moved back onto it. How many links are shaped.
+/// link already up through its proxy keeps its proxy and connection and
+/// gets the new toxic (a delay and a bandwidth limit add up; a second
+/// delay replaces the first); any other is moved onto its proxy, dialled
+/// by the end [`orient`] picks. How many links are shaped.
 pub(crate) async fn shape(
     rt: &AnyRuntime,
     plan: &Plan,
@@ -88,27 +91,21 @@ pub(crate) async fn shape(
     let api = Api::new(&server::start(plan, &bin).await?.url);
     let alive = peers::live(rt, plan).await;
     let mut existing = api.proxies().await?;
-    // Links shaped before keep their place in the dialling plan.
-    let named = |e: &&Edge| {
-        nodes.contains(&e.from)
-            || nodes.contains(&e.to)
-            || existing.contains_key(&proxy_name(plan, e))
-    };
-    let links: Vec<Edge> = plan.edges.iter().filter(named).copied().collect();
-    let ends = link_ends::ends(plan, &links);
+    let links: Vec<Edge> = plan
+        .edges
+        .iter()
+        .filter(|e| nodes.contains(&e.from) || nodes.contains(&e.to))
+        .filter(|e| alive[e.from] && alive[e.to])
+        .copied()
+        .collect();
     let mut wired = Vec::new();
-    for (e, (dialer, listener)) in links.iter().zip(ends) {
-        let asked = nodes.contains(&e.from) || nodes.contains(&e.to);
-        if !(asked && alive[e.from] && alive[e.to]) {
-            continue;
-        }
+    for (e, (oriented, through)) in links
+        .iter()
+        .zip(orient(rt, plan, &alive, &links, &existing).await)
+    {
         // From here on the link is `listener` ← `dialer`: `to` dials `from`.
-        let oriented = Edge {
-            from: listener,
-            to: dialer,
-        };
         let name = proxy_name(plan, e);
-        let want = rt.link_proxy(plan, listener, dialer).await?;
+        let want = rt.link_proxy(plan, oriented.from, oriented.to).await?;
         let (proxy, new) = match existing.remove(&name) {
             // A container started again may have a new address, or the
             // link another dialling end: its proxy is made again.
@@ -124,9 +121,7 @@ pub(crate) async fn shape(
         for t in toxics(action) {
             api.set_toxic(&proxy, &t).await?;
         }
-        // A proxy the link no longer goes through (one of its nodes was
-        // resumed and rejoined directly) gets it back.
-        if new || wire(rt, plan, &oriented, &proxy.listen).await != Wire::Through {
+        if new || !through {
             rewire(rt, plan, &oriented, &proxy.listen).await?;
         }
         wired.push((oriented, proxy.listen, name));
@@ -135,7 +130,102 @@ pub(crate) async fn shape(
     Ok(wired.len())
 }
 
-/// Moves link `e` (oriented: `e.to` dials, see [`link_ends`]) onto its
+/// Who dials each of `links` through its proxy, as `Edge { from:
+/// listener, to: dialer }`, and whether the link is up through its proxy
+/// already (it then keeps its ends and its connection). Any other goes to
+/// the end [`dialers::assign`] picks: preferably `to` (not the end that
+/// dialled at `up`), never an end that dialled the other in the last 35 s
+/// ([`dial_log`]: geth's dial history holds the peer back) while the
+/// other has a dial slot free, slots counted from the nodes' peers now
+/// less the links about to move. The links are dialled one at a time, so a
+/// member's one slot is one dial here.
+async fn orient(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    alive: &[bool],
+    links: &[Edge],
+    existing: &BTreeMap<String, Proxy>,
+) -> Vec<(Edge, bool)> {
+    let mut through = vec![None; links.len()];
+    for (k, e) in links.iter().enumerate() {
+        if let Some(p) = existing.get(&proxy_name(plan, e)) {
+            through[k] = through_now(rt, plan, e, &p.listen).await;
+        }
+    }
+    let moving: Vec<&Edge> = links
+        .iter()
+        .zip(&through)
+        .filter(|(_, t)| t.is_none())
+        .map(|(e, _)| e)
+        .collect();
+    let table = PeerTable::read(rt, plan, alive).await;
+    let moves = |i: usize, j: usize| {
+        moving
+            .iter()
+            .any(|e| (e.from, e.to) == (i, j) || (e.from, e.to) == (j, i))
+    };
+    let fixed: Vec<usize> = (0..plan.nodes.len())
+        .map(|i| table.dialled(i, |j| moves(i, j)))
+        .collect();
+    // Without a dial log, the end that dialled a link is taken to have
+    // done so moments ago.
+    let held: Vec<(usize, usize, Duration)> = if dial_log::known(plan) {
+        dial_log::held(plan)
+    } else {
+        moving
+            .iter()
+            .map(|e| match table.dialler(e.from, e.to) {
+                Some(d) if d == e.to => (e.to, e.from, dial_log::HISTORY),
+                _ => (e.from, e.to, dial_log::HISTORY),
+            })
+            .collect()
+    };
+    let want: Vec<(usize, usize)> = moving.iter().map(|e| (e.to, e.from)).collect();
+    let slots = peer_table::slots(plan);
+    let mut picked = dialers::assign(&dialers::Want {
+        down: &want,
+        up: &[],
+        slots: &slots,
+        fixed: &fixed,
+        burst: 1,
+        holds: &held,
+    })
+    .down
+    .into_iter();
+    through
+        .into_iter()
+        .map(|t| match t {
+            Some(e) => (e, true),
+            None => {
+                let (dialer, listener) = picked.next().expect("one pick per moving link");
+                (
+                    Edge {
+                        from: listener,
+                        to: dialer,
+                    },
+                    false,
+                )
+            }
+        })
+        .collect()
+}
+
+/// Link `e` as it runs through its proxy at `listen` now, as `Edge {
+/// from: listener, to: dialer }`, if it does.
+async fn through_now(rt: &AnyRuntime, plan: &Plan, e: &Edge, listen: &str) -> Option<Edge> {
+    for (listener, dialer) in [(e.from, e.to), (e.to, e.from)] {
+        let o = Edge {
+            from: listener,
+            to: dialer,
+        };
+        if wire(rt, plan, &o, listen).await == Wire::Through {
+            return Some(o);
+        }
+    }
+    None
+}
+
+/// Moves link `e` (oriented: `e.to` dials, see [`orient`]) onto its
 /// proxy at `listen`: both ends drop the direct link (no longer static,
 /// disconnected), then `e.to` dials `e.from` through the proxy. The end
 /// dropped second sees the connection close and, if it holds the link as a
@@ -155,7 +245,9 @@ async fn rewire(rt: &AnyRuntime, plan: &Plan, e: &Edge, listen: &str) -> anyhow:
     };
     peers::remove(rt, plan, first.0, first.1, false).await?;
     peers::remove(rt, plan, first.1, first.0, false).await?;
-    dial_through(rt, plan, e, listen).await
+    dial_through(rt, plan, e, listen).await?;
+    dial_log::record(plan, &[(e.to, e.from)]);
+    Ok(())
 }
 
 /// Whether node `x` has `y` among its peers as a static peer (one it
@@ -236,11 +328,17 @@ async fn wait_through(
                 Wire::Direct => {
                     peers::remove(rt, plan, e.to, e.from, false).await?;
                     dial_through(rt, plan, e, listen).await?;
+                    dial_log::record(plan, &[(e.to, e.from)]);
                 }
                 Wire::Missing => missing.push((e, listen)),
             }
         }
         if through == wired.len() {
+            // A dial geth held back went out later than asked: as of
+            // now, each dialler has dialled its link.
+            let dialled: Vec<(usize, usize)> =
+                wired.iter().map(|(e, _, _)| (e.to, e.from)).collect();
+            dial_log::record(plan, &dialled);
             return Ok(());
         }
         if started.elapsed() > WIRE_LIMIT {
@@ -262,11 +360,12 @@ async fn wait_through(
 }
 
 /// Takes every shaped link off its proxy: both ends drop the peer (no
-/// longer static, disconnected), the proxies are deleted and the network's
-/// toxiproxy stopped. The caller then restores the direct links (heal).
-/// The shaped links as `(dialer, listener)`: the dialler dialled its peer
-/// moments ago, and geth will not dial it again for 35 s, so the heal
-/// dials those links from the listening end first.
+/// longer static, disconnected; the dialler first, so neither redials),
+/// the proxies are deleted and the network's toxiproxy stopped. The
+/// caller then restores the direct links (heal). The links that were up
+/// through their proxies, as `(dialer, listener)`: the dialler dialled
+/// its peer moments ago, and geth will not dial it again for 35 s, so the
+/// heal gives those links to their listening ends where it can.
 pub(crate) async fn unshape(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<Vec<(usize, usize)>> {
     let Some(running) = server::running(&plan.dir) else {
         return Ok(Vec::new());
@@ -274,15 +373,19 @@ pub(crate) async fn unshape(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<Vec<
     let api = Api::new(&running.url);
     let proxies = api.proxies().await?;
     let alive = peers::live(rt, plan).await;
-    let shaped: Vec<Edge> = plan
-        .edges
-        .iter()
-        .filter(|e| proxies.contains_key(&proxy_name(plan, e)))
-        .copied()
-        .collect();
-    let ends = link_ends::ends(plan, &shaped);
-    for (dialer, listener) in &ends {
-        for (x, y) in [(*dialer, *listener), (*listener, *dialer)] {
+    let mut dialled = Vec::new();
+    for e in &plan.edges {
+        let Some(p) = proxies.get(&proxy_name(plan, e)) else {
+            continue;
+        };
+        let (dialer, listener) = match through_now(rt, plan, e, &p.listen).await {
+            Some(o) => {
+                dialled.push((o.to, o.from));
+                (o.to, o.from)
+            }
+            None => (e.from, e.to),
+        };
+        for (x, y) in [(dialer, listener), (listener, dialer)] {
             if alive[x] {
                 peers::remove(rt, plan, x, y, false).await?;
             }
@@ -292,5 +395,5 @@ pub(crate) async fn unshape(rt: &AnyRuntime, plan: &Plan) -> anyhow::Result<Vec<
         api.delete(name).await?;
     }
     server::stop(&plan.dir).await?;
-    Ok(ends)
+    Ok(dialled)
 }

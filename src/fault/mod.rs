@@ -18,8 +18,9 @@
 
 pub mod action;
 pub mod apply;
-pub(crate) mod link_ends;
+mod dialers;
 pub(crate) mod links;
+mod peer_table;
 pub(crate) mod peers;
 pub mod recovery;
 mod resume;

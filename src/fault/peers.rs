@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::json;
 
-use super::link_ends;
-use crate::network::control;
+use super::dialers;
+use super::peer_table::{self, PeerTable};
+use crate::network::{control, dial_log};
 use crate::plan::Plan;
 use crate::runtime::{AnyRuntime, Runtime};
 
@@ -155,66 +156,39 @@ async fn dial(rt: &AnyRuntime, plan: &Plan, x: usize, y: usize) -> anyhow::Resul
     Ok(())
 }
 
-/// Rejoins node `i` (started again) to its planned peers: it trusts them,
-/// then each link is dialled from `i` (a node with a low `--maxpeers` has
-/// few dial slots) and, for a link not up a moment later, from the peer
-/// (its dial reaches `i` as a trusted peer). Never from both at once: see
-/// [`heal`].
+/// Rejoins node `i` (started again) to its planned peers: it trusts
+/// them, then each link down on both ends is dialled from `i` (a process
+/// just started has an empty dial history, while a peer that held `i` as
+/// a static peer may have dialled it moments ago) as far as its dial slots
+/// go, and from the peer otherwise ([`dialers::assign`], [`connect`]).
 pub(crate) async fn rejoin(rt: &AnyRuntime, plan: &Plan, i: usize) -> anyhow::Result<()> {
+    dial_log::forget(plan, i);
     trust(rt, plan, i).await?;
     let alive = live(rt, plan).await;
-    let links: Vec<(usize, usize)> = plan
+    let table = PeerTable::read(rt, plan, &alive).await;
+    let down: Vec<(usize, usize)> = plan
         .edges
         .iter()
         .filter(|e| (e.from == i || e.to == i) && alive[e.from] && alive[e.to])
         .map(|e| if e.from == i { (i, e.to) } else { (i, e.from) })
+        .filter(|&(x, y)| !table.lists(x, y) && !table.lists(y, x))
         .collect();
-    let mut taken = vec![0; plan.nodes.len()];
-    dial_staggered(rt, plan, &alive, &links, &[], &mut taken).await?;
-    Ok(())
-}
-
-/// How long a dial from one end may take before the other end dials.
-const SETTLE: Duration = Duration::from_secs(5);
-
-/// Dials each `(x, y)` from `x`; after up to [`SETTLE`], dials from `y`
-/// the links still down on both ends, where `y` has a dial for it
-/// ([`link_ends::take`]) and did not just dial `x` through a proxy (in
-/// `recent`, `(dialler, listener)`: its dial history holds `x` back);
-/// else `x` keeps it and geth redials once its dial history allows. Dialling both ends at once can lose both
-/// connections: geth keeps the first connection to complete on each end,
-/// the two ends can keep different ones (each its own outbound) and then
-/// close the other, and geth retries neither for 35 s (its dial history),
-/// when both retry at once again. Returns each link as `(dialler,
-/// listener)` now.
-async fn dial_staggered(
-    rt: &AnyRuntime,
-    plan: &Plan,
-    alive: &[bool],
-    links: &[(usize, usize)],
-    recent: &[(usize, usize)],
-    taken: &mut [usize],
-) -> anyhow::Result<Vec<(usize, usize)>> {
-    for (x, y) in links {
-        dial(rt, plan, *x, *y).await?;
-    }
-    let started = Instant::now();
-    let mut down = links.to_vec();
-    while !down.is_empty() && started.elapsed() < SETTLE {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let lacking = unlinked(rt, plan, alive, links).await;
-        let missing = down_both(links, &lacking);
-        down.retain(|l| missing.contains(l));
-    }
-    let mut oriented = links.to_vec();
-    for l in oriented.iter_mut().filter(|l| down.contains(l)) {
-        let (x, y) = *l;
-        if !recent.contains(&(y, x)) && link_ends::take(plan, y, x, taken) {
-            move_link(rt, plan, x, y).await?;
-            *l = (y, x);
-        }
-    }
-    Ok(oriented)
+    // A peer that held `i` as a static peer redials it by itself.
+    let mut held = dial_log::held(plan);
+    held.extend(down.iter().map(|&(x, y)| (y, x, dial_log::HISTORY)));
+    let fixed: Vec<usize> = (0..plan.nodes.len())
+        .map(|n| table.dialled(n, |_| false))
+        .collect();
+    let slots = peer_table::slots(plan);
+    let dials = dialers::assign(&dialers::Want {
+        down: &down,
+        up: &[],
+        slots: &slots,
+        fixed: &fixed,
+        burst: 2,
+        holds: &held,
+    });
+    connect(rt, plan, &dials.down).await
 }
 
 /// The link moves from `x` to `y` entirely: `x` drops it as a static peer
@@ -222,17 +196,16 @@ async fn dial_staggered(
 /// and `y` dials.
 async fn move_link(rt: &AnyRuntime, plan: &Plan, x: usize, y: usize) -> anyhow::Result<()> {
     remove(rt, plan, x, y, false).await?;
-    dial(rt, plan, y, x).await
+    dial(rt, plan, y, x).await?;
+    dial_log::record(plan, &[(y, x)]);
+    Ok(())
 }
 
 /// Restores every planned link between live nodes and waits until each
-/// is connected; how many links are up. Each link is dialled from its
-/// `from` end (as at `up`) and, where that end does not get through (a
-/// member has one dial slot: its `--maxpeers` is its planned peers), from
-/// the other end — one end at a time ([`dial_staggered`]). A link in
-/// `recent` (`(dialer, listener)`: just taken off a proxy its dialler had
-/// dialled through, which geth's dial history holds back for 35 s) is
-/// dialled from its listener first.
+/// is connected; how many links are up. Every node trusts its planned
+/// peers again, then [`heal_dials`] picks who dials what, the links it
+/// moves are dropped by their old diallers ([`release`]) and [`connect`]
+/// dials, one batch per node.
 pub(crate) async fn heal(
     rt: &AnyRuntime,
     plan: &Plan,
@@ -244,23 +217,141 @@ pub(crate) async fn heal(
     for i in (0..plan.nodes.len()).filter(|i| alive[*i]) {
         trust(rt, plan, i).await?;
     }
-    let mut taken = vec![0; plan.nodes.len()];
     let links: Vec<(usize, usize)> = plan
         .edges
         .iter()
         .filter(|e| alive[e.from] && alive[e.to])
-        .map(|e| {
-            // `recent` came from link_ends::ends, which gave `to` a dial.
-            if recent.contains(&(e.from, e.to)) {
-                taken[e.to] += 1;
-                (e.to, e.from)
-            } else {
-                (e.from, e.to)
-            }
-        })
+        .map(|e| (e.from, e.to))
         .collect();
-    let oriented = dial_staggered(rt, plan, &alive, &links, recent, &mut taken).await?;
-    wait_linked(rt, plan, &alive, oriented, recent, &mut taken).await
+    let table = PeerTable::read(rt, plan, &alive).await;
+    let (down, dials) = heal_dials(plan, &table, &links, recent);
+    release(rt, plan, &dials.moved).await?;
+    let mut dialled = dials.down.clone();
+    dialled.extend_from_slice(&dials.moved);
+    connect(rt, plan, &dialled).await?;
+    let now = |&(x, y): &(usize, usize)| {
+        let pair = |l: &&(usize, usize)| (l.0, l.1) == (x, y) || (l.0, l.1) == (y, x);
+        match (
+            down.iter().position(|d| *d == (x, y)),
+            dialled.iter().find(pair),
+        ) {
+            (Some(k), _) => dials.down[k],
+            (None, Some(l)) => *l,
+            (None, None) => match table.dialler(x, y) {
+                Some(d) if d == y => (y, x),
+                _ => (x, y),
+            },
+        }
+    };
+    let oriented = links.iter().map(now).collect();
+    wait_linked(rt, plan, &alive, oriented).await?;
+    // A dial geth held back went out later than asked: as of now, the
+    // dialler of each link this heal dialled has dialled it.
+    dial_log::record(plan, &dialled);
+    Ok(links.len())
+}
+
+/// Who dials each link a heal connects ([`dialers::assign`]): the links
+/// of `links` (`(from, to)`) down on both ends, from `from` unless its
+/// dial history holds the other back ([`dial_log`], and `recent`:
+/// `(dialer, listener)` of links just taken off a proxy that dialler had
+/// dialled through) or it has no slot free; a link up now moves only to
+/// free a slot no other way frees. Returns the links down, and the picks.
+fn heal_dials(
+    plan: &Plan,
+    table: &PeerTable,
+    links: &[(usize, usize)],
+    recent: &[(usize, usize)],
+) -> (Vec<(usize, usize)>, dialers::Dials) {
+    let down: Vec<(usize, usize)> = links
+        .iter()
+        .copied()
+        .filter(|&(x, y)| !table.lists(x, y) && !table.lists(y, x))
+        .collect();
+    let up: Vec<(usize, usize)> = links
+        .iter()
+        .filter_map(|&(x, y)| table.dialler(x, y).map(|d| (d, if d == x { y } else { x })))
+        .collect();
+    let fixed: Vec<usize> = (0..plan.nodes.len())
+        .map(|i| table.dialled(i, |j| up.contains(&(i, j))))
+        .collect();
+    let mut held = dial_log::held(plan);
+    held.extend(recent.iter().map(|&(x, y)| (x, y, dial_log::HISTORY)));
+    let slots = peer_table::slots(plan);
+    let dials = dialers::assign(&dialers::Want {
+        down: &down,
+        up: &up,
+        slots: &slots,
+        fixed: &fixed,
+        burst: 2,
+        holds: &held,
+    });
+    (down, dials)
+}
+
+/// Each link of `moved` (`(new dialler, old dialler)`) is dropped by its
+/// old dialler (no longer static, disconnected), which frees one of its
+/// dial slots once geth has closed the connection: waited for, up to 5 s.
+async fn release(rt: &AnyRuntime, plan: &Plan, moved: &[(usize, usize)]) -> anyhow::Result<()> {
+    for &(v, u) in moved {
+        remove(rt, plan, u, v, false).await?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for &(v, u) in moved {
+        while Instant::now() < deadline {
+            let keys = control::peer_keys(rt, plan, &plan.nodes[u])
+                .await
+                .unwrap_or_default();
+            if !keys.contains(&plan.nodes[v].node_key.public_hex) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Connects each of `links` (`(dialler, listener)`, down on both ends):
+/// every listener first drops its links as static peers (so the two ends
+/// never dial each other at once: geth keeps the first connection to
+/// complete on each end, and two crossing dials can leave both ends
+/// without the link until their dial histories expire, when they cross
+/// again), then every dialler dials its links in one batch, so a member's
+/// dials are all in flight before the first completes (see [`dialers`]).
+async fn connect(rt: &AnyRuntime, plan: &Plan, links: &[(usize, usize)]) -> anyhow::Result<()> {
+    for node in 0..plan.nodes.len() {
+        let listens: Vec<usize> = links.iter().filter(|l| l.1 == node).map(|l| l.0).collect();
+        batch(rt, plan, node, "admin_removePeer", &listens).await?;
+    }
+    for node in 0..plan.nodes.len() {
+        let dials: Vec<usize> = links.iter().filter(|l| l.0 == node).map(|l| l.1).collect();
+        batch(rt, plan, node, "admin_addPeer", &dials).await?;
+    }
+    dial_log::record(plan, links);
+    Ok(())
+}
+
+/// Node `x` calls `method` (`admin_addPeer` or `admin_removePeer`) for
+/// each of `peers`, as one batch.
+async fn batch(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    x: usize,
+    method: &str,
+    peers: &[usize],
+) -> anyhow::Result<()> {
+    if peers.is_empty() {
+        return Ok(());
+    }
+    let mut params = Vec::new();
+    for y in peers {
+        params.push(json!([rt.enode(plan, x, *y).await?]));
+    }
+    let node = &plan.nodes[x];
+    rt.admin_batch(plan, node, method, &params)
+        .await
+        .with_context(|| format!("{}: {method}", node.name))?;
+    Ok(())
 }
 
 /// How long [`wait_linked`] waits: two of geth's 35 s dial histories and
@@ -269,28 +360,25 @@ const LINK_WAIT: Duration = Duration::from_secs(90);
 
 /// Waits up to [`LINK_WAIT`] until every link of `links` (`(dialler,
 /// listener)`, planned links between live nodes) shows in `admin_peers`
-/// on both ends; how many there are. Every 10 s a link still down on both
-/// ends and still with its planned dialler moves to its listener when
-/// that end has a dial for it ([`link_ends::take`]) and is not the end
-/// that just dialled it through a proxy (`recent`); any other is asked
-/// of its dialler again (geth keeps the static peer and redials it when
-/// its dial history allows). A link is static on one end only, so the
-/// two ends' retries cannot collide, and it moves at most once.
+/// on both ends; the links as they are then. Every 10 s a link still down on both
+/// ends moves to its listener when its dialler has no dial slot free and
+/// the listener has (geth would never start that dial); any other is
+/// asked of its dialler again (geth keeps the static peer and redials it
+/// once its dial history allows). A link is static on one end only, so
+/// the two ends' retries cannot collide, and it moves at most once.
 pub(crate) async fn wait_linked(
     rt: &AnyRuntime,
     plan: &Plan,
     alive: &[bool],
     mut links: Vec<(usize, usize)>,
-    recent: &[(usize, usize)],
-    taken: &mut [usize],
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<(usize, usize)>> {
     let started = Instant::now();
     let mut redialled = started;
-    let planned = |x: usize, y: usize| plan.edges.iter().any(|e| e.from == x && e.to == y);
+    let mut moved = vec![false; links.len()];
     loop {
         let lacking = unlinked(rt, plan, alive, &links).await;
         if lacking.is_empty() {
-            return Ok(links.len());
+            return Ok(links);
         }
         if started.elapsed() > LINK_WAIT {
             let names: Vec<String> = lacking
@@ -305,20 +393,43 @@ pub(crate) async fn wait_linked(
         }
         if redialled.elapsed() > Duration::from_secs(10) {
             redialled = Instant::now();
-            let down = down_both(&links, &lacking);
-            for l in links.iter_mut().filter(|l| down.contains(l)) {
-                let (x, y) = *l;
-                let movable = planned(x, y) && !recent.contains(&(y, x));
-                if movable && link_ends::take(plan, y, x, taken) {
-                    move_link(rt, plan, x, y).await?;
-                    *l = (y, x);
-                } else {
-                    dial(rt, plan, x, y).await?;
-                }
-            }
+            redial(rt, plan, alive, &mut links, &mut moved, &lacking).await?;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// One retry of [`wait_linked`] for the links of `links` down on both
+/// ends (from `lacking`): moved to the listener once if the dialler has
+/// no dial slot free and the listener has one, else dialled again.
+async fn redial(
+    rt: &AnyRuntime,
+    plan: &Plan,
+    alive: &[bool],
+    links: &mut [(usize, usize)],
+    moved: &mut [bool],
+    lacking: &[(usize, usize)],
+) -> anyhow::Result<()> {
+    let down = down_both(links, lacking);
+    let table = PeerTable::read(rt, plan, alive).await;
+    let mut spare: Vec<usize> = (0..plan.nodes.len())
+        .map(|i| table.spare_dials(plan, i, |_| false))
+        .collect();
+    for (k, l) in links.iter_mut().enumerate() {
+        if !down.contains(l) {
+            continue;
+        }
+        let (x, y) = *l;
+        if !moved[k] && spare[x] == 0 && spare[y] > 0 {
+            spare[y] -= 1;
+            move_link(rt, plan, x, y).await?;
+            *l = (y, x);
+            moved[k] = true;
+        } else {
+            dial(rt, plan, x, y).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The links of `links` down on both ends, from the (node, missing peer)

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::json;
 
-use super::control;
+use super::{control, dial_log};
 use crate::plan::{Edge, Plan, Role};
 use crate::progress::Progress;
 use crate::runtime::{AnyRuntime, Runtime};
@@ -46,6 +46,7 @@ pub(super) async fn prepare_start_and_converge(
     ));
     start_all(rt, geth, state).await?;
     let plan = state.plan.clone();
+    dial_log::reset(&plan);
 
     progress.step("waiting for every node's IPC");
     wait_ready(rt, &plan, state).await?;
@@ -297,6 +298,8 @@ async fn peer(rt: &AnyRuntime, plan: &Plan, edges: &[Edge]) -> anyhow::Result<()
             );
         }
     }
+    let dialled: Vec<(usize, usize)> = edges.iter().map(|e| (e.from, e.to)).collect();
+    dial_log::record(plan, &dialled);
     wait_peered(rt, plan, edges).await
 }
 

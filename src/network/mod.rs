@@ -11,6 +11,7 @@ mod compose_prometheus;
 pub(crate) mod control;
 mod converge;
 pub mod deploy;
+pub(crate) mod dial_log;
 pub mod down;
 pub mod files;
 pub mod lifecycle;

@@ -90,6 +90,15 @@ impl Runtime for AnyRuntime {
     ) -> anyhow::Result<serde_json::Value> {
         each!(self, rt => rt.admin_call(plan, node, method, params).await)
     }
+    async fn admin_batch(
+        &self,
+        plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: &[serde_json::Value],
+    ) -> anyhow::Result<Vec<serde_json::Value>> {
+        each!(self, rt => rt.admin_batch(plan, node, method, params).await)
+    }
     async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String> {
         each!(self, rt => rt.enode(plan, from, to).await)
     }

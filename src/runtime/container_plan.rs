@@ -316,7 +316,7 @@ pub(crate) fn needs_dag(plan: &Plan, node: &NodePlan) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{plan, NodePorts, PlanInputs};
+    use crate::plan::{plan, PlanInputs};
     use crate::topology;
 
     fn demo(peering: &str) -> Plan {
@@ -327,15 +327,7 @@ mod tests {
             "t.yaml",
         )
         .unwrap();
-        let ports = (0..6u16)
-            .map(|i| NodePorts {
-                http: 9000 + i * 2,
-                ws: 9001 + i * 2,
-                p2p: 31000 + i,
-                authrpc: 32000 + i,
-                metrics: 33000 + i,
-            })
-            .collect();
+        let ports = crate::plan::test_ports(6);
         plan(
             &topo,
             &PlanInputs {

@@ -351,6 +351,34 @@ impl DockerRuntime {
         Ok(s)
     }
 
+    /// Sends `body` (a request, or a batch of `method` calls) through
+    /// `node`'s console and returns the raw answer. A console that failed
+    /// or hangs is not reused.
+    async fn console_exchange(
+        &self,
+        plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let container = cp::container_name(plan, node);
+        let session = self.session(plan, node, &container).await?;
+        let mut console = session.lock().await;
+        match tokio::time::timeout(ipc::IPC_TIMEOUT, console.call(method, body)).await {
+            Ok(Ok(r)) => Ok(r),
+            failed => {
+                self.sessions.lock().await.remove(&container);
+                Err(match failed {
+                    Ok(Err(e)) => e.context(format!("{container}: {method} over IPC")),
+                    _ => anyhow!(
+                        "{container}: {method} over IPC timed out after {:?}",
+                        ipc::IPC_TIMEOUT
+                    ),
+                })
+            }
+        }
+    }
+
     /// Whether geth in `container` has opened its IPC socket, from its
     /// log of the last two minutes (cheap, where a `geth attach` that
     /// fails would start a process in a container still starting up): the
@@ -689,25 +717,21 @@ impl Runtime for DockerRuntime {
         method: &str,
         params: serde_json::Value,
     ) -> anyhow::Result<serde_json::Value> {
-        let container = cp::container_name(plan, node);
-        let session = self.session(plan, node, &container).await?;
-        let mut console = session.lock().await;
-        let answer = tokio::time::timeout(ipc::IPC_TIMEOUT, console.call(method, &params)).await;
-        let response = match answer {
-            Ok(Ok(r)) => r,
-            failed => {
-                // A console that failed or hangs is not reused.
-                self.sessions.lock().await.remove(&container);
-                return Err(match failed {
-                    Ok(Err(e)) => e.context(format!("{container}: {method} over IPC")),
-                    _ => anyhow!(
-                        "{container}: {method} over IPC timed out after {:?}",
-                        ipc::IPC_TIMEOUT
-                    ),
-                });
-            }
-        };
-        ipc::result_of(&container, method, response)
+        let body = ipc::request(method, &params);
+        let response = self.console_exchange(plan, node, method, &body).await?;
+        ipc::result_of(&cp::container_name(plan, node), method, response)
+    }
+
+    async fn admin_batch(
+        &self,
+        plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: &[serde_json::Value],
+    ) -> anyhow::Result<Vec<serde_json::Value>> {
+        let body = ipc::batch(method, params);
+        let response = self.console_exchange(plan, node, method, &body).await?;
+        ipc::results_of(&cp::container_name(plan, node), method, response)
     }
 
     async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String> {

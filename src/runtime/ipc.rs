@@ -30,8 +30,32 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub(crate) const IPC_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A JSON-RPC 2.0 request object.
-fn request(method: &str, params: &Value) -> Value {
+pub(crate) fn request(method: &str, params: &Value) -> Value {
     json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+}
+
+/// A JSON-RPC 2.0 batch calling `method` once for each of `params`, with
+/// ids 1, 2, … in that order. geth runs a batch's calls one after another
+/// on one goroutine, with no round trip to the caller between them.
+pub(crate) fn batch(method: &str, params: &[Value]) -> Value {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| json!({"jsonrpc": "2.0", "id": i + 1, "method": method, "params": p}))
+        .collect()
+}
+
+/// The results of a [`batch`] answer in request order, or the first error
+/// (a JSON-RPC error of one call, or of the whole batch).
+pub(crate) fn results_of(node: &str, method: &str, response: Value) -> anyhow::Result<Vec<Value>> {
+    let Value::Array(mut answers) = response else {
+        return result_of(node, method, response).map(|v| vec![v]);
+    };
+    answers.sort_by_key(|a| a["id"].as_u64().unwrap_or(0));
+    answers
+        .into_iter()
+        .map(|a| result_of(node, method, a))
+        .collect()
 }
 
 /// The `result` of a JSON-RPC response, or its `error` as an error naming
@@ -58,18 +82,28 @@ pub(crate) async fn call_socket(
     method: &str,
     params: Value,
 ) -> anyhow::Result<Value> {
+    let response = exchange_socket(node, path, method, &request(method, &params)).await?;
+    result_of(node, method, response)
+}
+
+/// Sends `body` (a request or a batch of `method` calls) over the unix
+/// socket at `path` and reads the answer, bounded by [`IPC_TIMEOUT`].
+pub(crate) async fn exchange_socket(
+    node: &str,
+    path: &Path,
+    method: &str,
+    body: &Value,
+) -> anyhow::Result<Value> {
     let exchange = async {
         let mut s = tokio::net::UnixStream::connect(path)
             .await
             .with_context(|| format!("{node}: connecting to {}", path.display()))?;
-        s.write_all(request(method, &params).to_string().as_bytes())
-            .await?;
+        s.write_all(body.to_string().as_bytes()).await?;
         read_one_value(&mut s).await
     };
-    let response = tokio::time::timeout(IPC_TIMEOUT, exchange)
+    tokio::time::timeout(IPC_TIMEOUT, exchange)
         .await
-        .map_err(|_| anyhow!("{node}: {method} over IPC timed out after {IPC_TIMEOUT:?}"))??;
-    result_of(node, method, response)
+        .map_err(|_| anyhow!("{node}: {method} over IPC timed out after {IPC_TIMEOUT:?}"))?
 }
 
 /// Reads from `s` until the bytes form one complete JSON value.
@@ -91,13 +125,13 @@ async fn read_one_value(s: &mut tokio::net::UnixStream) -> anyhow::Result<Value>
 }
 
 /// The line of JavaScript a [`Session`] sends for request number `id`:
-/// the request through the console's provider, its raw JSON answer (or
-/// the exception, as a JSON-RPC error) printed after [`marker`]`(id)`.
-pub(crate) fn session_line(id: u64, method: &str, params: &Value) -> String {
+/// `body` (a request, or a [`batch`]: the console's provider takes both)
+/// through the console's provider, its raw JSON answer (or the exception,
+/// as a JSON-RPC error) printed after [`marker`]`(id)`.
+pub(crate) fn session_line(id: u64, body: &Value) -> String {
     let m = marker(id);
     format!(
-        "try {{ console.log(\"{m}\" + JSON.stringify(web3.currentProvider.send({req}))) }} catch (e) {{ console.log(\"{m}\" + JSON.stringify({{error: {{code: -32603, message: String(e)}}}})) }}\n",
-        req = request(method, params)
+        "try {{ console.log(\"{m}\" + JSON.stringify(web3.currentProvider.send({body}))) }} catch (e) {{ console.log(\"{m}\" + JSON.stringify({{error: {{code: -32603, message: String(e)}}}})) }}\n"
     )
 }
 
@@ -158,13 +192,14 @@ impl Session {
         }
     }
 
-    /// Calls `method` and returns the JSON-RPC response; an error when the
-    /// console ends (e.g. geth's IPC socket is not there yet).
-    pub(crate) async fn call(&mut self, method: &str, params: &Value) -> anyhow::Result<Value> {
+    /// Sends `body` (a request or a [`batch`] of `method` calls) and
+    /// returns the JSON-RPC answer; an error when the console ends (e.g.
+    /// geth's IPC socket is not there yet).
+    pub(crate) async fn call(&mut self, method: &str, body: &Value) -> anyhow::Result<Value> {
         self.next_id += 1;
         let id = self.next_id;
         self.input
-            .write_all(session_line(id, method, params).as_bytes())
+            .write_all(session_line(id, body).as_bytes())
             .await?;
         self.input.flush().await?;
         let m = marker(id);
@@ -205,8 +240,32 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_numbers_its_calls_and_its_answers_come_back_in_that_order() {
+        let b = batch("admin_addPeer", &[json!(["a"]), json!(["b"])]);
+        assert_eq!(b[0]["id"], 1);
+        assert_eq!(b[1]["params"], json!(["b"]));
+        assert_eq!(b[1]["method"], "admin_addPeer");
+        // geth may answer a batch in any order.
+        let answer = json!([
+            {"jsonrpc": "2.0", "id": 2, "result": false},
+            {"jsonrpc": "2.0", "id": 1, "result": true}
+        ]);
+        let got = results_of("n", "admin_addPeer", answer).unwrap();
+        assert_eq!(got, vec![json!(true), json!(false)]);
+        let failed = json!([
+            {"jsonrpc": "2.0", "id": 1, "result": true},
+            {"jsonrpc": "2.0", "id": 2, "error": {"code": -32000, "message": "invalid enode"}}
+        ]);
+        let e = results_of("n", "admin_addPeer", failed).unwrap_err();
+        assert!(e.to_string().contains("invalid enode"), "{e}");
+    }
+
+    #[test]
     fn a_session_line_sends_the_request_and_marks_its_answer() {
-        let js = session_line(7, "admin_addPeer", &json!(["enode://ab@1.2.3.4:5"]));
+        let js = session_line(
+            7,
+            &request("admin_addPeer", &json!(["enode://ab@1.2.3.4:5"])),
+        );
         assert!(js.starts_with(
             "try { console.log(\"@@medchain-7@@\" + JSON.stringify(web3.currentProvider.send({"
         ));

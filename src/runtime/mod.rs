@@ -181,6 +181,19 @@ pub trait Runtime {
         params: serde_json::Value,
     ) -> anyhow::Result<serde_json::Value>;
 
+    /// Calls `method` once for each of `params` as one JSON-RPC batch over
+    /// the same control channel, and returns the results in order (or the
+    /// first error). geth runs a batch's calls back to back, with no round
+    /// trip to medchain between them: `heal` needs that when one node must
+    /// start several dials before the first completes (`fault::dialers`).
+    async fn admin_batch(
+        &self,
+        plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: &[serde_json::Value],
+    ) -> anyhow::Result<Vec<serde_json::Value>>;
+
     /// The enode URL node `from` dials to reach node `to`.
     async fn enode(&self, plan: &Plan, from: usize, to: usize) -> anyhow::Result<String>;
 

@@ -151,6 +151,19 @@ impl Runtime for ProcessRuntime {
         super::ipc::call_socket(&node.name, &node.ipc_path(), method, params).await
     }
 
+    async fn admin_batch(
+        &self,
+        _plan: &Plan,
+        node: &NodePlan,
+        method: &str,
+        params: &[serde_json::Value],
+    ) -> anyhow::Result<Vec<serde_json::Value>> {
+        let body = super::ipc::batch(method, params);
+        let response =
+            super::ipc::exchange_socket(&node.name, &node.ipc_path(), method, &body).await?;
+        super::ipc::results_of(&node.name, method, response)
+    }
+
     async fn enode(&self, plan: &Plan, _from: usize, to: usize) -> anyhow::Result<String> {
         Ok(plan.nodes[to].enode())
     }
