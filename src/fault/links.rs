@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 
-use super::peer_table::{self, PeerTable};
-use super::{dialers, peers, Action};
+use super::peer_table::PeerTable;
+use super::{peers, Action};
 use crate::network::dial_log;
 use crate::plan::{Edge, Plan};
 use crate::rpc::enode_key;
@@ -133,7 +133,7 @@ pub(crate) async fn shape(
 /// Who dials each of `links` through its proxy, as `Edge { from:
 /// listener, to: dialer }`, and whether the link is up through its proxy
 /// already (it then keeps its ends and its connection). Any other goes to
-/// the end [`dialers::assign`] picks: preferably `to` (not the end that
+/// the end [`super::dialers::assign`] picks: preferably `to` (not the end that
 /// dialled at `up`), never an end that dialled the other in the last 35 s
 /// ([`dial_log`]: geth's dial history holds the peer back) while the
 /// other has a dial slot free, slots counted from the nodes' peers now
@@ -164,9 +164,6 @@ async fn orient(
             .iter()
             .any(|e| (e.from, e.to) == (i, j) || (e.from, e.to) == (j, i))
     };
-    let fixed: Vec<usize> = (0..plan.nodes.len())
-        .map(|i| table.dialled(i, |j| moves(i, j)))
-        .collect();
     // Without a dial log, the end that dialled a link is taken to have
     // done so moments ago.
     let held: Vec<(usize, usize, Duration)> = if dial_log::known(plan) {
@@ -181,17 +178,10 @@ async fn orient(
             .collect()
     };
     let want: Vec<(usize, usize)> = moving.iter().map(|e| (e.to, e.from)).collect();
-    let slots = peer_table::slots(plan);
-    let mut picked = dialers::assign(&dialers::Want {
-        down: &want,
-        up: &[],
-        slots: &slots,
-        fixed: &fixed,
-        burst: 1,
-        holds: &held,
-    })
-    .down
-    .into_iter();
+    let mut picked = table
+        .assign(plan, &want, &[], 1, &held, moves)
+        .down
+        .into_iter();
     through
         .into_iter()
         .map(|t| match t {

@@ -13,6 +13,7 @@
 
 use serde_json::{json, Value};
 
+use super::dialers::{self, Dials, Holds, Want};
 use crate::network::control;
 use crate::plan::Plan;
 use crate::rpc::enode_key;
@@ -29,7 +30,7 @@ pub(crate) fn dials(plan: &Plan, i: usize) -> usize {
 }
 
 /// Every node's dial slots, by index.
-pub(crate) fn slots(plan: &Plan) -> Vec<usize> {
+fn slots(plan: &Plan) -> Vec<usize> {
     (0..plan.nodes.len()).map(|i| dials(plan, i)).collect()
 }
 
@@ -72,11 +73,36 @@ impl PeerTable {
 
     /// How many peers node `i` dialled itself, not counting those for
     /// which `skip` holds.
-    pub(crate) fn dialled(&self, i: usize, skip: impl Fn(usize) -> bool) -> usize {
+    fn dialled(&self, i: usize, skip: impl Fn(usize) -> bool) -> usize {
         self.rows[i]
             .iter()
             .filter(|(j, inbound)| !inbound && !skip(*j))
             .count()
+    }
+
+    /// [`dialers::assign`] on this table: every node's dial slots, and the
+    /// peers it dialled that stay (all but those in `up` and those for
+    /// which `dropping(node, peer)` holds).
+    pub(crate) fn assign(
+        &self,
+        plan: &Plan,
+        down: &[(usize, usize)],
+        up: &[(usize, usize)],
+        burst: usize,
+        holds: &Holds,
+        dropping: impl Fn(usize, usize) -> bool,
+    ) -> Dials {
+        let fixed: Vec<usize> = (0..plan.nodes.len())
+            .map(|i| self.dialled(i, |j| up.contains(&(i, j)) || dropping(i, j)))
+            .collect();
+        dialers::assign(&Want {
+            down,
+            up,
+            slots: &slots(plan),
+            fixed: &fixed,
+            burst,
+            holds,
+        })
     }
 
     /// Dial slots node `i` has free, not counting its dialled peers for

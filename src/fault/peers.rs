@@ -18,7 +18,7 @@ use anyhow::{bail, Context};
 use serde_json::json;
 
 use super::dialers;
-use super::peer_table::{self, PeerTable};
+use super::peer_table::PeerTable;
 use crate::network::{control, dial_log};
 use crate::plan::Plan;
 use crate::runtime::{AnyRuntime, Runtime};
@@ -176,18 +176,7 @@ pub(crate) async fn rejoin(rt: &AnyRuntime, plan: &Plan, i: usize) -> anyhow::Re
     // A peer that held `i` as a static peer redials it by itself.
     let mut held = dial_log::held(plan);
     held.extend(down.iter().map(|&(x, y)| (y, x, dial_log::HISTORY)));
-    let fixed: Vec<usize> = (0..plan.nodes.len())
-        .map(|n| table.dialled(n, |_| false))
-        .collect();
-    let slots = peer_table::slots(plan);
-    let dials = dialers::assign(&dialers::Want {
-        down: &down,
-        up: &[],
-        slots: &slots,
-        fixed: &fixed,
-        burst: 2,
-        holds: &held,
-    });
+    let dials = table.assign(plan, &down, &[], 2, &held, |_, _| false);
     connect(rt, plan, &dials.down).await
 }
 
@@ -224,25 +213,19 @@ pub(crate) async fn heal(
         .map(|e| (e.from, e.to))
         .collect();
     let table = PeerTable::read(rt, plan, &alive).await;
-    let (down, dials) = heal_dials(plan, &table, &links, recent);
+    let dials = heal_dials(plan, &table, &links, recent);
     release(rt, plan, &dials.moved).await?;
     let mut dialled = dials.down.clone();
     dialled.extend_from_slice(&dials.moved);
     connect(rt, plan, &dialled).await?;
-    let now = |&(x, y): &(usize, usize)| {
-        let pair = |l: &&(usize, usize)| (l.0, l.1) == (x, y) || (l.0, l.1) == (y, x);
-        match (
-            down.iter().position(|d| *d == (x, y)),
-            dialled.iter().find(pair),
-        ) {
-            (Some(k), _) => dials.down[k],
-            (None, Some(l)) => *l,
-            (None, None) => match table.dialler(x, y) {
-                Some(d) if d == y => (y, x),
-                _ => (x, y),
-            },
-        }
-    };
+    // Each link as `(dialler, listener)`: as this heal dials it, else as
+    // it is up now.
+    let now =
+        |&(x, y): &(usize, usize)| match dialled.iter().find(|l| **l == (x, y) || **l == (y, x)) {
+            Some(l) => *l,
+            None if table.dialler(x, y) == Some(y) => (y, x),
+            None => (x, y),
+        };
     let oriented = links.iter().map(now).collect();
     wait_linked(rt, plan, &alive, oriented).await?;
     // A dial geth held back went out later than asked: as of now, the
@@ -256,13 +239,13 @@ pub(crate) async fn heal(
 /// dial history holds the other back ([`dial_log`], and `recent`:
 /// `(dialer, listener)` of links just taken off a proxy that dialler had
 /// dialled through) or it has no slot free; a link up now moves only to
-/// free a slot no other way frees. Returns the links down, and the picks.
+/// free a slot no other way frees.
 fn heal_dials(
     plan: &Plan,
     table: &PeerTable,
     links: &[(usize, usize)],
     recent: &[(usize, usize)],
-) -> (Vec<(usize, usize)>, dialers::Dials) {
+) -> dialers::Dials {
     let down: Vec<(usize, usize)> = links
         .iter()
         .copied()
@@ -272,21 +255,9 @@ fn heal_dials(
         .iter()
         .filter_map(|&(x, y)| table.dialler(x, y).map(|d| (d, if d == x { y } else { x })))
         .collect();
-    let fixed: Vec<usize> = (0..plan.nodes.len())
-        .map(|i| table.dialled(i, |j| up.contains(&(i, j))))
-        .collect();
     let mut held = dial_log::held(plan);
     held.extend(recent.iter().map(|&(x, y)| (x, y, dial_log::HISTORY)));
-    let slots = peer_table::slots(plan);
-    let dials = dialers::assign(&dialers::Want {
-        down: &down,
-        up: &up,
-        slots: &slots,
-        fixed: &fixed,
-        burst: 2,
-        holds: &held,
-    });
-    (down, dials)
+    table.assign(plan, &down, &up, 2, &held, |_, _| false)
 }
 
 /// Each link of `moved` (`(new dialler, old dialler)`) is dropped by its
